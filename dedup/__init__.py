@@ -1,0 +1,32 @@
+"""dedup: remove repeated and near-repeated paragraphs; keep the first occurrence byte for byte.
+
+>>> import dedup
+>>> dedup.dedupe_text("Same paragraph here, long enough to count for sure.\\n"
+...                   "Same paragraph here, long enough to count for sure.\\n")
+'Same paragraph here, long enough to count for sure.\\n'
+"""
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from dedup.config import DedupConfig
+from dedup.core import Deduplicator, dedupe_text, explain
+from dedup.errors import ConfigError, DedupError, IndexMismatchError, InputTypeError, MissingDependencyError
+from dedup.index import Index, Location, MemoryIndex
+from dedup.lsh import LshLayout, choose_layout
+from dedup.minhash import from_minhash, signatures, to_lean_minhash
+from dedup.results import DedupResult, Removal, Stats
+from dedup.shingles import ShingleSets, shingle_sets
+from dedup.text import split_paragraphs
+
+try:
+    __version__ = _version("paradedup")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "ConfigError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
+    "IndexMismatchError", "InputTypeError", "Location", "LshLayout", "MemoryIndex",
+    "MissingDependencyError", "Removal", "ShingleSets", "Stats", "choose_layout", "dedupe_text",
+    "explain", "from_minhash", "shingle_sets", "signatures", "split_paragraphs", "to_lean_minhash",
+    "__version__",
+]

@@ -1,0 +1,133 @@
+"""DedupConfig: every setting of the contract, frozen and validated in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional
+
+from dedup.errors import ConfigError
+from dedup.lsh import LshLayout, choose_layout
+
+Scope = Literal["document", "corpus"]
+
+#: Bump when the fingerprinting pipeline changes in a way that changes hashes.
+FINGERPRINT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Settings of a deduplication run. Immutable; derive variants with :meth:`replace`.
+
+    Attributes:
+        threshold: Jaccard similarity of shingle sets at or above which two paragraphs are
+            near-duplicates (0 < threshold <= 1).
+        num_perm: MinHash permutations per signature.
+        ngram: words per shingle; a paragraph with fewer tokens is one shingle.
+        min_tokens: paragraphs with fewer tokens are never removed on their own, only
+            inside a run of removed paragraphs.
+        scope: ``"document"`` (repeats inside one document) or ``"corpus"`` (also against
+            everything seen before).
+        seed: seed of the MinHash permutations (datasketch's default is 1).
+        bands: explicit number of LSH bands (``None``: derived from ``threshold``).
+        rows: explicit rows per band (``None``: derived).
+        recall_target: probability with which a pair exactly at ``threshold`` must share
+            a band when the layout is derived.
+        normalization: ``"nfkc_casefold"`` (default) or ``"none"`` (tokens as written).
+        max_bucket_candidates: earliest paragraphs read per LSH bucket; bounds the cost of
+            boilerplate that recurs in thousands of variants.
+        batch_paragraphs: paragraphs fingerprinted together; bounds memory, never
+            changes decisions.
+    """
+
+    threshold: float = 0.8
+    num_perm: int = 128
+    ngram: int = 5
+    min_tokens: int = 8
+    scope: Scope = "document"
+    seed: int = 1
+    bands: Optional[int] = None
+    rows: Optional[int] = None
+    recall_target: float = 0.99
+    normalization: Literal["nfkc_casefold", "none"] = "nfkc_casefold"
+    max_bucket_candidates: int = 64
+    batch_paragraphs: int = 8192
+    layout: LshLayout = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_number("threshold", self.threshold, float, low=0.0, low_open=True, high=1.0)
+        _check_number("num_perm", self.num_perm, int, low=2, high=1 << 16)
+        _check_number("ngram", self.ngram, int, low=1, high=64)
+        _check_number("min_tokens", self.min_tokens, int, low=0)
+        _check_number("seed", self.seed, int, low=0, high=(1 << 32) - 1)
+        _check_number("recall_target", self.recall_target, float, low=0.0, low_open=True, high=1.0,
+                      high_open=True)
+        _check_number("max_bucket_candidates", self.max_bucket_candidates, int, low=1)
+        _check_number("batch_paragraphs", self.batch_paragraphs, int, low=1)
+        if self.scope not in ("document", "corpus"):
+            raise ConfigError(f"scope must be 'document' or 'corpus', got {self.scope!r}")
+        if self.normalization not in ("nfkc_casefold", "none"):
+            raise ConfigError(f"normalization must be 'nfkc_casefold' or 'none', got {self.normalization!r}")
+        for name in ("bands", "rows"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_number(name, value, int, low=1)
+        if self.bands is not None and self.rows is not None and self.bands * self.rows > self.num_perm:
+            raise ConfigError(
+                f"bands * rows must be <= num_perm: {self.bands} * {self.rows} > {self.num_perm}"
+            )
+        try:
+            layout = choose_layout(self.threshold, self.num_perm, self.recall_target,
+                                   bands=self.bands, rows=self.rows)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        object.__setattr__(self, "layout", layout)
+
+    def replace(self, **overrides: Any) -> "DedupConfig":
+        """A copy with some settings changed (validated again)."""
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(self) if f.init}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **overrides)
+
+    def fingerprint_settings(self) -> dict:
+        """The settings that change fingerprints or decisions (what an index must match)."""
+        return {
+            "version": FINGERPRINT_VERSION,
+            "threshold": self.threshold,
+            "num_perm": self.num_perm,
+            "ngram": self.ngram,
+            "seed": self.seed,
+            "bands": self.layout.bands,
+            "rows": self.layout.rows,
+            "normalization": self.normalization,
+            "max_bucket_candidates": self.max_bucket_candidates,
+        }
+
+    def fingerprint(self) -> str:
+        """A short stable hash of :meth:`fingerprint_settings`, stored with an index."""
+        blob = json.dumps(self.fingerprint_settings(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _check_number(name: str, value: Any, kind: type, *, low: Optional[float] = None,
+                  high: Optional[float] = None, low_open: bool = False, high_open: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
+        raise ConfigError(f"{name} must be {'a number' if kind is float else 'an integer'}, got {value!r}")
+    if value != value:  # NaN
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ConfigError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ConfigError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+
+
+def make_config(config: Optional[DedupConfig] = None, /, **overrides: Any) -> DedupConfig:
+    """``config`` with ``overrides`` applied (or the defaults with them)."""
+    if config is not None and not isinstance(config, DedupConfig):
+        raise ConfigError(f"config must be a DedupConfig, got {type(config).__name__}")
+    base = config or DedupConfig()
+    return base.replace(**overrides) if overrides else base
+

@@ -1,0 +1,28 @@
+"""Exceptions raised by dedup.
+
+Every error the library raises on purpose derives from :class:`DedupError`, and also from
+the builtin a caller would naturally catch (``ValueError``, ``TypeError``), so both
+``except dedup.DedupError`` and ``except ValueError`` work.
+"""
+
+from __future__ import annotations
+
+
+class DedupError(Exception):
+    """Base class of every error dedup raises on purpose."""
+
+
+class ConfigError(DedupError, ValueError):
+    """A setting has a value that cannot work (names the setting and the value)."""
+
+
+class InputTypeError(DedupError, TypeError):
+    """Text of the wrong type was given (bytes, None, a number...)."""
+
+
+class IndexMismatchError(DedupError, ValueError):
+    """An index was built with other settings than the ones now in use."""
+
+
+class MissingDependencyError(DedupError, ImportError):
+    """An optional extra is needed; the message names the pip command."""

@@ -1,0 +1,145 @@
+"""Shingle hashing for a whole batch of paragraphs, as flat numpy arrays.
+
+Words are hashed once each with xxhash (a per-process cache makes repeated words free),
+then word hashes are combined into n-gram hashes with array arithmetic: no shingle
+strings are ever built. The result is one flat array of per-paragraph sorted, unique
+32-bit shingle hashes plus offsets: the shingle *sets* that MinHash summarizes and that
+verification compares exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Sequence
+
+import numpy as np
+import xxhash
+
+from dedup.hashing import fmix64, multiplier
+from dedup.text import PARAGRAPH_MARK, tokenize, tokenize_batch
+
+_U64 = np.uint64
+_MARK_HASH = 0  # stands for PARAGRAPH_MARK in the token-hash stream
+_LENGTH_MULTIPLIER = 14  # multiplier index that mixes the shingle length in
+_WORD_CACHE_LIMIT = 2_000_000
+
+_word_cache: Dict[str, int] = {PARAGRAPH_MARK: _MARK_HASH}
+
+
+@dataclass
+class ShingleSets:
+    """Sorted unique shingle hashes of n paragraphs, flat.
+
+    ``hashes[offsets[i]:offsets[i + 1]]`` is paragraph i's set (never empty: a paragraph
+    with no tokens has the one shingle of the empty sequence). ``n_tokens[i]`` counts its
+    word tokens; ``set_keys[i]`` identifies the set (equal sets, equal keys).
+    """
+
+    hashes: np.ndarray  # uint32
+    offsets: np.ndarray  # int64, n + 1
+    n_tokens: np.ndarray  # int64, n
+    set_keys: np.ndarray  # uint64, n
+
+    def __len__(self) -> int:
+        return len(self.n_tokens)
+
+    def get(self, i: int) -> np.ndarray:
+        return self.hashes[self.offsets[i]:self.offsets[i + 1]]
+
+
+def _hash_words(tokens: List[str]) -> np.ndarray:
+    cache = _word_cache
+    if len(cache) > _WORD_CACHE_LIMIT:
+        cache.clear()
+        cache[PARAGRAPH_MARK] = _MARK_HASH
+    missing = set(tokens).difference(cache)
+    for word in missing:
+        h = xxhash.xxh3_64_intdigest(word.encode("utf-8", "surrogatepass"))
+        cache[word] = h if h != _MARK_HASH else 1
+    return np.fromiter(map(cache.__getitem__, tokens), dtype=_U64, count=len(tokens))
+
+
+def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold"):
+    """(flat word hashes, tokens per paragraph) for a batch of paragraph strings."""
+    tokens, ok = tokenize_batch(paragraphs, normalization)
+    if not ok:
+        per = [tokenize(p, normalization) for p in paragraphs]
+        counts = np.array([len(t) for t in per], dtype=np.int64)
+        flat = [w for t in per for w in t]
+        return _hash_words(flat), counts
+    stream = _hash_words(tokens)
+    marks = np.flatnonzero(stream == _U64(_MARK_HASH))
+    bounds = np.concatenate(([-1], marks, [len(stream)]))
+    counts = (np.diff(bounds) - 1).astype(np.int64)
+    return stream[stream != _U64(_MARK_HASH)], counts
+
+
+def shingle_hashes(words: np.ndarray, counts: np.ndarray, ngram: int):
+    """(flat 32-bit shingle hashes in paragraph order, shingles per paragraph).
+
+    Word n-grams inside each paragraph; a paragraph with fewer than ``ngram`` tokens has
+    one shingle, its whole token sequence. Equal token sequences give equal hashes.
+    """
+    n = len(counts)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    long_mask = counts >= ngram
+    per_para = np.where(long_mask, counts - ngram + 1, 1)
+    with np.errstate(over="ignore"):
+        # Windows over the whole stream; keep those that lie inside one paragraph.
+        total = len(words)
+        if total >= ngram and long_mask.any():
+            acc = np.full(total - ngram + 1, _U64(ngram) * multiplier(_LENGTH_MULTIPLIER), dtype=_U64)
+            for k in range(ngram):
+                acc += words[k:total - ngram + 1 + k] * multiplier(k)
+            n_windows = per_para[long_mask]
+            first = starts[long_mask]
+            # index of every valid window: first[p] + 0..n_windows[p]-1
+            rel = np.arange(n_windows.sum(), dtype=np.int64) - np.repeat(np.cumsum(n_windows) - n_windows, n_windows)
+            long_hashes = acc[np.repeat(first, n_windows) + rel]
+        else:
+            long_hashes = np.zeros(0, dtype=_U64)
+        short_idx = np.flatnonzero(~long_mask)
+        short_hashes = np.zeros(len(short_idx), dtype=_U64)
+        if len(short_idx):
+            c = counts[short_idx]
+            s = starts[short_idx]
+            short_hashes += c.astype(_U64) * multiplier(_LENGTH_MULTIPLIER)
+            for k in range(ngram - 1):
+                has = c > k
+                if not has.any():
+                    break
+                short_hashes[has] += words[s[has] + k] * multiplier(k)
+    # Interleave in paragraph order: long paragraphs' windows and short paragraphs' one hash.
+    out = np.empty(int(per_para.sum()), dtype=_U64)
+    para_start = np.zeros(n, dtype=np.int64)
+    np.cumsum(per_para[:-1], out=para_start[1:])
+    is_short_slot = np.zeros(len(out), dtype=bool)
+    is_short_slot[para_start[short_idx]] = True
+    out[is_short_slot] = short_hashes
+    out[~is_short_slot] = long_hashes
+    return (fmix64(out) >> _U64(32)).astype(np.uint32), per_para
+
+
+def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold") -> ShingleSets:
+    """The shingle sets of a batch of paragraph strings."""
+    words, counts = word_hashes(paragraphs, normalization)
+    hashes, per_para = shingle_hashes(words, counts, ngram)
+    n = len(counts)
+    owner = np.repeat(np.arange(n, dtype=_U64), per_para)
+    keyed = np.unique((owner << _U64(32)) | hashes.astype(_U64))
+    flat = (keyed & _U64(0xFFFFFFFF)).astype(np.uint32)
+    offsets = np.searchsorted(keyed >> _U64(32), np.arange(n + 1, dtype=_U64)).astype(np.int64)
+    return ShingleSets(flat, offsets, counts, set_keys(flat, offsets))
+
+
+def set_keys(hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """A 64-bit key per set, equal for equal sets (order-free sum of mixed members)."""
+    n = len(offsets) - 1
+    if n == 0:
+        return np.zeros(0, dtype=_U64)
+    with np.errstate(over="ignore"):
+        mixed = fmix64(hashes.astype(_U64) + _U64(0x9E3779B97F4A7C15))
+        sums = np.add.reduceat(mixed, offsets[:-1])
+        sizes = np.diff(offsets).astype(_U64)
+        return fmix64(sums + sizes * multiplier(13))

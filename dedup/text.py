@@ -1,0 +1,85 @@
+"""Paragraph splitting and the normalization applied to the hashed copy of the text.
+
+Paragraphs are spans ``(start, end)`` of character offsets into the original text, so
+the output can keep every kept paragraph byte for byte. Normalization (NFKC, case-fold)
+touches only the copy that is tokenized and hashed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import List, Sequence, Tuple
+
+import numpy as np
+
+from dedup.errors import InputTypeError
+
+# A line that holds something other than white space. Lines end at \n or \r\n; a lone \r
+# is turned into \n in a same-length copy before matching, so it ends a line too.
+_LINE = r"[^\S\r\n]*\S[^\r\n]*"
+_PARAGRAPH_RE = re.compile(rf"(?m)^{_LINE}(?:\r?\n{_LINE})*")
+_LINE_RE = re.compile(rf"(?m)^{_LINE}")
+# A blank line: white space only, then a line break or the end of a non-empty last line.
+_BLANK_LINE_RE = re.compile(r"(?m)^(?:[^\S\r\n]*\r?\n|[^\S\r\n]+\Z)")
+_LONE_CR_RE = re.compile(r"\r(?!\n)")
+
+_WORD_RE = re.compile(r"\w+")
+
+#: Separates paragraphs when a batch is tokenized as one string; never part of a word.
+PARAGRAPH_MARK = "\x1e"
+_WORD_OR_MARK_RE = re.compile(r"\w+|\x1e")
+
+
+def check_text(text: object, what: str = "text") -> str:
+    """Return ``text`` if it is a ``str``; otherwise raise a TypeError that says what to do."""
+    if isinstance(text, str):
+        return text
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        raise InputTypeError(
+            f"{what} must be str, got {type(text).__name__}: decode it first, "
+            f"e.g. data.decode('utf-8')"
+        )
+    raise InputTypeError(f"{what} must be str, got {type(text).__name__}")
+
+
+def split_paragraphs(text: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Paragraph spans of ``text`` as two int64 arrays (starts, ends).
+
+    If the text has a blank line, a paragraph is a maximal run of non-blank lines (hard
+    wrapped lines stay together); otherwise every non-empty line is a paragraph. Spans
+    exclude line breaks around the paragraph.
+    """
+    if "\r" in text:
+        text = _LONE_CR_RE.sub("\n", text)  # same length: offsets unchanged
+    pattern = _PARAGRAPH_RE if _BLANK_LINE_RE.search(text) else _LINE_RE
+    spans = [m.span() for m in pattern.finditer(text)]
+    if not spans:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy()
+    arr = np.array(spans, dtype=np.int64)
+    return arr[:, 0].copy(), arr[:, 1].copy()
+
+
+def normalize(text: str, normalization: str = "nfkc_casefold") -> str:
+    """The hashed copy of ``text``: NFKC then case-folded (or as written with ``"none"``)."""
+    if normalization == "none":
+        return text
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def tokenize(text: str, normalization: str = "nfkc_casefold") -> List[str]:
+    """Word tokens of the normalized text (runs of Unicode word characters)."""
+    return _WORD_RE.findall(normalize(text, normalization))
+
+
+def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefold") -> Tuple[List[str], bool]:
+    """Tokens of many paragraphs from one regex pass, with a mark between paragraphs.
+
+    Returns (tokens with ``PARAGRAPH_MARK`` between paragraphs, ok). ``ok`` is False when
+    a paragraph itself contains the mark character; the caller then tokenizes one by one.
+    """
+    joined = PARAGRAPH_MARK.join(paragraphs)
+    if joined.count(PARAGRAPH_MARK) != max(0, len(paragraphs) - 1):
+        return [], False
+    return _WORD_OR_MARK_RE.findall(normalize(joined, normalization)), True
