@@ -61,6 +61,8 @@ def _hash_words(tokens: List[str]) -> np.ndarray:
 
 def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold"):
     """(flat word hashes, tokens per paragraph) for a batch of paragraph strings."""
+    if not paragraphs:
+        return np.zeros(0, dtype=_U64), np.zeros(0, dtype=np.int64)
     tokens, ok = tokenize_batch(paragraphs, normalization)
     if not ok:
         per = [tokenize(p, normalization) for p in paragraphs]
