@@ -20,11 +20,11 @@ from dedup.config import DedupConfig, make_config
 from dedup.index.base import Index, IndexBatch, Location
 from dedup.index.memory import MemoryIndex
 from dedup.lsh import band_keys
-from dedup.minhash import signatures
+from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
+from dedup.minhash import minhash_rows
 from dedup.results import DedupResult, Removal, Stats, assemble, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
 from dedup.text import check_text, split_paragraphs
-from dedup.verify import jaccard_sorted
 
 _U64 = np.uint64
 
@@ -98,23 +98,20 @@ class Deduplicator:
             paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
             sets = shingle_sets(paragraphs, cfg.ngram, cfg.normalization)
             del paragraphs
-            sigs = signatures(sets.hashes, sets.offsets, cfg.num_perm, cfg.seed)
-            keys = band_keys(sigs, cfg.layout)
-            del sigs
-            doc_of_row = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
             row_first = np.cumsum(sizes) - sizes
             set_keys = sets.set_keys
+            salt = None
             if not corpus:  # repeats only inside a document: keys never meet across documents
+                doc_of_row = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
                 salt = (doc_of_row.astype(_U64) + _U64(1)) * _U64(0x9E3779B97F4A7C15)
                 set_keys = set_keys ^ salt
-                keys = keys ^ salt[:, None]
             new_row = np.ones(n, dtype=bool)
             row_id = np.empty(n, dtype=np.int64)
             if corpus:
                 self._mark_replays(docs, row_first, set_keys, new_row, row_id)
             base = len(self.index) if corpus else 0
             row_id[new_row] = base + np.arange(int(new_row.sum()), dtype=np.int64)
-            match, sim, exact = self._find_matches(sets, set_keys, keys, new_row, row_id, base)
+            match, sim, exact, keys = self._find_matches(sets, set_keys, salt, new_row, row_id, base)
             results = self._decide(docs, sets, row_first, match, sim, exact, new_row, base)
             if corpus:
                 self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
@@ -133,91 +130,35 @@ class Deduplicator:
                 new_row[first:first + known[1]] = False
                 row_id[first:first + known[1]] = ids
 
-    def _find_matches(self, sets: ShingleSets, set_keys: np.ndarray, keys: np.ndarray,
+    def _find_matches(self, sets: ShingleSets, set_keys: np.ndarray, salt: Optional[np.ndarray],
                       new_row: np.ndarray, row_id: np.ndarray, base: int):
-        """Per row: id of the earlier paragraph it repeats (-1: none), similarity, exact?"""
+        """Per row: id of the earlier paragraph it repeats (-1: none), similarity, exact?, band keys.
+
+        Band keys (hence signatures) are computed only for rows that are not exact repeats:
+        an exact repeat never enters a bucket; its row of ``keys`` is left 0.
+        """
         cfg = self.config
         corpus = cfg.scope == "corpus"
         n = len(set_keys)
         match = np.full(n, -1, dtype=np.int64)
         sim = np.zeros(n, dtype=np.float64)
         exact = np.zeros(n, dtype=bool)
-        new_rows = np.flatnonzero(new_row)  # ids base, base + 1, ...; replayed rows live in the index
-
-        # 1. Exact repeats: the earliest paragraph with the same shingle set.
-        if corpus and len(self.index):
-            first = self.index.first_exact(set_keys)
-            ok = (first >= 0) & (first < row_id)
-            for r in np.flatnonzero(ok).tolist():
-                if np.array_equal(self.index.shingles(int(first[r])), sets.get(r)):
-                    match[r], sim[r], exact[r] = first[r], 1.0, True
-        if len(new_rows):
-            _, first_pos, inverse = np.unique(set_keys[new_rows], return_index=True, return_inverse=True)
-            first_row = new_rows[first_pos[inverse.ravel()]]
-            for r, f in zip(new_rows.tolist(), first_row.tolist()):
-                if f < r and match[r] < 0 and np.array_equal(sets.get(f), sets.get(r)):
-                    match[r], sim[r], exact[r] = row_id[f], 1.0, True
-
-        # 2. Near repeats: LSH candidates, verified on the exact Jaccard similarity.
+        keys = np.zeros((n, cfg.layout.bands), dtype=np.uint64)
+        exact_matches(sets, set_keys, new_row, row_id, self.index, corpus, match, sim, exact)
         query = np.flatnonzero(match < 0)
         if len(query) == 0:
-            return match, sim, exact
-        bands = keys.shape[1]
-        limit = cfg.max_bucket_candidates
-        q_parts, c_parts = [], []
-        taken = np.zeros(len(query) * bands, dtype=np.int64)
-        if corpus and len(self.index):
-            pos, ids = self.index.band_candidates(keys[query], limit)
-            taken = np.bincount(pos, minlength=len(query) * bands)
-            q_parts.append(query[pos // bands])
-            c_parts.append(ids)
-        # Earlier rows of this batch that share a key; only rows that store their set
-        # (new, not exact repeats) are in the band table, as in the index.
-        stored = new_row & (match < 0)
-        stored_rows = np.flatnonzero(stored)
-        if len(stored_rows):
-            flat_keys = keys[stored_rows].ravel()
-            flat_rows = np.repeat(stored_rows, bands)
-            order = np.lexsort((flat_rows, flat_keys))
-            sk, sr = flat_keys[order], flat_rows[order]
-            group_start = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
-            group_of = np.repeat(group_start, np.diff(np.r_[group_start, len(sk)]))
-            pos_in_group = np.arange(len(sk)) - group_of
-            # remaining budget per (query row, band) after the index took its share
-            qpos_of_row = np.full(n, -1, dtype=np.int64)
-            qpos_of_row[query] = np.arange(len(query))
-            band_of = np.tile(np.arange(bands), len(stored_rows))[order]
-            budget = limit - taken[qpos_of_row[sr] * bands + band_of]
-            count = np.clip(np.minimum(pos_in_group, budget), 0, None)
-            hits = np.flatnonzero(count > 0)
-            if len(hits):
-                c = count[hits]
-                rel = np.arange(c.sum(), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
-                q_parts.append(np.repeat(sr[hits], c))
-                c_parts.append(row_id[sr[np.repeat(group_of[hits], c) + rel]])
-        if not q_parts:
-            return match, sim, exact
-        q_all = np.concatenate(q_parts)
-        c_all = np.concatenate(c_parts)
-        keep = c_all < row_id[q_all]  # strictly earlier (matters for replayed documents)
-        q_all, c_all = q_all[keep], c_all[keep]
-        if len(q_all) == 0:
-            return match, sim, exact
-        # One row per (query, candidate) with the number of shared bands; verify the most
-        # similar-looking first, earliest first among equals, and stop at the first hit.
-        pair = np.unique(np.stack((q_all, c_all), axis=1), axis=0, return_counts=True)
-        pairs, shared = pair
-        order = np.lexsort((pairs[:, 1], -shared, pairs[:, 0]))
-        pairs = pairs[order]
-        threshold = cfg.threshold
-        for q, cand in pairs.tolist():
-            if match[q] >= 0:
-                continue
-            other = sets.get(int(new_rows[cand - base])) if cand >= base else self.index.shingles(cand)
-            s = jaccard_sorted(sets.get(q), other)
-            if s >= threshold:
-                match[q], sim[q] = cand, s
-        return match, sim, exact
+            return match, sim, exact, keys
+        sigs = minhash_rows(sets, query, cfg.num_perm, cfg.seed)
+        keys_q = band_keys(sigs, cfg.layout)
+        del sigs
+        if salt is not None:
+            keys_q ^= salt[query][:, None]
+        keys[query] = keys_q
+        q_all, c_all = candidate_pairs(query, keys_q, new_row, match, row_id, self.index, corpus,
+                                       cfg.max_bucket_candidates)
+        q, c = ordered_pairs(q_all, c_all)
+        verify(sets, q, c, base, np.flatnonzero(new_row), self.index, cfg.threshold, match, sim)
+        return match, sim, exact, keys
 
     def _decide(self, docs: List[_Doc], sets: ShingleSets, row_first: np.ndarray, match: np.ndarray,
                 sim: np.ndarray, exact: np.ndarray, new_row: np.ndarray, base: int) -> List[DedupResult]:
@@ -253,14 +194,17 @@ class Deduplicator:
         lengths = np.diff(sets.offsets)[rows]
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        take = np.concatenate([np.arange(sets.offsets[r], sets.offsets[r + 1]) for r in rows.tolist()]) \
-            if len(rows) < len(set_keys) else np.arange(len(sets.hashes))
+        if len(rows) < len(set_keys):
+            take = np.repeat(sets.offsets[rows] - offsets[:-1], lengths) + np.arange(offsets[-1])
+            hashes = sets.hashes[take]
+        else:
+            hashes = sets.hashes
         para_index = np.concatenate([np.arange(len(d.starts), dtype=np.int64) for d in new_docs]) \
             if new_docs else np.zeros(0, dtype=np.int64)
         self.index.add(IndexBatch(
             set_keys=set_keys[rows],
             band_keys=keys[rows],
-            hashes=sets.hashes[take],
+            hashes=hashes,
             offsets=offsets,
             shingle_ref=np.where(exact[rows], match[rows], -1),
             doc_ids=[d.doc_id for d in new_docs],

@@ -10,13 +10,15 @@ verification compares exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+import re
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import xxhash
 
+from dedup import _jit
 from dedup.hashing import fmix64, multiplier
-from dedup.text import PARAGRAPH_MARK, tokenize, tokenize_batch
+from dedup.text import PARAGRAPH_MARK, normalize, tokenize, tokenize_batch
 
 _U64 = np.uint64
 _MARK_HASH = 0  # stands for PARAGRAPH_MARK in the token-hash stream
@@ -125,6 +127,16 @@ def shingle_hashes(words: np.ndarray, counts: np.ndarray, ngram: int):
 
 def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold") -> ShingleSets:
     """The shingle sets of a batch of paragraph strings."""
+    kernels = _jit.kernels()
+    if kernels is not None and paragraphs:
+        sets = _shingle_sets_compiled(kernels, paragraphs, ngram, normalization)
+        if sets is not None:
+            return sets
+    return shingle_sets_numpy(paragraphs, ngram, normalization)
+
+
+def shingle_sets_numpy(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold") -> ShingleSets:
+    """The reference path of :func:`shingle_sets`: ``re`` tokens, xxhash, numpy arithmetic."""
     words, counts = word_hashes(paragraphs, normalization)
     hashes, per_para = shingle_hashes(words, counts, ngram)
     n = len(counts)
@@ -145,3 +157,51 @@ def set_keys(hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         sums = np.add.reduceat(mixed, offsets[:-1])
         sizes = np.diff(offsets).astype(_U64)
         return fmix64(sums + sizes * multiplier(13))
+
+
+# -- the compiled path ------------------------------------------------------------------
+
+_ASCII_WORD = np.zeros(128, dtype=np.uint8)
+for _c in "0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _ASCII_WORD[ord(_c)] = 1
+_unicode_word: Optional[np.ndarray] = None
+
+
+def _unicode_word_table() -> np.ndarray:
+    """1 for every code point ``re``'s ``\\w`` matches (built once, with ``re`` itself)."""
+    global _unicode_word
+    if _unicode_word is None:
+        table = np.zeros(0x110000, dtype=np.uint8)
+        everything = "".join(map(chr, range(0x110000)))
+        for m in re.finditer(r"\w+", everything):
+            table[m.start():m.end()] = 1
+        _unicode_word = table
+    return _unicode_word
+
+
+def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str) -> Optional[ShingleSets]:
+    """:func:`shingle_sets_numpy` in compiled passes; None when a paragraph holds the mark."""
+    joined = PARAGRAPH_MARK.join(paragraphs)
+    if joined.count(PARAGRAPH_MARK) != len(paragraphs) - 1:
+        return None
+    if normalization == "none":
+        text = joined
+    elif joined.isascii():  # NFKC leaves ASCII alone, and case-folding it is lower()
+        text = joined.lower()
+    else:
+        # The mark is a normalization boundary (a starter that composes with nothing), so
+        # paragraphs normalize one by one to the same text; ASCII ones take the fast lane.
+        text = PARAGRAPH_MARK.join([p.lower() if p.isascii() else normalize(p, normalization)
+                                    for p in paragraphs])
+    table = _ASCII_WORD if text.isascii() else _unicode_word_table()
+    buf = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    words, counts, seen, long_at, long_start, long_end = kernels.tokenize_hash(buf, table, len(paragraphs))
+    if seen != len(paragraphs):  # cannot happen: the mark count was checked above
+        return None
+    for at, start, end in zip(long_at.tolist(), long_start.tolist(), long_end.tolist()):
+        h = xxhash.xxh3_64_intdigest(buf[start:end].tobytes())
+        words[at] = h if h != _MARK_HASH else 1
+    mults = np.array([multiplier(k) for k in range(ngram)], dtype=_U64)
+    hashes, offsets, keys = kernels.shingle_sets(words, counts, ngram, mults, multiplier(_LENGTH_MULTIPLIER),
+                                                 multiplier(13))
+    return ShingleSets(hashes, offsets, counts, keys)

@@ -1,0 +1,422 @@
+"""numba kernels for the hot path: one compiled pass per stage, no Python object per word.
+
+Imported only through :mod:`dedup._jit` (numba is optional). Every kernel reproduces
+the numpy/Python reference path bit for bit:
+
+* ``tokenize_hash``: ``\\w+`` tokens of UTF-8 text (the ``re`` module's Unicode word
+  characters, from a table built with ``re`` itself) hashed with XXH3-64, the same value
+  ``xxhash.xxh3_64_intdigest(word.encode("utf-8"))`` gives (words over 128 bytes are
+  left to the caller, who hashes them with xxhash);
+* ``shingle_sets``: word n-gram hashes, per-paragraph sort + unique, set keys;
+* ``minhash_rows`` / ``band_keys``: datasketch ``affine32`` signatures and LSH band keys;
+* ``verify_pairs`` / ``equal_pairs``: exact Jaccard of sorted shingle sets.
+
+Compiled with ``cache=True``: the first run in a fresh environment compiles for a few
+seconds and stores machine code beside this file (or in ``NUMBA_CACHE_DIR``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_U64 = np.uint64
+_MASK32 = _U64(0xFFFFFFFF)
+
+# XXH3 constants (the algorithm's published primes and the first 128 bytes of its default secret).
+_P64_1 = _U64(0x9E3779B185EBCA87)
+_P64_2 = _U64(0xC2B2AE3D27D4EB4F)
+_P64_3 = _U64(0x165667B19E3779F9)
+_PMX1 = _U64(0x165667919E3779F9)
+_PMX2 = _U64(0x9FB21C651E98DF25)
+_SECRET = bytes([
+    0xb8, 0xfe, 0x6c, 0x39, 0x23, 0xa4, 0x4b, 0xbe, 0x7c, 0x01, 0x81, 0x2c, 0xf7, 0x21, 0xad, 0x1c,
+    0xde, 0xd4, 0x6d, 0xe9, 0x83, 0x90, 0x97, 0xdb, 0x72, 0x40, 0xa4, 0xa4, 0xb7, 0xb3, 0x67, 0x1f,
+    0xcb, 0x79, 0xe6, 0x4e, 0xcc, 0xc0, 0xe5, 0x78, 0x82, 0x5a, 0xd0, 0x7d, 0xcc, 0xff, 0x72, 0x21,
+    0xb8, 0x08, 0x46, 0x74, 0xf7, 0x43, 0x24, 0x8e, 0xe0, 0x35, 0x90, 0xe6, 0x81, 0x3a, 0x26, 0x4c,
+    0x3c, 0x28, 0x52, 0xbb, 0x91, 0xc3, 0x00, 0xcb, 0x88, 0xd0, 0x65, 0x8b, 0x1b, 0x53, 0x2e, 0xa3,
+    0x71, 0x64, 0x48, 0x97, 0xa2, 0x0d, 0xf9, 0x4e, 0x38, 0x19, 0xef, 0x46, 0xa9, 0xde, 0xac, 0xd8,
+    0xa8, 0xfa, 0x76, 0x3f, 0xe3, 0x9c, 0x34, 0x3f, 0xf9, 0xdc, 0xbb, 0xc7, 0xc7, 0x0b, 0x4f, 0x1d,
+    0x8a, 0x51, 0xe0, 0x4b, 0xcd, 0xb4, 0x59, 0x31, 0xc8, 0x9f, 0x7e, 0xc9, 0xd9, 0x78, 0x73, 0x64,
+])
+_S64 = np.frombuffer(_SECRET, dtype="<u8").astype(np.uint64)  # secret as 16 little-endian words
+_BITFLIP_1TO3 = _U64((int(_S64[0]) & 0xFFFFFFFF) ^ (int(_S64[0]) >> 32))
+_BITFLIP_4TO8 = _U64(int(_S64[1]) ^ int(_S64[2]))
+_BITFLIP_9TO16_LO = _U64(int(_S64[3]) ^ int(_S64[4]))
+_BITFLIP_9TO16_HI = _U64(int(_S64[5]) ^ int(_S64[6]))
+
+#: Longest word (in UTF-8 bytes) the kernel hashes itself.
+MAX_WORD_BYTES = 128
+
+_GOLDEN = _U64(0x9E3779B97F4A7C15)
+
+
+# -- integer mixing ---------------------------------------------------------------------
+
+@njit(inline="always")
+def _fmix64(h):
+    h ^= h >> _U64(33)
+    h *= _U64(0xFF51AFD7ED558CCD)
+    h ^= h >> _U64(33)
+    h *= _U64(0xC4CEB9FE1A85EC53)
+    h ^= h >> _U64(33)
+    return h
+
+
+@njit(inline="always")
+def _fmix32(h):
+    # h is a uint64 holding a 32-bit value; the arithmetic is done mod 2**32.
+    h ^= h >> _U64(16)
+    h = (h * _U64(0x85EBCA6B)) & _MASK32
+    h ^= h >> _U64(13)
+    h = (h * _U64(0xC2B2AE35)) & _MASK32
+    h ^= h >> _U64(16)
+    return h
+
+
+# -- XXH3-64 (seed 0, default secret) for inputs of 1..128 bytes --------------------------
+
+@njit(inline="always")
+def _read64(buf, i):
+    v = _U64(0)
+    for k in range(8):
+        v |= _U64(buf[i + k]) << _U64(8 * k)
+    return v
+
+
+@njit(inline="always")
+def _read32(buf, i):
+    v = _U64(0)
+    for k in range(4):
+        v |= _U64(buf[i + k]) << _U64(8 * k)
+    return v
+
+
+@njit(inline="always")
+def _mul128_fold64(a, b):
+    a_lo = a & _MASK32
+    a_hi = a >> _U64(32)
+    b_lo = b & _MASK32
+    b_hi = b >> _U64(32)
+    lo_lo = a_lo * b_lo
+    hi_lo = a_hi * b_lo
+    lo_hi = a_lo * b_hi
+    hi_hi = a_hi * b_hi
+    cross = (lo_lo >> _U64(32)) + (hi_lo & _MASK32) + lo_hi
+    upper = (hi_lo >> _U64(32)) + (cross >> _U64(32)) + hi_hi
+    lower = (cross << _U64(32)) | (lo_lo & _MASK32)
+    return lower ^ upper
+
+
+@njit(inline="always")
+def _rotl64(x, r):
+    return (x << _U64(r)) | (x >> _U64(64 - r))
+
+
+@njit(inline="always")
+def _swap64(x):
+    out = _U64(0)
+    for k in range(8):
+        out = (out << _U64(8)) | ((x >> _U64(8 * k)) & _U64(0xFF))
+    return out
+
+
+@njit(inline="always")
+def _xxh64_avalanche(h):
+    h ^= h >> _U64(33)
+    h *= _P64_2
+    h ^= h >> _U64(29)
+    h *= _P64_3
+    h ^= h >> _U64(32)
+    return h
+
+
+@njit(inline="always")
+def _xxh3_avalanche(h):
+    h ^= h >> _U64(37)
+    h *= _PMX1
+    h ^= h >> _U64(32)
+    return h
+
+
+@njit(inline="always")
+def _mix16(buf, i, s):
+    return _mul128_fold64(_read64(buf, i) ^ _S64[s], _read64(buf, i + 8) ^ _S64[s + 1])
+
+
+@njit(cache=True)
+def xxh3_64(buf, start, length):
+    """XXH3-64 of ``buf[start:start+length]`` for 1 <= length <= 128."""
+    n = _U64(length)
+    if length <= 3:
+        c1 = _U64(buf[start])
+        c2 = _U64(buf[start + (length >> 1)])
+        c3 = _U64(buf[start + length - 1])
+        combined = (c1 << _U64(16)) | (c2 << _U64(24)) | c3 | (n << _U64(8))
+        return _xxh64_avalanche(combined ^ _BITFLIP_1TO3)
+    if length <= 8:
+        in1 = _read32(buf, start)
+        in2 = _read32(buf, start + length - 4)
+        keyed = (in2 + (in1 << _U64(32))) ^ _BITFLIP_4TO8
+        h = keyed ^ _rotl64(keyed, 49) ^ _rotl64(keyed, 24)
+        h *= _PMX2
+        h ^= (h >> _U64(35)) + n
+        h *= _PMX2
+        h ^= h >> _U64(28)
+        return h
+    if length <= 16:
+        lo = _read64(buf, start) ^ _BITFLIP_9TO16_LO
+        hi = _read64(buf, start + length - 8) ^ _BITFLIP_9TO16_HI
+        acc = n + _swap64(lo) + hi + _mul128_fold64(lo, hi)
+        return _xxh3_avalanche(acc)
+    acc = n * _P64_1
+    end = start + length
+    if length > 32:
+        if length > 64:
+            if length > 96:
+                acc += _mix16(buf, start + 48, 12)
+                acc += _mix16(buf, end - 64, 14)
+            acc += _mix16(buf, start + 32, 8)
+            acc += _mix16(buf, end - 48, 10)
+        acc += _mix16(buf, start + 16, 4)
+        acc += _mix16(buf, end - 32, 6)
+    acc += _mix16(buf, start, 0)
+    acc += _mix16(buf, end - 16, 2)
+    return _xxh3_avalanche(acc)
+
+
+# -- tokens -----------------------------------------------------------------------------
+
+@njit(cache=True)
+def tokenize_hash(buf, table, n_paragraphs):
+    """Word hashes of UTF-8 text whose paragraphs are separated by the byte 0x1E.
+
+    ``table[cp]`` is nonzero for word characters (code points past its end are not).
+    Returns (hashes, tokens per paragraph, paragraphs seen, long-word positions in the
+    hash array, their byte starts, their byte ends): long words (over MAX_WORD_BYTES) get
+    hash 0 here; the caller fills them in. A hash of 0 is replaced by 1 (0 marks paragraphs
+    in the reference path).
+    """
+    n = buf.size
+    words = np.empty(n // 2 + 1, dtype=np.uint64)
+    counts = np.zeros(n_paragraphs, dtype=np.int64)
+    n_long_max = n // (MAX_WORD_BYTES + 1) + 1
+    long_at = np.empty(n_long_max, dtype=np.int64)
+    long_start = np.empty(n_long_max, dtype=np.int64)
+    long_end = np.empty(n_long_max, dtype=np.int64)
+    table_size = table.size
+    nw = 0
+    nl = 0
+    p = 0
+    start = -1
+    i = 0
+    while i <= n:
+        if i < n:
+            b = np.int64(buf[i])
+            if b < 0x80:
+                cp = b
+                size = 1
+            elif b < 0xE0:
+                cp = ((b & 0x1F) << 6) | (np.int64(buf[i + 1]) & 0x3F)
+                size = 2
+            elif b < 0xF0:
+                cp = ((b & 0x0F) << 12) | ((np.int64(buf[i + 1]) & 0x3F) << 6) | (np.int64(buf[i + 2]) & 0x3F)
+                size = 3
+            else:
+                cp = (((b & 0x07) << 18) | ((np.int64(buf[i + 1]) & 0x3F) << 12)
+                      | ((np.int64(buf[i + 2]) & 0x3F) << 6) | (np.int64(buf[i + 3]) & 0x3F))
+                size = 4
+            is_word = cp < table_size and table[cp] != 0
+        else:
+            b = 0
+            size = 1
+            is_word = False
+        if is_word:
+            if start < 0:
+                start = i
+        else:
+            if start >= 0:
+                length = i - start
+                if length <= MAX_WORD_BYTES:
+                    h = xxh3_64(buf, start, length)
+                    if h == _U64(0):
+                        h = _U64(1)
+                    words[nw] = h
+                else:
+                    words[nw] = _U64(0)
+                    long_at[nl] = nw
+                    long_start[nl] = start
+                    long_end[nl] = i
+                    nl += 1
+                nw += 1
+                if p < n_paragraphs:
+                    counts[p] += 1
+                start = -1
+            if b == 0x1E:
+                p += 1
+        i += size
+    return words[:nw].copy(), counts, p + 1, long_at[:nl].copy(), long_start[:nl].copy(), long_end[:nl].copy()
+
+
+# -- shingle sets -----------------------------------------------------------------------
+
+@njit(cache=True)
+def shingle_sets(words, counts, ngram, mults, length_mult, size_mult):
+    """(sorted unique uint32 shingle hashes flat, offsets, set keys) per paragraph."""
+    n = counts.size
+    total = 0
+    for p in range(n):
+        total += counts[p] - ngram + 1 if counts[p] >= ngram else 1
+    out = np.empty(total, dtype=np.uint32)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    keys = np.empty(n, dtype=np.uint64)
+    pos = 0
+    w0 = 0
+    for p in range(n):
+        c = counts[p]
+        if c >= ngram:
+            m = c - ngram + 1
+            base = _U64(ngram) * length_mult
+            for w in range(m):
+                acc = base
+                for k in range(ngram):
+                    acc += words[w0 + w + k] * mults[k]
+                out[pos + w] = np.uint32(_fmix64(acc) >> _U64(32))
+        else:
+            m = 1
+            acc = _U64(c) * length_mult
+            for k in range(c):
+                acc += words[w0 + k] * mults[k]
+            out[pos] = np.uint32(_fmix64(acc) >> _U64(32))
+        seg = out[pos:pos + m]
+        if m > 1:
+            seg.sort()
+        # unique, in place
+        u = 1
+        for j in range(1, m):
+            if seg[j] != seg[u - 1]:
+                seg[u] = seg[j]
+                u += 1
+        s = _U64(0)
+        for j in range(u):
+            s += _fmix64(_U64(seg[j]) + _GOLDEN)
+        keys[p] = _fmix64(s + _U64(u) * size_mult)
+        pos += u
+        offsets[p + 1] = pos
+        w0 += c
+    return out[:pos].copy(), offsets, keys
+
+
+@njit(cache=True)
+def set_keys(hashes, offsets, size_mult):
+    n = offsets.size - 1
+    keys = np.empty(n, dtype=np.uint64)
+    for p in range(n):
+        s = _U64(0)
+        for j in range(offsets[p], offsets[p + 1]):
+            s += _fmix64(_U64(hashes[j]) + _GOLDEN)
+        keys[p] = _fmix64(s + _U64(offsets[p + 1] - offsets[p]) * size_mult)
+    return keys
+
+
+# -- signatures and band keys -----------------------------------------------------------
+
+@njit(cache=True)
+def minhash_rows(hashes, offsets, rows, a, b):
+    """(len(rows), len(a)) uint32 signatures of the sets of ``rows`` (affine32 scheme)."""
+    m = rows.size
+    k = a.size
+    out = np.empty((m, k), dtype=np.uint32)
+    a64 = a.astype(np.uint64)
+    b64 = b.astype(np.uint64)
+    acc = np.empty(k, dtype=np.uint32)
+    for i in range(m):
+        r = rows[i]
+        acc[:] = np.uint32(0xFFFFFFFF)
+        for j in range(offsets[r], offsets[r + 1]):
+            h = _fmix32(_U64(hashes[j]))
+            for p in range(k):
+                v = np.uint32((h * a64[p] + b64[p]) & _MASK32)
+                if v < acc[p]:
+                    acc[p] = v
+        out[i, :] = acc
+    return out
+
+
+@njit(cache=True)
+def band_keys(sigs, bands, rows, mults, salt_mult):
+    """(n, bands) uint64 keys: ``fmix64(salt * m15 + sum(sig[band, i] * m_i))``."""
+    n = sigs.shape[0]
+    out = np.empty((n, bands), dtype=np.uint64)
+    for i in range(n):
+        for band in range(bands):
+            acc = _U64(band + 1) * salt_mult
+            for r in range(rows):
+                acc += _U64(sigs[i, band * rows + r]) * mults[r]
+            out[i, band] = _fmix64(acc)
+    return out
+
+
+# -- exact similarity -------------------------------------------------------------------
+
+@njit(inline="always")
+def _jaccard(a, a0, a1, b, b0, b1):
+    la = a1 - a0
+    lb = b1 - b0
+    if la == 0 or lb == 0:
+        return 1.0 if la == lb else 0.0
+    i = a0
+    j = b0
+    inter = 0
+    while i < a1 and j < b1:
+        x = a[i]
+        y = b[j]
+        if x == y:
+            inter += 1
+            i += 1
+            j += 1
+        elif x < y:
+            i += 1
+        else:
+            j += 1
+    return inter / (la + lb - inter)
+
+
+@njit(cache=True)
+def verify_pairs(q_rows, cand_ids, from_index, c_start, c_len, hashes, offsets, index_hashes,
+                 threshold, match, sim):
+    """Walk pairs in order; a query row takes the first candidate with Jaccard >= threshold."""
+    for k in range(q_rows.size):
+        q = q_rows[k]
+        if match[q] >= 0:
+            continue
+        c0 = c_start[k]
+        c1 = c0 + c_len[k]
+        if from_index[k]:
+            s = _jaccard(hashes, offsets[q], offsets[q + 1], index_hashes, c0, c1)
+        else:
+            s = _jaccard(hashes, offsets[q], offsets[q + 1], hashes, c0, c1)
+        if s >= threshold:
+            match[q] = cand_ids[k]
+            sim[q] = s
+
+
+@njit(cache=True)
+def equal_pairs(q_rows, from_index, c_start, c_len, hashes, offsets, index_hashes):
+    """Per pair: is the query row's set equal to the candidate set?"""
+    out = np.zeros(q_rows.size, dtype=np.bool_)
+    for k in range(q_rows.size):
+        q = q_rows[k]
+        a0 = offsets[q]
+        la = offsets[q + 1] - a0
+        if la != c_len[k]:
+            continue
+        other = index_hashes if from_index[k] else hashes
+        c0 = c_start[k]
+        same = True
+        for j in range(la):
+            if hashes[a0 + j] != other[c0 + j]:
+                same = False
+                break
+        out[k] = same
+    return out
