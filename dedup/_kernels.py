@@ -420,3 +420,147 @@ def equal_pairs(q_rows, from_index, c_start, c_len, hashes, offsets, index_hashe
                 break
         out[k] = same
     return out
+
+
+# -- sorting and the index's sorted runs ------------------------------------------------
+
+@njit(cache=True)
+def stabilize_order(sorted_keys, order):
+    """Make an argsort stable: sort the positions inside each run of equal keys, in place."""
+    n = sorted_keys.size
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and sorted_keys[j] == sorted_keys[i]:
+            j += 1
+        if j - i > 1:
+            order[i:j].sort()
+        i = j
+
+
+@njit(cache=True)
+def merge_runs(keys, ids, lo, mid, hi):
+    """Merge the sorted runs [lo, mid) and [mid, hi) in place; ties keep the older run first."""
+    a_keys = keys[lo:mid].copy()
+    a_ids = ids[lo:mid].copy()
+    i = 0
+    na = mid - lo
+    j = mid
+    out = lo
+    while i < na and j < hi:
+        if keys[j] < a_keys[i]:
+            keys[out] = keys[j]
+            ids[out] = ids[j]
+            j += 1
+        else:
+            keys[out] = a_keys[i]
+            ids[out] = a_ids[i]
+            i += 1
+        out += 1
+    while i < na:
+        keys[out] = a_keys[i]
+        ids[out] = a_ids[i]
+        i += 1
+        out += 1
+
+
+@njit(cache=True)
+def runs_lookup(keys, ids, bounds, query_sorted, query_pos, limit):
+    """Per query key, its earliest ``limit`` ids over the runs (oldest run first).
+
+    ``query_sorted`` ascending; ``query_pos[i]`` is where query i came from. Returns
+    (query positions, ids, ids taken per query position).
+    """
+    nq = query_sorted.size
+    taken = np.zeros(nq, dtype=np.int64)
+    cap = max(16, nq)
+    out_pos = np.empty(cap, dtype=np.int64)
+    out_id = np.empty(cap, dtype=np.int64)
+    n_out = 0
+    for r in range(bounds.size - 1):
+        lo = bounds[r]
+        hi = bounds[r + 1]
+        if hi <= lo:
+            continue
+        pos = lo
+        for i in range(nq):
+            k = query_sorted[i]
+            slot = query_pos[i]
+            if taken[slot] >= limit:
+                continue
+            # gallop from pos to the first key >= k
+            if pos < hi and keys[pos] < k:
+                step = 1
+                prev = pos
+                probe = pos + 1
+                while probe < hi and keys[probe] < k:
+                    prev = probe
+                    step *= 2
+                    probe = pos + step
+                left = prev + 1
+                right = probe if probe < hi else hi
+                while left < right:
+                    m = (left + right) >> 1
+                    if keys[m] < k:
+                        left = m + 1
+                    else:
+                        right = m
+                pos = left
+            j = pos
+            while j < hi and keys[j] == k and taken[slot] < limit:
+                if n_out == cap:
+                    cap *= 2
+                    grown_pos = np.empty(cap, dtype=np.int64)
+                    grown_id = np.empty(cap, dtype=np.int64)
+                    grown_pos[:n_out] = out_pos[:n_out]
+                    grown_id[:n_out] = out_id[:n_out]
+                    out_pos = grown_pos
+                    out_id = grown_id
+                out_pos[n_out] = slot
+                out_id[n_out] = ids[j]
+                n_out += 1
+                taken[slot] += 1
+                j += 1
+    return out_pos[:n_out].copy(), out_id[:n_out].copy(), taken
+
+
+# -- candidates inside a batch ----------------------------------------------------------
+
+@njit(cache=True)
+def batch_candidates(sorted_keys, order, stored_rows, bands, qpos_of_row, taken, limit, row_id):
+    """Pairs (row, earlier row's id) sharing a band key inside one batch.
+
+    ``sorted_keys`` are the stored rows' flat band keys in stable sorted order
+    (``order[i]`` = flat position = stored ordinal * bands + band). A row takes the
+    earliest rows of its bucket, at most ``limit`` minus what the index gave for that
+    (row, band) (``taken``).
+    """
+    n = sorted_keys.size
+    cap = max(16, n)
+    out_q = np.empty(cap, dtype=np.int64)
+    out_c = np.empty(cap, dtype=np.int64)
+    n_out = 0
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and sorted_keys[j] == sorted_keys[i]:
+            j += 1
+        for t in range(i + 1, j):
+            f = order[t]
+            row = stored_rows[f // bands]
+            budget = limit - taken[qpos_of_row[row] * bands + f % bands]
+            count = t - i if t - i < budget else budget
+            for u in range(count):
+                if n_out == cap:
+                    cap *= 2
+                    grown_q = np.empty(cap, dtype=np.int64)
+                    grown_c = np.empty(cap, dtype=np.int64)
+                    grown_q[:n_out] = out_q[:n_out]
+                    grown_c[:n_out] = out_c[:n_out]
+                    out_q = grown_q
+                    out_c = grown_c
+                out_q[n_out] = row
+                out_c[n_out] = row_id[stored_rows[order[i + u] // bands]]
+                n_out += 1
+        i = j
+    return out_q[:n_out].copy(), out_c[:n_out].copy()

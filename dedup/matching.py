@@ -18,6 +18,7 @@ import numpy as np
 
 from dedup import _jit
 from dedup.index.base import Index
+from dedup.index.sorted_table import stable_argsort
 from dedup.shingles import ShingleSets
 from dedup.verify import jaccard_sorted
 
@@ -57,7 +58,7 @@ def exact_matches(sets: ShingleSets, set_keys: np.ndarray, new_row: np.ndarray, 
     if len(new_rows) < 2:
         return
     keys = set_keys[new_rows]
-    order = np.argsort(keys, kind="stable")
+    order = stable_argsort(keys)
     sk = keys[order]
     group_start = np.r_[True, sk[1:] != sk[:-1]]
     first_in_group = order[np.flatnonzero(group_start)[np.cumsum(group_start) - 1]]
@@ -111,21 +112,16 @@ def candidate_pairs(query: np.ndarray, keys_q: np.ndarray, new_row: np.ndarray, 
     if len(stored_rows):
         flat_keys = keys_q[qpos_of_row[stored_rows]].ravel()
         # flat order has rows ascending, so a stable sort by key orders ties by row
-        order = np.argsort(flat_keys, kind="stable")
-        sk = flat_keys[order]
-        sr = np.repeat(stored_rows, bands)[order]
-        group_start = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
-        group_of = np.repeat(group_start, np.diff(np.r_[group_start, len(sk)]))
-        pos_in_group = np.arange(len(sk)) - group_of
-        band_of = order % bands
-        budget = limit - taken[qpos_of_row[sr] * bands + band_of]
-        count = np.clip(np.minimum(pos_in_group, budget), 0, None)
-        hits = np.flatnonzero(count > 0)
-        if len(hits):
-            c = count[hits]
-            rel = np.arange(c.sum(), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
-            q_parts.append(np.repeat(sr[hits], c))
-            c_parts.append(row_id[sr[np.repeat(group_of[hits], c) + rel]])
+        order = stable_argsort(flat_keys)
+        kernels = _jit.kernels()
+        if kernels is not None:
+            q_b, c_b = kernels.batch_candidates(flat_keys[order], order, stored_rows, bands, qpos_of_row,
+                                                taken, limit, row_id)
+            q_parts.append(q_b)
+            c_parts.append(c_b)
+        else:
+            _batch_candidates_numpy(flat_keys[order], order, stored_rows, bands, qpos_of_row, taken, limit,
+                                    row_id, q_parts, c_parts)
     if not q_parts:
         return _EMPTY, _EMPTY
     q_all = np.concatenate(q_parts)
@@ -134,20 +130,38 @@ def candidate_pairs(query: np.ndarray, keys_q: np.ndarray, new_row: np.ndarray, 
     return q_all[keep], c_all[keep]
 
 
+def _batch_candidates_numpy(sk, order, stored_rows, bands, qpos_of_row, taken, limit, row_id, q_parts, c_parts):
+    sr = stored_rows[order // bands]
+    group_start = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+    group_of = np.repeat(group_start, np.diff(np.r_[group_start, len(sk)]))
+    pos_in_group = np.arange(len(sk)) - group_of
+    budget = limit - taken[qpos_of_row[sr] * bands + order % bands]
+    count = np.clip(np.minimum(pos_in_group, budget), 0, None)
+    hits = np.flatnonzero(count > 0)
+    if len(hits):
+        c = count[hits]
+        rel = np.arange(c.sum(), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
+        q_parts.append(np.repeat(sr[hits], c))
+        c_parts.append(row_id[sr[np.repeat(group_of[hits], c) + rel]])
+
+
 def ordered_pairs(q_all: np.ndarray, c_all: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Distinct pairs in verification order: by row, shared bands desc, candidate id asc."""
     if len(q_all) == 0:
         return _EMPTY, _EMPTY
     span = int(c_all.max()) + 1
-    if int(q_all.max()) + 1 < (1 << 62) // span:
+    rows = int(q_all.max()) + 1
+    if rows < (1 << 62) // span:
         code, shared = np.unique(q_all * span + c_all, return_counts=True)
         q, c = code // span, code % span
     else:  # ids too large to pack two in an int64
         pairs, shared = np.unique(np.stack((q_all, c_all), axis=1), axis=0, return_counts=True)
         q, c = pairs[:, 0], pairs[:, 1]
-    # sorted by (q, c) already: a stable sort on (q, -shared) keeps c ascending in ties
     width = int(shared.max()) + 1
-    order = np.argsort(q * width + (width - 1 - shared), kind="stable")
+    if rows < (1 << 62) // (span * width):  # one distinct int64 per pair: a plain sort will do
+        order = np.argsort((q * width + (width - 1 - shared)) * span + c)
+    else:
+        order = np.lexsort((c, -shared, q))
     return q[order], c[order]
 
 
