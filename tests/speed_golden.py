@@ -5,6 +5,10 @@ code of main (commit a7e2d1c) on the evaluation document sets; the speed work mu
 change a single decision, shingle hash or signature. Regenerate only on purpose:
 
     PYTHONPATH=. python tests/speed_golden.py
+
+(``scaled_digests.json`` was written the same way, by main's code, for the scaled corpus of
+``benchmarks/corpus.py``: decision digests with default settings and with
+``max_bucket_candidates=2``, which exercises the bucket limit.)
 """
 
 from __future__ import annotations
@@ -74,6 +78,27 @@ def fingerprint_digests(docs: List[dict]) -> Dict[str, str]:
     }
 
 
+def scaled_docs(n_paragraphs: int) -> List[dict]:
+    """The benchmarks' scaled corpus (text only): near-duplicates of every kind, 35% repeats."""
+    import sys
+
+    if str(ROOT) not in sys.path:
+        sys.path.append(str(ROOT))
+    from benchmarks.corpus import scaled_documents
+
+    return scaled_documents(n_paragraphs, labels=False)
+
+
+def decision_digest(docs: List[dict], **overrides) -> str:
+    """sha256 of :func:`decisions` (for corpora too large to store decisions of)."""
+    blob = json.dumps(decisions(docs, **overrides), separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+#: Sizes of the scaled corpus whose decision digests are recorded (small one in the default run).
+SCALED_SIZES = (30_000, 200_000)
+
+
 def golden_path(name: str) -> Path:
     return GOLDEN / f"decisions_{name}.json.gz"
 
@@ -96,6 +121,13 @@ def write_golden() -> None:
             json.dump(blob, f, separators=(",", ":"))
         removed = sum(len(x) for x in blob["corpus"])
         print(f"{name}: {len(docs)} documents, {removed} removals (corpus scope) -> {golden_path(name)}")
+    digests = {}
+    for n in SCALED_SIZES:
+        docs = scaled_docs(n)
+        digests[str(n)] = {"default": decision_digest(docs),
+                           "limit2": decision_digest(docs, max_bucket_candidates=2, batch_paragraphs=1000)}
+        print(f"scaled {n}: {digests[str(n)]}")
+    (GOLDEN / "scaled_digests.json").write_text(json.dumps(digests, indent=1) + "\n")
 
 
 if __name__ == "__main__":
