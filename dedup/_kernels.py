@@ -465,49 +465,64 @@ def merge_runs(keys, ids, lo, mid, hi):
 
 
 @njit(cache=True)
-def runs_lookup(keys, ids, bounds, query_sorted, query_pos, limit):
+def run_directory(keys, lo, hi, bits):
+    """dir[b] = offset (from lo) of the first key of run [lo, hi) whose top ``bits`` bits are >= b."""
+    size = 1 << bits
+    out = np.empty(size + 1, dtype=np.uint32)
+    if bits == 0:
+        out[0] = 0
+        out[1] = hi - lo
+        return out
+    shift = _U64(64 - bits)
+    b = 0
+    for j in range(lo, hi):
+        top = np.int64(keys[j] >> shift)
+        while b <= top:
+            out[b] = j - lo
+            b += 1
+    while b <= size:
+        out[b] = hi - lo
+        b += 1
+    return out
+
+
+@njit(cache=True)
+def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, limit):
     """Per query key, its earliest ``limit`` ids over the runs (oldest run first).
 
-    ``query_sorted`` ascending; ``query_pos[i]`` is where query i came from. Returns
-    (query positions, ids, ids taken per query position).
+    Each run has a directory over the top ``run_bits[r]`` bits of its keys (at
+    ``directory[run_dir[r]:]``), so a lookup is one jump and a short binary search.
+    Returns (query positions, ids, ids taken per query); a query's ids are ascending.
     """
-    nq = query_sorted.size
+    nq = query.size
     taken = np.zeros(nq, dtype=np.int64)
     cap = max(16, nq)
     out_pos = np.empty(cap, dtype=np.int64)
     out_id = np.empty(cap, dtype=np.int64)
     n_out = 0
     for r in range(bounds.size - 1):
-        lo = bounds[r]
-        hi = bounds[r + 1]
-        if hi <= lo:
+        base = bounds[r]
+        if bounds[r + 1] <= base:
             continue
-        pos = lo
+        bits = run_bits[r]
+        d0 = run_dir[r]
+        shift = _U64(64 - bits) if bits > 0 else _U64(0)
         for i in range(nq):
-            k = query_sorted[i]
-            slot = query_pos[i]
-            if taken[slot] >= limit:
+            if taken[i] >= limit:
                 continue
-            # gallop from pos to the first key >= k
-            if pos < hi and keys[pos] < k:
-                step = 1
-                prev = pos
-                probe = pos + 1
-                while probe < hi and keys[probe] < k:
-                    prev = probe
-                    step *= 2
-                    probe = pos + step
-                left = prev + 1
-                right = probe if probe < hi else hi
-                while left < right:
-                    m = (left + right) >> 1
-                    if keys[m] < k:
-                        left = m + 1
-                    else:
-                        right = m
-                pos = left
-            j = pos
-            while j < hi and keys[j] == k and taken[slot] < limit:
+            k = query[i]
+            b = np.int64(k >> shift) if bits > 0 else 0
+            left = base + np.int64(directory[d0 + b])
+            right = base + np.int64(directory[d0 + b + 1])
+            while left < right:
+                m = (left + right) >> 1
+                if keys[m] < k:
+                    left = m + 1
+                else:
+                    right = m
+            j = left
+            end = base + np.int64(directory[d0 + b + 1])
+            while j < end and keys[j] == k and taken[i] < limit:
                 if n_out == cap:
                     cap *= 2
                     grown_pos = np.empty(cap, dtype=np.int64)
@@ -516,10 +531,10 @@ def runs_lookup(keys, ids, bounds, query_sorted, query_pos, limit):
                     grown_id[:n_out] = out_id[:n_out]
                     out_pos = grown_pos
                     out_id = grown_id
-                out_pos[n_out] = slot
+                out_pos[n_out] = i
                 out_id[n_out] = ids[j]
                 n_out += 1
-                taken[slot] += 1
+                taken[i] += 1
                 j += 1
     return out_pos[:n_out].copy(), out_id[:n_out].copy(), taken
 

@@ -163,23 +163,43 @@ class Deduplicator:
     def _decide(self, docs: List[_Doc], sets: ShingleSets, row_first: np.ndarray, match: np.ndarray,
                 sim: np.ndarray, exact: np.ndarray, new_row: np.ndarray, base: int) -> List[DedupResult]:
         cfg = self.config
-        is_repeat = match >= 0
         long_enough = sets.n_tokens >= cfg.min_tokens
-        new_rows = np.flatnonzero(new_row)
+        sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
+        removed = _apply_run_rule(match >= 0, long_enough, row_first)
+        rows = np.flatnonzero(removed)
+        # Everything a Removal holds, for every removed row of the batch at once.
+        starts = np.concatenate([d.starts for d in docs]) if docs else np.zeros(0, np.int64)
+        ends = np.concatenate([d.ends for d in docs]) if docs else np.zeros(0, np.int64)
+        doc_of_row = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
+        entries = match[rows]
+        locations = [None] * len(rows)
+        earlier = np.flatnonzero(entries < base)
+        if len(earlier):
+            for k, loc in zip(earlier.tolist(), _index_locations(self.index, entries[earlier])):
+                locations[k] = loc
+        here = np.flatnonzero(entries >= base)
+        if len(here):
+            src = np.flatnonzero(new_row)[entries[here] - base]
+            src_doc = doc_of_row[src]
+            for k, d, i, a, b in zip(here.tolist(), src_doc.tolist(), (src - row_first[src_doc]).tolist(),
+                                     starts[src].tolist(), ends[src].tolist()):
+                locations[k] = Location(docs[d].doc_id, i, a, b)
+        reasons = np.where(~long_enough[rows], "run", np.where(exact[rows], "exact", "near")).tolist()
+        per_doc: List[List[Removal]] = [[] for _ in docs]
+        for r, d, loc, s, reason in zip(rows.tolist(), doc_of_row[rows].tolist(), locations, sim[rows].tolist(),
+                                         reasons):
+            i = r - int(row_first[d])
+            doc = docs[d]
+            per_doc[d].append(Removal(i, int(doc.starts[i]), int(doc.ends[i]), loc.doc_id, loc.index,
+                                      loc.start, loc.end, round(s, 6), reason))
         results = []
         for d, doc in enumerate(docs):
-            lo, hi = int(row_first[d]), int(row_first[d]) + len(doc.starts)
-            removed = _apply_run_rule(is_repeat[lo:hi], long_enough[lo:hi])
-            removals = []
-            for i in np.flatnonzero(removed).tolist():
-                r = lo + i
-                entry = int(match[r])
-                loc = (self.index.location(entry) if entry < base
-                       else _row_location(int(new_rows[entry - base]), docs, row_first))
-                reason = "run" if not long_enough[r] else ("exact" if exact[r] else "near")
-                removals.append(Removal(i, int(doc.starts[i]), int(doc.ends[i]), loc.doc_id, loc.index,
-                                        loc.start, loc.end, round(float(sim[r]), 6), reason))
-            out = assemble(doc.text, doc.starts, doc.ends, removed)
+            removals = per_doc[d]
+            if removals:
+                lo = int(row_first[d])
+                out = assemble(doc.text, doc.starts, doc.ends, removed[lo:lo + len(doc.starts)])
+            else:
+                out = doc.text
             results.append(DedupResult(out, doc.doc_id, list(zip(doc.starts.tolist(), doc.ends.tolist())),
                                        removals, len(doc.text)))
             self._count(doc, out, len(removals))
@@ -223,33 +243,38 @@ class Deduplicator:
         st.documents_emptied += bool(removed) and not out.strip()
         st.chars_in += len(doc.text)
         st.chars_out += len(out)
-        st.bytes_in += utf8_len(doc.text)
-        st.bytes_out += utf8_len(out)
+        bytes_in = len(doc.text) if doc.text.isascii() else utf8_len(doc.text)
+        st.bytes_in += bytes_in
+        st.bytes_out += bytes_in if out is doc.text else (len(out) if out.isascii() else utf8_len(out))
 
 
-def _row_location(row: int, docs: List[_Doc], row_first: np.ndarray) -> Location:
-    d = int(np.searchsorted(row_first, row, side="right") - 1)
-    i = row - int(row_first[d])
-    doc = docs[d]
-    return Location(doc.doc_id, i, int(doc.starts[i]), int(doc.ends[i]))
+def _index_locations(index: Index, ids: np.ndarray) -> List[Location]:
+    """Locations of index entries: one batch call where the index has ``locations``."""
+    many = getattr(index, "locations", None)
+    if many is not None:
+        return many(ids)
+    return [index.location(int(e)) for e in ids.tolist()]
 
 
-def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray) -> np.ndarray:
-    """Removed paragraphs of one document.
+def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray, doc_first: np.ndarray) -> np.ndarray:
+    """Removed paragraphs of a batch whose documents start at rows ``doc_first``.
 
     A repeat with enough tokens is removed. A short repeat (a heading, a byline) is
-    removed only inside a run of consecutive repeats that holds a removed long one:
-    the second copy of an article loses its title too, a lone recurring "Features:" stays.
+    removed only inside a run of consecutive repeats (within its document) that holds a
+    removed long one: the second copy of an article loses its title too, a lone
+    recurring "Features:" stays.
     """
     removed = is_repeat & long_enough
     short = is_repeat & ~long_enough
     if not short.any() or not removed.any():
         return removed
     n = len(is_repeat)
-    run_id = np.cumsum(np.r_[True, is_repeat[1:] != is_repeat[:-1]])
-    has_long = np.zeros(run_id[-1] + 1, dtype=bool)
+    boundary = np.r_[True, is_repeat[1:] != is_repeat[:-1]]
+    boundary[doc_first[doc_first < n]] = True
+    run_id = np.cumsum(boundary) - 1
+    has_long = np.zeros(int(run_id[-1]) + 1, dtype=bool)
     has_long[run_id[removed]] = True
-    return removed | (short & has_long[run_id[:n]])
+    return removed | (short & has_long[run_id])
 
 
 @contextmanager

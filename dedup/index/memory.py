@@ -123,6 +123,14 @@ class MemoryIndex:
             int(self._ends.view[entry_id]),
         )
 
+    def locations(self, ids: np.ndarray) -> List[Location]:
+        """:meth:`location` of many entries in one call."""
+        ids = np.asarray(ids, dtype=np.int64)
+        doc_ids = self._doc_ids
+        return [Location(doc_ids[d], i, s, e) for d, i, s, e in zip(
+            self._doc.view[ids].tolist(), self._para_index.view[ids].tolist(),
+            self._starts.view[ids].tolist(), self._ends.view[ids].tolist())]
+
     def add(self, batch: IndexBatch) -> None:
         n = len(batch)
         if n == 0:

@@ -4,8 +4,9 @@ Why not a dict: a Python dict costs ~100 bytes per key and one interpreter call 
 lookup; sorted runs cost 12 bytes per pair (uint64 key, uint32 id) and answer a whole
 batch of keys in one pass. Each ``add`` appends a sorted run; the last two runs merge
 while the older is at most twice the newer (like an LSM tree), so appending stays
-amortized O(log n) per pair and a lookup visits O(log n) runs. Queries are sorted once
-and each run is walked forward by galloping search, so lookups touch memory in order.
+amortized O(log n) per pair and a lookup visits O(log n) runs. Keys are uniform 64-bit
+hashes, so each run keeps a directory over their top bits (one uint32 per ~16 pairs): a
+lookup jumps to its bucket and binary-searches a few keys, whatever the run's size.
 """
 
 from __future__ import annotations
@@ -17,6 +18,21 @@ import numpy as np
 from dedup import _jit
 
 _ID_LIMIT = 1 << 32
+_PAIRS_PER_BUCKET = 16
+
+
+def _directory_bits(run_length: int) -> int:
+    return max(0, run_length.bit_length() - 1 - _PAIRS_PER_BUCKET.bit_length() + 1)
+
+
+def _directory(keys: np.ndarray, lo: int, hi: int, bits: int) -> np.ndarray:
+    kernels = _jit.kernels()
+    if kernels is not None:
+        return kernels.run_directory(keys, lo, hi, bits)
+    if bits == 0:
+        return np.array([0, hi - lo], dtype=np.uint32)
+    top = keys[lo:hi] >> np.uint64(64 - bits)
+    return np.searchsorted(top, np.arange((1 << bits) + 1, dtype=np.uint64)).astype(np.uint32)
 
 
 def stable_argsort(keys: np.ndarray) -> np.ndarray:
@@ -35,14 +51,18 @@ class SortedTable:
         self._ids = np.zeros(0, dtype=np.uint32)
         self._size = 0
         self._bounds: List[int] = [0]  # run i is [bounds[i], bounds[i+1]), oldest first
+        self._run_bits: List[int] = []  # directory of run i: _dir[_run_dir[i]:][:2**bits + 1]
+        self._run_dir: List[int] = []
+        self._dir = np.zeros(0, dtype=np.uint32)
+        self._dir_size = 0
 
     def __len__(self) -> int:
         return self._size
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the stored pairs (12 per pair)."""
-        return self._size * (self._keys.itemsize + self._ids.itemsize)
+        """Bytes of the stored pairs (12 per pair) and of the run directories (~0.25 per pair)."""
+        return self._size * (self._keys.itemsize + self._ids.itemsize) + self._dir_size * self._dir.itemsize
 
     @property
     def runs(self) -> int:
@@ -66,10 +86,23 @@ class SortedTable:
         self._ids[self._size:need] = ids[order]
         self._size = need
         self._bounds.append(need)
+        self._run_dir.append(self._dir_size)
+        self._run_bits.append(0)
         b = self._bounds
         while len(b) >= 3 and b[-2] - b[-3] <= 2 * (b[-1] - b[-2]):
             self._merge(b[-3], b[-2], b[-1])
             del b[-2]
+            del self._run_dir[-1], self._run_bits[-1]
+        # (re)build the directory of the last run, which sits at the end of the directory buffer
+        lo, hi = b[-2], b[-1]
+        bits = _directory_bits(hi - lo)
+        directory = _directory(self._keys, lo, hi, bits)
+        start = self._run_dir[-1]
+        if start + len(directory) > len(self._dir):
+            self._dir = _grown(self._dir, start, max(start + len(directory), len(self._dir) * 3 // 2, 64))
+        self._dir[start:start + len(directory)] = directory
+        self._dir_size = start + len(directory)
+        self._run_bits[-1] = bits
 
     def _merge(self, lo: int, mid: int, hi: int) -> None:
         kernels = _jit.kernels()
@@ -96,9 +129,9 @@ class SortedTable:
         keys = np.asarray(keys, dtype=np.uint64)
         kernels = _jit.kernels()
         if kernels is not None and len(keys) and self._size:
-            order = np.argsort(keys)
             return kernels.runs_lookup(self._keys, self._ids, np.asarray(self._bounds, dtype=np.int64),
-                                       keys[order], order.astype(np.int64), int(limit))
+                                       np.asarray(self._run_bits, dtype=np.int64),
+                                       np.asarray(self._run_dir, dtype=np.int64), self._dir, keys, int(limit))
         taken = np.zeros(len(keys), dtype=np.int64)
         q_parts, id_parts = [], []
         for lo, hi in zip(self._bounds[:-1], self._bounds[1:]):
