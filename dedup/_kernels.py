@@ -261,49 +261,61 @@ def tokenize_hash(buf, table, n_paragraphs):
 # -- shingle sets -----------------------------------------------------------------------
 
 @njit(cache=True)
-def shingle_sets(words, counts, ngram, mults, length_mult, size_mult):
-    """(sorted unique uint32 shingle hashes flat, offsets, set keys) per paragraph."""
+def shingle_windows(words, counts, ngram, mults, length_mult):
+    """Per shingle ``(paragraph << 32) | hash``: sorting these groups and sorts every set at once."""
     n = counts.size
     total = 0
     for p in range(n):
         total += counts[p] - ngram + 1 if counts[p] >= ngram else 1
-    out = np.empty(total, dtype=np.uint32)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    keys = np.empty(n, dtype=np.uint64)
+    out = np.empty(total, dtype=np.uint64)
     pos = 0
     w0 = 0
     for p in range(n):
         c = counts[p]
+        owner = _U64(p) << _U64(32)
         if c >= ngram:
-            m = c - ngram + 1
             base = _U64(ngram) * length_mult
-            for w in range(m):
+            for w in range(c - ngram + 1):
                 acc = base
                 for k in range(ngram):
                     acc += words[w0 + w + k] * mults[k]
-                out[pos + w] = np.uint32(_fmix64(acc) >> _U64(32))
+                out[pos] = owner | (_fmix64(acc) >> _U64(32))
+                pos += 1
         else:
-            m = 1
             acc = _U64(c) * length_mult
             for k in range(c):
                 acc += words[w0 + k] * mults[k]
-            out[pos] = np.uint32(_fmix64(acc) >> _U64(32))
-        seg = out[pos:pos + m]
-        if m > 1:
-            seg.sort()
-        # unique, in place
-        u = 1
-        for j in range(1, m):
-            if seg[j] != seg[u - 1]:
-                seg[u] = seg[j]
-                u += 1
-        s = _U64(0)
-        for j in range(u):
-            s += _fmix64(_U64(seg[j]) + _GOLDEN)
-        keys[p] = _fmix64(s + _U64(u) * size_mult)
-        pos += u
-        offsets[p + 1] = pos
+            out[pos] = owner | (_fmix64(acc) >> _U64(32))
+            pos += 1
         w0 += c
+    return out
+
+
+@njit(cache=True)
+def unique_sets(keyed, n, size_mult):
+    """From sorted ``(paragraph << 32) | hash``: flat unique hashes, offsets, set keys."""
+    out = np.empty(keyed.size, dtype=np.uint32)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    keys = np.empty(n, dtype=np.uint64)
+    pos = 0
+    i = 0
+    total = keyed.size
+    for p in range(n):
+        owner = _U64(p)
+        start = pos
+        s = _U64(0)
+        prev = _U64(0xFFFFFFFFFFFFFFFF)
+        while i < total and (keyed[i] >> _U64(32)) == owner:
+            v = keyed[i]
+            if v != prev:
+                h = v & _MASK32
+                out[pos] = np.uint32(h)
+                s += _fmix64(h + _GOLDEN)
+                pos += 1
+                prev = v
+            i += 1
+        keys[p] = _fmix64(s + _U64(pos - start) * size_mult)
+        offsets[p + 1] = pos
     return out[:pos].copy(), offsets, keys
 
 

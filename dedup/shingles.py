@@ -202,6 +202,7 @@ def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, norma
         h = xxhash.xxh3_64_intdigest(buf[start:end].tobytes())
         words[at] = h if h != _MARK_HASH else 1
     mults = np.array([multiplier(k) for k in range(ngram)], dtype=_U64)
-    hashes, offsets, keys = kernels.shingle_sets(words, counts, ngram, mults, multiplier(_LENGTH_MULTIPLIER),
-                                                 multiplier(13))
+    keyed = kernels.shingle_windows(words, counts, ngram, mults, multiplier(_LENGTH_MULTIPLIER))
+    keyed.sort()  # numpy's SIMD sort: all sets sorted at once, grouped by paragraph
+    hashes, offsets, keys = kernels.unique_sets(keyed, len(counts), multiplier(13))
     return ShingleSets(hashes, offsets, counts, keys)
