@@ -591,3 +591,67 @@ def batch_candidates(sorted_keys, order, stored_rows, bands, qpos_of_row, taken,
                 n_out += 1
         i = j
     return out_q[:n_out].copy(), out_c[:n_out].copy()
+
+
+# -- paragraph spans --------------------------------------------------------------------
+
+@njit(cache=True)
+def paragraph_spans(cps, space):
+    """``text.split_paragraphs`` on code points: (starts, ends) of paragraphs.
+
+    Lines end at \\n, \\r\\n or a lone \\r; a line is blank when it holds only white
+    space (``space[cp]`` nonzero). If some line is blank (a non-final one, or a non-empty
+    final one), paragraphs are maximal runs of non-blank lines; else every non-blank line
+    is one. A span runs from its first line's start to its last line's end (no \\r, \\n).
+    """
+    n = cps.size
+    cap = n // 2 + 2
+    ls = np.empty(cap, dtype=np.int64)
+    le = np.empty(cap, dtype=np.int64)
+    nb = np.empty(cap, dtype=np.bool_)
+    n_lines = 0
+    has_blank = False
+    start = 0
+    nonspace = False
+    table_size = space.size
+    skip = False
+    for i in range(n):
+        if skip:  # the \n of a \r\n
+            skip = False
+            start = i + 1
+            continue
+        c = np.int64(cps[i])
+        if c == 10 or c == 13:
+            if not nonspace:
+                has_blank = True
+            ls[n_lines] = start
+            le[n_lines] = i
+            nb[n_lines] = nonspace
+            n_lines += 1
+            skip = c == 13 and i + 1 < n and np.int64(cps[i + 1]) == 10
+            start = i + 1
+            nonspace = False
+        elif not nonspace and (c >= table_size or space[c] == 0):
+            nonspace = True
+    if n > start and not nonspace:
+        has_blank = True  # a non-empty final line of white space
+    ls[n_lines] = start
+    le[n_lines] = n
+    nb[n_lines] = nonspace
+    n_lines += 1
+    starts = np.empty(n_lines, dtype=np.int64)
+    ends = np.empty(n_lines, dtype=np.int64)
+    k = 0
+    j = 0
+    while j < n_lines:
+        if not nb[j]:
+            j += 1
+            continue
+        starts[k] = ls[j]
+        if has_blank:
+            while j + 1 < n_lines and nb[j + 1]:
+                j += 1
+        ends[k] = le[j]
+        k += 1
+        j += 1
+    return starts[:k].copy(), ends[:k].copy()

@@ -24,7 +24,8 @@ from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
 from dedup.minhash import minhash_rows
 from dedup.results import DedupResult, Removal, Stats, assemble, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
-from dedup.text import check_text, split_paragraphs
+from dedup.fastsplit import paragraph_spans
+from dedup.text import check_text
 
 _U64 = np.uint64
 
@@ -78,7 +79,7 @@ class Deduplicator:
             doc_id = next(ids, None)
             if doc_id is None and self.config.scope == "corpus":
                 doc_id = next(self._auto_ids)
-            starts, ends = split_paragraphs(text)
+            starts, ends = paragraph_spans(text)
             batch.append(_Doc(text, doc_id, starts, ends))
             size += len(starts)
             if size >= self.config.batch_paragraphs:
