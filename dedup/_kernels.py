@@ -499,20 +499,22 @@ def run_directory(keys, lo, hi, bits):
 
 
 @njit(cache=True)
-def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, limit):
+def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, query_pos, limit):
     """Per query key, its earliest ``limit`` ids over the runs (oldest run first).
 
     Each run has a directory over the top ``run_bits[r]`` bits of its keys (at
-    ``directory[run_dir[r]:]``), so a lookup is one jump and a short binary search.
-    Returns (query positions, ids, ids taken per query); a query's ids are ascending.
+    ``directory[run_dir[r]:]``), so a lookup is one jump and a short binary search
+    (queries given in sorted order walk each run forward, which memory likes).
+    ``query_pos[i]`` is the position reported for query i. Returns (positions, ids,
+    ids taken per position); the ids of one position are ascending.
     """
     nq = query.size
+    n_runs = bounds.size - 1
     taken = np.zeros(nq, dtype=np.int64)
-    cap = max(16, nq)
-    out_pos = np.empty(cap, dtype=np.int64)
-    out_id = np.empty(cap, dtype=np.int64)
-    n_out = 0
-    for r in range(bounds.size - 1):
+    first = np.zeros((n_runs, nq), dtype=np.int64)
+    count = np.zeros((n_runs, nq), dtype=np.int64)
+    total = 0
+    for r in range(n_runs):  # pass 1: where each key's ids start in each run, and how many to take
         base = bounds[r]
         if bounds[r + 1] <= base:
             continue
@@ -520,12 +522,15 @@ def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, limit):
         d0 = run_dir[r]
         shift = _U64(64 - bits) if bits > 0 else _U64(0)
         for i in range(nq):
-            if taken[i] >= limit:
+            slot = query_pos[i]
+            room = limit - taken[slot]
+            if room <= 0:
                 continue
             k = query[i]
             b = np.int64(k >> shift) if bits > 0 else 0
             left = base + np.int64(directory[d0 + b])
-            right = base + np.int64(directory[d0 + b + 1])
+            end = base + np.int64(directory[d0 + b + 1])
+            right = end
             while left < right:
                 m = (left + right) >> 1
                 if keys[m] < k:
@@ -533,64 +538,74 @@ def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, limit):
                 else:
                     right = m
             j = left
-            end = base + np.int64(directory[d0 + b + 1])
-            while j < end and keys[j] == k and taken[i] < limit:
-                if n_out == cap:
-                    cap *= 2
-                    grown_pos = np.empty(cap, dtype=np.int64)
-                    grown_id = np.empty(cap, dtype=np.int64)
-                    grown_pos[:n_out] = out_pos[:n_out]
-                    grown_id[:n_out] = out_id[:n_out]
-                    out_pos = grown_pos
-                    out_id = grown_id
-                out_pos[n_out] = i
-                out_id[n_out] = ids[j]
-                n_out += 1
-                taken[i] += 1
+            while j < end and keys[j] == k and j - left < room:
                 j += 1
-    return out_pos[:n_out].copy(), out_id[:n_out].copy(), taken
+            if j > left:
+                first[r, i] = left
+                count[r, i] = j - left
+                taken[slot] += j - left
+                total += j - left
+    out_pos = np.empty(total, dtype=np.int64)
+    out_id = np.empty(total, dtype=np.int64)
+    n_out = 0
+    for r in range(n_runs):  # pass 2: copy them out
+        for i in range(nq):
+            c = count[r, i]
+            if c:
+                slot = query_pos[i]
+                j0 = first[r, i]
+                for u in range(c):
+                    out_pos[n_out] = slot
+                    out_id[n_out] = ids[j0 + u]
+                    n_out += 1
+    return out_pos, out_id, taken
 
 
 # -- candidates inside a batch ----------------------------------------------------------
 
 @njit(cache=True)
-def batch_candidates(sorted_keys, order, stored_rows, bands, qpos_of_row, taken, limit, row_id):
+def batch_candidates(sorted_keys, order, query, stored, bands, taken, limit, row_id):
     """Pairs (row, earlier row's id) sharing a band key inside one batch.
 
-    ``sorted_keys`` are the stored rows' flat band keys in stable sorted order
-    (``order[i]`` = flat position = stored ordinal * bands + band). A row takes the
-    earliest rows of its bucket, at most ``limit`` minus what the index gave for that
-    (row, band) (``taken``).
+    ``sorted_keys`` are the query rows' flat band keys in stable sorted order
+    (``order[i]`` = query ordinal * bands + band). Only stored rows (``stored`` per
+    query ordinal) are in buckets: a stored row takes the earliest stored rows of its
+    bucket, at most ``limit`` minus what the index gave for that (row, band) (``taken``).
     """
     n = sorted_keys.size
-    cap = max(16, n)
-    out_q = np.empty(cap, dtype=np.int64)
-    out_c = np.empty(cap, dtype=np.int64)
-    n_out = 0
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and sorted_keys[j] == sorted_keys[i]:
-            j += 1
-        for t in range(i + 1, j):
-            f = order[t]
-            row = stored_rows[f // bands]
-            budget = limit - taken[qpos_of_row[row] * bands + f % bands]
-            count = t - i if t - i < budget else budget
-            for u in range(count):
-                if n_out == cap:
-                    cap *= 2
-                    grown_q = np.empty(cap, dtype=np.int64)
-                    grown_c = np.empty(cap, dtype=np.int64)
-                    grown_q[:n_out] = out_q[:n_out]
-                    grown_c[:n_out] = out_c[:n_out]
-                    out_q = grown_q
-                    out_c = grown_c
-                out_q[n_out] = row
-                out_c[n_out] = row_id[stored_rows[order[i + u] // bands]]
-                n_out += 1
-        i = j
-    return out_q[:n_out].copy(), out_c[:n_out].copy()
+    first = np.empty(max(limit, 1), dtype=np.int64)  # ids of the earliest stored members of a bucket
+    out_q = np.empty(0, dtype=np.int64)
+    out_c = np.empty(0, dtype=np.int64)
+    for fill in range(2):  # pass 0 counts, pass 1 writes (growing arrays in the loop is slow)
+        n_out = 0
+        i = 0
+        while i < n:
+            j = i + 1
+            while j < n and sorted_keys[j] == sorted_keys[i]:
+                j += 1
+            if j - i > 1:
+                seen = 0
+                for t in range(i, j):
+                    f = order[t]
+                    q = f // bands
+                    if not stored[q]:
+                        continue
+                    budget = limit - taken[f]
+                    count = seen if seen < budget else budget
+                    if count > 0:
+                        if fill:
+                            for u in range(count):
+                                out_q[n_out + u] = query[q]
+                                out_c[n_out + u] = first[u]
+                        n_out += count
+                    if seen < limit:
+                        first[seen] = row_id[query[q]]
+                    seen += 1
+            i = j
+        if not fill:
+            out_q = np.empty(n_out, dtype=np.int64)
+            out_c = np.empty(n_out, dtype=np.int64)
+    return out_q, out_c
 
 
 # -- paragraph spans --------------------------------------------------------------------

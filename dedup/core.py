@@ -58,6 +58,7 @@ class Deduplicator:
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
         self.stats = Stats()
         self._auto_ids = itertools.count()
+        self._stored_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
 
     def dedupe(self, text: str, doc_id: Optional[Hashable] = None) -> DedupResult:
         """Deduplicate one document (against earlier ones in corpus scope)."""
@@ -155,8 +156,8 @@ class Deduplicator:
         if salt is not None:
             keys_q ^= salt[query][:, None]
         keys[query] = keys_q
-        q_all, c_all = candidate_pairs(query, keys_q, new_row, match, row_id, self.index, corpus,
-                                       cfg.max_bucket_candidates)
+        q_all, c_all, self._stored_pairs = candidate_pairs(query, keys_q, new_row, match, row_id, self.index,
+                                                           corpus, cfg.max_bucket_candidates)
         q, c = ordered_pairs(q_all, c_all)
         verify(sets, q, c, base, np.flatnonzero(new_row), self.index, cfg.threshold, match, sim)
         return match, sim, exact, keys
@@ -222,7 +223,7 @@ class Deduplicator:
             hashes = sets.hashes
         para_index = np.concatenate([np.arange(len(d.starts), dtype=np.int64) for d in new_docs]) \
             if new_docs else np.zeros(0, dtype=np.int64)
-        self.index.add(IndexBatch(
+        batch = IndexBatch(
             set_keys=set_keys[rows],
             band_keys=keys[rows],
             hashes=hashes,
@@ -233,7 +234,11 @@ class Deduplicator:
             para_index=para_index,
             starts=np.concatenate([d.starts for d in new_docs]) if new_docs else np.zeros(0, np.int64),
             ends=np.concatenate([d.ends for d in new_docs]) if new_docs else np.zeros(0, np.int64),
-        ))
+        )
+        if self._stored_pairs is not None:  # the band pairs, already sorted (an index may use them)
+            batch.sorted_band_pairs = self._stored_pairs
+        self._stored_pairs = None
+        self.index.add(batch)
 
     def _count(self, doc: _Doc, out: str, removed: int) -> None:
         st = self.stats

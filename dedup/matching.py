@@ -88,54 +88,59 @@ def _equal(sets: ShingleSets, rows: np.ndarray, from_index: np.ndarray, starts: 
 
 
 def candidate_pairs(query: np.ndarray, keys_q: np.ndarray, new_row: np.ndarray, match: np.ndarray,
-                    row_id: np.ndarray, index: Index, use_index: bool, limit: int
-                    ) -> Tuple[np.ndarray, np.ndarray]:
+                    row_id: np.ndarray, index: Index, use_index: bool, limit: int):
     """(query row, candidate id) for every bucket shared with an earlier paragraph, with repeats.
 
     ``keys_q`` holds the band keys of the ``query`` rows. Per (row, band) at most
-    ``limit`` candidates: the earliest of the index's bucket, then of this batch's.
+    ``limit`` candidates: the earliest of the index's bucket, then of this batch's. Also
+    returns the band pairs this batch stores, sorted by (key, id) (for the index), since
+    the keys are sorted here once for everything.
     """
-    n = len(match)
     bands = keys_q.shape[1]
+    flat = keys_q.ravel()
+    order = stable_argsort(flat)
+    sorted_keys = flat[order]
     q_parts, c_parts = [], []
-    taken = np.zeros(len(query) * bands, dtype=np.int64)
+    taken = np.zeros(len(flat), dtype=np.int64)
     if use_index and len(index):
-        pos, ids = index.band_candidates(keys_q, limit)
-        taken = np.bincount(pos, minlength=len(query) * bands)
+        fast = getattr(index, "band_candidates_sorted", None)
+        if fast is not None:
+            pos, ids, taken = fast(sorted_keys, order, limit)
+        else:
+            pos, ids = index.band_candidates(keys_q, limit)
+            taken = np.bincount(pos, minlength=len(flat))
         q_parts.append(query[pos // bands])
         c_parts.append(np.asarray(ids, dtype=np.int64))
     # Earlier rows of this batch that share a key; only rows that store their set
     # (new, not exact repeats) are in the band table, as in the index.
-    qpos_of_row = np.full(n, -1, dtype=np.int64)
-    qpos_of_row[query] = np.arange(len(query))
-    stored_rows = np.flatnonzero(new_row & (match < 0))
-    if len(stored_rows):
-        flat_keys = keys_q[qpos_of_row[stored_rows]].ravel()
-        # flat order has rows ascending, so a stable sort by key orders ties by row
-        order = stable_argsort(flat_keys)
-        kernels = _jit.kernels()
-        if kernels is not None:
-            q_b, c_b = kernels.batch_candidates(flat_keys[order], order, stored_rows, bands, qpos_of_row,
-                                                taken, limit, row_id)
-            q_parts.append(q_b)
-            c_parts.append(c_b)
-        else:
-            _batch_candidates_numpy(flat_keys[order], order, stored_rows, bands, qpos_of_row, taken, limit,
-                                    row_id, q_parts, c_parts)
+    stored = new_row[query] & (match[query] < 0)
+    kernels = _jit.kernels()
+    if kernels is not None:
+        q_b, c_b = kernels.batch_candidates(sorted_keys, order, query, stored, bands, taken, limit, row_id)
+        q_parts.append(q_b)
+        c_parts.append(c_b)
+    else:
+        _batch_candidates_numpy(sorted_keys, order, query, stored, bands, taken, limit, row_id, q_parts, c_parts)
+    in_table = stored[order // bands]
+    stored_pairs = (sorted_keys[in_table], row_id[query[order[in_table] // bands]])
     if not q_parts:
-        return _EMPTY, _EMPTY
+        return _EMPTY, _EMPTY, stored_pairs
     q_all = np.concatenate(q_parts)
     c_all = np.concatenate(c_parts)
     keep = c_all < row_id[q_all]  # strictly earlier (matters for replayed documents)
-    return q_all[keep], c_all[keep]
+    return q_all[keep], c_all[keep], stored_pairs
 
 
-def _batch_candidates_numpy(sk, order, stored_rows, bands, qpos_of_row, taken, limit, row_id, q_parts, c_parts):
-    sr = stored_rows[order // bands]
+def _batch_candidates_numpy(sk, order, query, stored, bands, taken, limit, row_id, q_parts, c_parts):
+    member = stored[order // bands]
+    sk, order = sk[member], order[member]
+    if len(sk) == 0:
+        return
+    sr = query[order // bands]
     group_start = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
     group_of = np.repeat(group_start, np.diff(np.r_[group_start, len(sk)]))
     pos_in_group = np.arange(len(sk)) - group_of
-    budget = limit - taken[qpos_of_row[sr] * bands + order % bands]
+    budget = limit - taken[order]
     count = np.clip(np.minimum(pos_in_group, budget), 0, None)
     hits = np.flatnonzero(count > 0)
     if len(hits):

@@ -105,6 +105,14 @@ class MemoryIndex:
         q, ids, _ = self._bands.lookup(np.asarray(band_keys, dtype=np.uint64).ravel(), limit)
         return q, ids
 
+    def band_candidates_sorted(self, sorted_keys: np.ndarray, positions: np.ndarray, limit: int
+                               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`band_candidates` for flat keys given sorted (``positions[i]``: where key i was).
+
+        Returns (positions, ids, ids taken per position).
+        """
+        return self._bands.lookup_sorted(sorted_keys, positions, limit)
+
     def shingles(self, entry_id: int) -> np.ndarray:
         start = int(self._set_start.view[entry_id])
         return self._hashes.view[start:start + int(self._set_len.view[entry_id])]
@@ -140,7 +148,11 @@ class MemoryIndex:
         stored = batch.shingle_ref < 0
         # Exact-set table: only the first entry of each set matters, so store those only.
         self._exact.add(batch.set_keys[stored], ids[stored])
-        self._bands.add(batch.band_keys[stored].ravel(), np.repeat(ids[stored], batch.band_keys.shape[1]))
+        presorted = getattr(batch, "sorted_band_pairs", None)  # set by the Deduplicator: saves a sort
+        if presorted is not None:
+            self._bands.add_sorted(*presorted)
+        else:
+            self._bands.add(batch.band_keys[stored].ravel(), np.repeat(ids[stored], batch.band_keys.shape[1]))
         lengths = np.diff(batch.offsets)
         kept_len = np.where(stored, lengths, 0)
         set_start = len(self._hashes) + np.cumsum(kept_len) - kept_len

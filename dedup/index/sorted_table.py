@@ -77,13 +77,22 @@ class SortedTable:
             raise OverflowError(f"SortedTable holds entry ids below 2**32, got {int(ids.max())}")
         keys = np.asarray(keys, dtype=np.uint64)
         order = stable_argsort(keys)
+        self.add_sorted(keys[order], ids[order])
+
+    def add_sorted(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        """:meth:`add` for pairs already sorted by (key, id)."""
+        n = len(keys)
+        if n == 0:
+            return
+        if int(ids.max()) >= _ID_LIMIT:
+            raise OverflowError(f"SortedTable holds entry ids below 2**32, got {int(ids.max())}")
         need = self._size + n
         if need > len(self._keys):
             capacity = max(need, len(self._keys) + len(self._keys) // 2, 1024)
             self._keys = _grown(self._keys, self._size, capacity)
             self._ids = _grown(self._ids, self._size, capacity)
-        self._keys[self._size:need] = keys[order]
-        self._ids[self._size:need] = ids[order]
+        self._keys[self._size:need] = keys
+        self._ids[self._size:need] = ids
         self._size = need
         self._bounds.append(need)
         self._run_dir.append(self._dir_size)
@@ -113,6 +122,26 @@ class SortedTable:
         self._keys[lo:hi] = self._keys[lo:hi][order]
         self._ids[lo:hi] = self._ids[lo:hi][order]
 
+    def lookup_sorted(self, sorted_keys: np.ndarray, positions: np.ndarray, limit: int
+                      ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`lookup` for keys already sorted; ``positions[i]`` is reported for key i.
+
+        Sorted keys walk each run forward, which is kinder to memory than random order.
+        """
+        kernels = _jit.kernels()
+        if kernels is None or not len(sorted_keys) or not self._size:
+            q, ids, taken_sorted = self.lookup(sorted_keys, limit)
+            taken = np.zeros(len(sorted_keys), dtype=np.int64)
+            taken[positions] = taken_sorted
+            return positions[q], ids, taken
+        return self._lookup_compiled(kernels, sorted_keys, positions, limit)
+
+    def _lookup_compiled(self, kernels, keys, positions, limit):
+        return kernels.runs_lookup(self._keys, self._ids, np.asarray(self._bounds, dtype=np.int64),
+                                   np.asarray(self._run_bits, dtype=np.int64),
+                                   np.asarray(self._run_dir, dtype=np.int64), self._dir, keys,
+                                   np.asarray(positions, dtype=np.int64), int(limit))
+
     def first(self, keys: np.ndarray) -> np.ndarray:
         """Smallest id stored under each key, or -1."""
         keys = np.asarray(keys, dtype=np.uint64)
@@ -129,9 +158,7 @@ class SortedTable:
         keys = np.asarray(keys, dtype=np.uint64)
         kernels = _jit.kernels()
         if kernels is not None and len(keys) and self._size:
-            return kernels.runs_lookup(self._keys, self._ids, np.asarray(self._bounds, dtype=np.int64),
-                                       np.asarray(self._run_bits, dtype=np.int64),
-                                       np.asarray(self._run_dir, dtype=np.int64), self._dir, keys, int(limit))
+            return self._lookup_compiled(kernels, keys, np.arange(len(keys), dtype=np.int64), limit)
         taken = np.zeros(len(keys), dtype=np.int64)
         q_parts, id_parts = [], []
         for lo, hi in zip(self._bounds[:-1], self._bounds[1:]):
