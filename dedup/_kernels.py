@@ -258,6 +258,15 @@ def tokenize_hash(buf, table, n_paragraphs):
     return words[:nw].copy(), counts, p + 1, long_at[:nl].copy(), long_start[:nl].copy(), long_end[:nl].copy()
 
 
+@njit(cache=True)
+def lower_ascii(buf):
+    """A-Z to a-z in place (what case-folding does to ASCII)."""
+    for i in range(buf.size):
+        b = buf[i]
+        if 65 <= b <= 90:
+            buf[i] = b + 32
+
+
 # -- shingle sets -----------------------------------------------------------------------
 
 @njit(cache=True)

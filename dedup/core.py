@@ -174,26 +174,30 @@ class Deduplicator:
         ends = np.concatenate([d.ends for d in docs]) if docs else np.zeros(0, np.int64)
         doc_of_row = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
         entries = match[rows]
-        locations = [None] * len(rows)
+        m = len(rows)
+        loc_doc: list = [None] * m
+        loc_index = [0] * m
+        loc_start = [0] * m
+        loc_end = [0] * m
         earlier = np.flatnonzero(entries < base)
         if len(earlier):
-            for k, loc in zip(earlier.tolist(), _index_locations(self.index, entries[earlier])):
-                locations[k] = loc
+            columns = _index_location_columns(self.index, entries[earlier])
+            for k, d, i, a, b in zip(earlier.tolist(), *columns):
+                loc_doc[k], loc_index[k], loc_start[k], loc_end[k] = d, i, a, b
         here = np.flatnonzero(entries >= base)
         if len(here):
             src = np.flatnonzero(new_row)[entries[here] - base]
             src_doc = doc_of_row[src]
             for k, d, i, a, b in zip(here.tolist(), src_doc.tolist(), (src - row_first[src_doc]).tolist(),
                                      starts[src].tolist(), ends[src].tolist()):
-                locations[k] = Location(docs[d].doc_id, i, a, b)
+                loc_doc[k], loc_index[k], loc_start[k], loc_end[k] = docs[d].doc_id, i, a, b
         reasons = np.where(~long_enough[rows], "run", np.where(exact[rows], "exact", "near")).tolist()
         per_doc: List[List[Removal]] = [[] for _ in docs]
-        for r, d, loc, s, reason in zip(rows.tolist(), doc_of_row[rows].tolist(), locations, sim[rows].tolist(),
-                                         reasons):
-            i = r - int(row_first[d])
-            doc = docs[d]
-            per_doc[d].append(Removal(i, int(doc.starts[i]), int(doc.ends[i]), loc.doc_id, loc.index,
-                                      loc.start, loc.end, round(s, 6), reason))
+        own = (rows - row_first[doc_of_row[rows]]).tolist()
+        for k, (d, i, a, b, s) in enumerate(zip(doc_of_row[rows].tolist(), own, starts[rows].tolist(),
+                                                 ends[rows].tolist(), sim[rows].tolist())):
+            per_doc[d].append(Removal(i, a, b, loc_doc[k], loc_index[k], loc_start[k], loc_end[k],
+                                      round(s, 6), reasons[k]))
         results = []
         for d, doc in enumerate(docs):
             removals = per_doc[d]
@@ -254,12 +258,13 @@ class Deduplicator:
         st.bytes_out += bytes_in if out is doc.text else (len(out) if out.isascii() else utf8_len(out))
 
 
-def _index_locations(index: Index, ids: np.ndarray) -> List[Location]:
-    """Locations of index entries: one batch call where the index has ``locations``."""
-    many = getattr(index, "locations", None)
-    if many is not None:
-        return many(ids)
-    return [index.location(int(e)) for e in ids.tolist()]
+def _index_location_columns(index: Index, ids: np.ndarray):
+    """(doc ids, paragraph indexes, starts, ends) of index entries, as lists; one call if the index can."""
+    columns = getattr(index, "location_columns", None)
+    if columns is not None:
+        return columns(ids)
+    locs = [index.location(int(e)) for e in ids.tolist()]
+    return ([x.doc_id for x in locs], [x.index for x in locs], [x.start for x in locs], [x.end for x in locs])
 
 
 def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray, doc_first: np.ndarray) -> np.ndarray:

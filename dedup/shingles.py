@@ -184,17 +184,21 @@ def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, norma
     joined = PARAGRAPH_MARK.join(paragraphs)
     if joined.count(PARAGRAPH_MARK) != len(paragraphs) - 1:
         return None
+    lower = False
     if normalization == "none":
         text = joined
-    elif joined.isascii():  # NFKC leaves ASCII alone, and case-folding it is lower()
-        text = joined.lower()
+    elif joined.isascii():  # NFKC leaves ASCII alone, and case-folding it maps A-Z to a-z
+        text, lower = joined, True
     else:
         # The mark is a normalization boundary (a starter that composes with nothing), so
-        # paragraphs normalize one by one to the same text; ASCII ones take the fast lane.
-        text = PARAGRAPH_MARK.join([p.lower() if p.isascii() else normalize(p, normalization)
-                                    for p in paragraphs])
+        # paragraphs normalize one by one to the same text; ASCII ones only need A-Z -> a-z
+        # (done below on the bytes, harmless on the others: case-folded text has no A-Z).
+        text = PARAGRAPH_MARK.join([p if p.isascii() else normalize(p, normalization) for p in paragraphs])
+        lower = True
     table = _ASCII_WORD if text.isascii() else _unicode_word_table()
-    buf = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    buf = np.frombuffer(bytearray(text.encode("utf-8", "surrogatepass")), dtype=np.uint8)
+    if lower:
+        kernels.lower_ascii(buf)
     words, counts, seen, long_at, long_start, long_end = kernels.tokenize_hash(buf, table, len(paragraphs))
     if seen != len(paragraphs):  # cannot happen: the mark count was checked above
         return None

@@ -133,11 +133,14 @@ class MemoryIndex:
 
     def locations(self, ids: np.ndarray) -> List[Location]:
         """:meth:`location` of many entries in one call."""
+        return [Location(*loc) for loc in zip(*self.location_columns(ids))]
+
+    def location_columns(self, ids: np.ndarray) -> Tuple[list, list, list, list]:
+        """(doc ids, paragraph indexes, starts, ends) of many entries, as lists."""
         ids = np.asarray(ids, dtype=np.int64)
         doc_ids = self._doc_ids
-        return [Location(doc_ids[d], i, s, e) for d, i, s, e in zip(
-            self._doc.view[ids].tolist(), self._para_index.view[ids].tolist(),
-            self._starts.view[ids].tolist(), self._ends.view[ids].tolist())]
+        return ([doc_ids[d] for d in self._doc.view[ids].tolist()], self._para_index.view[ids].tolist(),
+                self._starts.view[ids].tolist(), self._ends.view[ids].tolist())
 
     def add(self, batch: IndexBatch) -> None:
         n = len(batch)
