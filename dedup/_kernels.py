@@ -617,6 +617,21 @@ def batch_candidates(sorted_keys, order, query, stored, bands, taken, limit, row
     return out_q, out_c
 
 
+@njit(cache=True)
+def utf8_length(cps):
+    """UTF-8 size of code points (surrogates count 3 bytes, as with "surrogatepass")."""
+    n = cps.size
+    for i in range(cps.size):
+        c = cps[i]
+        if c >= 0x80:
+            n += 1
+            if c >= 0x800:
+                n += 1
+                if c >= 0x10000:
+                    n += 1
+    return n
+
+
 # -- paragraph spans --------------------------------------------------------------------
 
 @njit(cache=True)

@@ -22,9 +22,9 @@ from dedup.index.memory import MemoryIndex
 from dedup.lsh import band_keys
 from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
 from dedup.minhash import minhash_rows
-from dedup.results import DedupResult, Removal, Stats, assemble, utf8_len
+from dedup.results import DedupResult, Removal, Stats, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
-from dedup.fastsplit import paragraph_spans
+from dedup.fastsplit import spans_and_size
 from dedup.text import check_text
 
 _U64 = np.uint64
@@ -37,6 +37,7 @@ class _Doc:
     starts: np.ndarray
     ends: np.ndarray
     replay_first: int = -1  # first entry id when this document is already indexed
+    utf8_size: int = -1
 
 
 class Deduplicator:
@@ -80,8 +81,8 @@ class Deduplicator:
             doc_id = next(ids, None)
             if doc_id is None and self.config.scope == "corpus":
                 doc_id = next(self._auto_ids)
-            starts, ends = paragraph_spans(text)
-            batch.append(_Doc(text, doc_id, starts, ends))
+            starts, ends, utf8_size = spans_and_size(text)
+            batch.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size))
             size += len(starts)
             if size >= self.config.batch_paragraphs:
                 yield from self._run_batch(batch)
@@ -203,7 +204,7 @@ class Deduplicator:
             removals = per_doc[d]
             if removals:
                 lo = int(row_first[d])
-                out = assemble(doc.text, doc.starts, doc.ends, removed[lo:lo + len(doc.starts)])
+                out = _assemble(doc.text, doc.starts, doc.ends, removed[lo:lo + len(doc.starts)])
             else:
                 out = doc.text
             results.append(DedupResult(out, doc.doc_id, list(zip(doc.starts.tolist(), doc.ends.tolist())),
@@ -253,7 +254,7 @@ class Deduplicator:
         st.documents_emptied += bool(removed) and not out.strip()
         st.chars_in += len(doc.text)
         st.chars_out += len(out)
-        bytes_in = len(doc.text) if doc.text.isascii() else utf8_len(doc.text)
+        bytes_in = doc.utf8_size if doc.utf8_size >= 0 else utf8_len(doc.text)
         st.bytes_in += bytes_in
         st.bytes_out += bytes_in if out is doc.text else (len(out) if out.isascii() else utf8_len(out))
 
@@ -265,6 +266,31 @@ def _index_location_columns(index: Index, ids: np.ndarray):
         return columns(ids)
     locs = [index.location(int(e)) for e in ids.tolist()]
     return ([x.doc_id for x in locs], [x.index for x in locs], [x.start for x in locs], [x.end for x in locs])
+
+
+def _assemble(text: str, starts: np.ndarray, ends: np.ndarray, removed: np.ndarray) -> str:
+    """:func:`dedup.results.assemble`, one slice per run of kept paragraphs instead of two per paragraph.
+
+    A kept paragraph is followed by the separator that followed it in the input; the
+    last kept one by whatever followed the last paragraph. Text before the first
+    paragraph is kept.
+    """
+    if not removed.any():
+        return text
+    kept = np.flatnonzero(~removed).tolist()
+    if not kept:
+        return ""
+    starts_l = starts.tolist()
+    pieces = [text[:starts_l[0]]]
+    first = prev = kept[0]
+    for i in kept[1:]:
+        if i != prev + 1:  # a removed stretch ends the run
+            pieces.append(text[starts_l[first]:starts_l[prev + 1]])
+            first = i
+        prev = i
+    pieces.append(text[starts_l[first]:int(ends[prev])])
+    pieces.append(text[int(ends[len(starts_l) - 1]):])
+    return "".join(pieces)
 
 
 def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray, doc_first: np.ndarray) -> np.ndarray:

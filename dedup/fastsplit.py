@@ -32,10 +32,19 @@ def _unicode_space_table() -> np.ndarray:
 
 def paragraph_spans(text: str) -> Tuple[np.ndarray, np.ndarray]:
     """(starts, ends) of the paragraphs of ``text``, as :func:`dedup.text.split_paragraphs`."""
+    starts, ends, _ = spans_and_size(text)
+    return starts, ends
+
+
+def spans_and_size(text: str) -> Tuple[np.ndarray, np.ndarray, int]:
+    """(starts, ends, UTF-8 length of ``text``): the size comes free with the code points."""
     kernels = _jit.kernels()
     if kernels is None:
-        return split_paragraphs(text)
+        starts, ends = split_paragraphs(text)
+        return starts, ends, (len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass")))
     if text.isascii():
-        return kernels.paragraph_spans(np.frombuffer(text.encode("ascii"), dtype=np.uint8), _ASCII_SPACE)
+        starts, ends = kernels.paragraph_spans(np.frombuffer(text.encode("ascii"), dtype=np.uint8), _ASCII_SPACE)
+        return starts, ends, len(text)
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return kernels.paragraph_spans(cps, _unicode_space_table())
+    starts, ends = kernels.paragraph_spans(cps, _unicode_space_table())
+    return starts, ends, kernels.utf8_length(cps)
