@@ -127,6 +127,7 @@ def shingle_hashes(words: np.ndarray, counts: np.ndarray, ngram: int):
 
 def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold") -> ShingleSets:
     """The shingle sets of a batch of paragraph strings."""
+    _jit.note_work(len(paragraphs))
     kernels = _jit.kernels()
     if kernels is not None and paragraphs:
         sets = _shingle_sets_compiled(kernels, paragraphs, ngram, normalization)
