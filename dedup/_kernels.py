@@ -403,6 +403,42 @@ def _jaccard(a, a0, a1, b, b0, b1):
     return inter / (la + lb - inter)
 
 
+@njit(inline="always")
+def _jaccard_if_reaches(a, a0, a1, b, b0, b1, threshold):
+    """``_jaccard`` when it can reach ``threshold``; -1.0 as soon as it provably cannot.
+
+    The intersection can grow by at most what is left of the shorter remainder, and
+    J >= t needs inter >= t(|a|+|b|)/(1+t); the margin keeps float rounding out of it.
+    """
+    la = a1 - a0
+    lb = b1 - b0
+    if la == 0 or lb == 0:
+        return 1.0 if la == lb else 0.0
+    need = threshold * (la + lb) / (1.0 + threshold) - 1e-6
+    if (la if la < lb else lb) < need:
+        return -1.0
+    i = a0
+    j = b0
+    inter = 0
+    while i < a1 and j < b1:
+        x = a[i]
+        y = b[j]
+        if x == y:
+            inter += 1
+            i += 1
+            j += 1
+        else:
+            if x < y:
+                i += 1
+            else:
+                j += 1
+            left_a = a1 - i
+            left_b = b1 - j
+            if inter + (left_a if left_a < left_b else left_b) < need:
+                return -1.0
+    return inter / (la + lb - inter)
+
+
 @njit(cache=True)
 def verify_pairs(q_rows, cand_ids, from_index, c_start, c_len, hashes, offsets, index_hashes,
                  threshold, match, sim):
@@ -414,9 +450,9 @@ def verify_pairs(q_rows, cand_ids, from_index, c_start, c_len, hashes, offsets, 
         c0 = c_start[k]
         c1 = c0 + c_len[k]
         if from_index[k]:
-            s = _jaccard(hashes, offsets[q], offsets[q + 1], index_hashes, c0, c1)
+            s = _jaccard_if_reaches(hashes, offsets[q], offsets[q + 1], index_hashes, c0, c1, threshold)
         else:
-            s = _jaccard(hashes, offsets[q], offsets[q + 1], hashes, c0, c1)
+            s = _jaccard_if_reaches(hashes, offsets[q], offsets[q + 1], hashes, c0, c1, threshold)
         if s >= threshold:
             match[q] = cand_ids[k]
             sim[q] = s

@@ -99,7 +99,7 @@ class Deduplicator:
         n = int(sizes.sum())
         with _gc_paused():
             paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
-            sets = shingle_sets(paragraphs, cfg.ngram, cfg.normalization)
+            sets = _shingle_sets_once(paragraphs, cfg.ngram, cfg.normalization)
             del paragraphs
             row_first = np.cumsum(sizes) - sizes
             set_keys = sets.set_keys
@@ -257,6 +257,24 @@ class Deduplicator:
         bytes_in = doc.utf8_size if doc.utf8_size >= 0 else utf8_len(doc.text)
         st.bytes_in += bytes_in
         st.bytes_out += bytes_in if out is doc.text else (len(out) if out.isascii() else utf8_len(out))
+
+
+def _shingle_sets_once(paragraphs: List[str], ngram: int, normalization: str) -> ShingleSets:
+    """:func:`shingle_sets`, fingerprinting each distinct paragraph string of the batch once.
+
+    Boilerplate often recurs byte for byte inside a batch; equal strings have equal sets.
+    """
+    first: dict = {}
+    which = [first.setdefault(p, len(first)) for p in paragraphs]
+    if len(first) > 0.95 * len(paragraphs):
+        return shingle_sets(paragraphs, ngram, normalization)
+    distinct = shingle_sets(list(first), ngram, normalization)
+    rows = np.array(which, dtype=np.int64)
+    lengths = np.diff(distinct.offsets)[rows]
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    take = np.repeat(distinct.offsets[rows] - offsets[:-1], lengths) + np.arange(offsets[-1])
+    return ShingleSets(distinct.hashes[take], offsets, distinct.n_tokens[rows], distinct.set_keys[rows])
 
 
 def _index_location_columns(index: Index, ids: np.ndarray):
