@@ -219,6 +219,10 @@ def scaled_documents(n_paragraphs: int, seed: int = 0, use_cache: bool = True, l
     if use_cache and path.exists():
         with gzip.open(path, "rt", encoding="utf-8") as f:
             return [json.loads(line) for line in f]
+    if use_cache:  # the stream is the same for every size: a larger cached one has this one as prefix
+        for other in sorted(CACHE.glob(f"scaled_*_{seed}.jsonl.gz"), key=lambda p: int(p.name.split("_")[1])):
+            if int(other.name.split("_")[1]) > n_paragraphs:
+                return _prefix(other, n_paragraphs)
     t0 = time.perf_counter()
     docs = _generate(n_paragraphs, seed)
     texts = [d["text"][p["start"]:p["end"]] for d in docs for p in d["paragraphs"]]
@@ -239,6 +243,24 @@ def scaled_documents(n_paragraphs: int, seed: int = 0, use_cache: bool = True, l
     print(f"[corpus] {n_paragraphs:,} paragraphs generated and labelled in {time.perf_counter() - t0:.0f} s",
           flush=True)
     return docs
+
+
+def _prefix(path: Path, n_paragraphs: int) -> List[dict]:
+    """The first documents of a cached stream holding ``n_paragraphs`` paragraphs (labels stay exact:
+    a paragraph's label depends only on earlier ones)."""
+    out, total = [], 0
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if total >= n_paragraphs:
+                break
+            doc = json.loads(line)
+            keep = doc["paragraphs"][: n_paragraphs - total]
+            if len(keep) < len(doc["paragraphs"]):
+                doc["text"] = doc["text"][: keep[-1]["end"]] + "\n"
+                doc["paragraphs"] = keep
+            out.append(doc)
+            total += len(keep)
+    return out
 
 
 def documents(name: str, n_paragraphs: int = 0) -> List[dict]:

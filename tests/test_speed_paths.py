@@ -150,6 +150,38 @@ def test_sorted_table_kernels_equal_numpy():
             assert np.array_equal(a, b)
 
 
+@needs_jit
+def test_verification_kernel_decides_like_exact_jaccard():
+    from dedup.verify import jaccard_sorted
+
+    kernels = _jit._load()
+    rng = np.random.default_rng(5)
+    pool = np.arange(4000, dtype=np.uint32)
+    sets = []
+    for _ in range(400):
+        base = rng.choice(pool, int(rng.integers(1, 60)), replace=False)
+        sets.append(np.unique(base))
+        edited = base.copy()
+        k = int(rng.integers(0, 1 + len(base) // 3))
+        edited[:k] = rng.choice(pool, k)  # near the threshold from both sides
+        sets.append(np.unique(edited))
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum([len(x) for x in sets], out=offsets[1:])
+    hashes = np.concatenate(sets)
+    q = np.arange(1, len(sets), dtype=np.int64)
+    c = q - 1
+    for threshold in (0.5, 0.8, 0.9, 1.0):
+        match = np.full(len(sets), -1, dtype=np.int64)
+        sim = np.zeros(len(sets))
+        kernels.verify_pairs(q, c, np.zeros(len(q), dtype=bool), offsets[c], offsets[c + 1] - offsets[c],
+                             hashes, offsets, np.zeros(0, dtype=np.uint32), threshold, match, sim)
+        for row in q.tolist():
+            exact = jaccard_sorted(sets[row], sets[row - 1])
+            assert (match[row] == row - 1) == (exact >= threshold)
+            if exact >= threshold:
+                assert sim[row] == exact
+
+
 # -- decisions equal to main's ------------------------------------------------------------
 
 def _as_json(x):
