@@ -25,13 +25,17 @@ _forced: Optional[bool] = None
 _work = 0
 
 
+_UNSET = object()
+_env_value = _UNSET
+
+
 def _env() -> Optional[bool]:
-    value = os.environ.get("DEDUP_JIT", "").strip().lower()
-    if value in ("0", "false", "no", "off"):
-        return False
-    if value in ("1", "true", "yes", "on"):
-        return True
-    return None
+    """``DEDUP_JIT`` (read once)."""
+    global _env_value
+    if _env_value is _UNSET:
+        value = os.environ.get("DEDUP_JIT", "").strip().lower()
+        _env_value = False if value in ("0", "false", "no", "off") else True if value in ("1", "true", "yes", "on") else None
+    return _env_value
 
 
 def note_work(paragraphs: int) -> None:

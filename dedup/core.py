@@ -264,12 +264,13 @@ def _shingle_sets_once(paragraphs: List[str], ngram: int, normalization: str) ->
 
     Boilerplate often recurs byte for byte inside a batch; equal strings have equal sets.
     """
-    first: dict = {}
-    which = [first.setdefault(p, len(first)) for p in paragraphs]
+    first = dict.fromkeys(paragraphs)
     if len(first) > 0.95 * len(paragraphs):
         return shingle_sets(paragraphs, ngram, normalization)
+    for i, p in enumerate(first):
+        first[p] = i
     distinct = shingle_sets(list(first), ngram, normalization)
-    rows = np.array(which, dtype=np.int64)
+    rows = np.fromiter(map(first.__getitem__, paragraphs), dtype=np.int64, count=len(paragraphs))
     lengths = np.diff(distinct.offsets)[rows]
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
