@@ -5,16 +5,18 @@
 ``n`` paragraphs made from them, deterministic for a seed, whose labels are computed
 exactly (see :func:`label`):
 
-* a *new* document (half the stream) is a real one with every word replaced by a
-  corpus word with probability 0.35 (about 1 in 9 of its 5-grams survive: new text with
-  real word statistics) - or the real one itself the first time it is drawn;
+* a *real* document (3.5% of the stream, until they run out near 1M paragraphs) is one
+  of the Debian or KJV documents, each used once;
+* a *new* document (46.5%) is a real one with every word replaced by a corpus word with
+  probability 0.35 (about 1 in 9 of its 5-grams survive: new text with real word
+  statistics);
 * a *copy* (the other half) re-publishes an earlier document of the stream, each
   paragraph kept (55%), lightly edited (1-3 word edits, 15%), re-cased / re-punctuated /
   re-spaced (10%), dropped (10%) or rewritten as new (10%).
 
 So near-duplicates are real (edits move pairs across the 0.8 threshold in both
-directions) and the mix of new and repeated text does not drift along the stream: a
-prefix of the 1M stream is a fair smaller corpus.
+directions) and the mix of kinds does not drift along the stream (about 35% repeats
+throughout): a prefix of the 1M stream is a fair smaller corpus.
 
 Labels follow ``../shared/data/README.md``: ``re.findall(r"\\w+", text.lower())``, word
 5-grams (fewer tokens: one shingle), ``is_repeat`` iff an earlier paragraph has
@@ -115,21 +117,23 @@ def _generate(n_paragraphs: int, seed: int) -> List[dict]:
             counts[w] = counts.get(w, 0) + 1
     vocab = sorted(counts, key=lambda w: (-counts[w], w))[:20000]
     editor = _Editor(vocab, rng)
-    used = [False] * len(real)
+    unused = list(range(len(real)))
+    rng.shuffle(unused)
     out: List[dict] = []
     emitted: List[List[str]] = []
     seps: List[str] = []
     total = 0
     while total < n_paragraphs:
-        if not emitted or rng.random() < 0.5:
-            k = rng.randrange(len(real))
-            paras = _paragraph_texts(real[k])
-            if used[k]:
-                paras = [editor.rewrite(p) for p in paras]
-                kind = "new"
-            else:
-                used[k] = True
+        draw = rng.random()
+        if not emitted or draw < 0.5:
+            if draw < 0.035 and unused:
+                k = unused.pop()
+                paras = _paragraph_texts(real[k])
                 kind = "real"
+            else:
+                k = rng.randrange(len(real))
+                paras = [editor.rewrite(p) for p in _paragraph_texts(real[k])]
+                kind = "new"
             sep = "\n\n" if "\n\n" in real[k]["text"] else "\n"
         else:
             j = rng.randrange(len(emitted))
@@ -215,12 +219,12 @@ def scaled_documents(n_paragraphs: int, seed: int = 0, use_cache: bool = True, l
     """
     if not labels:
         return _generate(n_paragraphs, seed)
-    path = CACHE / f"scaled_{n_paragraphs}_{seed}.jsonl.gz"
+    path = CACHE / f"scaled_{n_paragraphs}_{seed}_v2.jsonl.gz"
     if use_cache and path.exists():
         with gzip.open(path, "rt", encoding="utf-8") as f:
             return [json.loads(line) for line in f]
     if use_cache:  # the stream is the same for every size: a larger cached one has this one as prefix
-        for other in sorted(CACHE.glob(f"scaled_*_{seed}.jsonl.gz"), key=lambda p: int(p.name.split("_")[1])):
+        for other in sorted(CACHE.glob(f"scaled_*_{seed}_v2.jsonl.gz"), key=lambda p: int(p.name.split("_")[1])):
             if int(other.name.split("_")[1]) > n_paragraphs:
                 return _prefix(other, n_paragraphs)
     t0 = time.perf_counter()

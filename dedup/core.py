@@ -76,19 +76,29 @@ class Deduplicator:
         ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
         batch: List[_Doc] = []
         size = 0
-        for position, text in enumerate(texts):
-            check_text(text, f"document {position}")
-            doc_id = next(ids, None)
-            if doc_id is None and self.config.scope == "corpus":
-                doc_id = next(self._auto_ids)
-            starts, ends, utf8_size = spans_and_size(text)
-            batch.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size))
-            size += len(starts)
-            if size >= self.config.batch_paragraphs:
-                yield from self._run_batch(batch)
-                batch, size = [], 0
-        if batch:
-            yield from self._run_batch(batch)
+        texts = iter(texts)
+        position = 0
+        while True:
+            # Collect and run a batch with the garbage collector paused (our work creates no
+            # cycles, and a full collection walks every object the caller keeps); resume it
+            # before handing results back.
+            with _gc_paused():
+                for text in texts:
+                    check_text(text, f"document {position}")
+                    position += 1
+                    doc_id = next(ids, None)
+                    if doc_id is None and self.config.scope == "corpus":
+                        doc_id = next(self._auto_ids)
+                    starts, ends, utf8_size = spans_and_size(text)
+                    batch.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size))
+                    size += len(starts)
+                    if size >= self.config.batch_paragraphs:
+                        break
+                results = self._run_batch(batch) if batch else []
+            if not results:
+                return
+            yield from results
+            batch, size = [], 0
 
     # -- the batch pipeline ------------------------------------------------------------
 

@@ -91,6 +91,7 @@ class SortedTable:
             capacity = max(need, len(self._keys) + len(self._keys) // 2, 1024)
             self._keys = _grown(self._keys, self._size, capacity)
             self._ids = _grown(self._ids, self._size, capacity)
+            self._dir = _grown(self._dir, self._dir_size, max(len(self._dir), capacity // 8 + 64))
         self._keys[self._size:need] = keys
         self._ids[self._size:need] = ids
         self._size = need
@@ -181,6 +182,20 @@ class SortedTable:
 
 
 def _grown(array: np.ndarray, used: int, capacity: int) -> np.ndarray:
+    """``array`` with room for ``capacity`` items, its first ``used`` kept.
+
+    The table's buffers are private (no view of them outlives a call), so they can grow
+    in place: ``resize`` reallocates, which for large buffers remaps pages instead of
+    copying them.
+    """
+    if capacity <= len(array):
+        return array
+    if array.flags.owndata and array.base is None:
+        try:
+            array.resize(capacity, refcheck=False)
+            return array
+        except (ValueError, SystemError):
+            pass
     grown = np.empty(capacity, dtype=array.dtype)
     grown[:used] = array[:used]
     return grown
