@@ -730,3 +730,81 @@ def paragraph_spans(cps, space):
         k += 1
         j += 1
     return starts[:k].copy(), ends[:k].copy()
+
+
+@njit(cache=True)
+def paragraph_spans_many(cps, doc_bounds, space):
+    """:func:`paragraph_spans` of many documents at once (their code points concatenated).
+
+    Document d is ``cps[doc_bounds[d]:doc_bounds[d + 1]]``. Returns (starts, ends) relative
+    to each document, paragraphs per document, and each document's UTF-8 size.
+    """
+    n_docs = doc_bounds.size - 1
+    total = cps.size
+    starts = np.empty(total // 2 + n_docs + 1, dtype=np.int64)
+    ends = np.empty(total // 2 + n_docs + 1, dtype=np.int64)
+    counts = np.zeros(n_docs, dtype=np.int64)
+    sizes = np.zeros(n_docs, dtype=np.int64)
+    table_size = space.size
+    k = 0
+    for d in range(n_docs):
+        lo = doc_bounds[d]
+        hi = doc_bounds[d + 1]
+        # pass 1: is there a blank line? and the UTF-8 size
+        size = hi - lo
+        has_blank = False
+        nonspace = False
+        start = lo
+        skip = False
+        for i in range(lo, hi):
+            c = np.int64(cps[i])
+            if c >= 0x80:
+                size += 1 if c < 0x800 else (2 if c < 0x10000 else 3)
+            if skip:
+                skip = False
+                start = i + 1
+                continue
+            if c == 10 or c == 13:
+                if not nonspace:
+                    has_blank = True
+                skip = c == 13 and i + 1 < hi and np.int64(cps[i + 1]) == 10
+                start = i + 1
+                nonspace = False
+            elif not nonspace and (c >= table_size or space[c] == 0):
+                nonspace = True
+        if hi > start and not nonspace:
+            has_blank = True
+        sizes[d] = size
+        # pass 2: the spans
+        first = k
+        nonspace = False
+        start = lo
+        skip = False
+        open_para = False
+        for i in range(lo, hi + 1):
+            if i < hi:
+                if skip:
+                    skip = False
+                    start = i + 1
+                    continue
+                c = np.int64(cps[i])
+                if not (c == 10 or c == 13):
+                    if not nonspace and (c >= table_size or space[c] == 0):
+                        nonspace = True
+                    continue
+                skip = c == 13 and i + 1 < hi and np.int64(cps[i + 1]) == 10
+            # a line [start, i) ends here
+            if nonspace:
+                if has_blank and open_para:
+                    ends[k - 1] = i - lo
+                else:
+                    starts[k] = start - lo
+                    ends[k] = i - lo
+                    k += 1
+                    open_para = True
+            else:
+                open_para = False
+            start = i + 1
+            nonspace = False
+        counts[d] = k - first
+    return starts[:k].copy(), ends[:k].copy(), counts, sizes

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import gc
 import itertools
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Deque, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -24,10 +25,11 @@ from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
 from dedup.minhash import minhash_rows
 from dedup.results import DedupResult, Removal, Stats, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
-from dedup.fastsplit import spans_and_size
+from dedup.fastsplit import spans_and_sizes
 from dedup.text import check_text
 
 _U64 = np.uint64
+_READ_AHEAD = 64  # documents split per call
 
 
 @dataclass
@@ -74,31 +76,52 @@ class Deduplicator:
                     ) -> Iterator[DedupResult]:
         """Stream results, one per input document in order, working in bounded batches."""
         ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
-        batch: List[_Doc] = []
-        size = 0
-        texts = iter(texts)
+        source = iter(texts)
+        pending: Deque[_Doc] = deque()
+        error: List[BaseException] = []  # a bad input, raised when the batch reaches it
         position = 0
         while True:
             # Collect and run a batch with the garbage collector paused (our work creates no
             # cycles, and a full collection walks every object the caller keeps); resume it
             # before handing results back.
             with _gc_paused():
-                for text in texts:
-                    check_text(text, f"document {position}")
-                    position += 1
-                    doc_id = next(ids, None)
-                    if doc_id is None and self.config.scope == "corpus":
-                        doc_id = next(self._auto_ids)
-                    starts, ends, utf8_size = spans_and_size(text)
-                    batch.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size))
-                    size += len(starts)
-                    if size >= self.config.batch_paragraphs:
-                        break
+                batch: List[_Doc] = []
+                size = 0
+                while size < self.config.batch_paragraphs:
+                    if not pending:
+                        if error:
+                            raise error[0]
+                        position = self._read_ahead(source, ids, pending, error, position)
+                        if not pending and not error:
+                            break
+                        continue
+                    doc = pending.popleft()
+                    batch.append(doc)
+                    size += len(doc.starts)
                 results = self._run_batch(batch) if batch else []
             if not results:
                 return
             yield from results
-            batch, size = [], 0
+
+    def _read_ahead(self, source: Iterator[str], ids: Iterator, pending: "Deque[_Doc]",
+                    error: List[BaseException], position: int) -> int:
+        """Split the next few documents in one call (the splitter's per-call cost is per chunk)."""
+        chunk: List[str] = []
+        chunk_ids: list = []
+        for text in itertools.islice(source, _READ_AHEAD):
+            try:
+                check_text(text, f"document {position + len(chunk)}")
+            except Exception as exc:  # raised in order, after the documents before it
+                error.append(exc)
+                break
+            doc_id = next(ids, None)
+            if doc_id is None and self.config.scope == "corpus":
+                doc_id = next(self._auto_ids)
+            chunk.append(text)
+            chunk_ids.append(doc_id)
+        for text, doc_id, (starts, ends, utf8_size) in zip(chunk, chunk_ids, spans_and_sizes(chunk)):
+            pending.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size))
+        return position + len(chunk)
 
     # -- the batch pipeline ------------------------------------------------------------
 

@@ -7,7 +7,7 @@ text as its bytes, other text as UTF-32), with ``re``'s own idea of white space.
 from __future__ import annotations
 
 import re
-from typing import Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -48,3 +48,22 @@ def spans_and_size(text: str) -> Tuple[np.ndarray, np.ndarray, int]:
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     starts, ends = kernels.paragraph_spans(cps, _unicode_space_table())
     return starts, ends, kernels.utf8_length(cps)
+
+
+def spans_and_sizes(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarray, int]]:
+    """:func:`spans_and_size` of many documents in one kernel call (saves ~20 us per document)."""
+    kernels = _jit.kernels()
+    if kernels is None or len(texts) < 2:
+        return [spans_and_size(t) for t in texts]
+    joined = "".join(texts)
+    bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in texts], out=bounds[1:])
+    if joined.isascii():
+        cps, table = np.frombuffer(joined.encode("ascii"), dtype=np.uint8), _ASCII_SPACE
+    else:
+        cps, table = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), _unicode_space_table()
+    starts, ends, counts, sizes = kernels.paragraph_spans_many(cps, bounds, table)
+    cut = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=cut[1:])
+    cut_l = cut.tolist()
+    return [(starts[a:b], ends[a:b], size) for a, b, size in zip(cut_l[:-1], cut_l[1:], sizes.tolist())]
