@@ -732,74 +732,92 @@ def paragraph_spans(cps, space):
     return starts[:k].copy(), ends[:k].copy()
 
 
-@njit(cache=True)
-def paragraph_spans_many(cps, doc_bounds, space):
-    """:func:`paragraph_spans` of many documents at once (their code points concatenated).
+@njit(inline="always")
+def _cp_at(buf, i):
+    """(code point, byte length) of the UTF-8 sequence at ``buf[i]``."""
+    b = np.int64(buf[i])
+    if b < 0x80:
+        return b, 1
+    if b < 0xE0:
+        return ((b & 0x1F) << 6) | (np.int64(buf[i + 1]) & 0x3F), 2
+    if b < 0xF0:
+        return ((b & 0x0F) << 12) | ((np.int64(buf[i + 1]) & 0x3F) << 6) | (np.int64(buf[i + 2]) & 0x3F), 3
+    return (((b & 0x07) << 18) | ((np.int64(buf[i + 1]) & 0x3F) << 12)
+            | ((np.int64(buf[i + 2]) & 0x3F) << 6) | (np.int64(buf[i + 3]) & 0x3F)), 4
 
-    Document d is ``cps[doc_bounds[d]:doc_bounds[d + 1]]``. Returns (starts, ends) relative
-    to each document, paragraphs per document, and each document's UTF-8 size.
+
+@njit(cache=True)
+def paragraph_spans_many(buf, doc_chars, space):
+    """:func:`paragraph_spans` of many documents at once, from the UTF-8 of their concatenation.
+
+    Document d has ``doc_chars[d]`` characters. Returns (starts, ends) in characters,
+    relative to each document, paragraphs per document, and each document's UTF-8 size.
     """
-    n_docs = doc_bounds.size - 1
-    total = cps.size
+    n_docs = doc_chars.size
+    total = 0
+    for d in range(n_docs):
+        total += doc_chars[d]
     starts = np.empty(total // 2 + n_docs + 1, dtype=np.int64)
     ends = np.empty(total // 2 + n_docs + 1, dtype=np.int64)
     counts = np.zeros(n_docs, dtype=np.int64)
     sizes = np.zeros(n_docs, dtype=np.int64)
     table_size = space.size
     k = 0
+    pos = 0  # byte position of the document's start
     for d in range(n_docs):
-        lo = doc_bounds[d]
-        hi = doc_bounds[d + 1]
-        # pass 1: is there a blank line? and the UTF-8 size
-        size = hi - lo
+        n = doc_chars[d]
+        # pass 1: is there a blank line? (and where the document ends in bytes)
         has_blank = False
         nonspace = False
-        start = lo
-        skip = False
-        for i in range(lo, hi):
-            c = np.int64(cps[i])
-            if c >= 0x80:
-                size += 1 if c < 0x800 else (2 if c < 0x10000 else 3)
-            if skip:
-                skip = False
-                start = i + 1
+        line_empty = True
+        p = pos
+        prev_cr = False
+        for i in range(n):
+            c, size = _cp_at(buf, p)
+            p += size
+            if c == 10 and prev_cr:  # the \n of a \r\n
+                prev_cr = False
                 continue
+            prev_cr = c == 13
             if c == 10 or c == 13:
                 if not nonspace:
                     has_blank = True
-                skip = c == 13 and i + 1 < hi and np.int64(cps[i + 1]) == 10
-                start = i + 1
                 nonspace = False
-            elif not nonspace and (c >= table_size or space[c] == 0):
-                nonspace = True
-        if hi > start and not nonspace:
-            has_blank = True
-        sizes[d] = size
+                line_empty = True
+            else:
+                line_empty = False
+                if not nonspace and (c >= table_size or space[c] == 0):
+                    nonspace = True
+        if not line_empty and not nonspace:
+            has_blank = True  # a non-empty final line of white space
+        sizes[d] = p - pos
         # pass 2: the spans
         first = k
         nonspace = False
-        start = lo
-        skip = False
+        start = 0
         open_para = False
-        for i in range(lo, hi + 1):
-            if i < hi:
-                if skip:
-                    skip = False
+        p = pos
+        prev_cr = False
+        for i in range(n + 1):
+            if i < n:
+                c, size = _cp_at(buf, p)
+                p += size
+                if c == 10 and prev_cr:
+                    prev_cr = False
                     start = i + 1
                     continue
-                c = np.int64(cps[i])
+                prev_cr = c == 13
                 if not (c == 10 or c == 13):
                     if not nonspace and (c >= table_size or space[c] == 0):
                         nonspace = True
                     continue
-                skip = c == 13 and i + 1 < hi and np.int64(cps[i + 1]) == 10
             # a line [start, i) ends here
             if nonspace:
                 if has_blank and open_para:
-                    ends[k - 1] = i - lo
+                    ends[k - 1] = i
                 else:
-                    starts[k] = start - lo
-                    ends[k] = i - lo
+                    starts[k] = start
+                    ends[k] = i
                     k += 1
                     open_para = True
             else:
@@ -807,4 +825,5 @@ def paragraph_spans_many(cps, doc_bounds, space):
             start = i + 1
             nonspace = False
         counts[d] = k - first
+        pos = p
     return starts[:k].copy(), ends[:k].copy(), counts, sizes

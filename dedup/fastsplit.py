@@ -56,13 +56,10 @@ def spans_and_sizes(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarray, 
     if kernels is None or len(texts) < 2:
         return [spans_and_size(t) for t in texts]
     joined = "".join(texts)
-    bounds = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in texts], out=bounds[1:])
-    if joined.isascii():
-        cps, table = np.frombuffer(joined.encode("ascii"), dtype=np.uint8), _ASCII_SPACE
-    else:
-        cps, table = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), _unicode_space_table()
-    starts, ends, counts, sizes = kernels.paragraph_spans_many(cps, bounds, table)
+    chars = np.array([len(t) for t in texts], dtype=np.int64)
+    table = _ASCII_SPACE if joined.isascii() else _unicode_space_table()
+    buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    starts, ends, counts, sizes = kernels.paragraph_spans_many(buf, chars, table)
     cut = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=cut[1:])
     cut_l = cut.tolist()
