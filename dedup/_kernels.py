@@ -497,28 +497,25 @@ def stabilize_order(sorted_keys, order):
 
 @njit(cache=True)
 def merge_runs(keys, ids, lo, mid, hi):
-    """Merge the sorted runs [lo, mid) and [mid, hi) in place; ties keep the older run first."""
-    a_keys = keys[lo:mid].copy()
-    a_ids = ids[lo:mid].copy()
-    i = 0
-    na = mid - lo
-    j = mid
-    out = lo
-    while i < na and j < hi:
-        if keys[j] < a_keys[i]:
-            keys[out] = keys[j]
-            ids[out] = ids[j]
-            j += 1
+    """Merge the sorted runs [lo, mid) and [mid, hi) in place; ties keep the older run first.
+
+    The newer run (the smaller) is copied aside and the merge runs from the back.
+    """
+    b_keys = keys[mid:hi].copy()
+    b_ids = ids[mid:hi].copy()
+    i = mid - 1
+    j = hi - mid - 1
+    out = hi - 1
+    while j >= 0:
+        if i >= lo and keys[i] > b_keys[j]:
+            keys[out] = keys[i]
+            ids[out] = ids[i]
+            i -= 1
         else:
-            keys[out] = a_keys[i]
-            ids[out] = a_ids[i]
-            i += 1
-        out += 1
-    while i < na:
-        keys[out] = a_keys[i]
-        ids[out] = a_ids[i]
-        i += 1
-        out += 1
+            keys[out] = b_keys[j]
+            ids[out] = b_ids[j]
+            j -= 1
+        out -= 1
 
 
 @njit(cache=True)
@@ -555,7 +552,7 @@ def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, query_po
     """
     nq = query.size
     n_runs = bounds.size - 1
-    taken = np.zeros(nq, dtype=np.int64)
+    taken_i = np.zeros(nq, dtype=np.int64)  # by query order: sequential, unlike positions
     first = np.zeros((n_runs, nq), dtype=np.int64)
     count = np.zeros((n_runs, nq), dtype=np.int64)
     total = 0
@@ -567,8 +564,7 @@ def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, query_po
         d0 = run_dir[r]
         shift = _U64(64 - bits) if bits > 0 else _U64(0)
         for i in range(nq):
-            slot = query_pos[i]
-            room = limit - taken[slot]
+            room = limit - taken_i[i]
             if room <= 0:
                 continue
             k = query[i]
@@ -588,7 +584,7 @@ def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, query_po
             if j > left:
                 first[r, i] = left
                 count[r, i] = j - left
-                taken[slot] += j - left
+                taken_i[i] += j - left
                 total += j - left
     out_pos = np.empty(total, dtype=np.int64)
     out_id = np.empty(total, dtype=np.int64)
@@ -603,6 +599,9 @@ def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, query_po
                     out_pos[n_out] = slot
                     out_id[n_out] = ids[j0 + u]
                     n_out += 1
+    taken = np.empty(nq, dtype=np.int64)
+    for i in range(nq):
+        taken[query_pos[i]] = taken_i[i]
     return out_pos, out_id, taken
 
 

@@ -18,7 +18,8 @@ import numpy as np
 from dedup import _jit
 
 _ID_LIMIT = 1 << 32
-_PAIRS_PER_BUCKET = 16
+_PAIRS_PER_BUCKET = 4
+_MERGE_RATIO = 4  # merge the newest runs while the older is at most this many times the newer
 
 
 def _directory_bits(run_length: int) -> int:
@@ -99,7 +100,7 @@ class SortedTable:
         self._run_dir.append(self._dir_size)
         self._run_bits.append(0)
         b = self._bounds
-        while len(b) >= 3 and b[-2] - b[-3] <= 2 * (b[-1] - b[-2]):
+        while len(b) >= 3 and b[-2] - b[-3] <= _MERGE_RATIO * (b[-1] - b[-2]):
             self._merge(b[-3], b[-2], b[-1])
             del b[-2]
             del self._run_dir[-1], self._run_bits[-1]
