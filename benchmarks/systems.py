@@ -5,8 +5,9 @@ paragraph splitting; the peers get the labelled paragraph strings (so the harnes
 their splitting for free). ``run`` returns what the system returns (timed);
 ``predict`` turns it into one bool per labelled paragraph, in order (not timed).
 
-* ``dedup``: ``Deduplicator()`` (corpus scope, default settings), ``dedupe_many``;
-  a paragraph counts as removed when removed spans cover at least half of it.
+* ``dedup``: ``Deduplicator()`` (corpus scope, default settings), ``iter_dedupe`` (the
+  removed spans of each result kept); a paragraph counts as removed when removed spans
+  cover at least half of it.
 * ``datasketch``: word 5-gram shingles (``re`` ``\\w+`` of ``text.lower()``, UTF-8),
   ``MinHash.bulk(..., num_perm=128, hashfunc=xxhash.xxh32_intdigest)``, then in order:
   ``MinHashLSH(threshold=0.8, num_perm=128).query``, a candidate counts when its
@@ -34,16 +35,20 @@ def shingle_strings(text: str, n: int = 5) -> List[str]:
 
 
 def run_dedup(docs: Sequence[dict], paragraphs: Sequence[str]):
+    """Streams the results (``iter_dedupe``) keeping only the removed spans, as a job writing
+    its output would; ``dedupe_many`` would also hold every output text in memory."""
     import dedup
 
     d = dedup.Deduplicator()
-    return d.dedupe_many([doc["text"] for doc in docs], [doc["doc_id"] for doc in docs])
+    return [[(r.start, r.end) for r in res.removed]
+            for res in d.iter_dedupe([doc["text"] for doc in docs], [doc["doc_id"] for doc in docs])]
 
 
 def predict_dedup(docs: Sequence[dict], results) -> np.ndarray:
+    """``results``: per document, its removed spans (or a DedupResult)."""
     pred = []
     for doc, res in zip(docs, results):
-        spans = sorted((r.start, r.end) for r in res.removed)
+        spans = sorted((r.start, r.end) for r in res.removed) if hasattr(res, "removed") else sorted(res)
         starts = [a for a, _ in spans]
         for m in doc["paragraphs"]:
             s, e = m["start"], m["end"]
