@@ -75,7 +75,11 @@ def _load(corpus: str, n: int):
 def child(system: str, corpus: str, n: int) -> None:
     """Subprocess body: load the corpus, reset the peak-RSS mark, run one system once."""
     docs, paras = _load(corpus, n)
-    docs = [{"doc_id": d["doc_id"], "text": d["text"], "paragraphs": d["paragraphs"]} for d in docs]
+    # Keep only the system's own input: documents for dedup, paragraph strings for the peers.
+    if system == "dedup":
+        docs, paras = [{"doc_id": d["doc_id"], "text": d["text"]} for d in docs], []
+    else:
+        docs = []
     gc.collect()
     base = _status_mb("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:  # resets VmHWM (peak RSS) to the current RSS
