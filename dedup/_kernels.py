@@ -553,8 +553,12 @@ def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, query_po
     nq = query.size
     n_runs = bounds.size - 1
     taken_i = np.zeros(nq, dtype=np.int64)  # by query order: sequential, unlike positions
-    first = np.zeros((n_runs, nq), dtype=np.int64)
-    count = np.zeros((n_runs, nq), dtype=np.int64)
+    # hits of run r: (query, first, count) at [r, :n_hits[r]]; np.empty leaves the unused
+    # (most) of it untouched, so it costs no memory traffic
+    hit_i = np.empty((n_runs, nq), dtype=np.int64)
+    hit_first = np.empty((n_runs, nq), dtype=np.int64)
+    hit_count = np.empty((n_runs, nq), dtype=np.int64)
+    n_hits = np.zeros(n_runs, dtype=np.int64)
     total = 0
     for r in range(n_runs):  # pass 1: where each key's ids start in each run, and how many to take
         base = bounds[r]
@@ -563,6 +567,7 @@ def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, query_po
         bits = run_bits[r]
         d0 = run_dir[r]
         shift = _U64(64 - bits) if bits > 0 else _U64(0)
+        h = 0
         for i in range(nq):
             room = limit - taken_i[i]
             if room <= 0:
@@ -582,23 +587,24 @@ def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, query_po
             while j < end and keys[j] == k and j - left < room:
                 j += 1
             if j > left:
-                first[r, i] = left
-                count[r, i] = j - left
+                hit_i[r, h] = i
+                hit_first[r, h] = left
+                hit_count[r, h] = j - left
+                h += 1
                 taken_i[i] += j - left
                 total += j - left
+        n_hits[r] = h
     out_pos = np.empty(total, dtype=np.int64)
     out_id = np.empty(total, dtype=np.int64)
     n_out = 0
     for r in range(n_runs):  # pass 2: copy them out
-        for i in range(nq):
-            c = count[r, i]
-            if c:
-                slot = query_pos[i]
-                j0 = first[r, i]
-                for u in range(c):
-                    out_pos[n_out] = slot
-                    out_id[n_out] = ids[j0 + u]
-                    n_out += 1
+        for h in range(n_hits[r]):
+            slot = query_pos[hit_i[r, h]]
+            j0 = hit_first[r, h]
+            for u in range(hit_count[r, h]):
+                out_pos[n_out] = slot
+                out_id[n_out] = ids[j0 + u]
+                n_out += 1
     taken = np.empty(nq, dtype=np.int64)
     for i in range(nq):
         taken[query_pos[i]] = taken_i[i]
