@@ -8,6 +8,7 @@
 
 from importlib.metadata import PackageNotFoundError, version as _version
 
+from dedup.audit import AuditSummary, audit
 from dedup.config import DedupConfig
 from dedup.core import Deduplicator, dedupe_text, explain
 from dedup.errors import ConfigError, DedupError, IndexMismatchError, InputTypeError, MissingDependencyError
@@ -24,7 +25,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "ConfigError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
+    "AuditSummary", "audit", "ConfigError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
     "IndexMismatchError", "InputTypeError", "Location", "LshLayout", "MemoryIndex",
     "MissingDependencyError", "Removal", "ShingleSets", "Stats", "choose_layout", "dedupe_text",
     "explain", "from_minhash", "shingle_sets", "signatures", "split_paragraphs", "to_lean_minhash",
