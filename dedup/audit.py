@@ -152,6 +152,7 @@ class _State:
         self.top: List[Tuple[Any, int]] = []
         self.notes: List[str] = []
         self.what_if_notes: List[str] = []
+        self.what_if_missing = "No documents to analyse: the input is empty."
         self.lsh_misses = 0
         self.report_mismatch: Optional[int] = None
         self.report_prefix: Optional[Set[Tuple[Any, int]]] = None  # removals the report lists for the analysed docs
@@ -180,6 +181,8 @@ class _State:
         elif self.fallback_above:
             page.above = self.fallback_above
             page.analysed_scope = "the report (no input given)"
+        if not self.analysed:
+            page.what_if_missing = self.what_if_missing
         view = self.shown or self._default_view()
         if view is not None:
             page.doc_view = self._view(view)
@@ -377,6 +380,8 @@ def _from_data(input: str, cfg: DedupConfig, sample: Optional[int], limit: Optio
                 state.shown = d
                 wanted = {(r["matched_doc_id"], r["matched_index"]) for r in d.removals}
     state.analysis_complete = sample is None or num.documents <= sample
+    if sample == 0:
+        state.what_if_missing = "Not computed: --sample 0 analyses no documents."
     state.top = _top_list(top)
     if doc is not None and state.shown is None:
         state.notes.append(f"document {doc!r} was not found in the input")
@@ -449,6 +454,8 @@ def _from_report(report: str, input: Optional[str], cfg: DedupConfig, sample: Op
     state.numbers.changed = len(per_doc)
     state.top = heapq.nlargest(_TOP_DOCUMENTS, per_doc.items(), key=lambda x: x[1])
     if not input:
+        state.what_if_missing = ("Needs the run's input (--input): the report lists only the removed "
+                                 "paragraphs, not the kept ones and how close they came.")
         state.fallback_above = [
             Example(line["similarity"], line["doc_id"], line["index"], line["text"], line.get("matched_doc_id"),
                     line.get("matched_index", -1), None, line.get("reason", "near"))
@@ -482,6 +489,8 @@ def _from_report(report: str, input: Optional[str], cfg: DedupConfig, sample: Op
                 if d == key and isinstance(i, int) and 0 <= i < len(starts):
                     state.lookup[(key, i)] = rec.text[starts[i]:ends[i]]
     state.analysis_complete = num.documents <= len(prefix)
+    if sample == 0:
+        state.what_if_missing = "Not computed: --sample 0 analyses no documents."
     missing = len(per_doc) - found
     if missing > 0:
         state.notes.append(f"{missing:,} documents named in the report are not in the input: is the input the "

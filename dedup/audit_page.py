@@ -109,6 +109,7 @@ class Page:
     top_documents: List[Tuple[Any, int]] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)  #: warnings, shown at the top
     what_if_notes: List[str] = field(default_factory=list)  #: caveats, shown under the table
+    what_if_missing: str = "No documents were analysed."  #: why there is no what-if table
     floor: float = 0.5
     version: str = ""
 
@@ -161,11 +162,12 @@ def _numbers(page: Page) -> str:
 
     pct = _pct(n.removed, n.paragraphs)
     byte_pct = _pct(n.removed_bytes, n.bytes_in)
-    reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(n.reasons.items()))
+    names = {"exact": "exact", "near": "near", "run": "short (in a run)"}
+    reasons = " \u00b7 ".join(f"{names.get(k, k)} {v:,}" for k, v in sorted(n.reasons.items()))
     cards = [
         card("documents", n.documents, f"{n.changed:,} changed", "n-documents"),
         card("paragraphs", n.paragraphs, "", "n-paragraphs"),
-        card("removed paragraphs", n.removed, f"{pct} of paragraphs; {reasons}", "n-removed"),
+        card("removed paragraphs", n.removed, f"{pct} of paragraphs: {reasons}", "n-removed"),
         card("removed bytes", n.removed_bytes, f"{byte_pct} of the input's UTF-8 bytes", "n-removed-bytes"),
         card("emptied documents", n.emptied, "every paragraph removed", "n-emptied"),
     ]
@@ -182,23 +184,23 @@ def _histogram(page: Page) -> str:
     return ('<section id="histogram"><h2>Similarity of removals and near misses</h2>'
             f'<img class="plot" alt="histogram of similarities" src="{body}">'
             f'<p class="small">Red: every removal of the run ({len(page.removal_sims):,}; {exact:,} of them '
-            f'exact repeats, similarity 1). Blue: near misses, paragraphs kept whose best earlier match '
+            f'with similarity 1: identical 5-gram sets). Blue: near misses, paragraphs kept whose best earlier match '
             f'scores between {page.floor:g} and the threshold ({near:,}, in {e(scope)}). '
-            f'The y axis is logarithmic.</p></section>')
+            f'{"The y axis is logarithmic." if _log_scale(page) else ""}</p></section>')
 
 
 def _what_if(page: Page) -> str:
     if not page.what_if:
         return ('<section id="what-if"><h2>What if the threshold were different?</h2>'
-                '<p>Needs the input corpus (<code>--input</code>): the kept paragraphs are not in the report.</p>'
-                '</section>')
+                f'<p>{e(page.what_if_missing)}</p></section>')
     t_run = page.config.threshold
     run_row = next((r for r in page.what_if if r.threshold == t_run), None)
     top = max(max(r.removed for r in page.what_if), 1)
     rows = []
     for r in page.what_if:
         is_run = r.threshold == t_run
-        delta = "" if run_row is None or is_run else f"{r.removed - run_row.removed:+,}"
+        diff = 0 if run_row is None else r.removed - run_row.removed
+        delta = "" if run_row is None or is_run else (f"{diff:+,}" if diff else "same")
         width = 100.0 * r.removed / top
         rows.append(
             f'<tr class="{"run" if is_run else ""}" data-threshold="{r.threshold:g}">'
@@ -305,6 +307,9 @@ def _doc_view(page: Page) -> str:
         nxt = v.spans[i + 1][0] if i + 1 < len(v.spans) else len(text)
         pieces.append(e(text[t:min(nxt, limit)]))
     note = "" if shown_all else f'<p class="small">Only the first {limit:,} characters are shown.</p>'
+    if len(matched) >= MAX_MATCHED_SHOWN:
+        note += (f'<p class="small">Paragraphs of other documents are shown for the first {MAX_MATCHED_SHOWN} '
+                 'distinct ones; later links name their paragraph only.</p>')
     return ('<section id="document">'
             f'<h2>One document: {e(v.doc_id)}</h2>'
             f'<p class="small">{len(v.spans):,} paragraphs, {len(v.removals):,} removed (struck through, each '
@@ -373,6 +378,19 @@ def _pct(part: Optional[int], whole: Optional[int]) -> str:
     return f"{100.0 * part / whole:.1f}%"
 
 
+def _log_scale(page: Page) -> bool:
+    return _bins(page.removal_sims, page.near_miss_sims, page.config.threshold, page.floor)[3]
+
+
+def _bins(removal_sims: np.ndarray, near_miss_sims: np.ndarray, threshold: float, floor: float):
+    """(edges, removed counts, near-miss counts, log scale?) of the histogram: 0.01 wide bins."""
+    lo = min(floor, np.floor(threshold * 20) / 20)
+    edges = np.linspace(lo, 1.0, int(round((1.0 - lo) / 0.01)) + 1)
+    removed, _ = np.histogram(np.clip(removal_sims, lo, 1.0), bins=edges)
+    near, _ = np.histogram(near_miss_sims[near_miss_sims >= lo], bins=edges)
+    return edges, removed, near, max(removed.max(initial=0), near.max(initial=0)) > 50
+
+
 def histogram_image(removal_sims: np.ndarray, near_miss_sims: np.ndarray, threshold: float,
                     floor: float) -> str:
     """The histogram as a ``data:image/svg+xml;base64,...`` URI (matplotlib, no pyplot state)."""
@@ -383,10 +401,8 @@ def histogram_image(removal_sims: np.ndarray, near_miss_sims: np.ndarray, thresh
         raise MissingDependencyError(
             "the audit page draws its histogram with matplotlib: pip install 'paradedup[audit]'"
         ) from None
-    lo = min(floor, np.floor(threshold * 20) / 20)
-    edges = np.linspace(lo, 1.0, int(round((1.0 - lo) / 0.01)) + 1)
-    removed, _ = np.histogram(np.clip(removal_sims, lo, 1.0), bins=edges)
-    near, _ = np.histogram(near_miss_sims[near_miss_sims >= lo], bins=edges)
+    edges, removed, near, log = _bins(removal_sims, near_miss_sims, threshold, floor)
+    lo = edges[0]
     with matplotlib.rc_context({"svg.hashsalt": "dedup-audit", "svg.fonttype": "none",
                                 "font.family": "DejaVu Sans", "font.size": 9}):
         fig = Figure(figsize=(9.0, 3.0))
@@ -397,7 +413,7 @@ def histogram_image(removal_sims: np.ndarray, near_miss_sims: np.ndarray, thresh
         ax.axvline(threshold, color="black", linestyle="--", linewidth=1.2)
         ax.text(threshold, 1.02, f" threshold {threshold:g}", transform=ax.get_xaxis_transform(),
                 ha="center", va="bottom")
-        if removed.any() or near.any():
+        if log:  # exact repeats would dwarf the rest
             ax.set_yscale("log")
             ax.set_ylim(bottom=0.7)
         ax.set_xlim(lo, 1.0 + width)
@@ -419,7 +435,7 @@ _HEAD = """<!DOCTYPE html>
 <title>{title}</title>
 <style>
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#1c2833;background:#fbfcfc;margin:0}
-main{max-width:1180px;margin:0 auto;padding:18px 28px 40px}
+main{max-width:1320px;margin:0 auto;padding:18px 28px 40px}
 h1{font-size:24px;margin:0 0 2px}h2{font-size:18px;margin:26px 0 8px;border-bottom:1px solid #d5d8dc;padding-bottom:3px}
 h3{font-size:15px;margin:16px 0 6px}.sub{margin:0 0 8px;color:#566573}.small{font-size:12px;color:#566573}
 table.kv{border-collapse:collapse;font-size:12px}table.kv th{text-align:left;color:#566573;font-weight:normal;padding:1px 12px 1px 0;vertical-align:top}
@@ -432,7 +448,7 @@ table.whatif{border-collapse:collapse;background:#fff}table.whatif th,table.what
 table.whatif th{font-weight:600;text-align:right;font-size:12px}table.whatif td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.whatif tr.run{background:#fdedec;font-weight:600}td.bar{width:200px}td.bar span{display:block;height:10px;background:#c0392b;opacity:.7}
 .example{border:1px solid #d5d8dc;border-radius:6px;margin:8px 0;background:#fff}.example .meta{padding:4px 10px;background:#f4f6f6;font-size:12px;border-bottom:1px solid #eaeded}
-.pair{display:grid;grid-template-columns:1fr 1fr}.para{white-space:pre-wrap;word-break:break-word;padding:6px 10px;font-size:12.5px;font-family:ui-monospace,"DejaVu Sans Mono",monospace}
+.pair{display:grid;grid-template-columns:1fr 1fr}.para{white-space:pre-wrap;word-break:break-word;padding:6px 10px;font-size:11.5px;font-family:ui-monospace,"DejaVu Sans Mono",monospace}
 .pair .earlier{border-left:1px solid #eaeded;background:#fcfcfc}mark.d{background:#f5b7b1}mark.i{background:#abebc6}
 .doc{white-space:pre-wrap;word-break:break-word;background:#fff;border:1px solid #d5d8dc;padding:10px 14px;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12.5px}
 del.removed{color:#922b21;background:#fdedec;text-decoration-color:#922b21}a.ref{font-family:system-ui,sans-serif;font-size:11px;color:#1f618d}

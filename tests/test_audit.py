@@ -426,7 +426,27 @@ def test_report_without_input(tmp_path):
     s = dedup.audit(report, output=str(out))
     page = out.read_text()
     assert s.removed == removed and s.documents is None and s.what_if == []
-    assert parse(page).by_id["n-removed"] == f"{removed:,}" and "Needs the input corpus" in page
+    assert parse(page).by_id["n-removed"] == f"{removed:,}" and "Needs the run&#x27;s input (--input)" in page
+
+
+@pytest.mark.parametrize("mode", ["data", "report"])
+def test_chosen_document_outside_the_sample(mode, debian_docs, tmp_path):
+    """--doc names a document past the analysed ones: shown, each removal linked to its match's text."""
+    wanted = "debian/copyright/nodejs"
+    position = next(k for k, d in enumerate(debian_docs) if d["doc_id"] == wanted)
+    report = None
+    if mode == "report":
+        report = tmp_path / "r.jsonl"
+        write_report(report, [d["text"] for d in debian_docs], [d["doc_id"] for d in debian_docs])
+    out = tmp_path / "v.html"
+    s = dedup.audit(report and str(report), str(DEBIAN), str(out), id_field="doc_id", sample=position // 2,
+                    doc=wanted)
+    page = out.read_text()
+    assert s.doc_id == wanted and s.analysed_documents == position // 2 < position
+    view = page[page.index('id="doc-text"'):]
+    refs = re.findall(r'<a class="ref" href="#([^"]+)"', view)
+    assert len(refs) >= 100 and all(f'id="{r}"' in page for r in refs)
+    assert "(text not available)" not in view
 
 
 # -- size and speed -------------------------------------------------------------------------
