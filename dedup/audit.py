@@ -32,7 +32,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import numpy as np
 
-from dedup.audit_io import AuditInputError, Record, id_normalizer, read_corpus, read_report
+from dedup.audit_io import (AuditInputError, Record, id_normalizer, read_corpus, read_report,
+                            report_uses_line_ids)
 from dedup.audit_page import DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, render
 from dedup.audit_similarity import FLOOR, best_matches, removed_at
 from dedup.config import DedupConfig, make_config
@@ -396,6 +397,8 @@ def _from_report(report: str, input: Optional[str], cfg: DedupConfig, sample: Op
     sources = [("report", report), ("input", input or "(not given: totals, near misses and the what-if "
                                                      "table need it)")]
     state = _State("report", cfg, sources)
+    if input and id_field is not None and report_uses_line_ids(report, input):
+        id_field = None  # the run named documents by line: so must we, whatever fields they have
     norm = id_normalizer(input)
     records: Iterator[Record] = iter(read_corpus(input, text_field, id_field)) if input else iter(())
     prefix = list(itertools.islice(records, sample)) if (input and sample != 0) else []

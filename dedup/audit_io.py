@@ -146,6 +146,16 @@ def looks_like_report(path: str) -> bool:
     return False
 
 
+def report_uses_line_ids(report: str, input_path: str) -> bool:
+    """Whether the report names documents ``"<input file>:<line>"`` (a run without --id-field)."""
+    base = os.path.basename(input_path)
+    for obj in read_report(report):
+        doc_id = obj["doc_id"]
+        m = _LINE_ID.fullmatch(doc_id) if isinstance(doc_id, str) else None
+        return bool(m) and os.path.basename(m.group(1)) == base
+    return False
+
+
 def id_normalizer(input_path: Optional[str]) -> Callable[[Any], Any]:
     """Maps report doc ids to the ids :func:`read_corpus` gives the same documents.
 

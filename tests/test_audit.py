@@ -402,6 +402,10 @@ def test_report_mode_with_line_ids_and_a_sample(tmp_path):
             g.write(json.dumps(x) + "\n")
     s = dedup.audit(str(line_report), str(plain), str(tmp_path / "a.html"), sample=100)
     assert s.removed == removed and s.documents == 400 and s.paragraphs == 3200
+    (tmp_path / "ids").mkdir()
+    same_name = shutil.copy(corpus, tmp_path / "ids" / "plain.jsonl")  # the same records, with an "id" field
+    with_ids = dedup.audit(str(line_report), str(same_name), str(tmp_path / "b.html"), sample=100)
+    assert with_ids.what_if == s.what_if and with_ids.emptied == s.emptied and with_ids.notes == []
     assert s.analysed_documents == 100 and s.report_mismatch == 0 and s.lsh_misses == 0
     assert not any("not in the input" in n for n in s.notes)
     row = {r["threshold"]: r for r in s.what_if}
