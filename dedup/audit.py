@@ -16,6 +16,9 @@ removed from those documents unless the run's LSH missed a pair; the page says h
 
 The page is built from bounded data (aggregate counts, fixed histogram bins, a dozen
 examples, one document), so a report of a million removals gives a page of the same size.
+
+``dedup.audit`` (the package attribute) is the function :func:`audit`; the module's other
+names come with ``from dedup.audit import AuditSummary, THRESHOLDS``.
 """
 
 from __future__ import annotations
@@ -100,6 +103,8 @@ def audit(report: Optional[str] = None, input: Optional[str] = None, output: str
     for name, value in (("sample", sample), ("limit", limit)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ConfigError(f"{name} must be a non-negative integer or None, got {value!r}")
+    if limit is not None and report is not None:
+        raise ConfigError("limit applies to a run made here (no report), not to a report")
     if config is None and "scope" not in overrides:
         overrides["scope"] = "corpus"
     cfg = make_config(config, **overrides)
