@@ -25,6 +25,9 @@ _BLANK_LINE_RE = re.compile(r"(?m)^(?:[^\S\r\n]*\r?\n|[^\S\r\n]+\Z)")
 _LONE_CR_RE = re.compile(r"\r(?!\n)")
 
 _WORD_RE = re.compile(r"\w+")
+# A sentence ends at . ! ? (then closing quotes/brackets) before white space or the end,
+# or at a CJK full stop.
+_SENTENCE_END_RE = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s|$)|[\u3002\uff01\uff1f]+")
 
 #: Separates paragraphs when a batch is tokenized as one string; never part of a word.
 PARAGRAPH_MARK = "\x1e"
@@ -58,6 +61,34 @@ def split_paragraphs(text: str) -> Tuple[np.ndarray, np.ndarray]:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy()
     arr = np.array(spans, dtype=np.int64)
+    return arr[:, 0].copy(), arr[:, 1].copy()
+
+
+def sentence_spans(text: str, offset: int = 0) -> List[Tuple[int, int]]:
+    """Sentence spans of ``text`` (shifted by ``offset``), white space around them excluded."""
+    spans: List[Tuple[int, int]] = []
+    pos = 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        _append_stripped(text, pos, m.end(), offset, spans)
+        pos = m.end()
+    _append_stripped(text, pos, len(text), offset, spans)
+    return spans
+
+
+def _append_stripped(text: str, start: int, end: int, offset: int, spans: list) -> None:
+    piece = text[start:end]
+    lead = len(piece) - len(piece.lstrip())
+    if lead < len(piece):
+        spans.append((offset + start + lead, offset + end - (len(piece) - len(piece.rstrip()))))
+
+
+def split_units(text: str, granularity: str = "paragraph") -> Tuple[np.ndarray, np.ndarray]:
+    """Spans of the units deduplicated: paragraphs, or sentences inside each paragraph."""
+    starts, ends = split_paragraphs(text)
+    if granularity == "paragraph" or len(starts) == 0:
+        return starts, ends
+    spans = [span for s, e in zip(starts.tolist(), ends.tolist()) for span in sentence_spans(text[s:e], s)]
+    arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
     return arr[:, 0].copy(), arr[:, 1].copy()
 
 
