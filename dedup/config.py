@@ -40,6 +40,9 @@ class DedupConfig:
             boilerplate that recurs in thousands of variants.
         batch_paragraphs: paragraphs fingerprinted together; bounds memory, never
             changes decisions.
+        unspaced_scripts: ``"chars"`` (default): in scripts written without spaces
+            (Chinese, Japanese, Thai...) every character is a token, so shingles are
+            character n-grams; ``"words"``: runs of word characters, as elsewhere.
         granularity: ``"paragraph"`` (default) or ``"sentence"``: the unit that is
             deduplicated (sentences are found inside paragraphs).
         inner_repeats: also remove a span of a kept paragraph that repeats an earlier
@@ -59,6 +62,7 @@ class DedupConfig:
     normalization: Literal["nfkc_casefold", "none"] = "nfkc_casefold"
     max_bucket_candidates: int = 64
     batch_paragraphs: int = 8192
+    unspaced_scripts: Literal["chars", "words"] = "chars"
     granularity: Literal["paragraph", "sentence"] = "paragraph"
     inner_repeats: bool = True
     inner_min_tokens: int = 50
@@ -77,6 +81,8 @@ class DedupConfig:
         _check_number("inner_min_tokens", self.inner_min_tokens, int, low=1)
         if not isinstance(self.inner_repeats, bool):
             raise ConfigError(f"inner_repeats must be True or False, got {self.inner_repeats!r}")
+        if self.unspaced_scripts not in ("chars", "words"):
+            raise ConfigError(f"unspaced_scripts must be 'chars' or 'words', got {self.unspaced_scripts!r}")
         if self.granularity not in ("paragraph", "sentence"):
             raise ConfigError(f"granularity must be 'paragraph' or 'sentence', got {self.granularity!r}")
         if self.scope not in ("document", "corpus"):
@@ -117,6 +123,7 @@ class DedupConfig:
             "rows": self.layout.rows,
             "normalization": self.normalization,
             "granularity": self.granularity,
+            "unspaced_scripts": self.unspaced_scripts,
             "max_bucket_candidates": self.max_bucket_candidates,
         }
 

@@ -97,7 +97,7 @@ class Deduplicator:
         n = int(sizes.sum())
         with _gc_paused():
             paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
-            sets = shingle_sets(paragraphs, cfg.ngram, cfg.normalization)
+            sets = shingle_sets(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
             del paragraphs
             sigs = signatures(sets.hashes, sets.offsets, cfg.num_perm, cfg.seed)
             keys = band_keys(sigs, cfg.layout)
@@ -262,7 +262,8 @@ class Deduplicator:
         for i in np.flatnonzero(~removed & worth).tolist():
             start, end = int(doc.starts[i]), int(doc.ends[i])
             for rep in find_inner_repeats(doc.text[start:end], ngram=cfg.ngram, threshold=cfg.threshold,
-                                          min_tokens=cfg.inner_min_tokens, normalization=cfg.normalization):
+                                          min_tokens=cfg.inner_min_tokens, normalization=cfg.normalization,
+                                          unspaced=cfg.unspaced_scripts):
                 removals.append(Removal(i, start + rep.start, start + rep.end, doc.doc_id, i,
                                         start + rep.source_start, start + rep.source_end, rep.similarity,
                                         "inner"))

@@ -16,7 +16,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from dedup.shingles import shingle_hashes, word_hashes
-from dedup.text import _WORD_RE, sentence_spans
+from dedup.text import _CHAR_OR_WORD_RE as _TOKEN_RE, sentence_spans
 
 @dataclass(frozen=True)
 class InnerRepeat:
@@ -30,7 +30,7 @@ class InnerRepeat:
 
 
 def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min_tokens: int = 50,
-                       normalization: str = "nfkc_casefold") -> List[InnerRepeat]:
+                       normalization: str = "nfkc_casefold", unspaced: str = "chars") -> List[InnerRepeat]:
     """Spans of ``text`` (one paragraph) that repeat an earlier span of it.
 
     A span counts when it holds at least ``min_tokens`` tokens, does not overlap its
@@ -39,7 +39,7 @@ def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min
     sentences = sentence_spans(text)
     if not sentences:
         return []
-    words, counts = word_hashes([text[s:e] for s, e in sentences], normalization)
+    words, counts = word_hashes([text[s:e] for s, e in sentences], normalization, unspaced)
     total = len(words)
     if total < 2 * min_tokens or total < ngram + 1:
         return []
@@ -106,7 +106,7 @@ def _token_char_bounds(text: str, sentences: Sequence[Tuple[int, int]], counts: 
                 return None
             return sentences[i][0], sentences[j][1], int(sent_first[i]), int(sent_first[j + 1])
         return bounds
-    raw = [m.span() for m in _WORD_RE.finditer(text)]
+    raw = [m.span() for m in _TOKEN_RE.finditer(text)]
     if len(raw) != len(words):
         return lambda a, b: None
     return lambda a, b: (raw[a][0], raw[b - 1][1], a, b)

@@ -29,6 +29,15 @@ _WORD_RE = re.compile(r"\w+")
 # or at a CJK full stop.
 _SENTENCE_END_RE = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s|$)|[\u3002\uff01\uff1f]+")
 
+# Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): a
+# "word" there is a whole clause, so each character is a token instead, and word n-grams
+# become character n-grams. Other text is tokenized exactly as before.
+_UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+             "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f")
+_UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
+_CHAR_OR_WORD_RE = re.compile(f"[{_UNSPACED}]|[^{_UNSPACED}\\W]+")
+_CHAR_OR_WORD_OR_MARK_RE = re.compile(f"[{_UNSPACED}]|[^{_UNSPACED}\\W]+|\x1e")
+
 #: Separates paragraphs when a batch is tokenized as one string; never part of a word.
 PARAGRAPH_MARK = "\x1e"
 _WORD_OR_MARK_RE = re.compile(r"\w+|\x1e")
@@ -99,12 +108,17 @@ def normalize(text: str, normalization: str = "nfkc_casefold") -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def tokenize(text: str, normalization: str = "nfkc_casefold") -> List[str]:
-    """Word tokens of the normalized text (runs of Unicode word characters)."""
-    return _WORD_RE.findall(normalize(text, normalization))
+def tokenize(text: str, normalization: str = "nfkc_casefold", unspaced: str = "chars") -> List[str]:
+    """Tokens of the normalized text: runs of word characters, and single characters of
+    scripts written without spaces (``unspaced="chars"``, the default; ``"words"``: as runs)."""
+    norm = normalize(text, normalization)
+    if unspaced == "chars" and _UNSPACED_RE.search(norm):
+        return _CHAR_OR_WORD_RE.findall(norm)
+    return _WORD_RE.findall(norm)
 
 
-def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefold") -> Tuple[List[str], bool]:
+def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefold",
+                   unspaced: str = "chars") -> Tuple[List[str], bool]:
     """Tokens of many paragraphs from one regex pass, with a mark between paragraphs.
 
     Returns (tokens with ``PARAGRAPH_MARK`` between paragraphs, ok). ``ok`` is False when
@@ -113,4 +127,7 @@ def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefol
     joined = PARAGRAPH_MARK.join(paragraphs)
     if joined.count(PARAGRAPH_MARK) != max(0, len(paragraphs) - 1):
         return [], False
-    return _WORD_OR_MARK_RE.findall(normalize(joined, normalization)), True
+    norm = normalize(joined, normalization)
+    if unspaced == "chars" and _UNSPACED_RE.search(norm):
+        return _CHAR_OR_WORD_OR_MARK_RE.findall(norm), True
+    return _WORD_OR_MARK_RE.findall(norm), True

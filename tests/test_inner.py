@@ -73,3 +73,35 @@ def test_sentence_granularity_keeps_paragraph_breaks():
 def test_granularity_is_validated(bad):
     with pytest.raises(dedup.ConfigError, match="granularity"):
         dedup.DedupConfig(granularity=bad)
+
+
+# Real text in scripts written without spaces (public domain: the Analects; Natsume Soseki, 1905).
+ANALECTS = "學而時習之，不亦說乎？有朋自遠方來，不亦樂乎？人不知而不慍，不亦君子乎？"
+ANALECTS_2 = "其為人也孝弟，而好犯上者，鮮矣；不好犯上，而好作亂者，未之有也。君子務本，本立而道生。"
+SOSEKI = ("吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。"
+          "何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。")
+
+
+def test_unspaced_scripts_are_shingled_by_characters():
+    sets = dedup.shingle_sets([ANALECTS, SOSEKI])
+    assert sets.n_tokens[0] == sum(ch.isalnum() for ch in ANALECTS)
+    assert len(sets.get(0)) > 20  # many character 5-grams, not one giant token
+    words = dedup.shingle_sets([ANALECTS], unspaced="words")
+    assert words.n_tokens[0] == 6  # one token per clause between the full-width punctuation
+
+
+def test_chinese_near_duplicate_is_found():
+    para = ANALECTS + ANALECTS_2
+    edited = para.replace("遠方", "远方")  # one variant character in 71
+    text = f"{para}\n\n{SOSEKI}\n\n{edited}\n"
+    r = dedup.explain(text)
+    assert r.text == f"{para}\n\n{SOSEKI}\n"
+    assert 0.8 <= r.removed[0].similarity < 1.0
+    # as one token per clause, the edited clause would be a different token: no longer a repeat
+    assert dedup.dedupe_text(text, unspaced_scripts="words", threshold=0.9) == text
+
+
+def test_japanese_repeat_and_distinct_text():
+    text = f"{SOSEKI}\n\n{ANALECTS}\n\n{SOSEKI}\n"
+    assert dedup.dedupe_text(text) == f"{SOSEKI}\n\n{ANALECTS}\n"
+    assert dedup.dedupe_text(f"{SOSEKI}\n\n{ANALECTS}\n") == f"{SOSEKI}\n\n{ANALECTS}\n"
