@@ -38,12 +38,12 @@ import numpy as np
 from dedup.audit_io import (AuditInputError, Record, id_normalizer, read_corpus, read_report,
                             report_uses_line_ids)
 from dedup.audit_page import DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, render
-from dedup.audit_similarity import FLOOR, best_matches, removed_at
+from dedup.audit_similarity import FLOOR, best_matches, inner_repeats_at, removed_at
 from dedup.config import DedupConfig, make_config
 from dedup.core import Deduplicator
 from dedup.errors import ConfigError
 from dedup.results import Removal, utf8_len
-from dedup.text import split_paragraphs
+from dedup.text import split_units
 
 #: Thresholds of the what-if table (the run's own is added when it is not one of them).
 THRESHOLDS: Tuple[float, ...] = tuple(k / 20 for k in range(10, 21))
@@ -147,6 +147,7 @@ class _State:
     def __init__(self, mode: str, cfg: DedupConfig, sources: List[Tuple[str, str]]) -> None:
         self.mode = mode
         self.cfg = cfg
+        self.unit = "sentences" if cfg.granularity == "sentence" else "paragraphs"
         self.sources = sources
         self.numbers = Numbers(None, None, None, 0, 0, None, 0, {})
         self.sims = array("d")
@@ -203,6 +204,7 @@ class _State:
         docs = self.analysed
         sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
         first = np.cumsum(sizes) - sizes
+        unit_start = np.concatenate([d.starts for d in docs]) if docs else np.zeros(0, dtype=np.int64)
         paragraphs = [d.text[s:t] for d in docs for s, t in zip(d.starts.tolist(), d.ends.tolist())]
         n = len(paragraphs)
         nbytes = np.fromiter((utf8_len(p) for p in paragraphs), dtype=np.int64, count=n)
@@ -210,31 +212,38 @@ class _State:
         bm = best_matches(paragraphs, sizes, cfg)
 
         run_removed = np.zeros(n, dtype=bool)
+        run_inner = set()
         for d, doc in enumerate(docs):
             for r in doc.removals:
-                run_removed[first[d] + r["index"]] = True
+                if r.get("reason") == "inner":
+                    run_inner.add((int(first[d]) + r["index"], r["start"], r["end"]))
+                else:
+                    run_removed[first[d] + r["index"]] = True
         thresholds = sorted(set(THRESHOLDS) | {cfg.threshold})
         rows = []
-        at_run = None
+        at_run = (np.zeros(n, dtype=bool), set())
         for t in thresholds:
             rem = removed_at(bm.best, bm.n_tokens, sizes, t, cfg.min_tokens)
+            inner = {(row, int(unit_start[row]) + rep.start, int(unit_start[row]) + rep.end)
+                     for row, rep in inner_repeats_at(paragraphs, rem, bm, cfg, t)}
+            inner_bytes = sum(utf8_len(docs[doc_of[row]].text[a:b]) for row, a, b in inner)
             per_doc = np.bincount(doc_of[rem], minlength=len(docs))
             emptied = int(np.count_nonzero((per_doc == sizes) & (sizes > 0)))
-            rows.append(WhatIfRow(t, int(rem.sum()), int(nbytes[rem].sum()), emptied))
+            rows.append(WhatIfRow(t, int(rem.sum()) + len(inner), int(nbytes[rem].sum()) + inner_bytes, emptied))
             if t == cfg.threshold:
-                at_run = rem
+                at_run = (rem, inner)
         page.what_if = rows
         page.analysed_documents = len(docs)
         page.analysed_paragraphs = n
         page.analysed_scope = (f"all {len(docs):,} documents" if self.analysis_complete
                                else f"the first {len(docs):,} documents")
-        page.run_removed_analysed = int(run_removed.sum())
-        self._compare(at_run, run_removed, sizes)
+        page.run_removed_analysed = int(run_removed.sum()) + len(run_inner)
+        self._compare(at_run, (run_removed, run_inner), sizes)
         if bm.capped_buckets:
             self.what_if_notes.append(
-                f"{bm.capped_buckets:,} LSH buckets held more than {cfg.max_bucket_candidates} paragraphs; later "
+                f"{bm.capped_buckets:,} LSH buckets held more than {cfg.max_bucket_candidates} {self.unit}; later "
                 f"members were compared with the earliest {cfg.max_bucket_candidates} only (as in a run), so "
-                f"counts below {cfg.threshold:g} may miss a few paragraphs whose only close match lies beyond.")
+                f"counts below {cfg.threshold:g} may miss a few {self.unit} whose only close match lies beyond.")
 
         # Near misses and examples.
         long_enough = bm.n_tokens >= cfg.min_tokens
@@ -262,18 +271,22 @@ class _State:
 
         cands = [(r["similarity"], d, r) for d, doc in enumerate(docs) for r in doc.removals
                  if r["similarity"] < 1.0]
-        for sim, d, r in heapq.nsmallest(EXAMPLES_PER_SIDE, cands, key=lambda x: (x[0], x[1], x[2]["index"])):
+        for sim, d, r in heapq.nsmallest(EXAMPLES_PER_SIDE, cands,
+                                         key=lambda x: (x[0], x[1], x[2]["index"], x[2].get("start", 0))):
             doc = docs[d]
-            page.above.append(Example(float(sim), doc.doc_id, r["index"], paragraphs[first[d] + r["index"]],
-                                      r["matched_doc_id"], r["matched_index"],
-                                      text_of(r["matched_doc_id"], r["matched_index"]), r.get("reason", "near")))
+            if r.get("reason") == "inner":  # a span of a paragraph repeating an earlier span of it
+                text, m_text = doc.text[r["start"]:r["end"]], doc.text[r["matched_start"]:r["matched_end"]]
+            else:
+                text, m_text = paragraphs[first[d] + r["index"]], text_of(r["matched_doc_id"], r["matched_index"])
+            page.above.append(Example(float(sim), doc.doc_id, r["index"], text, r["matched_doc_id"],
+                                      r["matched_index"], m_text, r.get("reason", "near")))
         for doc in docs:  # texts the default document view may need
             for r in doc.removals:
                 m_text = text_of(r["matched_doc_id"], r["matched_index"])
                 if m_text is not None:
                     self.lookup[(_hashable(r["matched_doc_id"]), r["matched_index"])] = m_text
 
-    def _compare(self, at_run: np.ndarray, run_removed: np.ndarray, sizes: np.ndarray) -> None:
+    def _compare(self, at_run: Tuple[np.ndarray, set], run: Tuple[np.ndarray, set], sizes: np.ndarray) -> None:
         """The what-if at the run's threshold against what the run removed; explain any difference.
 
         The what-if verifies a superset of the run's candidates, so it can only find more: pairs
@@ -281,49 +294,55 @@ class _State:
         tell the two apart, a run is made here over the analysed documents (only then).
         """
         cfg = self.cfg
-        decided = run_removed
+        decided = run
         if self.mode == "report":
             self.report_mismatch = 0
-            if not np.array_equal(at_run, run_removed):
+            if not (np.array_equal(at_run[0], run[0]) and at_run[1] == run[1]):
                 decided = self._run_here(sizes)
-                self.report_mismatch = int(np.count_nonzero(decided != run_removed))
+                self.report_mismatch = int(np.count_nonzero(decided[0] != run[0])) + len(decided[1] ^ run[1])
             if self.report_mismatch:
                 self.notes.append(
-                    f"In the analysed documents, a run here with these settings removes {int(decided.sum()):,} "
-                    f"paragraphs and the report lists {int(run_removed.sum()):,} ({self.report_mismatch:,} "
-                    f"differ): the report was made with other settings (pass the run's --threshold, "
-                    f"--num-perm, --min-tokens, --scope) or with an index holding earlier documents.")
-        self.lsh_misses = int(np.count_nonzero(at_run & ~decided))
+                    f"In the analysed documents, a run here with these settings removes "
+                    f"{int(decided[0].sum()) + len(decided[1]):,} {self.unit} and the report lists "
+                    f"{int(run[0].sum()) + len(run[1]):,} ({self.report_mismatch:,} differ): the report was made "
+                    f"with other settings (pass the run's --threshold, --num-perm, --min-tokens, --scope) or "
+                    f"with an index holding earlier documents.")
+        self.lsh_misses = int(np.count_nonzero(at_run[0] & ~decided[0]))
         if self.lsh_misses:
             self.notes.append(
-                f"{self.lsh_misses:,} analysed paragraphs have a verified earlier match at or above "
+                f"{self.lsh_misses:,} analysed {self.unit} have a verified earlier match at or above "
                 f"{cfg.threshold:g} that a run with these settings keeps (its LSH layout, {cfg.layout.bands} "
                 f"bands x {cfg.layout.rows} rows, or its per-bucket cap of {cfg.max_bucket_candidates} did not "
                 f"bring the pair together); the what-if row at {cfg.threshold:g} counts them.")
-        unexplained = int(np.count_nonzero(decided & ~at_run))
+        unexplained = int(np.count_nonzero(decided[0] & ~at_run[0])) + len(decided[1] ^ at_run[1])
         if unexplained and self.mode == "data":
             self.notes.append(
-                f"{unexplained:,} paragraphs the run removed have no earlier match at or above "
-                f"{cfg.threshold:g} in the what-if analysis; please report this as a bug.")
+                f"{unexplained:,} removals of the run differ from the what-if analysis at {cfg.threshold:g}; "
+                f"please report this as a bug.")
 
-    def _run_here(self, sizes: np.ndarray) -> np.ndarray:
-        """Flat mask of what a Deduplicator with these settings removes from the analysed documents."""
+    def _run_here(self, sizes: np.ndarray) -> Tuple[np.ndarray, set]:
+        """What a Deduplicator with these settings removes from the analysed documents."""
         docs = self.analysed
         first = np.cumsum(sizes) - sizes
         mask = np.zeros(int(sizes.sum()), dtype=bool)
+        inner = set()
         dd = Deduplicator(self.cfg)
         results = dd.iter_dedupe((d.text for d in docs), (d.doc_id for d in docs))
         for k, result in enumerate(results):
             for r in result.removed:
-                mask[first[k] + r.index] = True
-        return mask
+                if r.reason == "inner":
+                    inner.add((int(first[k]) + r.index, r.start, r.end))
+                else:
+                    mask[first[k] + r.index] = True
+        return mask, inner
 
     def _default_view(self) -> Optional[_Doc]:
         """The analysed document with the most removals that keeps something (near ones first)."""
         best, score = None, None
         for doc in self.analysed:
             k = len(doc.removals)
-            if k == 0 or k >= len(doc.starts):
+            whole = len({r["index"] for r in doc.removals if r.get("reason") != "inner"})
+            if k == 0 or whole >= len(doc.starts):
                 continue
             s = (any(r["similarity"] < 1.0 for r in doc.removals), k)
             if score is None or s > score:
@@ -331,9 +350,15 @@ class _State:
         return best
 
     def _view(self, doc: _Doc) -> DocView:
-        removals = [ViewRemoval(r["index"], r["matched_doc_id"], r["matched_index"],
-                                self.lookup.get((_hashable(r["matched_doc_id"]), r["matched_index"])),
-                                float(r["similarity"]), r.get("reason", "near")) for r in doc.removals]
+        removals = []
+        for r in doc.removals:
+            inner = r.get("reason") == "inner"
+            m_text = (doc.text[r["matched_start"]:r["matched_end"]] if inner else
+                      self.lookup.get((_hashable(r["matched_doc_id"]), r["matched_index"])))
+            start = r["start"] if inner else int(doc.starts[r["index"]])
+            end = r["end"] if inner else int(doc.ends[r["index"]])
+            removals.append(ViewRemoval(r["index"], r["matched_doc_id"], r["matched_index"], m_text,
+                                        float(r["similarity"]), r.get("reason", "near"), start, end))
         return DocView(doc.doc_id, doc.text, list(zip(doc.starts.tolist(), doc.ends.tolist())), removals)
 
 
@@ -477,7 +502,7 @@ def _from_report(report: str, input: Optional[str], cfg: DedupConfig, sample: Op
     wanted = {(_hashable(line.get("matched_doc_id")), line.get("matched_index")) for line in shown_lines}
     wanted_docs = {d for d, _ in wanted}
     for position, rec in enumerate(itertools.chain(prefix, records)):
-        starts, ends = split_paragraphs(rec.text)
+        starts, ends = split_units(rec.text, cfg.granularity)
         key = _hashable(rec.doc_id)
         num.documents += 1
         num.paragraphs += len(starts)
@@ -514,8 +539,7 @@ def _from_report(report: str, input: Optional[str], cfg: DedupConfig, sample: Op
 # -- small helpers -------------------------------------------------------------------------
 
 def _removal_dict(r: Removal) -> dict:
-    return {"index": r.index, "matched_doc_id": r.matched_doc_id, "matched_index": r.matched_index,
-            "similarity": r.similarity, "reason": r.reason}
+    return r.to_dict()
 
 
 def _fill_lookup(state: _State, wanted: Set[Tuple[Any, int]], reread) -> None:
@@ -541,7 +565,7 @@ def _fill_lookup(state: _State, wanted: Set[Tuple[Any, int]], reread) -> None:
     for rec in reread():
         key = _hashable(rec.doc_id)
         if key in docs:
-            starts, ends = split_paragraphs(rec.text)
+            starts, ends = split_units(rec.text, state.cfg.granularity)
             for d, i in missing:
                 if _hashable(d) == key and 0 <= i < len(starts):
                     state.lookup[(key, i)] = rec.text[starts[i]:ends[i]]

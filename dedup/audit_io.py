@@ -25,6 +25,8 @@ _BOM = b"\xef\xbb\xbf"
 _LINE_ID = re.compile(r"(.*):(\d+)")
 #: Fields every report line must have (what ``dedup --report`` writes has all of these).
 REPORT_FIELDS = ("doc_id", "index", "similarity")
+#: Character spans an "inner" removal (part of a paragraph) needs.
+_SPAN_FIELDS = ("start", "end", "matched_start", "matched_end")
 
 
 class AuditInputError(DedupError, ValueError):
@@ -114,6 +116,8 @@ def read_report(path: str) -> Iterator[dict]:
                 obj["doc_id"]
                 if type(index) is not int or not 0.0 <= sim <= 1.0 or type(sim) is bool:
                     raise ValueError
+                if obj.get("reason") == "inner" and not all(type(obj.get(k)) is int for k in _SPAN_FIELDS):
+                    raise ValueError
             except UnicodeDecodeError:
                 raise AuditInputError(path, line_no, "invalid UTF-8") from None
             except json.JSONDecodeError as exc:
@@ -134,7 +138,9 @@ def _report_problem(obj: Any) -> str:
     sim = obj["similarity"]
     if isinstance(sim, bool) or not isinstance(sim, (int, float)) or not 0.0 <= sim <= 1.0:
         return f"similarity must be a number in [0, 1], got {sim!r}"
-    return f"index must be an integer, got {obj['index']!r}"
+    if type(obj["index"]) is not int:
+        return f"index must be an integer, got {obj['index']!r}"
+    return f"an 'inner' removal needs integer {', '.join(_SPAN_FIELDS)}"
 
 
 def looks_like_report(path: str) -> bool:

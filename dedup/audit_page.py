@@ -79,6 +79,8 @@ class ViewRemoval:
     matched_text: Optional[str]
     similarity: float
     reason: str
+    start: int = 0  #: the removed span (a whole unit, or part of one for "inner")
+    end: int = 0
 
 
 @dataclass
@@ -161,18 +163,19 @@ def _numbers(page: Page) -> str:
                 f'<div class="l">{e(label)}</div><div class="x">{e(extra)}</div></div>')
 
     pct = _pct(n.removed, n.paragraphs)
+    u = _unit(page)
     byte_pct = _pct(n.removed_bytes, n.bytes_in)
-    names = {"exact": "exact", "near": "near", "run": "short (in a run)"}
+    names = {"exact": "exact", "near": "near", "run": "short (in a run)", "inner": "span inside one"}
     reasons = " \u00b7 ".join(f"{names.get(k, k)} {v:,}" for k, v in sorted(n.reasons.items()))
     cards = [
         card("documents", n.documents, f"{n.changed:,} changed", "n-documents"),
-        card("paragraphs", n.paragraphs, "", "n-paragraphs"),
-        card("removed paragraphs", n.removed, f"{pct} of paragraphs: {reasons}", "n-removed"),
+        card(u, n.paragraphs, "", "n-paragraphs"),
+        card(f"removed {u}", n.removed, f"{pct} of {u}: {reasons}", "n-removed"),
         card("removed bytes", n.removed_bytes, f"{byte_pct} of the input's UTF-8 bytes", "n-removed-bytes"),
         card("emptied documents", n.emptied, "every paragraph removed", "n-emptied"),
     ]
     return ('<section id="numbers"><h2>The run</h2><div class="cards">' + "".join(cards) + "</div>"
-            '<p class="small">Removed bytes count the removed paragraphs themselves (UTF-8), not the '
+            f'<p class="small">Removed bytes count the removed {u} themselves (UTF-8), not the '
             'blank lines around them.</p></section>')
 
 
@@ -184,7 +187,7 @@ def _histogram(page: Page) -> str:
     return ('<section id="histogram"><h2>Similarity of removals and near misses</h2>'
             f'<img class="plot" alt="histogram of similarities" src="{body}">'
             f'<p class="small">Red: every removal of the run ({len(page.removal_sims):,}; {exact:,} of them '
-            f'with similarity 1: identical 5-gram sets). Blue: near misses, paragraphs kept whose best earlier match '
+            f'with similarity 1: identical 5-gram sets). Blue: near misses, {_unit(page)} kept whose best earlier match '
             f'scores between {page.floor:g} and the threshold ({near:,}, in {e(scope)}). '
             f'{"The y axis is logarithmic." if _log_scale(page) else ""}</p></section>')
 
@@ -194,6 +197,7 @@ def _what_if(page: Page) -> str:
         return ('<section id="what-if"><h2>What if the threshold were different?</h2>'
                 f'<p>{e(page.what_if_missing)}</p></section>')
     t_run = page.config.threshold
+    u = _unit(page)
     run_row = next((r for r in page.what_if if r.threshold == t_run), None)
     top = max(max(r.removed for r in page.what_if), 1)
     rows = []
@@ -213,14 +217,15 @@ def _what_if(page: Page) -> str:
     check = ""
     if page.run_removed_analysed is not None and run_row is not None:
         same = page.run_removed_analysed == run_row.removed
-        check = (f' At {t_run:g} the run itself removed {page.run_removed_analysed:,} paragraphs of these '
+        check = (f' At {t_run:g} the run itself removed {page.run_removed_analysed:,} {u} of these '
                  f'documents{" (the same)" if same else "; see the notes"}.')
     return ('<section id="what-if"><h2>What if the threshold were different?</h2>'
             f'<p class="small">Computed once from verified similarities, not by re-running: each paragraph\'s '
-            f'highest exact similarity to an earlier paragraph, then the short-paragraph rule, for '
-            f'{e(page.analysed_scope)} ({page.analysed_paragraphs:,} paragraphs).{e(check)}</p>'
-            '<table class="whatif" id="what-if-table"><thead><tr><th>threshold</th><th>removed paragraphs</th>'
-            '<th></th><th>% of paragraphs</th><th>removed bytes</th><th>emptied documents</th>'
+            f'highest exact similarity to an earlier one, then the short-paragraph rule and repeated spans '
+            f'inside kept paragraphs, for '
+            f'{e(page.analysed_scope)} ({page.analysed_paragraphs:,} {u}).{e(check)}</p>'
+            f'<table class="whatif" id="what-if-table"><thead><tr><th>threshold</th><th>removed {u}</th>'
+            f'<th></th><th>% of {u}</th><th>removed bytes</th><th>emptied documents</th>'
             '<th>vs this run</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
             + "".join(f'<p class="small">{e(n)}</p>' for n in page.what_if_notes) + "</section>")
 
@@ -269,41 +274,53 @@ def _doc_view(page: Page) -> str:
     if v is None:
         return ('<section id="document"><h2>One document</h2>'
                 '<p>Needs the input corpus and a document with removals.</p>' + others + "</section>")
-    removed = {r.index: r for r in v.removals}
     text = v.text
     limit = DOC_VIEW_CHARS
-    pieces = [e(text[:v.spans[0][0]]) if v.spans else e(text[:limit])]
+    whole = {r.index: r for r in v.removals if r.reason != "inner"}
+    cuts: Dict[int, List[ViewRemoval]] = {}
+    for r in v.removals:
+        if r.reason == "inner" and r.index not in whole:
+            cuts.setdefault(r.index, []).append(r)
+    pieces = [e(text[:min(v.spans[0][0], limit)]) if v.spans else e(text[:limit])]
     matched: Dict[Tuple[str, int], int] = {}
     matched_rows: List[str] = []
     shown_all = True
+
+    def struck(i: int, r: ViewRemoval, body: str, ident: str) -> str:
+        if r.matched_doc_id == v.doc_id and 0 <= r.matched_index < len(v.spans):
+            href = f"#p{r.matched_index}"
+        else:
+            key = (repr(r.matched_doc_id), r.matched_index)
+            if key not in matched and len(matched) < MAX_MATCHED_SHOWN:
+                matched[key] = len(matched)
+                shown = e(_clip_text(r.matched_text)) if r.matched_text is not None else \
+                    '<span class="small">(text not available)</span>'
+                matched_rows.append(f'<div class="match" id="m{matched[key]}"><div class="meta">'
+                                    f'{e(r.matched_doc_id)} &para;{r.matched_index}</div>'
+                                    f'<div class="para">{shown}</div></div>')
+            href = f"#m{matched[key]}" if key in matched else ""
+        link = f' href="{href}"' if href else ""
+        return (f'<del class="removed"{ident} title="{e(r.reason)} {r.similarity:.3f}">{body}</del>'
+                f' <a class="ref"{link}>&rarr; {e(r.matched_doc_id)} &para;{r.matched_index} '
+                f'({e(r.reason)} {r.similarity:.3f})</a>')
+
     for i, (s, t) in enumerate(v.spans):
         if s >= limit:
             shown_all = False
             break
-        para = e(text[s:t])
-        r = removed.get(i)
-        if r is None:
-            pieces.append(f'<span class="kept" id="p{i}">{para}</span>')
+        if i in whole:
+            pieces.append(struck(i, whole[i], e(text[s:t]), f' id="p{i}"'))
         else:
-            if r.matched_doc_id == v.doc_id and r.matched_index < len(v.spans):
-                href = f"#p{r.matched_index}"
-            else:
-                key = (repr(r.matched_doc_id), r.matched_index)
-                if key not in matched and len(matched) >= MAX_MATCHED_SHOWN:
-                    href = ""
-                elif key not in matched:
-                    matched[key] = len(matched)
-                    body = e(_clip_text(r.matched_text)) if r.matched_text is not None else \
-                        '<span class="small">(text not available)</span>'
-                    matched_rows.append(f'<div class="match" id="m{matched[key]}"><div class="meta">'
-                                        f'{e(r.matched_doc_id)} &para;{r.matched_index}</div>'
-                                        f'<div class="para">{body}</div></div>')
-                if key in matched:
-                    href = f"#m{matched[key]}"
-            link = f' href="{href}"' if href else ""
-            pieces.append(f'<del class="removed" id="p{i}" title="{e(r.reason)} {r.similarity:.3f}">{para}</del>'
-                          f' <a class="ref"{link}>&rarr; {e(r.matched_doc_id)} '
-                          f'&para;{r.matched_index} ({e(r.reason)} {r.similarity:.3f})</a>')
+            parts, pos = [], s
+            for r in sorted(cuts.get(i, []), key=lambda x: x.start):
+                a, b = max(r.start, pos), min(r.end, t)
+                if a >= b:
+                    continue
+                parts.append(e(text[pos:a]))
+                parts.append(struck(i, r, e(text[a:b]), ""))
+                pos = b
+            parts.append(e(text[pos:t]))
+            pieces.append(f'<span class="kept" id="p{i}">{"".join(parts)}</span>')
         nxt = v.spans[i + 1][0] if i + 1 < len(v.spans) else len(text)
         pieces.append(e(text[t:min(nxt, limit)]))
     note = "" if shown_all else f'<p class="small">Only the first {limit:,} characters are shown.</p>'
@@ -312,7 +329,7 @@ def _doc_view(page: Page) -> str:
                  'distinct ones; later links name their paragraph only.</p>')
     return ('<section id="document">'
             f'<h2>One document: {e(v.doc_id)}</h2>'
-            f'<p class="small">{len(v.spans):,} paragraphs, {len(v.removals):,} removed (struck through, each '
+            f'<p class="small">{len(v.spans):,} {_unit(page)}, {len(v.removals):,} removed (struck through, each '
             'linked to the paragraph it repeats).</p>' + others
             + f'<div class="doc" id="doc-text">{"".join(pieces)}</div>{note}'
             + (('<h3>Paragraphs of other documents they repeat</h3>' + "".join(matched_rows)) if matched_rows else "")
@@ -370,6 +387,11 @@ def _clip(text: str) -> str:
     short = _clip_text(text)
     more = len(text) - len(short)
     return e(short) + (f'<span class="small"> &hellip; ({more:,} more characters)</span>' if more else "")
+
+
+def _unit(page: Page) -> str:
+    """What the run deduplicates: paragraphs, or sentences (``granularity="sentence"``)."""
+    return "sentences" if page.config.granularity == "sentence" else "paragraphs"
 
 
 def _pct(part: Optional[int], whole: Optional[int]) -> str:

@@ -22,11 +22,12 @@ found by set key and verified, as in the run; only first occurrences of a set en
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from dedup.config import DedupConfig
+from dedup.inner import InnerRepeat, find_inner_repeats
 from dedup.lsh import LshLayout, band_keys, choose_layout
 from dedup.minhash import signatures
 from dedup.shingles import ShingleSets, shingle_sets
@@ -46,6 +47,7 @@ class BestMatches:
     best: np.ndarray  #: float64 highest verified Jaccard to an earlier paragraph (0.0: none found)
     match: np.ndarray  #: int64 row of that earlier paragraph (-1: none); earliest among equals
     n_tokens: np.ndarray  #: int64 word tokens (for ``min_tokens``)
+    set_sizes: np.ndarray  #: int64 distinct shingles (for the inner-repeat pre-filter)
     capped_buckets: int  #: LSH buckets with more members than the per-bucket cap allowed to read
     pairs_verified: int  #: candidate pairs whose exact similarity was computed
     layouts: List[LshLayout]  #: the candidate layouts used
@@ -67,7 +69,7 @@ def best_matches(paragraphs: Sequence[str], doc_sizes: Sequence[int], config: De
     match = np.full(n, -1, dtype=np.int64)
     layouts = _layouts(config, floor)
     if n == 0:
-        return BestMatches(best, match, sets.n_tokens, 0, 0, layouts)
+        return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), 0, 0, layouts)
     salt = None
     set_keys = sets.set_keys
     if config.scope == "document":  # keys never meet across documents
@@ -103,7 +105,7 @@ def best_matches(paragraphs: Sequence[str], doc_sizes: Sequence[int], config: De
         head = np.r_[True, q[1:] != q[:-1]]
         best[reps[q[head]]] = sims[head]
         match[reps[q[head]]] = reps[c[head]]
-    return BestMatches(best, match, sets.n_tokens, capped, verified, layouts)
+    return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), capped, verified, layouts)
 
 
 def removed_at(best: np.ndarray, n_tokens: np.ndarray, doc_sizes: Sequence[int], threshold: float,
@@ -133,6 +135,29 @@ def removed_at(best: np.ndarray, n_tokens: np.ndarray, doc_sizes: Sequence[int],
     has_long = np.zeros(int(run_id[-1]) + 1, dtype=bool)
     has_long[run_id[removed]] = True
     return removed | (short & has_long[run_id])
+
+
+def inner_repeats_at(paragraphs: Sequence[str], removed: np.ndarray, bm: BestMatches, config: DedupConfig,
+                     threshold: float) -> List[Tuple[int, InnerRepeat]]:
+    """Spans a run at ``threshold`` removes from inside the paragraphs it keeps: (row, repeat).
+
+    The run's own rule (a long kept paragraph whose shingle set is much smaller than its
+    shingle count holds a copied span; :func:`dedup.inner.find_inner_repeats` finds and
+    verifies it), evaluated at ``threshold``. Only a few paragraphs pass the pre-filter,
+    so doing this once per threshold is cheap.
+    """
+    if not config.inner_repeats or config.granularity != "paragraph":
+        return []
+    repeated = (bm.n_tokens - config.ngram + 1) - bm.set_sizes
+    worth = (bm.n_tokens >= 2 * config.inner_min_tokens) & (
+        repeated >= threshold * (config.inner_min_tokens - config.ngram + 1) / 2)
+    out = []
+    for row in np.flatnonzero(~removed & worth).tolist():
+        for rep in find_inner_repeats(paragraphs[row], ngram=config.ngram, threshold=threshold,
+                                      min_tokens=config.inner_min_tokens, normalization=config.normalization,
+                                      unspaced=config.unspaced_scripts):
+            out.append((row, rep))
+    return out
 
 
 def pair_jaccard(sets: ShingleSets, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -229,8 +254,9 @@ def _sets(paragraphs: Sequence[str], config: DedupConfig) -> ShingleSets:
     """Shingle sets of all paragraphs, computed in batches of ``batch_paragraphs``."""
     step = config.batch_paragraphs
     if len(paragraphs) <= step:
-        return shingle_sets(list(paragraphs), config.ngram, config.normalization)
-    chunks = [shingle_sets(list(paragraphs[i:i + step]), config.ngram, config.normalization)
+        return shingle_sets(list(paragraphs), config.ngram, config.normalization, config.unspaced_scripts)
+    chunks = [shingle_sets(list(paragraphs[i:i + step]), config.ngram, config.normalization,
+                           config.unspaced_scripts)
               for i in range(0, len(paragraphs), step)]
     offsets = [np.zeros(1, dtype=np.int64)]
     shift = 0

@@ -21,7 +21,7 @@ import pytest
 import dedup
 from dedup.audit import THRESHOLDS, AuditInputError
 from dedup.audit_cli import main as audit_main
-from dedup.audit_similarity import best_matches, removed_at
+from dedup.audit_similarity import best_matches, inner_repeats_at, removed_at
 
 from conftest import DATA
 
@@ -35,25 +35,44 @@ SCRIPT = "<script>document.body.setAttribute('data-pwned', '1')</script>"
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def flat(texts):
-    paragraphs, sizes = [], []
+def flat(texts, with_starts=False):
+    paragraphs, sizes, starts = [], [], []
     for t in texts:
         s, e = dedup.split_paragraphs(t)
         sizes.append(len(s))
+        starts += s.tolist()
         paragraphs += [t[a:b] for a, b in zip(s.tolist(), e.tolist())]
-    return paragraphs, np.array(sizes)
+    return (paragraphs, np.array(sizes), np.array(starts)) if with_starts else (paragraphs, np.array(sizes))
 
 
 def run_removed(texts, ids, **settings):
-    """Flat mask of what a real Deduplicator run removes."""
+    """Flat mask of the paragraphs a real Deduplicator run removes (spans inside kept ones aside)."""
+    return run_removals(texts, ids, **settings)[0]
+
+
+def run_removals(texts, ids, **settings):
+    """(flat mask of removed paragraphs, {(row, start, end)} of spans removed inside kept ones)."""
     results = dedup.Deduplicator(**settings).dedupe_many(texts, ids)
     sizes = np.array([len(r.paragraphs) for r in results])
     first = np.cumsum(sizes) - sizes
     mask = np.zeros(int(sizes.sum()), dtype=bool)
+    inner = set()
     for k, r in enumerate(results):
         for x in r.removed:
-            mask[first[k] + x.index] = True
-    return mask
+            if x.reason == "inner":
+                inner.add((int(first[k]) + x.index, x.start, x.end))
+            else:
+                mask[first[k] + x.index] = True
+    return mask, inner
+
+
+def what_if(paragraphs, starts, sizes, bm, threshold, config=None):
+    """(removed paragraphs mask, inner spans) the analysis says a run at ``threshold`` removes."""
+    config = config or dedup.DedupConfig(scope="corpus")
+    mask = removed_at(bm.best, bm.n_tokens, sizes, threshold, config.min_tokens)
+    inner = {(row, int(starts[row]) + r.start, int(starts[row]) + r.end)
+             for row, r in inner_repeats_at(paragraphs, mask, bm, config, threshold)}
+    return mask, inner
 
 
 def write_report(path, texts, ids, **settings):
@@ -195,19 +214,20 @@ def write_synthetic(directory, n_docs, **kw):
 def debian_flat(debian_docs):
     texts = [d["text"] for d in debian_docs]
     ids = [d["doc_id"] for d in debian_docs]
-    paragraphs, sizes = flat(texts)
+    paragraphs, sizes, starts = flat(texts, with_starts=True)
     bm = best_matches(paragraphs, sizes, dedup.DedupConfig(scope="corpus"))
-    return texts, ids, sizes, bm
+    return texts, ids, sizes, bm, paragraphs, starts
 
 
 @pytest.mark.parametrize("threshold", [0.6, 0.8, 0.9])
 def test_what_if_equals_a_real_run_on_debian(debian_flat, threshold):
-    """One analysis at the default settings gives, at each threshold, exactly the run's removals."""
-    texts, ids, sizes, bm = debian_flat
-    real = run_removed(texts, ids, threshold=threshold)
-    what_if = removed_at(bm.best, bm.n_tokens, sizes, threshold, 8)
-    assert real.sum() > 0
-    assert np.array_equal(what_if, real)
+    """One analysis at the default settings gives, at each threshold, exactly the run's removals
+    (whole paragraphs, and the repeated spans it cuts from inside kept paragraphs)."""
+    texts, ids, sizes, bm, paragraphs, starts = debian_flat
+    real, real_inner = run_removals(texts, ids, threshold=threshold)
+    mask, inner = what_if(paragraphs, starts, sizes, bm, threshold)
+    assert real.sum() > 0 and real_inner
+    assert np.array_equal(mask, real) and inner == real_inner
 
 
 @pytest.mark.slow
@@ -215,15 +235,17 @@ def test_what_if_equals_a_real_run_on_debian(debian_flat, threshold):
 def test_what_if_equals_real_runs_at_every_threshold(name):
     docs = [json.loads(line) for line in gzip.open(DATA / name, "rt", encoding="utf-8")]
     texts, ids = [d["text"] for d in docs], [d["doc_id"] for d in docs]
-    paragraphs, sizes = flat(texts)
+    paragraphs, sizes, starts = flat(texts, with_starts=True)
     bm = best_matches(paragraphs, sizes, dedup.DedupConfig(scope="corpus"))
     for t in THRESHOLDS:
-        assert np.array_equal(removed_at(bm.best, bm.n_tokens, sizes, t, 8), run_removed(texts, ids, threshold=t)), t
+        mask, inner = what_if(paragraphs, starts, sizes, bm, t)
+        real, real_inner = run_removals(texts, ids, threshold=t)
+        assert np.array_equal(mask, real) and inner == real_inner, t
 
 
 def test_best_similarity_matches_exhaustive_ground_truth(debian_docs, debian_flat):
     """Against every pair with J >= 0.5 (found exhaustively): the same repeats at every threshold."""
-    _, _, sizes, bm = debian_flat
+    sizes, bm = debian_flat[2], debian_flat[3]
     first = np.cumsum(sizes) - sizes
     gt = np.zeros(int(sizes.sum()))
     with gzip.open(DATA / "corpus_debian_copyright_paragraphs.gt_pairs.jsonl.gz", "rt") as f:
@@ -306,13 +328,14 @@ def test_debian_page_numbers(debian_page, debian_docs):
 
 def test_debian_page_what_if_table(debian_page, debian_flat):
     summary, page = debian_page
-    texts, ids, sizes, bm = debian_flat
+    texts, ids, sizes, bm, paragraphs, starts = debian_flat
     table = what_if_rows(parse(page))
     assert sorted(table) == list(THRESHOLDS)
     assert table[0.8] == summary.removed == summary.run_removed_analysed  # the run itself, exactly
-    assert summary.lsh_misses == 0
+    assert summary.lsh_misses == 0 and summary.notes == []
     for t in THRESHOLDS:
-        assert table[t] == int(removed_at(bm.best, bm.n_tokens, sizes, t, 8).sum())
+        mask, inner = what_if(paragraphs, starts, sizes, bm, t)
+        assert table[t] == int(mask.sum()) + len(inner)
     counts = [table[t] for t in THRESHOLDS]
     assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
     assert {r["threshold"]: r["removed"] for r in summary.what_if} == table
