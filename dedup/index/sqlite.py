@@ -91,20 +91,12 @@ class SqliteIndex:
         try:
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA synchronous=NORMAL")
-            with self._write():
-                existing = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master")}
-                if existing and "settings" not in existing:
-                    raise DedupError(f"{self.path}: an SQLite database, but not a dedup index "
-                                     f"(tables: {', '.join(sorted(existing))})")
-                for statement in _SCHEMA.split(";"):  # not executescript: it would COMMIT
-                    if statement.strip():
-                        self._con.execute(statement)
-                row = self._con.execute("SELECT value FROM settings WHERE name = 'format'").fetchone()
-                if row is None:
-                    self._con.execute("INSERT INTO settings VALUES ('format', ?)", (str(FORMAT_VERSION),))
-                elif int(row[0]) != FORMAT_VERSION:
-                    raise DedupError(f"{self.path}: index format {row[0]}, this dedup reads format "
-                                     f"{FORMAT_VERSION}")
+            if not self._has_schema():
+                with self._write():  # a new file: create the tables (once, whoever is first)
+                    self._create_schema()
+            row = self._con.execute("SELECT value FROM settings WHERE name = 'format'").fetchone()
+            if int(row[0]) != FORMAT_VERSION:
+                raise DedupError(f"{self.path}: index format {row[0]}, this dedup reads format {FORMAT_VERSION}")
             self._settings = self._stored_settings()
         except sqlite3.DatabaseError as exc:
             self._con.close()
@@ -112,6 +104,22 @@ class SqliteIndex:
         except BaseException:
             self._con.close()
             raise
+
+    def _has_schema(self) -> bool:
+        names = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master")}
+        if names and "settings" not in names:
+            raise DedupError(f"{self.path}: an SQLite database, but not a dedup index "
+                             f"(tables: {', '.join(sorted(names))})")
+        return bool(names) and self._con.execute(
+            "SELECT 1 FROM settings WHERE name = 'format'").fetchone() is not None
+
+    def _create_schema(self) -> None:
+        if self._has_schema():  # another process created it while we waited for the lock
+            return
+        for statement in _SCHEMA.split(";"):  # not executescript: it would COMMIT
+            if statement.strip():
+                self._con.execute(statement)
+        self._con.execute("INSERT INTO settings VALUES ('format', ?)", (str(FORMAT_VERSION),))
 
     # -- lifecycle ---------------------------------------------------------------------
 
