@@ -114,19 +114,21 @@ class Timed:
 def measure(index, texts, ids, batch_paragraphs: int) -> dict:
     timed = Timed(index)
     d = dedup.Deduplicator(index=timed, batch_paragraphs=batch_paragraphs)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     signature = 0
     removed = 0
     for r in d.iter_dedupe(texts, ids):
         removed += len(r.removed)
         signature = hash((signature, tuple((x.index, x.matched_doc_id, x.matched_index) for x in r.removed)))
     seconds = time.perf_counter() - t
+    cpu = time.process_time() - cpu
     n = d.stats.paragraphs
     lookups = sum(v for k, v in timed.seconds.items() if k not in ("add", "batch_exit (commit)", "bind"))
     writes = timed.seconds["add"] + timed.seconds["batch_exit (commit)"]
     return {
         "paragraphs": n, "removed": removed, "seconds": round(seconds, 2),
-        "paragraphs_per_s": round(n / seconds), "decisions_hash": signature,
+        "paragraphs_per_s": round(n / seconds), "cpu_seconds": round(cpu, 2),
+        "paragraphs_per_cpu_s": round(n / cpu), "decisions_hash": signature,
         "lookup_us_per_paragraph": round(1e6 * lookups / n, 2),
         "write_us_per_paragraph": round(1e6 * writes / n, 2),
         "calls_seconds": {k: round(v, 3) for k, v in sorted(timed.seconds.items())},
@@ -176,6 +178,7 @@ def main(argv=None) -> int:
     if "memory" in report:
         m, s = report["memory"], report["sqlite"]
         report["sqlite_vs_memory_throughput"] = round(m["paragraphs_per_s"] / s["paragraphs_per_s"], 2)
+        report["sqlite_vs_memory_cpu"] = round(s["cpu_seconds"] / m["cpu_seconds"], 2)
         report["same_decisions"] = m["decisions_hash"] == s["decisions_hash"]
     print(json.dumps(report, indent=2))
     return 0

@@ -99,6 +99,8 @@ class RedisIndex:
         self._last_len = 0
         self._depth = 0
         self._shingles = lru_cache(maxsize=cache_size)(self._load_shingles)
+        self._location = lru_cache(maxsize=cache_size)(self._load_location)
+        self._band_cache: Tuple[int, Dict[bytes, Optional[bytes]]] = (-1, {})
 
     def __repr__(self) -> str:
         return f"RedisIndex({self.client!r}, prefix={self.prefix!r})"
@@ -195,8 +197,11 @@ class RedisIndex:
                              f"(max_bucket_candidates it was built with), asked for {limit}")
         flat = np.asarray(band_keys, dtype=np.uint64).ravel()
         uniq, inverse = np.unique(flat, return_inverse=True)
-        values = self._hmget(self._k_bands, _fields(uniq))
+        fields = _fields(uniq)
+        values = self._hmget(self._k_bands, fields)
         visible = self._visible()
+        # Raw values as of this snapshot: add() reuses them if nobody committed since.
+        self._band_cache = (visible, dict(zip(fields, values)))
         counts = np.zeros(len(uniq), dtype=np.int64)
         parts = []
         for u, v in enumerate(values):
@@ -231,6 +236,9 @@ class RedisIndex:
         return self._shingles(int(entry_id))
 
     def location(self, entry_id: int) -> Location:
+        return self._location(int(entry_id))
+
+    def _load_location(self, entry_id: int) -> Location:
         e = self._entries(np.array([entry_id]))[0]
         name = self.client.hget(self._k_docnames, int(e["doc_first"]))
         return Location(decode_doc_id(name.decode()), int(e["para"]), int(e["start"]), int(e["end"]))
@@ -270,7 +278,9 @@ class RedisIndex:
                     pipe.watch(self._k_next)
                     raw = pipe.get(self._k_next)
                     first = int(raw) if raw is not None else 0
-                    current = self._hmget_watched(pipe, self._k_bands, uniq_fields)
+                    current = self._cached_bands(first, uniq_fields)
+                    if current is None:
+                        current = self._hmget_watched(pipe, self._k_bands, uniq_fields)
                     pipe.multi()
                     self._queue_writes(pipe, batch, first, base, ref, stored, sizes, doc_names,
                                        set_fields, hashes, offsets, uniq_fields, current, bounds,
@@ -283,10 +293,19 @@ class RedisIndex:
             raise IndexBusyError(f"Redis index {self.prefix!r}: {_RETRIES} commits by other workers "
                                  "in a row; could not store the batch")
         self._last_len = first + n
+        self._band_cache = (-1, {})
 
     @staticmethod
     def _watch_error():
         return import_redis().WatchError
+
+    def _cached_bands(self, first: int, fields: List[bytes]) -> Optional[List[Optional[bytes]]]:
+        """Bucket values read by this batch's lookup, if still current (no commit since)."""
+        seen, cache = self._band_cache
+        if seen != first:
+            return None
+        out = [cache.get(f, False) for f in fields]
+        return None if any(v is False for v in out) else out
 
     @staticmethod
     def _hmget_watched(pipe: Any, key: str, fields: List[bytes]) -> List[Optional[bytes]]:
