@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import subprocess
 import sys
 
@@ -114,3 +115,13 @@ def test_two_worker_processes_lose_nothing(redis_url):
     # A single later pass over everything is a pure replay: every document is known.
     again = run(dedup.RedisIndex(client, prefix), texts, ids)
     assert len(dedup.RedisIndex(client, prefix)) == total and len(again) == len(texts)
+
+
+def test_pickles_as_connection_settings(redis_url):
+    prefix = fresh_prefix()
+    texts, ids = corpus(30, 0)
+    d = dedup.Deduplicator(index=dedup.RedisIndex(redis_client(redis_url), prefix))
+    first = decisions(d.dedupe_many(texts[:15], ids[:15]))
+    clone = pickle.loads(pickle.dumps(d))
+    assert isinstance(clone.index, dedup.RedisIndex) and clone.index.prefix == prefix
+    assert first + decisions(clone.dedupe_many(texts[15:], ids[15:])) == run(None, texts, ids)

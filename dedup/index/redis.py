@@ -89,6 +89,7 @@ class RedisIndex:
             raise ValueError("RedisIndex needs a client with decode_responses=False (binary values)")
         self.client = client
         self.prefix = prefix
+        self._cache_size = cache_size
         k = prefix
         self._k_settings, self._k_next, self._k_entries = f"{k}settings", f"{k}next", f"{k}entries"
         self._k_sets, self._k_exact, self._k_bands = f"{k}sets", f"{k}exact", f"{k}bands"
@@ -104,6 +105,20 @@ class RedisIndex:
 
     def __repr__(self) -> str:
         return f"RedisIndex({self.client!r}, prefix={self.prefix!r})"
+
+    def __getstate__(self) -> dict:
+        """Pickled as connection settings (host, port, db, credentials), not as sockets."""
+        pool = self.client.connection_pool
+        plain = {k: v for k, v in pool.connection_kwargs.items()
+                 if isinstance(v, (str, int, float, bool, type(None))) and not k.startswith("orig_")}
+        return {"connection": (pool.connection_class, plain), "prefix": self.prefix,
+                "cache_size": self._cache_size}
+
+    def __setstate__(self, state: dict) -> None:
+        redis = import_redis()
+        cls, kwargs = state["connection"]
+        client = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=cls, **kwargs))
+        self.__init__(client, state["prefix"], cache_size=state["cache_size"])
 
     @property
     def keys(self) -> List[str]:
