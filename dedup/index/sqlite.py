@@ -16,6 +16,11 @@ batch in flight and never leaves half a batch):
   batch then reads only the runs other writers appended since (see keyview.py for why
   not a B-tree of band keys).
 
+Durability: ``synchronous=NORMAL`` (WAL's usual pairing). A killed process loses only
+its open transaction; a power cut may also lose the last few committed batches, but
+never corrupts the file. Re-feeding the documents replays what was kept, so a lost
+batch is simply decided again, with the same result.
+
 Concurrency: :meth:`batch` takes SQLite's write lock (``BEGIN IMMEDIATE``) for the
 lookups, decisions and writes of one batch, so writers in several processes take
 turns. No entry is lost, and a writer never decides against a stale index. A writer that
