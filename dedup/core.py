@@ -24,7 +24,8 @@ from dedup.lsh import band_keys
 from dedup.minhash import signatures
 from dedup.results import DedupResult, Removal, Stats, assemble, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
-from dedup.text import check_text, split_paragraphs
+from dedup.inner import find_inner_repeats
+from dedup.text import check_text, split_units
 from dedup.verify import jaccard_sorted
 
 _U64 = np.uint64
@@ -82,7 +83,7 @@ class Deduplicator:
             doc_id = next(ids, None)
             if doc_id is None and self.config.scope == "corpus":
                 doc_id = next(self._auto_ids)
-            starts, ends = split_paragraphs(text)
+            starts, ends = split_units(text, self.config.granularity)
             batch.append(_Doc(text, doc_id, starts, ends))
             size += len(starts)
             if size >= self.config.batch_paragraphs:
@@ -100,7 +101,7 @@ class Deduplicator:
         n = int(sizes.sum())
         with _gc_paused():
             paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
-            sets = shingle_sets(paragraphs, cfg.ngram, cfg.normalization)
+            sets = shingle_sets(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
             del paragraphs
             sigs = signatures(sets.hashes, sets.offsets, cfg.num_perm, cfg.seed)
             keys = band_keys(sigs, cfg.layout)
@@ -231,6 +232,7 @@ class Deduplicator:
         is_repeat = match >= 0
         long_enough = sets.n_tokens >= cfg.min_tokens
         new_rows = np.flatnonzero(new_row)
+        set_sizes = np.diff(sets.offsets)
         results = []
         for d, doc in enumerate(docs):
             lo, hi = int(row_first[d]), int(row_first[d]) + len(doc.starts)
@@ -244,11 +246,36 @@ class Deduplicator:
                 reason = "run" if not long_enough[r] else ("exact" if exact[r] else "near")
                 removals.append(Removal(i, int(doc.starts[i]), int(doc.ends[i]), loc.doc_id, loc.index,
                                         loc.start, loc.end, round(float(sim[r]), 6), reason))
-            out = assemble(doc.text, doc.starts, doc.ends, removed)
+            cuts = self._inner_removals(doc, removed, sets.n_tokens[lo:hi], set_sizes[lo:hi], removals)
+            out = assemble(doc.text, doc.starts, doc.ends, removed, cuts)
             results.append(DedupResult(out, doc.doc_id, list(zip(doc.starts.tolist(), doc.ends.tolist())),
                                        removals, len(doc.text)))
             self._count(doc, out, len(removals))
         return results
+
+    def _inner_removals(self, doc: _Doc, removed: np.ndarray, n_tokens: np.ndarray, set_sizes: np.ndarray,
+                        removals: List[Removal]) -> List[Tuple[int, int]]:
+        """Spans of kept paragraphs that repeat an earlier span of the same paragraph."""
+        cfg = self.config
+        if not cfg.inner_repeats or cfg.granularity != "paragraph":
+            return []
+        # A copied span of m tokens repeats about m - ngram + 1 shingles, so the set is that
+        # much smaller than the shingle count: only such paragraphs are worth a look.
+        repeated_shingles = (n_tokens - cfg.ngram + 1) - set_sizes
+        worth = (n_tokens >= 2 * cfg.inner_min_tokens) & (
+            repeated_shingles >= cfg.threshold * (cfg.inner_min_tokens - cfg.ngram + 1) / 2)
+        cuts = []
+        for i in np.flatnonzero(~removed & worth).tolist():
+            start, end = int(doc.starts[i]), int(doc.ends[i])
+            for rep in find_inner_repeats(doc.text[start:end], ngram=cfg.ngram, threshold=cfg.threshold,
+                                          min_tokens=cfg.inner_min_tokens, normalization=cfg.normalization,
+                                          unspaced=cfg.unspaced_scripts):
+                removals.append(Removal(i, start + rep.start, start + rep.end, doc.doc_id, i,
+                                        start + rep.source_start, start + rep.source_end, rep.similarity,
+                                        "inner"))
+                cuts.append((start + rep.start, start + rep.end))
+        removals.sort(key=lambda r: (r.index, r.start))
+        return cuts
 
     def _index_batch(self, docs: List[_Doc], sets: ShingleSets, set_keys: np.ndarray, keys: np.ndarray,
                      new_row: np.ndarray, match: np.ndarray, exact: np.ndarray, row_id: np.ndarray) -> None:

@@ -59,11 +59,13 @@ def _hash_words(tokens: List[str]) -> np.ndarray:
     return np.fromiter(map(cache.__getitem__, tokens), dtype=_U64, count=len(tokens))
 
 
-def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold"):
+def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold", unspaced: str = "chars"):
     """(flat word hashes, tokens per paragraph) for a batch of paragraph strings."""
-    tokens, ok = tokenize_batch(paragraphs, normalization)
+    if not paragraphs:
+        return np.zeros(0, dtype=_U64), np.zeros(0, dtype=np.int64)
+    tokens, ok = tokenize_batch(paragraphs, normalization, unspaced)
     if not ok:
-        per = [tokenize(p, normalization) for p in paragraphs]
+        per = [tokenize(p, normalization, unspaced) for p in paragraphs]
         counts = np.array([len(t) for t in per], dtype=np.int64)
         flat = [w for t in per for w in t]
         return _hash_words(flat), counts
@@ -121,9 +123,10 @@ def shingle_hashes(words: np.ndarray, counts: np.ndarray, ngram: int):
     return (fmix64(out) >> _U64(32)).astype(np.uint32), per_para
 
 
-def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold") -> ShingleSets:
+def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold",
+                 unspaced: str = "chars") -> ShingleSets:
     """The shingle sets of a batch of paragraph strings."""
-    words, counts = word_hashes(paragraphs, normalization)
+    words, counts = word_hashes(paragraphs, normalization, unspaced)
     hashes, per_para = shingle_hashes(words, counts, ngram)
     n = len(counts)
     owner = np.repeat(np.arange(n, dtype=_U64), per_para)

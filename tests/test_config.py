@@ -1,0 +1,72 @@
+import pickle
+
+import pytest
+
+import dedup
+from dedup import ConfigError, DedupConfig
+
+
+def test_defaults_match_the_contract():
+    c = DedupConfig()
+    assert (c.threshold, c.num_perm, c.ngram, c.min_tokens, c.scope) == (0.8, 128, 5, 8, "document")
+    assert c.layout.bands * c.layout.rows <= c.num_perm
+    assert c.layout.recall_at_threshold >= 0.99
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.9, 0.95, 1.0])
+def test_derived_layout_finds_threshold_pairs_with_99_percent(threshold):
+    layout = DedupConfig(threshold=threshold).layout
+    assert layout.probability(threshold) >= 0.99
+    # and it uses the most rows per band that allows it (fewer false candidates)
+    r = layout.rows + 1
+    assert dedup.LshLayout(128 // r, r, threshold).probability(threshold) < 0.99
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"threshold": 0}, "threshold"), ({"threshold": 1.5}, "threshold"), ({"threshold": "0.8"}, "threshold"),
+    ({"threshold": float("nan")}, "threshold"), ({"num_perm": 1}, "num_perm"), ({"num_perm": 12.5}, "num_perm"),
+    ({"ngram": 0}, "ngram"), ({"bands": 0}, "bands"), ({"bands": 20, "rows": 10}, r"bands \* rows"),
+    ({"scope": "global"}, "scope"), ({"min_tokens": -1}, "min_tokens"), ({"num_perm": True}, "num_perm"),
+    ({"threshold": 0.3, "num_perm": 2}, "raise num_perm"),
+])
+def test_bad_values_are_rejected_with_their_name(kwargs, fragment):
+    with pytest.raises(ConfigError, match=fragment) as info:
+        DedupConfig(**kwargs)
+    assert isinstance(info.value, ValueError)
+
+
+def test_explicit_layout_is_respected():
+    c = DedupConfig(bands=16, rows=8)
+    assert (c.layout.bands, c.layout.rows) == (16, 8)
+
+
+def test_config_is_frozen_and_replace_validates():
+    c = DedupConfig()
+    with pytest.raises(Exception):
+        c.threshold = 0.5  # type: ignore[misc]
+    assert c.replace(threshold=0.9).threshold == 0.9
+    with pytest.raises(ConfigError, match="unknown setting"):
+        c.replace(treshold=0.9)
+
+
+def test_fingerprint_tracks_settings_that_change_decisions():
+    c = DedupConfig()
+    assert c.fingerprint() == DedupConfig().fingerprint()
+    assert c.fingerprint() != c.replace(threshold=0.9).fingerprint()
+    assert c.fingerprint() != c.replace(seed=2).fingerprint()
+    assert c.fingerprint() == c.replace(batch_paragraphs=10).fingerprint()  # batching never changes decisions
+
+
+def test_overrides_on_the_entry_points():
+    text = "alpha beta gamma delta epsilon zeta eta theta\n\nalpha beta gamma delta epsilon zeta eta theta\n"
+    assert dedup.dedupe_text(text, min_tokens=100) == text  # too short to remove alone
+    with pytest.raises(ConfigError):
+        dedup.dedupe_text(text, threshold=2)
+
+
+def test_deduplicator_is_picklable_mid_corpus():
+    d = dedup.Deduplicator()
+    para = "one two three four five six seven eight nine ten eleven"
+    d.dedupe(para, doc_id="a")
+    d2 = pickle.loads(pickle.dumps(d))
+    assert d2.dedupe(para, doc_id="b").text == ""
