@@ -12,7 +12,9 @@ from dedup.audit import AuditSummary, audit
 from dedup.config import DedupConfig
 from dedup.core import Deduplicator, dedupe_text, explain
 from dedup.errors import ConfigError, DedupError, IndexMismatchError, InputTypeError, MissingDependencyError
+from dedup.errors import IndexBusyError
 from dedup.index import Index, Location, MemoryIndex
+from dedup.index import RedisIndex, SqliteIndex, open_index
 from dedup.lsh import LshLayout, choose_layout
 from dedup.minhash import from_minhash, signatures, to_lean_minhash
 from dedup.results import DedupResult, Removal, Stats
@@ -30,4 +32,5 @@ __all__ = [
     "MissingDependencyError", "Removal", "ShingleSets", "Stats", "choose_layout", "dedupe_text",
     "explain", "from_minhash", "shingle_sets", "signatures", "split_paragraphs", "to_lean_minhash",
     "__version__",
+    "IndexBusyError", "RedisIndex", "SqliteIndex", "open_index",
 ]

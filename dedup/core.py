@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import gc
 import itertools
-from contextlib import contextmanager
+import os
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -45,14 +46,17 @@ class Deduplicator:
     ``Deduplicator(config=None, *, index=None, **overrides)``: settings come from
     ``config`` (a :class:`DedupConfig`) with keyword ``overrides``; scope defaults to
     ``"corpus"`` here. ``index`` is where corpus scope remembers what it has seen (a
-    :class:`MemoryIndex` by default).
+    :class:`MemoryIndex` by default; a path or ``redis://`` URL opens a persistent one).
     """
 
-    def __init__(self, config: Optional[DedupConfig] = None, *, index: Optional[Index] = None,
-                 **overrides: Any) -> None:
+    def __init__(self, config: Optional[DedupConfig] = None, *,
+                 index: Optional[Index | str | os.PathLike] = None, **overrides: Any) -> None:
         if config is None and "scope" not in overrides:
             overrides["scope"] = "corpus"
         self.config = make_config(config, **overrides)
+        if isinstance(index, (str, os.PathLike)):  # "corpus.dedup", "redis://host:6379/0"
+            from dedup.index.open import open_index
+            index = open_index(index)
         self.index: Index = index if index is not None else MemoryIndex()
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
@@ -111,14 +115,16 @@ class Deduplicator:
                 keys = keys ^ salt[:, None]
             new_row = np.ones(n, dtype=bool)
             row_id = np.empty(n, dtype=np.int64)
-            if corpus:
-                self._mark_replays(docs, row_first, set_keys, new_row, row_id)
-            base = len(self.index) if corpus else 0
-            row_id[new_row] = base + np.arange(int(new_row.sum()), dtype=np.int64)
-            match, sim, exact = self._find_matches(sets, set_keys, keys, new_row, row_id, base)
-            results = self._decide(docs, sets, row_first, match, sim, exact, new_row, base)
-            if corpus:
-                self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
+            # A persistent index holds its write lock from the first lookup to the add.
+            with self.index.batch() if corpus and hasattr(self.index, "batch") else nullcontext():
+                if corpus:
+                    self._mark_replays(docs, row_first, set_keys, new_row, row_id)
+                base = len(self.index) if corpus else 0
+                row_id[new_row] = base + np.arange(int(new_row.sum()), dtype=np.int64)
+                match, sim, exact = self._find_matches(sets, set_keys, keys, new_row, row_id, base)
+                results = self._decide(docs, sets, row_first, match, sim, exact, new_row, base)
+                if corpus:
+                    self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
         return results
 
     def _mark_replays(self, docs: List[_Doc], row_first: np.ndarray, set_keys: np.ndarray,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -45,6 +46,23 @@ class MemoryIndex:
 
     def __len__(self) -> int:
         return len(self._set_keys)
+
+    @contextmanager
+    def batch(self) -> Iterator["MemoryIndex"]:
+        """One batch of lookups and adds; nothing to lock in one process (persistent indexes do)."""
+        yield self
+
+    def info(self) -> Dict[str, Any]:
+        """What the index holds (the same keys as the persistent indexes report)."""
+        return {
+            "kind": "memory",
+            "fingerprint": self._settings[0] if self._settings else None,
+            "settings": self._settings[1] if self._settings else None,
+            "paragraphs": len(self),
+            "documents": len(self._doc_ids),
+            "distinct_doc_ids": len(self._doc_first),
+            "size_bytes": self.nbytes,
+        }
 
     @property
     def n_documents(self) -> int:
