@@ -38,6 +38,7 @@ class _Doc:
     starts: np.ndarray
     ends: np.ndarray
     replay_first: int = -1  # first entry id when this document is already indexed
+    auto_id: bool = False  # numbered by this Deduplicator: never a replay of an earlier run
 
 
 class Deduplicator:
@@ -81,10 +82,11 @@ class Deduplicator:
         for position, text in enumerate(texts):
             check_text(text, f"document {position}")
             doc_id = next(ids, None)
-            if doc_id is None and self.config.scope == "corpus":
+            auto = doc_id is None and self.config.scope == "corpus"
+            if auto:
                 doc_id = next(self._auto_ids)
             starts, ends = split_units(text, self.config.granularity)
-            batch.append(_Doc(text, doc_id, starts, ends))
+            batch.append(_Doc(text, doc_id, starts, ends, auto_id=auto))
             size += len(starts)
             if size >= self.config.batch_paragraphs:
                 yield from self._run_batch(batch)
@@ -131,6 +133,8 @@ class Deduplicator:
                       new_row: np.ndarray, row_id: np.ndarray) -> None:
         """Documents fed again under the same id get the decisions of their first run."""
         for doc, first in zip(docs, row_first.tolist()):
+            if doc.auto_id:
+                continue
             known = self.index.document(doc.doc_id)
             if known is None or known[1] != len(doc.starts) or known[1] == 0:
                 continue

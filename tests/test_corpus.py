@@ -110,3 +110,10 @@ def test_popular_boilerplate_stays_cheap():
     elapsed = time.perf_counter() - t
     assert sum(len(r.removed) for r in results) == len(docs) - 1
     assert elapsed < 20, elapsed
+
+
+def test_documents_without_ids_are_never_taken_for_replays():
+    index = dedup.MemoryIndex()
+    dedup.Deduplicator(index=index).dedupe(f"{P1}\n\n{P2}\n")  # auto id 0
+    again = dedup.Deduplicator(index=index).dedupe(f"{P1}\n\n{P2}\n")  # auto id 0 again: a new document
+    assert again.text == "" and len(again.removed) == 2
