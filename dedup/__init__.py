@@ -19,6 +19,7 @@ from dedup.lsh import LshLayout, choose_layout
 from dedup.minhash import from_minhash, signatures, to_lean_minhash
 from dedup.results import DedupResult, Removal, Stats
 from dedup.shingles import ShingleSets, shingle_sets
+from dedup.stream import RecordError, StreamResult, dedupe_stream
 from dedup.text import split_paragraphs
 
 try:
@@ -33,4 +34,5 @@ __all__ = [
     "explain", "from_minhash", "shingle_sets", "signatures", "split_paragraphs", "to_lean_minhash",
     "__version__",
     "IndexBusyError", "RedisIndex", "SqliteIndex", "open_index",
+    "RecordError", "StreamResult", "dedupe_stream",
 ]
