@@ -204,6 +204,10 @@ def _check_targets(args: argparse.Namespace, sources: List[Source], output: str,
     targets = [("output", output)] if not directory else [
         ("output", os.path.join(output, os.path.basename(s.path))) for s in sources]
     targets += [(name, path) for name, path in (("--report", args.report), ("--rejects", args.rejects)) if path]
+    for name, path in targets:
+        parent = os.path.dirname(os.path.abspath(path))
+        if path != STDIO and not (directory and name == "output") and not os.path.isdir(parent):
+            raise UsageError(f"the {name} {path} is in a directory that does not exist: {parent}")
     if sum(path == STDIO for _, path in targets) > 1:
         raise UsageError("only one of the output, --report and --rejects can go to stdout")
     for name, path in targets:

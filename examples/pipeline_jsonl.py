@@ -1,6 +1,6 @@
 """A cleaning step between "extract" and "train": JSONL in, cleaned JSONL and an audit report out.
 
-    python examples/pipeline_jsonl.py [INPUT.jsonl[.gz]] [OUTPUT_DIR]
+    python examples/pipeline_jsonl.py [INPUT.jsonl[.gz] [OUTPUT_DIR [ID_FIELD]]]
 
 Without arguments it writes a small demo corpus to a temporary directory and cleans that.
 Records stream through ``dedup.dedupe_stream`` one batch at a time, so the input can be
@@ -38,6 +38,7 @@ def read_jsonl(path: Path):
 
 def main(argv: list[str]) -> int:
     out_dir = Path(argv[1]) if len(argv) > 1 else Path(tempfile.mkdtemp(prefix="dedup-demo-"))
+    id_field = argv[2] if len(argv) > 2 else "id"
     out_dir.mkdir(parents=True, exist_ok=True)
     if argv:
         source = Path(argv[0])
@@ -49,7 +50,7 @@ def main(argv: list[str]) -> int:
     with open(out_dir / "clean.jsonl", "w", encoding="utf-8") as out, \
             open(out_dir / "removed.jsonl", "w", encoding="utf-8") as report:
         # Corpus scope is the default for streams: a paragraph seen in an earlier record goes.
-        for item in dedup.dedupe_stream(read_jsonl(source), text_field="text", id_field="id"):
+        for item in dedup.dedupe_stream(read_jsonl(source), text_field="text", id_field=id_field):
             records_in += 1
             for r in item.removed:
                 report.write(json.dumps({"doc_id": item.doc_id, **r.to_dict(),

@@ -30,7 +30,8 @@ def read_jsonl(stream: BinaryIO, source: str, text_field: str, id_field: Optiona
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Reject(source, line_no, raw, f"malformed JSON: {exc.msg} at column {exc.colno}")
+            column = min(exc.pos, len(line.rstrip("\r\n"))) + 1  # the newline is not a column
+            yield Reject(source, line_no, raw, f"malformed JSON at column {column}: {exc.msg.removesuffix(' at')}")
             continue
         except RecursionError:
             yield Reject(source, line_no, raw, "malformed JSON: nested too deeply")
