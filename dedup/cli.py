@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Optional, Sequence, TextIO
+from typing import Any, Iterator, List, Optional, Sequence
 
 from dedup.config import DedupConfig
 from dedup.core import Deduplicator
@@ -108,7 +111,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        return _run(args)
+        with _terminate_as_interrupt():
+            return _run(args)
     except BrokenPipeError:  # e.g. `dedup big.jsonl | head`: the reader left; say nothing
         _silence_stdout()
         return 1
@@ -119,7 +123,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (DedupError, OSError) as exc:
         return _fail(_describe(exc), 1)
     except KeyboardInterrupt:
-        return _fail("interrupted; no output written", 130)
+        return _fail("interrupted", 130)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the job) cleans up like Ctrl-C: temporary files go."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _index_command(argv: List[str]) -> int:

@@ -124,25 +124,39 @@ def pair_results(dd: Deduplicator, items: Iterable[T], text_of: Callable[[T, int
     """``(item, result)`` for each item, in order, through ``dd.iter_dedupe``.
 
     Items wait in a queue while their batch is fingerprinted, so memory is bounded by the
-    deduplicator's batch, never by the length of ``items``. ``text_of`` / ``id_of`` pull
-    the text and document id out of an item (and raise for a bad one).
+    deduplicator's batch, never by the length of ``items``. The batch closes at
+    ``batch_paragraphs`` paragraphs or, at the latest, at as many documents, so a run of
+    documents without paragraphs (empty records) cannot pile up either. ``text_of`` /
+    ``id_of`` pull the text and document id out of an item (and raise for a bad one).
     """
     pending: Deque[T] = deque()
     ids: Deque[Optional[Hashable]] = deque()
+    source = iter(items)
+    limit = dd.config.batch_paragraphs
+    position = 0
+    more = True
 
     def texts() -> Iterator[str]:
-        for position, item in enumerate(items):
+        nonlocal position, more
+        taken = 0
+        for item in source:
             text = text_of(item, position)
             ids.append(id_of(item, position))
             pending.append(item)
+            position += 1
+            taken += 1
             yield text
+            if taken >= limit:
+                return
+        more = False
 
     def doc_ids() -> Iterator[Optional[Hashable]]:
         while True:  # iter_dedupe asks for exactly one id right after each text
             yield ids.popleft()
 
-    for result in dd.iter_dedupe(texts(), doc_ids()):
-        yield pending.popleft(), result
+    while more:
+        for result in dd.iter_dedupe(texts(), doc_ids()):
+            yield pending.popleft(), result
 
 
 def record_text(record: Any, position: int, text_field: str) -> str:

@@ -22,7 +22,8 @@ NOTICE = ("This article was produced by the newsroom and may not be reproduced, 
           "published without the written permission of the copyright holder.")
 ROWS = [
     {"url": "https://example.org/1", "text": f"Rain is expected across the north on Monday morning.\n\n{NOTICE}\n"},
-    {"url": "https://example.org/2", "text": f"The city council approved the new budget late on Tuesday night.\n\n{NOTICE}\n"},
+    {"url": "https://example.org/2",
+     "text": f"The city council approved the new budget late on Tuesday night.\n\n{NOTICE}\n"},
     {"url": "https://example.org/3", "text": "A new bridge opens to traffic next week after three years of work.\n\n"
                                               "A new bridge opens to traffic next week after three years of work.\n"},
     {"url": "https://example.org/4", "text": "Rain is expected across the north on Monday morning.\n"},

@@ -266,7 +266,7 @@ def test_refuses_to_write_over_an_input(tmp_path, capsys):
     before = src.read_bytes()
     for argv in (["-o", src], ["-o", tmp_path / "." / "in.jsonl"], ["-o", tmp_path / "o.jsonl", "--report", src]):
         code, _, err = run([src, *argv], capsys)
-        assert code == 2 and f"refusing to write the" in err and "over the input" in err
+        assert code == 2 and "refusing to write the" in err and "over the input" in err
     os.symlink(src, tmp_path / "link.jsonl")
     code, _, err = run([src, "-o", tmp_path / "link.jsonl"], capsys)
     assert code == 2 and src.read_bytes() == before
@@ -292,7 +292,7 @@ def test_interrupted_run_leaves_no_output(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(cli, "pair_results", interrupted)
     code, _, err = run([src, "-o", tmp_path / "o.jsonl", "--report", tmp_path / "r.jsonl"], capsys)
-    assert code == 130 and err == "dedup: error: interrupted; no output written\n"
+    assert code == 130 and err == "dedup: error: interrupted\n"
     assert sorted(os.listdir(tmp_path)) == ["in.jsonl"]
 
 
@@ -462,6 +462,26 @@ def test_real_process_stdin_to_stdout_and_errors(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "dedup", "-", "--threshold", "2"], input=data,
                           capture_output=True, env=_env(), timeout=120)
     assert proc.returncode == 2 and proc.stderr.decode().count("\n") == 1
+
+
+def test_real_process_terminated_leaves_no_files(tmp_path):
+    """SIGTERM mid-run (blocked on stdin): exit 130, and neither output nor temporary file remains."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "dedup", "-", "-o", str(tmp_path / "out.jsonl"),
+                             "--report", str(tmp_path / "r.jsonl")],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    proc.stdin.write((json.dumps({"text": P1}) + "\n").encode() * 3)
+    proc.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".r.jsonl.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".out.jsonl.*.tmp")), "the run did not start"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.decode().endswith("dedup: error: interrupted\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ import json
 import lzma
 import os
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

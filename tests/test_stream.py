@@ -104,6 +104,19 @@ def test_lazy_and_bounded_by_the_batch():
     assert len(pulled) <= 6  # one batch of 10 paragraphs = 5 documents (+1 read ahead at most)
 
 
+def test_empty_records_do_not_pile_up():
+    """Documents without paragraphs close a batch too (at batch_paragraphs documents)."""
+    pulled = []
+
+    def endless_empty():
+        for i in itertools.count():
+            pulled.append(i)
+            yield ""
+
+    first = list(itertools.islice(dedup.dedupe_stream(endless_empty(), batch_paragraphs=10), 3))
+    assert [r.text for r in first] == ["", "", ""] and len(pulled) <= 11
+
+
 def test_pair_results_keeps_items_aligned_across_batches():
     d = dedup.Deduplicator(batch_paragraphs=3)
     items = [(f"id{i}", f"{P1 if i % 2 else P2}\n\nUnique paragraph number {i} with some more words here.")

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from typing import Any, BinaryIO, Iterator, List, Optional
 
-from dedup.io.files import STDIO, AtomicOutput, require
+from dedup.io.files import AtomicOutput, require
 from dedup.io.jsonl import output_record
 from dedup.io.records import InputDataError, Item, Read, Reject, check_record, dumps_record
 
