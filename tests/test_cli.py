@@ -364,6 +364,23 @@ def test_index_option_opens_the_named_index(tmp_path, capsys, monkeypatch):
     assert read_jsonl(tmp_path / "o2.jsonl") == [{"id": "b", "text": P2}]  # P1 was seen in the earlier run
 
 
+def test_persistent_index_two_runs_equal_one(tmp_path, capsys, debian_jsonl):
+    if not hasattr(dedup.index, "open_index"):
+        pytest.skip("this build has no persistent indexes")
+    records = read_jsonl(debian_jsonl)
+    first, second = write_jsonl(tmp_path / "a.jsonl", records[:80]), write_jsonl(tmp_path / "b.jsonl", records[80:])
+    index = tmp_path / "seen.dedup"
+    for src, out in ((first, "oa.jsonl"), (second, "ob.jsonl")):
+        assert run([src, "-o", tmp_path / out, "--id-field", "doc_id", "--index", index, "-q"], capsys)[0] == 0
+    assert run([debian_jsonl, "-o", tmp_path / "all.jsonl", "--id-field", "doc_id", "-q"], capsys)[0] == 0
+    assert read_jsonl(tmp_path / "oa.jsonl") + read_jsonl(tmp_path / "ob.jsonl") == read_jsonl(tmp_path / "all.jsonl")
+    # the same input again: the index replays its decisions (output unchanged)
+    assert run([first, "-o", tmp_path / "oa2.jsonl", "--id-field", "doc_id", "--index", index, "-q"], capsys)[0] == 0
+    assert (tmp_path / "oa2.jsonl").read_bytes() == (tmp_path / "oa.jsonl").read_bytes()
+    code, _, err = run([first, "-o", tmp_path / "oa3.jsonl", "--index", index, "--threshold", "0.9"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "index was built with settings" in err
+
+
 def test_index_option_without_persistent_indexes(tmp_path, capsys, monkeypatch):
     monkeypatch.delattr(dedup.index, "open_index", raising=False)
     monkeypatch.delattr(dedup, "open_index", raising=False)
