@@ -9,6 +9,7 @@ Errors are one line on stderr: ``dedup: error: <file>:<line>: <what is wrong>``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import signal
@@ -29,6 +30,8 @@ from dedup.io.jsonl import write_json_line
 from dedup.stream import pair_results
 
 PROG = "dedup"
+#: ``dedup NAME ...`` runs ``main(argv)`` of these modules (imported only when asked for).
+SUBCOMMANDS = {"index": "dedup.index_cli", "audit": "dedup.audit_cli"}
 #: Rejected records named one by one on stderr before only counting them.
 MAX_REJECT_WARNINGS = 10
 
@@ -57,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  dedup crawl.jsonl.gz -o clean.jsonl.gz --report removed.jsonl\n"
                "  zcat part-*.jsonl.gz | dedup - --id-field url --index seen.db > clean.jsonl\n"
-               "  dedup index ...   (persistent index maintenance, when available)",
+               "  dedup index info seen.dedup      (what a persistent index holds)\n"
+               "  dedup audit removed.jsonl --input crawl.jsonl.gz -o audit.html",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT",
@@ -104,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command; returns the exit code (the console script exits with it)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "index":
-        return _index_command(argv[1:])
+    if argv and argv[0] in SUBCOMMANDS:
+        return _subcommand(argv[0], argv[1:])
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
@@ -143,15 +147,16 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _index_command(argv: List[str]) -> int:
-    """``dedup index ...``: handled by dedup.index_cli when this build has it."""
+def _subcommand(name: str, argv: List[str]) -> int:
+    """``dedup index ...`` / ``dedup audit ...``: handled by their modules when this build has them."""
+    module_name = SUBCOMMANDS[name]
     try:
-        from dedup import index_cli  # type: ignore[attr-defined]
+        module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name not in ("dedup.index_cli",):
+        if exc.name != module_name:
             raise
-        return _fail("the 'index' sub-command is not available in this build", 2)
-    return int(index_cli.main(argv) or 0)
+        return _fail(f"the {name!r} sub-command is not available in this build", 2)
+    return int(module.main(argv) or 0)
 
 
 def _silence_stdout() -> None:

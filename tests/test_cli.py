@@ -390,21 +390,21 @@ def test_index_option_without_persistent_indexes(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "o.jsonl").exists()
 
 
-def test_index_subcommand_is_dispatched(capsys, monkeypatch):
+@pytest.mark.parametrize("name, module", sorted(cli.SUBCOMMANDS.items()))
+def test_subcommands_are_dispatched(capsys, monkeypatch, name, module):
     seen = []
-    fake = types.ModuleType("dedup.index_cli")
+    fake = types.ModuleType(module)
     fake.main = lambda argv: seen.append(argv) or 3
-    monkeypatch.setitem(sys.modules, "dedup.index_cli", fake)
-    monkeypatch.setattr(dedup, "index_cli", fake, raising=False)
-    assert cli.main(["index", "stats", "x.db"]) == 3 and seen == [["stats", "x.db"]]
+    monkeypatch.setitem(sys.modules, module, fake)
+    assert cli.main([name, "info", "x.db"]) == 3 and seen == [["info", "x.db"]]
 
 
-def test_index_subcommand_when_missing(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "dedup.index_cli", None)  # import fails as if absent
-    monkeypatch.delattr(dedup, "index_cli", raising=False)
-    code = cli.main(["index", "stats"])
+@pytest.mark.parametrize("name, module", sorted(cli.SUBCOMMANDS.items()))
+def test_subcommand_when_missing(capsys, monkeypatch, name, module):
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as if absent
+    code = cli.main([name, "info"])
     err = capsys.readouterr().err
-    assert code == 2 and "the 'index' sub-command is not available in this build" in err
+    assert code == 2 and f"the '{name}' sub-command is not available in this build" in err
 
 
 def test_help_and_version(capsys):
