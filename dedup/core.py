@@ -78,19 +78,28 @@ class Deduplicator:
         """Stream results, one per input document in order, working in bounded batches."""
         ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
         batch: List[_Doc] = []
+        batch_ids: set = set()
         size = 0
+        corpus = self.config.scope == "corpus"
         for position, text in enumerate(texts):
             check_text(text, f"document {position}")
             doc_id = next(ids, None)
-            auto = doc_id is None and self.config.scope == "corpus"
+            auto = doc_id is None and corpus
             if auto:
                 doc_id = next(self._auto_ids)
+            elif corpus and doc_id in batch_ids:
+                # The same id again: index the batch first, so the second copy is a replay
+                # of the first whatever the batch size.
+                yield from self._run_batch(batch)
+                batch, batch_ids, size = [], set(), 0
             starts, ends = split_units(text, self.config.granularity)
             batch.append(_Doc(text, doc_id, starts, ends, auto_id=auto))
+            if not auto:
+                batch_ids.add(doc_id)
             size += len(starts)
             if size >= self.config.batch_paragraphs:
                 yield from self._run_batch(batch)
-                batch, size = [], 0
+                batch, batch_ids, size = [], set(), 0
         if batch:
             yield from self._run_batch(batch)
 
