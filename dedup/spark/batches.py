@@ -1,0 +1,194 @@
+"""The Python side of the Spark backend: functions over Arrow record batches.
+
+Each function here runs inside a Spark worker (``mapInArrow`` or a pandas UDF) and calls
+the library's own batch code, so a paragraph's shingle set, signature and band keys are
+the very arrays the local :class:`dedup.Deduplicator` computes. They import pyarrow and
+numpy only (never pyspark), so they can be tested without a JVM.
+
+Column names are passed in by :mod:`dedup.spark.frame`; unsigned hashes travel through
+Spark bit-cast to signed integers of the same width (Spark has no unsigned types).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, List, Optional, Sequence
+
+import numpy as np
+
+from dedup.config import DedupConfig
+from dedup.core import _apply_run_rule
+from dedup.lsh import band_keys
+from dedup.minhash import signatures
+from dedup.results import assemble
+from dedup.shingles import shingle_sets
+from dedup.text import check_text, split_paragraphs
+from dedup.verify import jaccard_sorted
+
+#: Names of the fields of a removal (the report), as in :meth:`dedup.Removal.to_dict`.
+REMOVAL_FIELDS = ("index", "start", "end", "matched_doc_id", "matched_index", "matched_start",
+                  "matched_end", "similarity", "reason")
+
+
+def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str, keep: Sequence[str],
+                        names: dict) -> Iterator:
+    """Documents in, one row per paragraph out: span, tokens, set key, shingle set, band keys.
+
+    ``keep`` columns (the document id and order) are repeated on each of the document's
+    paragraphs. ``names`` maps "para", "start", "end", "tokens", "set_key", "shingles",
+    "bands" to output column names. Paragraphs are fingerprinted ``batch_paragraphs`` at a
+    time; every array is per paragraph, so the cut never changes a value.
+    """
+    import pyarrow as pa
+
+    step = config.batch_paragraphs
+    for batch in batches:
+        texts = batch.column(text_col).to_pylist()
+        doc_of: List[np.ndarray] = []
+        para: List[np.ndarray] = []
+        starts: List[np.ndarray] = []
+        ends: List[np.ndarray] = []
+        pieces: List[str] = []
+        for d, text in enumerate(texts):
+            check_text(text, f"column {text_col!r}, row {d} of a batch")
+            s, e = split_paragraphs(text)
+            doc_of.append(np.full(len(s), d, dtype=np.int64))
+            para.append(np.arange(len(s), dtype=np.int32))
+            starts.append(s)
+            ends.append(e)
+            pieces.extend(text[a:b] for a, b in zip(s.tolist(), e.tolist()))
+        n = len(pieces)
+        if n == 0:
+            continue
+        tokens = np.empty(n, dtype=np.int32)
+        set_keys = np.empty(n, dtype=np.uint64)
+        keys = np.empty((n, config.layout.bands), dtype=np.uint64)
+        hash_parts: List[np.ndarray] = []
+        lengths = np.empty(n, dtype=np.int64)
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            sets = shingle_sets(pieces[lo:hi], config.ngram, config.normalization)
+            sigs = signatures(sets.hashes, sets.offsets, config.num_perm, config.seed)
+            keys[lo:hi] = band_keys(sigs, config.layout)
+            tokens[lo:hi] = sets.n_tokens
+            set_keys[lo:hi] = sets.set_keys
+            lengths[lo:hi] = np.diff(sets.offsets)
+            hash_parts.append(sets.hashes)
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = np.concatenate(hash_parts).view(np.int32)
+        band_offsets = np.arange(0, n * keys.shape[1] + 1, keys.shape[1], dtype=np.int32)
+        doc_index = pa.array(np.concatenate(doc_of))
+        columns = [batch.column(c).take(doc_index) for c in keep]
+        columns += [
+            pa.array(np.concatenate(para)),
+            pa.array(np.concatenate(starts)),
+            pa.array(np.concatenate(ends)),
+            pa.array(tokens),
+            pa.array(set_keys.view(np.int64)),
+            pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat)),
+            pa.ListArray.from_arrays(pa.array(band_offsets), pa.array(keys.ravel().view(np.int64))),
+        ]
+        out_names = list(keep) + [names[k] for k in ("para", "start", "end", "tokens", "set_key",
+                                                     "shingles", "bands")]
+        yield pa.RecordBatch.from_arrays(columns, names=out_names)
+
+
+def verify_batches(batches: Iterable, *, threshold: float, query_col: str, cand_col: str,
+                   sim_col: str) -> Iterator:
+    """Candidate pairs in, verified pairs out: exact Jaccard >= ``threshold``, with ``sim_col``.
+
+    The two shingle-set columns are dropped from the output; every other column passes.
+    """
+    import pyarrow as pa
+
+    for batch in batches:
+        q = batch.column(query_col)
+        c = batch.column(cand_col)
+        q_off, c_off = q.offsets.to_numpy(), c.offsets.to_numpy()
+        q_val = q.values.to_numpy(zero_copy_only=False).view(np.uint32)
+        c_val = c.values.to_numpy(zero_copy_only=False).view(np.uint32)
+        q_base, c_base = q_off[0], c_off[0]
+        sims = np.empty(len(batch), dtype=np.float64)
+        for i in range(len(batch)):
+            sims[i] = jaccard_sorted(q_val[q_off[i] - q_base:q_off[i + 1] - q_base],
+                                     c_val[c_off[i] - c_base:c_off[i + 1] - c_base])
+        ok = np.flatnonzero(sims >= threshold)
+        if len(ok) == 0:
+            continue
+        keep = [name for name in batch.schema.names if name not in (query_col, cand_col)]
+        take = pa.array(ok)
+        columns = [batch.column(name).take(take) for name in keep] + [pa.array(sims[ok])]
+        yield pa.RecordBatch.from_arrays(columns, names=keep + [sim_col])
+
+
+def run_rule_batches(batches: Iterable, *, min_tokens: int, id_col: str, reps_col: str,
+                     out_col: str, fields: dict) -> Iterator:
+    """Per document, its repeat paragraphs in; the removed ones out (the run rule applied).
+
+    ``reps_col`` is a list of structs, one per repeat paragraph, with the fields named by
+    ``fields`` ("para", "start", "end", "tokens", "m_id", "m_para", "m_start", "m_end",
+    "sim", "exact"). Out: ``id_col`` and ``out_col``, a list of removals with
+    :data:`REMOVAL_FIELDS`, sorted by paragraph index; documents with none are left out.
+    """
+    import pyarrow as pa
+
+    for batch in batches:
+        reps = batch.column(reps_col)
+        values = reps.flatten()
+        offsets = reps.offsets.to_numpy()
+        base = offsets[0]
+        para = values.field(fields["para"]).to_numpy(zero_copy_only=False).astype(np.int64)
+        tokens = values.field(fields["tokens"]).to_numpy(zero_copy_only=False)
+        exact = values.field(fields["exact"]).to_numpy(zero_copy_only=False)
+        take_parts: List[np.ndarray] = []
+        doc_rows: List[int] = []
+        new_offsets = [0]
+        for d in range(len(batch)):
+            lo, hi = offsets[d] - base, offsets[d + 1] - base
+            if hi == lo:
+                continue
+            order = lo + np.argsort(para[lo:hi], kind="stable")
+            p = para[order]
+            is_repeat = np.zeros(int(p[-1]) + 1, dtype=bool)
+            is_repeat[p] = True
+            long_enough = np.ones(len(is_repeat), dtype=bool)
+            long_enough[p] = tokens[order] >= min_tokens
+            removed = _apply_run_rule(is_repeat, long_enough)
+            chosen = order[removed[p]]
+            if len(chosen) == 0:
+                continue
+            take_parts.append(chosen)
+            doc_rows.append(d)
+            new_offsets.append(new_offsets[-1] + len(chosen))
+        if not doc_rows:
+            continue
+        take = pa.array(np.concatenate(take_parts))
+        short = tokens[take.to_numpy()] < min_tokens
+        reason = np.where(short, "run", np.where(exact[take.to_numpy()], "exact", "near"))
+        sim = np.round(values.field(fields["sim"]).to_numpy(zero_copy_only=False)[take.to_numpy()], 6)
+        children = [values.field(fields[k]).take(take) for k in
+                    ("para", "start", "end", "m_id", "m_para", "m_start", "m_end")]
+        children += [pa.array(sim, type=pa.float64()), pa.array(reason.tolist(), type=pa.string())]
+        removals = pa.StructArray.from_arrays(children, names=list(REMOVAL_FIELDS))
+        listed = pa.ListArray.from_arrays(pa.array(new_offsets, type=pa.int32()), removals)
+        ids = batch.column(id_col).take(pa.array(doc_rows, type=pa.int64()))
+        yield pa.RecordBatch.from_arrays([ids, listed], names=[id_col, out_col])
+
+
+def assemble_series(texts, removed_lists):
+    """pandas UDF body: (canonical texts, removed counts) from texts and removed indices."""
+    import pandas as pd
+
+    out_text: List[Optional[str]] = []
+    out_count: List[int] = []
+    for text, removed in zip(texts, removed_lists):
+        if removed is None or len(removed) == 0:
+            out_text.append(text)
+            out_count.append(0)
+            continue
+        starts, ends = split_paragraphs(text)
+        mask = np.zeros(len(starts), dtype=bool)
+        mask[np.asarray(removed, dtype=np.int64)] = True
+        out_text.append(assemble(text, starts, ends, mask))
+        out_count.append(int(mask.sum()))
+    return pd.DataFrame({"text": out_text, "removed": np.array(out_count, dtype=np.int32)})
