@@ -17,25 +17,43 @@ import numpy as np
 
 from dedup.config import DedupConfig
 from dedup.core import _apply_run_rule
+from dedup.inner import find_inner_repeats
 from dedup.lsh import band_keys
 from dedup.minhash import signatures
 from dedup.results import assemble
 from dedup.shingles import shingle_sets
-from dedup.text import check_text, split_paragraphs
+from dedup.text import check_text, split_units
 from dedup.verify import jaccard_sorted
 
 #: Names of the fields of a removal (the report), as in :meth:`dedup.Removal.to_dict`.
 REMOVAL_FIELDS = ("index", "start", "end", "matched_doc_id", "matched_index", "matched_start",
                   "matched_end", "similarity", "reason")
+#: Fields of an inner removal as the canonical-text UDF returns it (the matched document is
+#: the document itself and the reason "inner"; Spark fills those in).
+INNER_FIELDS = ("index", "start", "end", "matched_index", "matched_start", "matched_end", "similarity")
+
+
+def inner_candidates(config: DedupConfig, n_tokens: np.ndarray, set_sizes: np.ndarray) -> np.ndarray:
+    """Units worth a search for a repeat inside themselves (as ``Deduplicator._inner_removals``).
+
+    A copied span of m tokens repeats about m - ngram + 1 shingles, so the set is that much
+    smaller than the shingle count.
+    """
+    if not config.inner_repeats or config.granularity != "paragraph":
+        return np.zeros(len(n_tokens), dtype=bool)
+    repeated_shingles = (n_tokens - config.ngram + 1) - set_sizes
+    return (n_tokens >= 2 * config.inner_min_tokens) & (
+        repeated_shingles >= config.threshold * (config.inner_min_tokens - config.ngram + 1) / 2)
 
 
 def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str, keep: Sequence[str],
                         names: dict) -> Iterator:
-    """Documents in, one row per paragraph out: span, tokens, set key, shingle set, band keys.
+    """Documents in, one row per unit out: span, tokens, set key, shingle set, band keys.
 
-    ``keep`` columns (the document id and order) are repeated on each of the document's
-    paragraphs. ``names`` maps "para", "start", "end", "tokens", "set_key", "shingles",
-    "bands" to output column names. Paragraphs are fingerprinted ``batch_paragraphs`` at a
+    Units are paragraphs (or sentences, per ``config.granularity``). ``keep`` columns (the
+    document id and order) are repeated on each of the document's units. ``names`` maps
+    "para", "start", "end", "tokens", "set_key", "shingles", "bands", "inner" to output
+    column names ("inner": worth a search for a repeat inside the unit). Paragraphs are fingerprinted ``batch_paragraphs`` at a
     time; every array is per paragraph, so the cut never changes a value.
     """
     import pyarrow as pa
@@ -50,7 +68,7 @@ def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str
         pieces: List[str] = []
         for d, text in enumerate(texts):
             check_text(text, f"column {text_col!r}, row {d} of a batch")
-            s, e = split_paragraphs(text)
+            s, e = split_units(text, config.granularity)
             doc_of.append(np.full(len(s), d, dtype=np.int64))
             para.append(np.arange(len(s), dtype=np.int32))
             starts.append(s)
@@ -66,7 +84,7 @@ def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str
         lengths = np.empty(n, dtype=np.int64)
         for lo in range(0, n, step):
             hi = min(n, lo + step)
-            sets = shingle_sets(pieces[lo:hi], config.ngram, config.normalization)
+            sets = shingle_sets(pieces[lo:hi], config.ngram, config.normalization, config.unspaced_scripts)
             sigs = signatures(sets.hashes, sets.offsets, config.num_perm, config.seed)
             keys[lo:hi] = band_keys(sigs, config.layout)
             tokens[lo:hi] = sets.n_tokens
@@ -87,9 +105,10 @@ def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str
             pa.array(set_keys.view(np.int64)),
             pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat)),
             pa.ListArray.from_arrays(pa.array(band_offsets), pa.array(keys.ravel().view(np.int64))),
+            pa.array(inner_candidates(config, tokens.astype(np.int64), lengths)),
         ]
         out_names = list(keep) + [names[k] for k in ("para", "start", "end", "tokens", "set_key",
-                                                     "shingles", "bands")]
+                                                     "shingles", "bands", "inner")]
         yield pa.RecordBatch.from_arrays(columns, names=out_names)
 
 
@@ -175,20 +194,40 @@ def run_rule_batches(batches: Iterable, *, min_tokens: int, id_col: str, reps_co
         yield pa.RecordBatch.from_arrays([ids, listed], names=[id_col, out_col])
 
 
-def assemble_series(texts, removed_lists):
-    """pandas UDF body: (canonical texts, removed counts) from texts and removed indices."""
+def canonical_frame(texts, removed_lists, inner_lists, config: DedupConfig):
+    """pandas UDF body: per document the canonical text and its inner removals.
+
+    ``removed_lists``: indices of the removed units (None: none); ``inner_lists``: indices
+    of units worth a search for a repeat inside them. A kept one that holds a copied span
+    loses the span, as in the local Deduplicator.
+    """
     import pandas as pd
 
     out_text: List[Optional[str]] = []
-    out_count: List[int] = []
-    for text, removed in zip(texts, removed_lists):
-        if removed is None or len(removed) == 0:
+    out_inner: List[list] = []
+    for text, removed_idx, inner_idx in zip(texts, removed_lists, inner_lists):
+        has_removed = removed_idx is not None and len(removed_idx) > 0
+        has_inner = inner_idx is not None and len(inner_idx) > 0
+        if not has_removed and not has_inner:
             out_text.append(text)
-            out_count.append(0)
+            out_inner.append([])
             continue
-        starts, ends = split_paragraphs(text)
-        mask = np.zeros(len(starts), dtype=bool)
-        mask[np.asarray(removed, dtype=np.int64)] = True
-        out_text.append(assemble(text, starts, ends, mask))
-        out_count.append(int(mask.sum()))
-    return pd.DataFrame({"text": out_text, "removed": np.array(out_count, dtype=np.int32)})
+        starts, ends = split_units(text, config.granularity)
+        removed = np.zeros(len(starts), dtype=bool)
+        if has_removed:
+            removed[np.asarray(removed_idx, dtype=np.int64)] = True
+        cuts, inner = [], []
+        if has_inner:
+            for i in sorted(int(x) for x in inner_idx if not removed[int(x)]):
+                start, end = int(starts[i]), int(ends[i])
+                for rep in find_inner_repeats(text[start:end], ngram=config.ngram, threshold=config.threshold,
+                                              min_tokens=config.inner_min_tokens,
+                                              normalization=config.normalization,
+                                              unspaced=config.unspaced_scripts):
+                    inner.append({"index": i, "start": start + rep.start, "end": start + rep.end,
+                                  "matched_index": i, "matched_start": start + rep.source_start,
+                                  "matched_end": start + rep.source_end, "similarity": rep.similarity})
+                    cuts.append((start + rep.start, start + rep.end))
+        out_text.append(assemble(text, starts, ends, removed, cuts))
+        out_inner.append(inner)
+    return pd.DataFrame({"text": out_text, "inner": out_inner})

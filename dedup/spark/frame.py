@@ -27,7 +27,7 @@ buckets), which is what the local Deduplicator does by salting keys per document
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Optional, Tuple
+from typing import Any, Optional
 
 from dedup.config import DedupConfig, make_config
 from dedup.errors import ConfigError, DedupError, InputTypeError, MissingDependencyError
@@ -44,7 +44,7 @@ SET_KEY, SHINGLES, BANDS = _P + "set_key", _P + "shingles", _P + "bands"
 G, FIRST, EXACT, KEY, POS = _P + "g", _P + "first", _P + "exact", _P + "key", _P + "pos"
 CG, SHARED, SIM, MEMBERS, HEADS = _P + "cg", _P + "shared", _P + "sim", _P + "members", _P + "heads"
 QH, CH, QS, QE, QN, CS, CE = _P + "qh", _P + "ch", _P + "qs", _P + "qe", _P + "qn", _P + "cs", _P + "ce"
-BEST, REPS, REMOVALS, OUT = _P + "best", _P + "reps", _P + "removals", _P + "out"
+BEST, REPS, REMOVALS, OUT, INNER = _P + "best", _P + "reps", _P + "removals", _P + "out", _P + "inner"
 M_ID, M_PARA, M_START, M_END = _P + "m_id", _P + "m_para", _P + "m_start", _P + "m_end"
 
 
@@ -85,13 +85,23 @@ def dedupe_dataframe(df, text_col: str = "text", id_col: str = "doc_id", order_c
     cfg = _config(config, threshold, scope, overrides)
     _check_schema(df, text_col, id_col, order_col, T)
     _check_values(df, text_col, id_col, order_col, F)
-    removals = _removals(df, cfg, text_col, id_col, order_col, F, T, Window)
-    out = _canonical(df, removals, text_col, id_col, F, T)
+    units = _units(df, cfg, text_col, id_col, order_col, F, T, Window)
+    removals = _removals(units, cfg, df.schema[id_col].dataType, F, T)
+    inner = units.filter(F.col(INNER)).groupBy(ID).agg(F.collect_list(PARA).alias(INNER))
+    per_doc = removals.join(inner, on=ID, how="full").withColumnRenamed(ID, id_col)
+    full = _canonical(df, per_doc, cfg, text_col, id_col, F, T)
+    columns = [F.col(f"{OUT}.text").alias(text_col) if c == text_col else F.col(f"`{c}`") for c in df.columns]
+    count = F.size(F.coalesce(F.col(REMOVALS), F.array())) + F.size(F.col(f"{OUT}.inner"))
+    out = full.select(*columns, count.cast(T.IntegerType()).alias(REMOVED_COL))
     if not report:
         return out
-    rep = removals.select(F.col(id_col), F.explode(REMOVALS).alias(OUT)).select(
-        F.col(id_col), *[F.col(f"{OUT}.{name}").alias(name) for name in batches.REMOVAL_FIELDS])
-    return out, rep
+    listed = full.select(F.col(f"`{id_col}`"), F.explode(REMOVALS).alias(OUT)).select(
+        F.col(f"`{id_col}`"), *[F.col(f"{OUT}.{name}").alias(name) for name in batches.REMOVAL_FIELDS])
+    inner_rows = full.select(F.col(f"`{id_col}`"), F.explode(f"{OUT}.inner").alias(OUT)).select(
+        F.col(f"`{id_col}`"), *[F.col(f"`{id_col}`").alias(name) if name == "matched_doc_id"
+                                else F.lit("inner").alias(name) if name == "reason"
+                                else F.col(f"{OUT}.{name}").alias(name) for name in batches.REMOVAL_FIELDS])
+    return out, listed.unionByName(inner_rows)
 
 
 def _config(config: Optional[DedupConfig], threshold: Optional[float], scope: Optional[str],
@@ -149,15 +159,16 @@ def _check_values(df, text_col: str, id_col: str, order_col: Optional[str], F) -
         raise DedupError(f"order column {order_col!r} has {row['rows'] - row['orders']} null value(s)")
 
 
-def _paragraphs(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional[str], F, T):
-    """One row per paragraph with its fingerprints and its place ``G`` in the global order."""
+def _units(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional[str], F, T, Window):
+    """One row per unit (paragraph) with its fingerprints, its place ``G`` in the global
+    order and the outcome of the exact stage; computed once, read by every later step."""
     fields = {f.name: f for f in df.schema.fields}
-    cols = [F.col(id_col).alias(ID)]
+    cols = [F.col(f"`{id_col}`").alias(ID)]
     keep = [T.StructField(ID, fields[id_col].dataType, False)]
     if order_col is not None:
-        cols.append(F.col(order_col).alias(ORD))
+        cols.append(F.col(f"`{order_col}`").alias(ORD))
         keep.append(T.StructField(ORD, fields[order_col].dataType, False))
-    cols.append(F.col(text_col).alias(TEXT))
+    cols.append(F.col(f"`{text_col}`").alias(TEXT))
     schema = T.StructType(keep + [
         T.StructField(PARA, T.IntegerType(), False),
         T.StructField(START, T.LongType(), False),
@@ -166,53 +177,53 @@ def _paragraphs(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Opt
         T.StructField(SET_KEY, T.LongType(), False),
         T.StructField(SHINGLES, T.ArrayType(T.IntegerType(), False), False),
         T.StructField(BANDS, T.ArrayType(T.LongType(), False), False),
+        T.StructField(INNER, T.BooleanType(), False),
     ])
     names = {"para": PARA, "start": START, "end": END, "tokens": TOKENS, "set_key": SET_KEY,
-             "shingles": SHINGLES, "bands": BANDS}
+             "shingles": SHINGLES, "bands": BANDS, "inner": INNER}
     fn = partial(batches.fingerprint_batches, config=cfg, text_col=TEXT, keep=[f.name for f in keep],
                  names=names)
-    paras = df.select(*cols).mapInArrow(fn, schema)
+    units = df.select(*cols).mapInArrow(fn, schema)
     order = ([ORD] if order_col is not None else []) + [ID, PARA]
-    return paras.withColumn(G, F.struct(*order))
+    units = units.withColumn(G, F.struct(*order))
 
-
-def _removals(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional[str], F, T, Window):
-    """Per document with removals: ``id_col`` and a list of removals (run rule applied)."""
-    doc_scope = cfg.scope == "document"
-    within = [ID] if doc_scope else []  # document scope: keys never meet across documents
-    paras = _paragraphs(df, cfg, text_col, id_col, order_col, F, T)
-
-    # Exact stage: the first paragraph (in order) of each set key; a later one with the
-    # same set repeats it.
+    # Exact stage: the first unit (in order) of each set key; a later one with the same
+    # set repeats it. (Document scope: the first in the same document.)
+    within = [ID] if cfg.scope == "document" else []
     by_set = Window.partitionBy(*within, SET_KEY).orderBy(G)
     first = F.first(F.struct(G, SHINGLES, START, END)).over(by_set)
-    paras = (paras.withColumn(FIRST, first)
+    units = (units.withColumn(FIRST, first)
              .withColumn(EXACT, (F.col(f"{FIRST}.{G}") != F.col(G))
                          & (F.col(f"{FIRST}.{SHINGLES}") == F.col(SHINGLES)))
              .withColumn(FIRST, F.struct(F.col(f"{FIRST}.{G}").alias(G), F.col(f"{FIRST}.{START}").alias(START),
                                          F.col(f"{FIRST}.{END}").alias(END))))
-    # Every later step reads this table; computed once (when first needed), kept while
-    # the result lives. Without it Spark would fingerprint the corpus once per branch.
-    paras = paras.localCheckpoint(eager=False)
-    exact_rows = paras.filter(F.col(EXACT)).select(
+    # Computed when first needed and kept while the result lives; without it Spark would
+    # fingerprint the corpus again for every branch of the plan that reads it.
+    return units.localCheckpoint(eager=False)
+
+
+def _removals(units, cfg: DedupConfig, id_type, F, T):
+    """Per document with removals: ``ID`` and a list of removals (run rule applied)."""
+    within = [ID] if cfg.scope == "document" else []  # document scope: keys never meet across documents
+    exact_rows = units.filter(F.col(EXACT)).select(
         F.col(ID), F.col(PARA), F.col(START), F.col(END), F.col(TOKENS),
         F.col(f"{FIRST}.{G}.{ID}").alias(M_ID), F.col(f"{FIRST}.{G}.{PARA}").alias(M_PARA),
         F.col(f"{FIRST}.{START}").alias(M_START), F.col(f"{FIRST}.{END}").alias(M_END),
         F.lit(1.0).alias(SIM), F.lit(True).alias(EXACT))
-    stored = paras.filter(~F.col(EXACT))
+    stored = units.filter(~F.col(EXACT))
 
-    # Near stage: LSH buckets of the paragraphs that are not exact repeats, each sorted in
-    # the global order. A member at position p gets as candidates the members at
-    # positions < min(p, max_bucket_candidates): the earliest ones, at most that many.
+    # Near stage: LSH buckets of the units that are not exact repeats, each sorted in the
+    # global order. A member at position p gets as candidates the members at positions
+    # < min(p, max_bucket_candidates): the earliest ones, at most that many.
     limit = cfg.max_bucket_candidates
     buckets = (stored.select(*within, G, F.explode(BANDS).alias(KEY))
                .groupBy(*within, KEY).agg(F.array_sort(F.collect_list(G)).alias(MEMBERS))
                .filter(F.size(MEMBERS) > 1))
     members = buckets.select(F.slice(MEMBERS, 1, limit).alias(HEADS),
                              F.posexplode(MEMBERS).alias(POS, G)).filter(F.col(POS) > 0)
-    pairs = (members.select(G, F.explode(F.slice(HEADS, 1, F.least(F.col(POS), F.lit(limit))))
+    pairs = (members.select(G, F.explode(F.slice(HEADS, F.lit(1), F.least(F.col(POS), F.lit(limit))))
                             .alias(CG))
-             .filter(F.col(CG) < F.col(G))  # a paragraph listed twice in one bucket
+             .filter(F.col(CG) < F.col(G))  # a unit listed twice in one bucket
              .groupBy(G, CG).agg(F.count(F.lit(1)).alias(SHARED)))
     queries = stored.select(G, F.col(START).alias(QS), F.col(END).alias(QE), F.col(TOKENS).alias(QN),
                             F.col(SHINGLES).alias(QH))
@@ -223,6 +234,7 @@ def _removals(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optio
                                    + [T.StructField(SIM, T.DoubleType(), False)])
     verified = pairs.mapInArrow(partial(batches.verify_batches, threshold=cfg.threshold, query_col=QH,
                                         cand_col=CH, sim_col=SIM), verified_schema)
+    # The match: the first verified candidate by (shared bands desc, order asc).
     best = verified.groupBy(G).agg(F.min(F.struct(
         (-F.col(SHARED)).alias("neg_shared"), F.col(CG), F.col(SIM), F.col(CS), F.col(CE), F.col(QS),
         F.col(QE), F.col(QN))).alias(BEST))
@@ -237,7 +249,6 @@ def _removals(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optio
     fields = [PARA, START, END, TOKENS, M_ID, M_PARA, M_START, M_END, SIM, EXACT]
     repeats = exact_rows.unionByName(near_rows)
     per_doc = repeats.groupBy(ID).agg(F.collect_list(F.struct(*fields)).alias(REPS))
-    id_type = dict((f.name, f.dataType) for f in df.schema.fields)[id_col]
     removal_type = T.StructType([
         T.StructField("index", T.IntegerType(), False),
         T.StructField("start", T.LongType(), False),
@@ -255,18 +266,31 @@ def _removals(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optio
              "m_start": M_START, "m_end": M_END, "sim": SIM, "exact": EXACT}
     fn = partial(batches.run_rule_batches, min_tokens=cfg.min_tokens, id_col=ID, reps_col=REPS,
                  out_col=REMOVALS, fields=names)
-    return per_doc.mapInArrow(fn, schema).withColumnRenamed(ID, id_col)
+    return per_doc.mapInArrow(fn, schema)
 
 
-def _canonical(df, removals, text_col: str, id_col: str, F, T):
-    """The input rows with ``text_col`` replaced by the canonical text, plus the count."""
+def _canonical(df, per_doc, cfg: DedupConfig, text_col: str, id_col: str, F, T):
+    """The input rows plus ``REMOVALS`` and ``OUT`` = (canonical text, inner removals)."""
+    import pandas as pd
     from pyspark.sql.functions import pandas_udf
 
+    def canonical(texts, removed, inner):
+        return batches.canonical_frame(texts, removed, inner, cfg)
+
+    canonical.__annotations__ = {"texts": pd.Series, "removed": pd.Series, "inner": pd.Series,
+                                 "return": pd.DataFrame}
+    inner_type = T.StructType([
+        T.StructField("index", T.IntegerType(), False),
+        T.StructField("start", T.LongType(), False),
+        T.StructField("end", T.LongType(), False),
+        T.StructField("matched_index", T.IntegerType(), False),
+        T.StructField("matched_start", T.LongType(), False),
+        T.StructField("matched_end", T.LongType(), False),
+        T.StructField("similarity", T.DoubleType(), False),
+    ])
     result_type = T.StructType([T.StructField("text", T.StringType()),
-                                T.StructField("removed", T.IntegerType())])
-    canon = pandas_udf(batches.assemble_series, result_type)
-    indices = removals.select(F.col(id_col), F.transform(REMOVALS, lambda r: r["index"]).alias(OUT))
-    joined = df.join(indices, on=id_col, how="left")
-    joined = joined.withColumn(OUT, canon(F.col(text_col), F.col(OUT)))
-    columns = [F.col(f"{OUT}.text").alias(text_col) if c == text_col else F.col(c) for c in df.columns]
-    return joined.select(*columns, F.col(f"{OUT}.removed").alias(REMOVED_COL))
+                                T.StructField("inner", T.ArrayType(inner_type, False))])
+    udf = pandas_udf(canonical, result_type)
+    joined = df.join(per_doc, on=id_col, how="left")
+    removed = F.transform(F.col(REMOVALS), lambda r: r["index"])
+    return joined.withColumn(OUT, udf(F.col(f"`{text_col}`"), removed, F.col(INNER)))
