@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import runpy
+import subprocess
 import sys
 from pathlib import Path
 
@@ -296,20 +297,37 @@ def test_fingerprints_are_the_library_arrays():
     assert np.array_equal(out.column("bands").values.to_numpy().view(np.uint64), keys.ravel())
 
 
+CONNECT_CHECK = """
+import gzip, json, os, sys
+sys.path.insert(0, {tests!r})
+from pyspark.sql import SparkSession
+from test_spark import assert_same, frame, local_removals, spark_removals
+from dedup.spark import dedupe_dataframe
+with gzip.open({data!r}, "rt", encoding="utf-8") as f:
+    docs = [json.loads(line) for line in f][:100]
+spark = SparkSession.builder.remote("local[2]").getOrCreate()
+out, report = dedupe_dataframe(frame(spark, docs, 2), order_col="pos", report=True)
+remote = spark_removals(out, report)
+assert_same(local_removals(docs, None, scope="corpus"), remote)
+print("same decisions under Spark Connect:", sum(len(v[1]) for v in remote.values()), "removals")
+del out, report
+spark.stop()
+"""
+
+
 @pytest.mark.slow
-def test_runs_under_spark_connect(debian_docs):
-    """DataFrame API and Arrow only: the same results through Spark Connect."""
+def test_runs_under_spark_connect(tmp_path):
+    """DataFrame API and Arrow only: the same decisions through Spark Connect (own process:
+    a Connect session cannot share a process with the classic one)."""
+    pytest.importorskip("pyspark")
     pytest.importorskip("grpc", reason="Spark Connect needs pip install 'pyspark[connect]'")
-    from pyspark.sql import SparkSession
+    from conftest import DATA
 
-    from dedup.spark import dedupe_dataframe
-
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    docs = debian_docs[:100]
-    remote = SparkSession.builder.remote("local[2]").getOrCreate()
-    try:
-        df = frame(remote, docs, 2)
-        out, report = dedupe_dataframe(df, order_col="pos", report=True)
-        assert_same(local_removals(docs, None, scope="corpus"), spark_removals(out, report))
-    finally:
-        remote.stop()
+    script = CONNECT_CHECK.format(tests=str(Path(__file__).parent),
+                                  data=str(DATA / "docs_debian_copyright.jsonl.gz"))
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable,
+               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "same decisions under Spark Connect" in done.stdout

@@ -46,6 +46,7 @@ CG, SHARED, SIM, MEMBERS, HEADS = _P + "cg", _P + "shared", _P + "sim", _P + "me
 QH, CH, QS, QE, QN, CS, CE = _P + "qh", _P + "ch", _P + "qs", _P + "qe", _P + "qn", _P + "cs", _P + "ce"
 BEST, REPS, REMOVALS, OUT, INNER = _P + "best", _P + "reps", _P + "removals", _P + "out", _P + "inner"
 M_ID, M_PARA, M_START, M_END = _P + "m_id", _P + "m_para", _P + "m_start", _P + "m_end"
+CI, CP = _P + "ci", _P + "cp"
 
 
 def _spark():
@@ -161,7 +162,8 @@ def _check_values(df, text_col: str, id_col: str, order_col: Optional[str], F) -
 
 def _units(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional[str], F, T, Window):
     """One row per unit (paragraph) with its fingerprints, its place ``G`` in the global
-    order and the outcome of the exact stage; computed once, read by every later step."""
+    order (the struct (order, id, unit index)) and the outcome of the exact stage;
+    computed once, read by every later step."""
     fields = {f.name: f for f in df.schema.fields}
     cols = [F.col(f"`{id_col}`").alias(ID)]
     keep = [T.StructField(ID, fields[id_col].dataType, False)]
@@ -191,12 +193,11 @@ def _units(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional
     # set repeats it. (Document scope: the first in the same document.)
     within = [ID] if cfg.scope == "document" else []
     by_set = Window.partitionBy(*within, SET_KEY).orderBy(G)
-    first = F.first(F.struct(G, SHINGLES, START, END)).over(by_set)
+    first = F.first(F.struct(G, ID, PARA, START, END, SHINGLES)).over(by_set)
     units = (units.withColumn(FIRST, first)
              .withColumn(EXACT, (F.col(f"{FIRST}.{G}") != F.col(G))
                          & (F.col(f"{FIRST}.{SHINGLES}") == F.col(SHINGLES)))
-             .withColumn(FIRST, F.struct(F.col(f"{FIRST}.{G}").alias(G), F.col(f"{FIRST}.{START}").alias(START),
-                                         F.col(f"{FIRST}.{END}").alias(END))))
+             .withColumn(FIRST, F.col(FIRST).dropFields(SHINGLES)))
     # Computed when first needed and kept while the result lives; without it Spark would
     # fingerprint the corpus again for every branch of the plan that reads it.
     return units.localCheckpoint(eager=False)
@@ -207,7 +208,7 @@ def _removals(units, cfg: DedupConfig, id_type, F, T):
     within = [ID] if cfg.scope == "document" else []  # document scope: keys never meet across documents
     exact_rows = units.filter(F.col(EXACT)).select(
         F.col(ID), F.col(PARA), F.col(START), F.col(END), F.col(TOKENS),
-        F.col(f"{FIRST}.{G}.{ID}").alias(M_ID), F.col(f"{FIRST}.{G}.{PARA}").alias(M_PARA),
+        F.col(f"{FIRST}.{ID}").alias(M_ID), F.col(f"{FIRST}.{PARA}").alias(M_PARA),
         F.col(f"{FIRST}.{START}").alias(M_START), F.col(f"{FIRST}.{END}").alias(M_END),
         F.lit(1.0).alias(SIM), F.lit(True).alias(EXACT))
     stored = units.filter(~F.col(EXACT))
@@ -225,23 +226,22 @@ def _removals(units, cfg: DedupConfig, id_type, F, T):
                             .alias(CG))
              .filter(F.col(CG) < F.col(G))  # a unit listed twice in one bucket
              .groupBy(G, CG).agg(F.count(F.lit(1)).alias(SHARED)))
-    queries = stored.select(G, F.col(START).alias(QS), F.col(END).alias(QE), F.col(TOKENS).alias(QN),
-                            F.col(SHINGLES).alias(QH))
-    cands = stored.select(F.col(G).alias(CG), F.col(START).alias(CS), F.col(END).alias(CE),
-                          F.col(SHINGLES).alias(CH))
+    queries = stored.select(G, ID, PARA, F.col(START).alias(QS), F.col(END).alias(QE),
+                            F.col(TOKENS).alias(QN), F.col(SHINGLES).alias(QH))
+    cands = stored.select(F.col(G).alias(CG), F.col(ID).alias(CI), F.col(PARA).alias(CP),
+                          F.col(START).alias(CS), F.col(END).alias(CE), F.col(SHINGLES).alias(CH))
     pairs = pairs.join(queries, on=G).join(cands, on=CG)
     verified_schema = T.StructType([f for f in pairs.schema.fields if f.name not in (QH, CH)]
                                    + [T.StructField(SIM, T.DoubleType(), False)])
     verified = pairs.mapInArrow(partial(batches.verify_batches, threshold=cfg.threshold, query_col=QH,
                                         cand_col=CH, sim_col=SIM), verified_schema)
     # The match: the first verified candidate by (shared bands desc, order asc).
-    best = verified.groupBy(G).agg(F.min(F.struct(
-        (-F.col(SHARED)).alias("neg_shared"), F.col(CG), F.col(SIM), F.col(CS), F.col(CE), F.col(QS),
-        F.col(QE), F.col(QN))).alias(BEST))
+    best = verified.groupBy(G, ID, PARA, QS, QE, QN).agg(F.min(F.struct(
+        (-F.col(SHARED)).alias("neg_shared"), F.col(CG), F.col(SIM), F.col(CI), F.col(CP), F.col(CS),
+        F.col(CE))).alias(BEST))
     near_rows = best.select(
-        F.col(f"{G}.{ID}").alias(ID), F.col(f"{G}.{PARA}").alias(PARA), F.col(f"{BEST}.{QS}").alias(START),
-        F.col(f"{BEST}.{QE}").alias(END), F.col(f"{BEST}.{QN}").alias(TOKENS),
-        F.col(f"{BEST}.{CG}.{ID}").alias(M_ID), F.col(f"{BEST}.{CG}.{PARA}").alias(M_PARA),
+        F.col(ID), F.col(PARA), F.col(QS).alias(START), F.col(QE).alias(END), F.col(QN).alias(TOKENS),
+        F.col(f"{BEST}.{CI}").alias(M_ID), F.col(f"{BEST}.{CP}").alias(M_PARA),
         F.col(f"{BEST}.{CS}").alias(M_START), F.col(f"{BEST}.{CE}").alias(M_END),
         F.col(f"{BEST}.{SIM}").alias(SIM), F.lit(False).alias(EXACT))
 
