@@ -215,6 +215,15 @@ def test_output_keeps_rows_and_columns_and_report_schema(spark):
         (7, 1, 7, 0, 1.0, "exact")
 
 
+def test_empty_dataframe(spark):
+    from dedup.spark import dedupe_dataframe
+
+    df = spark.createDataFrame([], "doc_id string, text string")
+    out, report = dedupe_dataframe(df, report=True)
+    assert out.columns == ["doc_id", "text", "removed_paragraphs"]
+    assert out.count() == 0 and report.count() == 0
+
+
 @pytest.mark.parametrize("rows, error, words", [
     ([(None, "some text")], DedupError, "null"),
     ([("a", "some text"), ("a", "other text")], DedupError, "duplicate"),
@@ -280,21 +289,24 @@ def test_fingerprints_are_the_library_arrays():
 
     from dedup.lsh import band_keys
     from dedup.minhash import signatures
-    from dedup.spark.batches import fingerprint_batches
+    from dedup.spark.batches import fingerprint_batches, shingle_arrays
     from dedup.text import split_paragraphs
 
     cfg = DedupConfig(batch_paragraphs=3)  # several chunks inside one Arrow batch
     texts = [d["text"] for d in synthetic_docs()[:12]]
     batch = pa.RecordBatch.from_pydict({"id": list(range(12)), "text": texts})
     names = {k: k for k in ("para", "start", "end", "tokens", "set_key", "shingles", "bands", "inner")}
-    (out,) = list(fingerprint_batches([batch], config=cfg, text_col="text", keep=["id"], names=names))
+    out = pa.Table.from_batches(list(fingerprint_batches([batch], config=cfg, text_col="text", keep=["id"],
+                                                         names=names)))
     paragraphs = [t[s:e] for t in texts for s, e in zip(*(a.tolist() for a in split_paragraphs(t)))]
     sets = dedup.shingle_sets(paragraphs)
     keys = band_keys(signatures(sets.hashes, sets.offsets), cfg.layout)
     assert out.num_rows == len(paragraphs)
     assert np.array_equal(out.column("set_key").to_numpy().view(np.uint64), sets.set_keys)
-    assert np.array_equal(out.column("shingles").values.to_numpy().view(np.uint32), sets.hashes)
-    assert np.array_equal(out.column("bands").values.to_numpy().view(np.uint64), keys.ravel())
+    values, offsets = shingle_arrays(out.column("shingles"))
+    assert np.array_equal(values, sets.hashes) and np.array_equal(offsets, sets.offsets)
+    assert np.array_equal(out.column("bands").combine_chunks().values.to_numpy().view(np.uint64), keys.ravel())
+    assert out.column("id").to_pylist() == [d for d, t in enumerate(texts) for _ in split_paragraphs(t)[0]]
 
 
 CONNECT_CHECK = """

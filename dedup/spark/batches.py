@@ -11,7 +11,7 @@ Spark bit-cast to signed integers of the same width (Spark has no unsigned types
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, List, Optional, Sequence
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -53,12 +53,17 @@ def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str
     Units are paragraphs (or sentences, per ``config.granularity``). ``keep`` columns (the
     document id and order) are repeated on each of the document's units. ``names`` maps
     "para", "start", "end", "tokens", "set_key", "shingles", "bands", "inner" to output
-    column names ("inner": worth a search for a repeat inside the unit). Paragraphs are fingerprinted ``batch_paragraphs`` at a
-    time; every array is per paragraph, so the cut never changes a value.
+    column names ("inner": worth a search for a repeat inside the unit). The shingle set
+    travels as bytes (its sorted uint32 values), which Spark copies in one piece. Units are
+    fingerprinted ``batch_paragraphs`` at a time, one output batch each; every array is
+    per unit, so the cut never changes a value.
     """
     import pyarrow as pa
 
+    out_names = list(keep) + [names[k] for k in ("para", "start", "end", "tokens", "set_key", "shingles",
+                                                 "bands", "inner")]
     step = config.batch_paragraphs
+    bands = config.layout.bands
     for batch in batches:
         texts = batch.column(text_col).to_pylist()
         doc_of: List[np.ndarray] = []
@@ -74,42 +79,47 @@ def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str
             starts.append(s)
             ends.append(e)
             pieces.extend(text[a:b] for a, b in zip(s.tolist(), e.tolist()))
-        n = len(pieces)
-        if n == 0:
+        if not pieces:
             continue
-        tokens = np.empty(n, dtype=np.int32)
-        set_keys = np.empty(n, dtype=np.uint64)
-        keys = np.empty((n, config.layout.bands), dtype=np.uint64)
-        hash_parts: List[np.ndarray] = []
-        lengths = np.empty(n, dtype=np.int64)
-        for lo in range(0, n, step):
-            hi = min(n, lo + step)
+        doc_all, para_all = np.concatenate(doc_of), np.concatenate(para)
+        start_all, end_all = np.concatenate(starts), np.concatenate(ends)
+        for lo in range(0, len(pieces), step):
+            hi = min(len(pieces), lo + step)
             sets = shingle_sets(pieces[lo:hi], config.ngram, config.normalization, config.unspaced_scripts)
             sigs = signatures(sets.hashes, sets.offsets, config.num_perm, config.seed)
-            keys[lo:hi] = band_keys(sigs, config.layout)
-            tokens[lo:hi] = sets.n_tokens
-            set_keys[lo:hi] = sets.set_keys
-            lengths[lo:hi] = np.diff(sets.offsets)
-            hash_parts.append(sets.hashes)
-        offsets = np.zeros(n + 1, dtype=np.int32)
-        np.cumsum(lengths, out=offsets[1:])
-        flat = np.concatenate(hash_parts).view(np.int32)
-        band_offsets = np.arange(0, n * keys.shape[1] + 1, keys.shape[1], dtype=np.int32)
-        doc_index = pa.array(np.concatenate(doc_of))
-        columns = [batch.column(c).take(doc_index) for c in keep]
-        columns += [
-            pa.array(np.concatenate(para)),
-            pa.array(np.concatenate(starts)),
-            pa.array(np.concatenate(ends)),
-            pa.array(tokens),
-            pa.array(set_keys.view(np.int64)),
-            pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat)),
-            pa.ListArray.from_arrays(pa.array(band_offsets), pa.array(keys.ravel().view(np.int64))),
-            pa.array(inner_candidates(config, tokens.astype(np.int64), lengths)),
-        ]
-        out_names = list(keep) + [names[k] for k in ("para", "start", "end", "tokens", "set_key",
-                                                     "shingles", "bands", "inner")]
-        yield pa.RecordBatch.from_arrays(columns, names=out_names)
+            keys = band_keys(sigs, config.layout)
+            n = hi - lo
+            byte_offsets = (sets.offsets * 4).astype(np.int32)
+            shingles = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(byte_offsets),
+                                                               pa.py_buffer(np.ascontiguousarray(sets.hashes))])
+            band_offsets = np.arange(0, n * bands + 1, bands, dtype=np.int32)
+            columns = [batch.column(c).take(pa.array(doc_all[lo:hi])) for c in keep]
+            columns += [
+                pa.array(para_all[lo:hi]),
+                pa.array(start_all[lo:hi]),
+                pa.array(end_all[lo:hi]),
+                pa.array(sets.n_tokens.astype(np.int32)),
+                pa.array(sets.set_keys.view(np.int64)),
+                shingles,
+                pa.ListArray.from_arrays(pa.array(band_offsets), pa.array(keys.ravel().view(np.int64))),
+                pa.array(inner_candidates(config, sets.n_tokens.astype(np.int64), np.diff(sets.offsets))),
+            ]
+            yield pa.RecordBatch.from_arrays(columns, names=out_names)
+
+
+def shingle_arrays(column) -> Tuple[np.ndarray, np.ndarray]:
+    """(flat uint32 values, offsets into them) of a binary column of shingle sets."""
+    import pyarrow as pa
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    wide = pa.types.is_large_binary(column.type)
+    _, offsets_buf, data_buf = column.buffers()[:3]
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[column.offset:column.offset + len(column) + 1].astype(np.int64)
+    base = int(offsets[0])
+    data = np.frombuffer(data_buf, dtype=np.uint8)[base:int(offsets[-1])] if data_buf is not None \
+        else np.zeros(0, dtype=np.uint8)
+    return data.view(np.uint32), (offsets - base) // 4
 
 
 def verify_batches(batches: Iterable, *, threshold: float, query_col: str, cand_col: str,
@@ -121,16 +131,11 @@ def verify_batches(batches: Iterable, *, threshold: float, query_col: str, cand_
     import pyarrow as pa
 
     for batch in batches:
-        q = batch.column(query_col)
-        c = batch.column(cand_col)
-        q_off, c_off = q.offsets.to_numpy(), c.offsets.to_numpy()
-        q_val = q.values.to_numpy(zero_copy_only=False).view(np.uint32)
-        c_val = c.values.to_numpy(zero_copy_only=False).view(np.uint32)
-        q_base, c_base = q_off[0], c_off[0]
+        q_val, q_off = shingle_arrays(batch.column(query_col))
+        c_val, c_off = shingle_arrays(batch.column(cand_col))
         sims = np.empty(len(batch), dtype=np.float64)
         for i in range(len(batch)):
-            sims[i] = jaccard_sorted(q_val[q_off[i] - q_base:q_off[i + 1] - q_base],
-                                     c_val[c_off[i] - c_base:c_off[i + 1] - c_base])
+            sims[i] = jaccard_sorted(q_val[q_off[i]:q_off[i + 1]], c_val[c_off[i]:c_off[i + 1]])
         ok = np.flatnonzero(sims >= threshold)
         if len(ok) == 0:
             continue
@@ -184,7 +189,8 @@ def run_rule_batches(batches: Iterable, *, min_tokens: int, id_col: str, reps_co
         take = pa.array(np.concatenate(take_parts))
         short = tokens[take.to_numpy()] < min_tokens
         reason = np.where(short, "run", np.where(exact[take.to_numpy()], "exact", "near"))
-        sim = np.round(values.field(fields["sim"]).to_numpy(zero_copy_only=False)[take.to_numpy()], 6)
+        # Python's round, as the local Removal: numpy's can differ in the last digit
+        sim = [round(float(x), 6) for x in values.field(fields["sim"]).to_numpy(zero_copy_only=False)[take.to_numpy()]]
         children = [values.field(fields[k]).take(take) for k in
                     ("para", "start", "end", "m_id", "m_para", "m_start", "m_end")]
         children += [pa.array(sim, type=pa.float64()), pa.array(reason.tolist(), type=pa.string())]

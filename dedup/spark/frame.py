@@ -177,7 +177,7 @@ def _units(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional
         T.StructField(END, T.LongType(), False),
         T.StructField(TOKENS, T.IntegerType(), False),
         T.StructField(SET_KEY, T.LongType(), False),
-        T.StructField(SHINGLES, T.ArrayType(T.IntegerType(), False), False),
+        T.StructField(SHINGLES, T.BinaryType(), False),
         T.StructField(BANDS, T.ArrayType(T.LongType(), False), False),
         T.StructField(INNER, T.BooleanType(), False),
     ])
