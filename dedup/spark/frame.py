@@ -18,7 +18,10 @@ Spark Connect. The plan, step by step (the local rule of :mod:`dedup.core`, made
    yields at most n * max_bucket_candidates pairs, never n**2). Shared bands are counted
    per (query, candidate) pair, every pair is verified on the exact Jaccard similarity,
    and the match is the first verified candidate by (shared bands desc, order asc).
-4. Per document, the short-paragraph run rule; then the canonical text.
+4. Per document, the short-paragraph run rule, then (with the text) repeats inside a kept
+   paragraph and the canonical text.
+
+"Paragraph" above stands for the unit of ``config.granularity`` (sentences, if asked).
 
 In document scope the document id is added to every grouping key (exact sets and
 buckets), which is what the local Deduplicator does by salting keys per document.
@@ -69,10 +72,11 @@ def dedupe_dataframe(df, text_col: str = "text", id_col: str = "doc_id", order_c
     """``df`` with repeated paragraphs removed from ``text_col``; the local decisions, on Spark.
 
     Returns the input rows and columns with ``text_col`` replaced by the canonical text and
-    a ``removed_paragraphs`` count; with ``report=True``, ``(out_df, report_df)`` where
-    ``report_df`` has one row per removed paragraph (``id_col``, ``index``, ``start``,
-    ``end``, ``matched_doc_id``, ``matched_index``, ``matched_start``, ``matched_end``,
-    ``similarity``, ``reason``).
+    ``removed_paragraphs``, the number of removals (``len(DedupResult.removed)`` locally);
+    with ``report=True``, ``(out_df, report_df)`` where ``report_df`` has one row per
+    removal (``id_col``, ``index``, ``start``, ``end``, ``matched_doc_id``,
+    ``matched_index``, ``matched_start``, ``matched_end``, ``similarity``, ``reason``), as
+    :meth:`dedup.Removal.to_dict`.
 
     "Earlier" is the order of ``order_col`` (ties broken by ``id_col``), else of
     ``id_col``; ids must be unique and non-null (a stable column, never
@@ -80,7 +84,9 @@ def dedupe_dataframe(df, text_col: str = "text", id_col: str = "doc_id", order_c
     from ``config`` and keyword ``overrides`` as for :class:`dedup.Deduplicator`;
     ``threshold`` defaults to 0.8 and ``scope`` to ``"corpus"`` (or the config's).
     The decisions equal ``Deduplicator(scope=...)`` run over the documents in that order,
-    for any number of partitions. Lazy apart from one validation job over the ids.
+    for any number of partitions. Lazy apart from one validation job over the ids; the
+    table of fingerprinted paragraphs is checkpointed locally (in the executors) when first
+    computed, so the output and the report share it, and released with them.
     """
     F, T, Window = _spark()
     cfg = _config(config, threshold, scope, overrides)
