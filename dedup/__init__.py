@@ -8,14 +8,18 @@
 
 from importlib.metadata import PackageNotFoundError, version as _version
 
+from dedup.audit import AuditSummary, audit
 from dedup.config import DedupConfig
 from dedup.core import Deduplicator, dedupe_text, explain
 from dedup.errors import ConfigError, DedupError, IndexMismatchError, InputTypeError, MissingDependencyError
+from dedup.errors import IndexBusyError
 from dedup.index import Index, Location, MemoryIndex
+from dedup.index import RedisIndex, SqliteIndex, open_index
 from dedup.lsh import LshLayout, choose_layout
 from dedup.minhash import from_minhash, signatures, to_lean_minhash
 from dedup.results import DedupResult, Removal, Stats
 from dedup.shingles import ShingleSets, shingle_sets
+from dedup.stream import RecordError, StreamResult, dedupe_stream
 from dedup.text import split_paragraphs
 
 try:
@@ -24,9 +28,11 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "ConfigError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
+    "AuditSummary", "audit", "ConfigError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
     "IndexMismatchError", "InputTypeError", "Location", "LshLayout", "MemoryIndex",
     "MissingDependencyError", "Removal", "ShingleSets", "Stats", "choose_layout", "dedupe_text",
     "explain", "from_minhash", "shingle_sets", "signatures", "split_paragraphs", "to_lean_minhash",
     "__version__",
+    "IndexBusyError", "RedisIndex", "SqliteIndex", "open_index",
+    "RecordError", "StreamResult", "dedupe_stream",
 ]

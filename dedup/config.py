@@ -40,6 +40,14 @@ class DedupConfig:
             boilerplate that recurs in thousands of variants.
         batch_paragraphs: paragraphs fingerprinted together; bounds memory, never
             changes decisions.
+        unspaced_scripts: ``"chars"`` (default): in scripts written without spaces
+            (Chinese, Japanese, Thai...) every character is a token, so shingles are
+            character n-grams; ``"words"``: runs of word characters, as elsewhere.
+        granularity: ``"paragraph"`` (default) or ``"sentence"``: the unit that is
+            deduplicated (sentences are found inside paragraphs).
+        inner_repeats: also remove a span of a kept paragraph that repeats an earlier
+            span of the same paragraph (text that lost its line breaks).
+        inner_min_tokens: the shortest such span, in tokens (about two sentences).
     """
 
     threshold: float = 0.8
@@ -54,6 +62,10 @@ class DedupConfig:
     normalization: Literal["nfkc_casefold", "none"] = "nfkc_casefold"
     max_bucket_candidates: int = 64
     batch_paragraphs: int = 8192
+    unspaced_scripts: Literal["chars", "words"] = "chars"
+    granularity: Literal["paragraph", "sentence"] = "paragraph"
+    inner_repeats: bool = True
+    inner_min_tokens: int = 50
     layout: LshLayout = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -66,6 +78,13 @@ class DedupConfig:
                       high_open=True)
         _check_number("max_bucket_candidates", self.max_bucket_candidates, int, low=1)
         _check_number("batch_paragraphs", self.batch_paragraphs, int, low=1)
+        _check_number("inner_min_tokens", self.inner_min_tokens, int, low=1)
+        if not isinstance(self.inner_repeats, bool):
+            raise ConfigError(f"inner_repeats must be True or False, got {self.inner_repeats!r}")
+        if self.unspaced_scripts not in ("chars", "words"):
+            raise ConfigError(f"unspaced_scripts must be 'chars' or 'words', got {self.unspaced_scripts!r}")
+        if self.granularity not in ("paragraph", "sentence"):
+            raise ConfigError(f"granularity must be 'paragraph' or 'sentence', got {self.granularity!r}")
         if self.scope not in ("document", "corpus"):
             raise ConfigError(f"scope must be 'document' or 'corpus', got {self.scope!r}")
         if self.normalization not in ("nfkc_casefold", "none"):
@@ -103,6 +122,8 @@ class DedupConfig:
             "bands": self.layout.bands,
             "rows": self.layout.rows,
             "normalization": self.normalization,
+            "granularity": self.granularity,
+            "unspaced_scripts": self.unspaced_scripts,
             "max_bucket_candidates": self.max_bucket_candidates,
         }
 

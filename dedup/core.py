@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import gc
 import itertools
+import os
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Deque, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -23,10 +24,11 @@ from dedup.index.memory import MemoryIndex
 from dedup.lsh import band_keys
 from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
 from dedup.minhash import minhash_rows
-from dedup.results import DedupResult, Removal, Stats, utf8_len
+from dedup.results import DedupResult, Removal, Stats, assemble, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
 from dedup.fastsplit import spans_and_sizes
-from dedup.text import check_text
+from dedup.inner import find_inner_repeats
+from dedup.text import check_text, split_units
 
 _U64 = np.uint64
 _READ_AHEAD = 64  # documents split per call
@@ -40,6 +42,7 @@ class _Doc:
     ends: np.ndarray
     replay_first: int = -1  # first entry id when this document is already indexed
     utf8_size: int = -1
+    auto_id: bool = False  # numbered by this Deduplicator: never a replay of an earlier run
 
 
 class Deduplicator:
@@ -48,14 +51,17 @@ class Deduplicator:
     ``Deduplicator(config=None, *, index=None, **overrides)``: settings come from
     ``config`` (a :class:`DedupConfig`) with keyword ``overrides``; scope defaults to
     ``"corpus"`` here. ``index`` is where corpus scope remembers what it has seen (a
-    :class:`MemoryIndex` by default).
+    :class:`MemoryIndex` by default; a path or ``redis://`` URL opens a persistent one).
     """
 
-    def __init__(self, config: Optional[DedupConfig] = None, *, index: Optional[Index] = None,
-                 **overrides: Any) -> None:
+    def __init__(self, config: Optional[DedupConfig] = None, *,
+                 index: Optional[Index | str | os.PathLike] = None, **overrides: Any) -> None:
         if config is None and "scope" not in overrides:
             overrides["scope"] = "corpus"
         self.config = make_config(config, **overrides)
+        if isinstance(index, (str, os.PathLike)):  # "corpus.dedup", "redis://host:6379/0"
+            from dedup.index.open import open_index
+            index = open_index(index)
         self.index: Index = index if index is not None else MemoryIndex()
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
@@ -79,23 +85,40 @@ class Deduplicator:
         source = iter(texts)
         pending: Deque[_Doc] = deque()
         error: List[BaseException] = []  # a bad input, raised when the batch reaches it
+        corpus = self.config.scope == "corpus"
         position = 0
+        seen_paragraphs = 0
         while True:
             # Collect and run a batch with the garbage collector paused (our work creates no
             # cycles, and a full collection walks every object the caller keeps); resume it
             # before handing results back.
             with _gc_paused():
                 batch: List[_Doc] = []
+                batch_ids: set = set()
                 size = 0
                 while size < self.config.batch_paragraphs:
                     if not pending:
                         if error:
                             raise error[0]
-                        position = self._read_ahead(source, ids, pending, error, position)
+                        # read ahead about what this batch still needs (at most _READ_AHEAD)
+                        want = 1 if not position else -(-(self.config.batch_paragraphs - size) * position
+                                                        // max(1, seen_paragraphs))
+                        before = position
+                        position = self._read_ahead(source, ids, pending, error, position,
+                                                    max(1, min(_READ_AHEAD, want)))
+                        seen_paragraphs += sum(len(d.starts) for d in itertools.islice(
+                            reversed(pending), position - before))
                         if not pending and not error:
                             break
                         continue
-                    doc = pending.popleft()
+                    doc = pending[0]
+                    if corpus and not doc.auto_id:
+                        if doc.doc_id in batch_ids:
+                            # The same id again: index the batch first, so the second copy is
+                            # a replay of the first whatever the batch size.
+                            break
+                        batch_ids.add(doc.doc_id)
+                    pending.popleft()
                     batch.append(doc)
                     size += len(doc.starts)
                 results = self._run_batch(batch) if batch else []
@@ -104,23 +127,31 @@ class Deduplicator:
             yield from results
 
     def _read_ahead(self, source: Iterator[str], ids: Iterator, pending: "Deque[_Doc]",
-                    error: List[BaseException], position: int) -> int:
-        """Split the next few documents in one call (the splitter's per-call cost is per chunk)."""
+                    error: List[BaseException], position: int, count: int) -> int:
+        """Split the next ``count`` documents in one call (the splitter's cost is per call)."""
+        corpus = self.config.scope == "corpus"
         chunk: List[str] = []
         chunk_ids: list = []
-        for text in itertools.islice(source, _READ_AHEAD):
+        chunk_auto: List[bool] = []
+        for text in itertools.islice(source, count):
             try:
                 check_text(text, f"document {position + len(chunk)}")
             except Exception as exc:  # raised in order, after the documents before it
                 error.append(exc)
                 break
             doc_id = next(ids, None)
-            if doc_id is None and self.config.scope == "corpus":
+            auto = doc_id is None and corpus
+            if auto:
                 doc_id = next(self._auto_ids)
             chunk.append(text)
             chunk_ids.append(doc_id)
-        for text, doc_id, (starts, ends, utf8_size) in zip(chunk, chunk_ids, spans_and_sizes(chunk)):
-            pending.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size))
+            chunk_auto.append(auto)
+        if self.config.granularity == "paragraph":
+            spans = spans_and_sizes(chunk)
+        else:
+            spans = [split_units(text, self.config.granularity) + (-1,) for text in chunk]
+        for text, doc_id, auto, (starts, ends, utf8_size) in zip(chunk, chunk_ids, chunk_auto, spans):
+            pending.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size, auto_id=auto))
         return position + len(chunk)
 
     # -- the batch pipeline ------------------------------------------------------------
@@ -132,7 +163,7 @@ class Deduplicator:
         n = int(sizes.sum())
         with _gc_paused():
             paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
-            sets = _shingle_sets_once(paragraphs, cfg.ngram, cfg.normalization)
+            sets = _shingle_sets_once(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
             del paragraphs
             row_first = np.cumsum(sizes) - sizes
             set_keys = sets.set_keys
@@ -143,20 +174,24 @@ class Deduplicator:
                 set_keys = set_keys ^ salt
             new_row = np.ones(n, dtype=bool)
             row_id = np.empty(n, dtype=np.int64)
-            if corpus:
-                self._mark_replays(docs, row_first, set_keys, new_row, row_id)
-            base = len(self.index) if corpus else 0
-            row_id[new_row] = base + np.arange(int(new_row.sum()), dtype=np.int64)
-            match, sim, exact, keys = self._find_matches(sets, set_keys, salt, new_row, row_id, base)
-            results = self._decide(docs, sets, row_first, match, sim, exact, new_row, base)
-            if corpus:
-                self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
+            # A persistent index holds its write lock from the first lookup to the add.
+            with self.index.batch() if corpus and hasattr(self.index, "batch") else nullcontext():
+                if corpus:
+                    self._mark_replays(docs, row_first, set_keys, new_row, row_id)
+                base = len(self.index) if corpus else 0
+                row_id[new_row] = base + np.arange(int(new_row.sum()), dtype=np.int64)
+                match, sim, exact, keys = self._find_matches(sets, set_keys, salt, new_row, row_id, base)
+                results = self._decide(docs, sets, row_first, match, sim, exact, new_row, base)
+                if corpus:
+                    self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
         return results
 
     def _mark_replays(self, docs: List[_Doc], row_first: np.ndarray, set_keys: np.ndarray,
                       new_row: np.ndarray, row_id: np.ndarray) -> None:
         """Documents fed again under the same id get the decisions of their first run."""
         for doc, first in zip(docs, row_first.tolist()):
+            if doc.auto_id:
+                continue
             known = self.index.document(doc.doc_id)
             if known is None or known[1] != len(doc.starts) or known[1] == 0:
                 continue
@@ -232,18 +267,56 @@ class Deduplicator:
                                                  ends[rows].tolist(), sim[rows].tolist())):
             per_doc[d].append(Removal(i, a, b, loc_doc[k], loc_index[k], loc_start[k], loc_end[k],
                                       round(s, 6), reasons[k]))
+        # Kept paragraphs that may hold a span repeating an earlier span of themselves.
+        inner_docs = set()
+        if cfg.inner_repeats and cfg.granularity == "paragraph":
+            set_sizes = np.diff(sets.offsets)
+            n_tokens = sets.n_tokens
+            repeated_shingles = (n_tokens - cfg.ngram + 1) - set_sizes
+            worth = (n_tokens >= 2 * cfg.inner_min_tokens) & (
+                repeated_shingles >= cfg.threshold * (cfg.inner_min_tokens - cfg.ngram + 1) / 2)
+            inner_docs = set(doc_of_row[np.flatnonzero(worth & ~removed)].tolist())
         results = []
         for d, doc in enumerate(docs):
             removals = per_doc[d]
-            if removals:
-                lo = int(row_first[d])
-                out = _assemble(doc.text, doc.starts, doc.ends, removed[lo:lo + len(doc.starts)])
+            lo = int(row_first[d])
+            hi = lo + len(doc.starts)
+            cuts = (self._inner_removals(doc, removed[lo:hi], sets.n_tokens[lo:hi], set_sizes[lo:hi], removals)
+                    if d in inner_docs else [])
+            if cuts:
+                out = assemble(doc.text, doc.starts, doc.ends, removed[lo:hi], cuts)
+            elif removals:
+                out = _assemble(doc.text, doc.starts, doc.ends, removed[lo:hi])
             else:
                 out = doc.text
             results.append(DedupResult(out, doc.doc_id, list(zip(doc.starts.tolist(), doc.ends.tolist())),
                                        removals, len(doc.text)))
             self._count(doc, out, len(removals))
         return results
+
+    def _inner_removals(self, doc: _Doc, removed: np.ndarray, n_tokens: np.ndarray, set_sizes: np.ndarray,
+                        removals: List[Removal]) -> List[Tuple[int, int]]:
+        """Spans of kept paragraphs that repeat an earlier span of the same paragraph."""
+        cfg = self.config
+        if not cfg.inner_repeats or cfg.granularity != "paragraph":
+            return []
+        # A copied span of m tokens repeats about m - ngram + 1 shingles, so the set is that
+        # much smaller than the shingle count: only such paragraphs are worth a look.
+        repeated_shingles = (n_tokens - cfg.ngram + 1) - set_sizes
+        worth = (n_tokens >= 2 * cfg.inner_min_tokens) & (
+            repeated_shingles >= cfg.threshold * (cfg.inner_min_tokens - cfg.ngram + 1) / 2)
+        cuts = []
+        for i in np.flatnonzero(~removed & worth).tolist():
+            start, end = int(doc.starts[i]), int(doc.ends[i])
+            for rep in find_inner_repeats(doc.text[start:end], ngram=cfg.ngram, threshold=cfg.threshold,
+                                          min_tokens=cfg.inner_min_tokens, normalization=cfg.normalization,
+                                          unspaced=cfg.unspaced_scripts):
+                removals.append(Removal(i, start + rep.start, start + rep.end, doc.doc_id, i,
+                                        start + rep.source_start, start + rep.source_end, rep.similarity,
+                                        "inner"))
+                cuts.append((start + rep.start, start + rep.end))
+        removals.sort(key=lambda r: (r.index, r.start))
+        return cuts
 
     def _index_batch(self, docs: List[_Doc], sets: ShingleSets, set_keys: np.ndarray, keys: np.ndarray,
                      new_row: np.ndarray, match: np.ndarray, exact: np.ndarray, row_id: np.ndarray) -> None:
@@ -292,17 +365,17 @@ class Deduplicator:
         st.bytes_out += bytes_in if out is doc.text else (len(out) if out.isascii() else utf8_len(out))
 
 
-def _shingle_sets_once(paragraphs: List[str], ngram: int, normalization: str) -> ShingleSets:
+def _shingle_sets_once(paragraphs: List[str], ngram: int, normalization: str, unspaced: str) -> ShingleSets:
     """:func:`shingle_sets`, fingerprinting each distinct paragraph string of the batch once.
 
     Boilerplate often recurs byte for byte inside a batch; equal strings have equal sets.
     """
     first = dict.fromkeys(paragraphs)
     if len(first) > 0.95 * len(paragraphs):
-        return shingle_sets(paragraphs, ngram, normalization)
+        return shingle_sets(paragraphs, ngram, normalization, unspaced)
     for i, p in enumerate(first):
         first[p] = i
-    distinct = shingle_sets(list(first), ngram, normalization)
+    distinct = shingle_sets(list(first), ngram, normalization, unspaced)
     rows = np.fromiter(map(first.__getitem__, paragraphs), dtype=np.int64, count=len(paragraphs))
     lengths = np.diff(distinct.offsets)[rows]
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
@@ -321,11 +394,10 @@ def _index_location_columns(index: Index, ids: np.ndarray):
 
 
 def _assemble(text: str, starts: np.ndarray, ends: np.ndarray, removed: np.ndarray) -> str:
-    """:func:`dedup.results.assemble`, one slice per run of kept paragraphs instead of two per paragraph.
+    """:func:`dedup.results.assemble` without cuts, one slice per run of kept units.
 
-    A kept paragraph is followed by the separator that followed it in the input; the
-    last kept one by whatever followed the last paragraph. Text before the first
-    paragraph is kept.
+    Between two kept units stands the separator that stood just before the second one;
+    after the last kept unit, whatever ended the input. Text before the first unit is kept.
     """
     if not removed.any():
         return text
@@ -333,20 +405,23 @@ def _assemble(text: str, starts: np.ndarray, ends: np.ndarray, removed: np.ndarr
     if not kept:
         return ""
     starts_l = starts.tolist()
+    ends_l = ends.tolist()
     pieces = [text[:starts_l[0]]]
     first = prev = kept[0]
     for i in kept[1:]:
         if i != prev + 1:  # a removed stretch ends the run
-            pieces.append(text[starts_l[first]:starts_l[prev + 1]])
+            pieces.append(text[starts_l[first]:ends_l[prev]])
+            pieces.append(text[ends_l[i - 1]:starts_l[i]])
             first = i
         prev = i
-    pieces.append(text[starts_l[first]:int(ends[prev])])
-    pieces.append(text[int(ends[len(starts_l) - 1]):])
+    pieces.append(text[starts_l[first]:ends_l[prev]])
+    pieces.append(text[ends_l[-1]:])
     return "".join(pieces)
 
 
-def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray, doc_first: np.ndarray) -> np.ndarray:
-    """Removed paragraphs of a batch whose documents start at rows ``doc_first``.
+def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray,
+                    doc_first: Optional[np.ndarray] = None) -> np.ndarray:
+    """Removed paragraphs of a batch whose documents start at rows ``doc_first`` (one document if None).
 
     A repeat with enough tokens is removed. A short repeat (a heading, a byline) is
     removed only inside a run of consecutive repeats (within its document) that holds a
@@ -359,7 +434,8 @@ def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray, doc_first: n
         return removed
     n = len(is_repeat)
     boundary = np.r_[True, is_repeat[1:] != is_repeat[:-1]]
-    boundary[doc_first[doc_first < n]] = True
+    if doc_first is not None:
+        boundary[doc_first[doc_first < n]] = True
     run_id = np.cumsum(boundary) - 1
     has_long = np.zeros(int(run_id[-1]) + 1, dtype=bool)
     has_long[run_id[removed]] = True

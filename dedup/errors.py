@@ -26,3 +26,7 @@ class IndexMismatchError(DedupError, ValueError):
 
 class MissingDependencyError(DedupError, ImportError):
     """An optional extra is needed; the message names the pip command."""
+
+
+class IndexBusyError(DedupError, RuntimeError):
+    """A persistent index could not be written: another writer holds it or changed it mid-batch."""

@@ -20,7 +20,9 @@ class Removal:
     matched_start: int
     matched_end: int
     similarity: float  #: Jaccard similarity of the two shingle sets (verified, not estimated)
-    reason: str = "near"  #: "exact" (same shingle set), "near" (>= threshold), "run" (short, inside a removed run)
+    #: "exact" (same shingle set), "near" (>= threshold), "run" (short, inside a removed run),
+    #: "inner" (a span of a paragraph repeating an earlier span of the same paragraph)
+    reason: str = "near"
 
     def to_dict(self) -> dict:
         return {
@@ -75,25 +77,40 @@ def utf8_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def assemble(text: str, starts: Sequence[int], ends: Sequence[int], removed: np.ndarray) -> str:
-    """``text`` without the removed paragraphs; kept paragraphs byte-identical.
+def assemble(text: str, starts: Sequence[int], ends: Sequence[int], removed: np.ndarray,
+             cuts: Sequence[Tuple[int, int]] = ()) -> str:
+    """``text`` without the removed units (and ``cuts`` inside kept ones); kept text byte-identical.
 
-    Each kept paragraph is followed by the separator that followed it in the input; the
-    last kept one by whatever followed the last paragraph (so a final newline survives).
-    Text before the first paragraph is kept.
+    Between two kept units stands the separator that stood just before the second one in
+    the input (so a removed last sentence of a paragraph does not merge two paragraphs);
+    after the last kept unit, whatever ended the input (a final newline survives). Text
+    before the first unit is kept. A cut also takes the white space just before it.
     """
-    if not removed.any():
+    if not removed.any() and not cuts:
         return text
-    kept = np.flatnonzero(~removed)
-    if len(kept) == 0:
+    kept = np.flatnonzero(~removed).tolist()
+    if not kept:
         return ""
-    n = len(starts)
+    cuts_by_start = sorted(cuts)
     pieces = [text[:starts[0]]]
-    for j, i in enumerate(kept.tolist()):
-        last = j == len(kept) - 1
-        pieces.append(text[starts[i]:ends[i]])
-        if last:
-            pieces.append(text[ends[n - 1]:])
-        else:
-            pieces.append(text[ends[i]:starts[i + 1]])
+    for j, i in enumerate(kept):
+        if j:
+            pieces.append(text[ends[i - 1]:starts[i]])
+        pieces.append(_cut(text, starts[i], ends[i], cuts_by_start))
+    pieces.append(text[ends[len(starts) - 1]:])
     return "".join(pieces)
+
+
+def _cut(text: str, start: int, end: int, cuts: Sequence[Tuple[int, int]]) -> str:
+    inside = [(a, b) for a, b in cuts if start <= a and b <= end]
+    if not inside:
+        return text[start:end]
+    out, pos = [], start
+    for a, b in inside:
+        keep_to = a
+        while keep_to > pos and text[keep_to - 1].isspace():
+            keep_to -= 1
+        out.append(text[pos:keep_to])
+        pos = b
+    out.append(text[pos:end])
+    return "".join(out)

@@ -18,7 +18,7 @@ import xxhash
 
 from dedup import _jit
 from dedup.hashing import fmix64, multiplier
-from dedup.text import PARAGRAPH_MARK, normalize, tokenize, tokenize_batch
+from dedup.text import _UNSPACED_RE, PARAGRAPH_MARK, normalize, tokenize, tokenize_batch
 
 _U64 = np.uint64
 _MARK_HASH = 0  # stands for PARAGRAPH_MARK in the token-hash stream
@@ -61,13 +61,13 @@ def _hash_words(tokens: List[str]) -> np.ndarray:
     return np.fromiter(map(cache.__getitem__, tokens), dtype=_U64, count=len(tokens))
 
 
-def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold"):
+def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold", unspaced: str = "chars"):
     """(flat word hashes, tokens per paragraph) for a batch of paragraph strings."""
     if not paragraphs:
         return np.zeros(0, dtype=_U64), np.zeros(0, dtype=np.int64)
-    tokens, ok = tokenize_batch(paragraphs, normalization)
+    tokens, ok = tokenize_batch(paragraphs, normalization, unspaced)
     if not ok:
-        per = [tokenize(p, normalization) for p in paragraphs]
+        per = [tokenize(p, normalization, unspaced) for p in paragraphs]
         counts = np.array([len(t) for t in per], dtype=np.int64)
         flat = [w for t in per for w in t]
         return _hash_words(flat), counts
@@ -125,20 +125,22 @@ def shingle_hashes(words: np.ndarray, counts: np.ndarray, ngram: int):
     return (fmix64(out) >> _U64(32)).astype(np.uint32), per_para
 
 
-def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold") -> ShingleSets:
+def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold",
+                 unspaced: str = "chars") -> ShingleSets:
     """The shingle sets of a batch of paragraph strings."""
     _jit.note_work(len(paragraphs))
     kernels = _jit.kernels()
     if kernels is not None and paragraphs:
-        sets = _shingle_sets_compiled(kernels, paragraphs, ngram, normalization)
+        sets = _shingle_sets_compiled(kernels, paragraphs, ngram, normalization, unspaced)
         if sets is not None:
             return sets
-    return shingle_sets_numpy(paragraphs, ngram, normalization)
+    return shingle_sets_numpy(paragraphs, ngram, normalization, unspaced)
 
 
-def shingle_sets_numpy(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold") -> ShingleSets:
+def shingle_sets_numpy(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold",
+                       unspaced: str = "chars") -> ShingleSets:
     """The reference path of :func:`shingle_sets`: ``re`` tokens, xxhash, numpy arithmetic."""
-    words, counts = word_hashes(paragraphs, normalization)
+    words, counts = word_hashes(paragraphs, normalization, unspaced)
     hashes, per_para = shingle_hashes(words, counts, ngram)
     n = len(counts)
     owner = np.repeat(np.arange(n, dtype=_U64), per_para)
@@ -165,22 +167,28 @@ def set_keys(hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 _ASCII_WORD = np.zeros(128, dtype=np.uint8)
 for _c in "0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
     _ASCII_WORD[ord(_c)] = 1
-_unicode_word: Optional[np.ndarray] = None
+_unicode_tables: Dict[str, np.ndarray] = {}
 
 
-def _unicode_word_table() -> np.ndarray:
-    """1 for every code point ``re``'s ``\\w`` matches (built once, with ``re`` itself)."""
-    global _unicode_word
-    if _unicode_word is None:
+def _unicode_word_table(unspaced: str = "words") -> np.ndarray:
+    """Per code point: 1 for ``re``'s ``\\w``, 2 for a character of a script written without
+    spaces when those are single-character tokens (``unspaced="chars"``), else 0. Built
+    once per mode, with the same regular expressions as :mod:`dedup.text`."""
+    table = _unicode_tables.get(unspaced)
+    if table is None:
         table = np.zeros(0x110000, dtype=np.uint8)
         everything = "".join(map(chr, range(0x110000)))
         for m in re.finditer(r"\w+", everything):
             table[m.start():m.end()] = 1
-        _unicode_word = table
-    return _unicode_word
+        if unspaced == "chars":
+            for m in _UNSPACED_RE.finditer(everything):
+                table[m.start()] = 2
+        _unicode_tables[unspaced] = table
+    return table
 
 
-def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str) -> Optional[ShingleSets]:
+def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str,
+                           unspaced: str = "chars") -> Optional[ShingleSets]:
     """:func:`shingle_sets_numpy` in compiled passes; None when a paragraph holds the mark."""
     joined = PARAGRAPH_MARK.join(paragraphs)
     if joined.count(PARAGRAPH_MARK) != len(paragraphs) - 1:
@@ -196,7 +204,7 @@ def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, norma
         # (done below on the bytes, harmless on the others: case-folded text has no A-Z).
         text = PARAGRAPH_MARK.join([p if p.isascii() else normalize(p, normalization) for p in paragraphs])
         lower = True
-    table = _ASCII_WORD if text.isascii() else _unicode_word_table()
+    table = _ASCII_WORD if text.isascii() else _unicode_word_table(unspaced)
     buf = np.frombuffer(bytearray(text.encode("utf-8", "surrogatepass")), dtype=np.uint8)
     if lower:
         kernels.lower_ascii(buf)

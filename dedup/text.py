@@ -25,6 +25,18 @@ _BLANK_LINE_RE = re.compile(r"(?m)^(?:[^\S\r\n]*\r?\n|[^\S\r\n]+\Z)")
 _LONE_CR_RE = re.compile(r"\r(?!\n)")
 
 _WORD_RE = re.compile(r"\w+")
+# A sentence ends at . ! ? (then closing quotes/brackets) before white space or the end,
+# or at a CJK full stop.
+_SENTENCE_END_RE = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s|$)|[\u3002\uff01\uff1f]+")
+
+# Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): a
+# "word" there is a whole clause, so each character is a token instead, and word n-grams
+# become character n-grams. Other text is tokenized exactly as before.
+_UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+             "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f")
+_UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
+_CHAR_OR_WORD_RE = re.compile(f"[{_UNSPACED}]|[^{_UNSPACED}\\W]+")
+_CHAR_OR_WORD_OR_MARK_RE = re.compile(f"[{_UNSPACED}]|[^{_UNSPACED}\\W]+|\x1e")
 
 #: Separates paragraphs when a batch is tokenized as one string; never part of a word.
 PARAGRAPH_MARK = "\x1e"
@@ -61,6 +73,34 @@ def split_paragraphs(text: str) -> Tuple[np.ndarray, np.ndarray]:
     return arr[:, 0].copy(), arr[:, 1].copy()
 
 
+def sentence_spans(text: str, offset: int = 0) -> List[Tuple[int, int]]:
+    """Sentence spans of ``text`` (shifted by ``offset``), white space around them excluded."""
+    spans: List[Tuple[int, int]] = []
+    pos = 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        _append_stripped(text, pos, m.end(), offset, spans)
+        pos = m.end()
+    _append_stripped(text, pos, len(text), offset, spans)
+    return spans
+
+
+def _append_stripped(text: str, start: int, end: int, offset: int, spans: list) -> None:
+    piece = text[start:end]
+    lead = len(piece) - len(piece.lstrip())
+    if lead < len(piece):
+        spans.append((offset + start + lead, offset + end - (len(piece) - len(piece.rstrip()))))
+
+
+def split_units(text: str, granularity: str = "paragraph") -> Tuple[np.ndarray, np.ndarray]:
+    """Spans of the units deduplicated: paragraphs, or sentences inside each paragraph."""
+    starts, ends = split_paragraphs(text)
+    if granularity == "paragraph" or len(starts) == 0:
+        return starts, ends
+    spans = [span for s, e in zip(starts.tolist(), ends.tolist()) for span in sentence_spans(text[s:e], s)]
+    arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    return arr[:, 0].copy(), arr[:, 1].copy()
+
+
 def normalize(text: str, normalization: str = "nfkc_casefold") -> str:
     """The hashed copy of ``text``: NFKC then case-folded (or as written with ``"none"``)."""
     if normalization == "none":
@@ -68,12 +108,17 @@ def normalize(text: str, normalization: str = "nfkc_casefold") -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def tokenize(text: str, normalization: str = "nfkc_casefold") -> List[str]:
-    """Word tokens of the normalized text (runs of Unicode word characters)."""
-    return _WORD_RE.findall(normalize(text, normalization))
+def tokenize(text: str, normalization: str = "nfkc_casefold", unspaced: str = "chars") -> List[str]:
+    """Tokens of the normalized text: runs of word characters, and single characters of
+    scripts written without spaces (``unspaced="chars"``, the default; ``"words"``: as runs)."""
+    norm = normalize(text, normalization)
+    if unspaced == "chars" and _UNSPACED_RE.search(norm):
+        return _CHAR_OR_WORD_RE.findall(norm)
+    return _WORD_RE.findall(norm)
 
 
-def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefold") -> Tuple[List[str], bool]:
+def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefold",
+                   unspaced: str = "chars") -> Tuple[List[str], bool]:
     """Tokens of many paragraphs from one regex pass, with a mark between paragraphs.
 
     Returns (tokens with ``PARAGRAPH_MARK`` between paragraphs, ok). ``ok`` is False when
@@ -82,4 +127,7 @@ def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefol
     joined = PARAGRAPH_MARK.join(paragraphs)
     if joined.count(PARAGRAPH_MARK) != max(0, len(paragraphs) - 1):
         return [], False
-    return _WORD_OR_MARK_RE.findall(normalize(joined, normalization)), True
+    norm = normalize(joined, normalization)
+    if unspaced == "chars" and _UNSPACED_RE.search(norm):
+        return _CHAR_OR_WORD_OR_MARK_RE.findall(norm), True
+    return _WORD_OR_MARK_RE.findall(norm), True

@@ -110,3 +110,18 @@ def test_popular_boilerplate_stays_cheap():
     elapsed = time.perf_counter() - t
     assert sum(len(r.removed) for r in results) == len(docs) - 1
     assert elapsed < 20, elapsed
+
+
+def test_documents_without_ids_are_never_taken_for_replays():
+    index = dedup.MemoryIndex()
+    dedup.Deduplicator(index=index).dedupe(f"{P1}\n\n{P2}\n")  # auto id 0
+    again = dedup.Deduplicator(index=index).dedupe(f"{P1}\n\n{P2}\n")  # auto id 0 again: a new document
+    assert again.text == "" and len(again.removed) == 2
+
+
+def test_repeated_doc_ids_give_the_same_decisions_for_any_batch_size():
+    docs = [f"{P1}\n\n{P2}\n", f"{P1}\n\n{P2}\n", f"{P2}\n\n{P3}\n"]
+    ids = ["a", "a", "b"]
+    got = {b: [len(r.removed) for r in dedup.Deduplicator(batch_paragraphs=b).dedupe_many(docs, ids)]
+           for b in (1, 3, 100)}
+    assert got[1] == got[3] == got[100] == [0, 0, 1]  # the second "a" replays the first

@@ -5,6 +5,11 @@ An index holds *entries*, one per paragraph seen, numbered 0, 1, 2... in input o
 shingle set (exact repeats), its LSH band keys (near repeats) and its shingle set (to
 verify a candidate before anything is removed). Every call takes or returns numpy
 arrays for a whole batch, so a networked index can answer in one round trip.
+
+Optional beyond the protocol: ``batch()``, a context manager the Deduplicator enters
+around the lookups, decisions and ``add`` of one batch. SqliteIndex takes its write lock
+there and RedisIndex its snapshot; MemoryIndex has a no-op one. An index without it
+works as before.
 """
 
 from __future__ import annotations

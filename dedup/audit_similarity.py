@@ -1,0 +1,277 @@
+"""Best verified similarity of each paragraph to an earlier one: what a what-if table needs.
+
+A run stops at the first earlier paragraph that passes its threshold, so its report says
+nothing about the paragraphs it kept nor about other thresholds. Here every candidate is
+verified and each paragraph keeps its *highest* exact Jaccard similarity to an earlier
+paragraph in scope; "removed at threshold t" is then ``best >= t`` plus the short-paragraph
+run rule, for every t at once, without re-running.
+
+Candidates come from two LSH layouts over the same MinHash signatures:
+
+* the layout of a low ``floor`` threshold (0.5: a pair at 0.5 shares a band with
+  probability 0.996, a pair at 0.8 with probability ~1), for near misses and low thresholds;
+* the run's own layout, with the run's per-bucket cap (``max_bucket_candidates``, the
+  earliest paragraphs of a bucket), so every pair a real run verifies is verified here too.
+
+Hence, at the run's threshold, the paragraphs found here are a superset of what the run
+removes, and they differ only by pairs the run's LSH did not bring together (its recall
+misses), which the audit counts and shows. Exact repeats (identical shingle sets) are
+found by set key and verified, as in the run; only first occurrences of a set enter buckets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from dedup.config import DedupConfig
+from dedup.inner import InnerRepeat, find_inner_repeats
+from dedup.lsh import LshLayout, band_keys, choose_layout
+from dedup.minhash import signatures
+from dedup.shingles import ShingleSets, shingle_sets
+
+#: Lowest threshold the what-if table and the near-miss histogram look at.
+FLOOR = 0.5
+_U64 = np.uint64
+_SALT = _U64(0x9E3779B97F4A7C15)
+_PAIR_CODES_MERGE = 1 << 24  # candidate pair codes held before de-duplicating them
+_VERIFY_CHUNK = 1 << 22  # shingle hashes compared per vectorized verification step
+
+
+@dataclass
+class BestMatches:
+    """Per paragraph (flat, input order): its best verified match among earlier paragraphs."""
+
+    best: np.ndarray  #: float64 highest verified Jaccard to an earlier paragraph (0.0: none found)
+    match: np.ndarray  #: int64 row of that earlier paragraph (-1: none); earliest among equals
+    n_tokens: np.ndarray  #: int64 word tokens (for ``min_tokens``)
+    set_sizes: np.ndarray  #: int64 distinct shingles (for the inner-repeat pre-filter)
+    capped_buckets: int  #: LSH buckets with more members than the per-bucket cap allowed to read
+    pairs_verified: int  #: candidate pairs whose exact similarity was computed
+    layouts: List[LshLayout]  #: the candidate layouts used
+
+
+def best_matches(paragraphs: Sequence[str], doc_sizes: Sequence[int], config: DedupConfig,
+                 floor: float = FLOOR) -> BestMatches:
+    """Best verified match of every paragraph, in the scope of ``config`` (corpus or document).
+
+    ``paragraphs`` are the paragraph strings of all documents in order; ``doc_sizes`` the
+    number of paragraphs of each document (their sum is ``len(paragraphs)``).
+    """
+    sizes = np.asarray(doc_sizes, dtype=np.int64)
+    n = len(paragraphs)
+    if int(sizes.sum()) != n:
+        raise ValueError(f"doc_sizes sum to {int(sizes.sum())}, but {n} paragraphs were given")
+    sets = _sets(paragraphs, config)
+    best = np.zeros(n, dtype=np.float64)
+    match = np.full(n, -1, dtype=np.int64)
+    layouts = _layouts(config, floor)
+    if n == 0:
+        return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), 0, 0, layouts)
+    salt = None
+    set_keys = sets.set_keys
+    if config.scope == "document":  # keys never meet across documents
+        doc_of = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+        salt = (doc_of.astype(_U64) + _U64(1)) * _SALT
+        set_keys = set_keys ^ salt
+
+    # Exact repeats: the earliest paragraph with the same set key, verified.
+    _, first_pos, inverse = np.unique(set_keys, return_index=True, return_inverse=True)
+    first = first_pos[inverse.ravel()].astype(np.int64)
+    dup = np.flatnonzero(first < np.arange(n))
+    verified = len(dup)
+    if len(dup):
+        same = pair_jaccard(sets, dup, first[dup]) == 1.0
+        best[dup[same]] = 1.0
+        match[dup[same]] = first[dup[same]]
+
+    # Near repeats: first occurrences of each set share LSH buckets; verify every candidate.
+    reps = np.flatnonzero(match < 0)
+    sub = _subset(sets, reps)
+    sigs = signatures(sub.hashes, sub.offsets, config.num_perm, config.seed)
+    codes, capped = _candidate_codes(sigs, layouts, config.max_bucket_candidates,
+                                     None if salt is None else salt[reps])
+    del sigs
+    if len(codes):
+        m = _U64(len(reps))
+        q = (codes // m).astype(np.int64)
+        c = (codes % m).astype(np.int64)
+        sims = pair_jaccard(sub, q, c)
+        verified += len(codes)
+        order = np.lexsort((c, -sims, q))  # per query: most similar first, earliest among equals
+        q, c, sims = q[order], c[order], sims[order]
+        head = np.r_[True, q[1:] != q[:-1]]
+        best[reps[q[head]]] = sims[head]
+        match[reps[q[head]]] = reps[c[head]]
+    return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), capped, verified, layouts)
+
+
+def removed_at(best: np.ndarray, n_tokens: np.ndarray, doc_sizes: Sequence[int], threshold: float,
+               min_tokens: int) -> np.ndarray:
+    """Which paragraphs a run at ``threshold`` removes, given each one's best similarity.
+
+    A repeat is ``best >= threshold`` (whether the earlier paragraph was removed or not does
+    not matter, so there is no chaining to replay). The short-paragraph rule as in the run:
+    a short repeat goes only inside a run of consecutive repeats, in one document, that
+    holds a removed long paragraph.
+    """
+    sizes = np.asarray(doc_sizes, dtype=np.int64)
+    is_repeat = best >= threshold
+    long_enough = n_tokens >= min_tokens
+    removed = is_repeat & long_enough
+    short = is_repeat & ~long_enough
+    n = len(is_repeat)
+    if n == 0 or not short.any() or not removed.any():
+        return removed
+    doc_start = np.zeros(n, dtype=bool)
+    starts = (np.cumsum(sizes) - sizes)[sizes > 0]
+    doc_start[starts] = True
+    boundary = doc_start.copy()
+    boundary[1:] |= is_repeat[1:] != is_repeat[:-1]
+    boundary[0] = True
+    run_id = np.cumsum(boundary) - 1
+    has_long = np.zeros(int(run_id[-1]) + 1, dtype=bool)
+    has_long[run_id[removed]] = True
+    return removed | (short & has_long[run_id])
+
+
+def inner_repeats_at(paragraphs: Sequence[str], removed: np.ndarray, bm: BestMatches, config: DedupConfig,
+                     threshold: float) -> List[Tuple[int, InnerRepeat]]:
+    """Spans a run at ``threshold`` removes from inside the paragraphs it keeps: (row, repeat).
+
+    The run's own rule (a long kept paragraph whose shingle set is much smaller than its
+    shingle count holds a copied span; :func:`dedup.inner.find_inner_repeats` finds and
+    verifies it), evaluated at ``threshold``. Only a few paragraphs pass the pre-filter,
+    so doing this once per threshold is cheap.
+    """
+    if not config.inner_repeats or config.granularity != "paragraph":
+        return []
+    repeated = (bm.n_tokens - config.ngram + 1) - bm.set_sizes
+    worth = (bm.n_tokens >= 2 * config.inner_min_tokens) & (
+        repeated >= threshold * (config.inner_min_tokens - config.ngram + 1) / 2)
+    out = []
+    for row in np.flatnonzero(~removed & worth).tolist():
+        for rep in find_inner_repeats(paragraphs[row], ngram=config.ngram, threshold=threshold,
+                                      min_tokens=config.inner_min_tokens, normalization=config.normalization,
+                                      unspaced=config.unspaced_scripts):
+            out.append((row, rep))
+    return out
+
+
+def pair_jaccard(sets: ShingleSets, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact Jaccard similarity of the set pairs ``(a[i], b[i])``, vectorized.
+
+    The same float as :func:`dedup.verify.jaccard_sorted` (``inter / union`` of exact counts).
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    out = np.empty(len(a), dtype=np.float64)
+    if len(a) == 0:
+        return out
+    off = sets.offsets
+    la = off[a + 1] - off[a]
+    lb = off[b + 1] - off[b]
+    cum = np.cumsum(la + lb)
+    lo = 0
+    while lo < len(a):
+        base = cum[lo - 1] if lo else 0
+        hi = int(np.searchsorted(cum, base + _VERIFY_CHUNK, side="right"))
+        hi = max(hi, lo + 1)
+        sl = slice(lo, hi)
+        m = hi - lo
+        pid = np.arange(m, dtype=_U64)
+        key_a = (np.repeat(pid, la[sl]) << _U64(32)) | sets.hashes[_ragged(off[a[sl]], la[sl])].astype(_U64)
+        key_b = (np.repeat(pid, lb[sl]) << _U64(32)) | sets.hashes[_ragged(off[b[sl]], lb[sl])].astype(_U64)
+        pos = np.searchsorted(key_b, key_a)
+        pos[pos == len(key_b)] = 0
+        hit = key_b[pos] == key_a
+        inter = np.bincount((key_a[hit] >> _U64(32)).astype(np.int64), minlength=m)
+        out[sl] = inter / (la[sl] + lb[sl] - inter)
+        lo = hi
+    return out
+
+
+def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ranges ``starts[i] .. starts[i] + lengths[i] - 1``."""
+    total = int(lengths.sum())
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return shift + np.arange(total, dtype=np.int64)
+
+
+def _layouts(config: DedupConfig, floor: float) -> List[LshLayout]:
+    low = choose_layout(min(floor, config.threshold), config.num_perm, config.recall_target)
+    run = config.layout
+    if (low.bands, low.rows) == (run.bands, run.rows):
+        return [run]
+    return [low, run]
+
+
+def _candidate_codes(sigs: np.ndarray, layouts: List[LshLayout], cap: int,
+                     salt: Optional[np.ndarray]):
+    """Unique candidate pairs ``query * n + candidate`` (candidate earlier), and capped buckets.
+
+    Per band key, each member's candidates are the earliest ``min(position, cap)`` members,
+    as in the run's index; a pair found in several bands or layouts is kept once.
+    """
+    n = sigs.shape[0]
+    parts: List[np.ndarray] = []
+    held = 0
+    capped = 0
+    codes = np.zeros(0, dtype=_U64)
+    for layout in layouts:
+        keys = band_keys(sigs, layout)
+        if salt is not None:
+            keys ^= salt[:, None]
+        for band in range(layout.bands):
+            col = keys[:, band]
+            order = np.argsort(col, kind="stable")  # members of a key in input order
+            sk = col[order]
+            group_start = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+            sizes = np.diff(np.r_[group_start, n])
+            capped += int(np.count_nonzero(sizes > cap + 1))
+            group_of = np.repeat(group_start, sizes)
+            count = np.minimum(np.arange(n) - group_of, cap)
+            hits = np.flatnonzero(count > 0)
+            if len(hits) == 0:
+                continue
+            cnt = count[hits]
+            rel = _ragged(np.zeros(len(cnt), dtype=np.int64), cnt)
+            q = np.repeat(order[hits], cnt).astype(_U64)
+            c = order[np.repeat(group_of[hits], cnt) + rel].astype(_U64)
+            parts.append(q * _U64(n) + c)
+            held += len(q)
+            if held > _PAIR_CODES_MERGE:
+                codes = np.unique(np.concatenate([codes] + parts))
+                parts, held = [], len(codes)
+    if parts:
+        codes = np.unique(np.concatenate([codes] + parts))
+    return codes, capped
+
+
+def _sets(paragraphs: Sequence[str], config: DedupConfig) -> ShingleSets:
+    """Shingle sets of all paragraphs, computed in batches of ``batch_paragraphs``."""
+    step = config.batch_paragraphs
+    if len(paragraphs) <= step:
+        return shingle_sets(list(paragraphs), config.ngram, config.normalization, config.unspaced_scripts)
+    chunks = [shingle_sets(list(paragraphs[i:i + step]), config.ngram, config.normalization,
+                           config.unspaced_scripts)
+              for i in range(0, len(paragraphs), step)]
+    offsets = [np.zeros(1, dtype=np.int64)]
+    shift = 0
+    for ch in chunks:
+        offsets.append(ch.offsets[1:] + shift)
+        shift += len(ch.hashes)
+    return ShingleSets(np.concatenate([ch.hashes for ch in chunks]), np.concatenate(offsets),
+                       np.concatenate([ch.n_tokens for ch in chunks]),
+                       np.concatenate([ch.set_keys for ch in chunks]))
+
+
+def _subset(sets: ShingleSets, rows: np.ndarray) -> ShingleSets:
+    """The sets of ``rows`` only, renumbered 0..len(rows)-1."""
+    lengths = sets.offsets[rows + 1] - sets.offsets[rows]
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    hashes = sets.hashes[_ragged(sets.offsets[rows], lengths)]
+    return ShingleSets(hashes, offsets, sets.n_tokens[rows], sets.set_keys[rows])

@@ -1,0 +1,119 @@
+"""Repeats inside one paragraph: text whose line breaks were lost, doubled in one block.
+
+Paragraph-level dedup cannot see an article pasted twice when the scraper dropped its line
+breaks: both copies are one paragraph. Here every word n-gram of a long paragraph is
+compared with its first occurrence earlier in the same paragraph; a long run of n-grams
+that all recur at (about) the same distance is a copied span. Runs are snapped to
+sentence boundaries, verified on the Jaccard similarity of the two spans' shingle sets,
+and reported like any other removal. Cost: one sort of the paragraph's n-gram hashes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Sequence, Tuple
+
+import numpy as np
+
+from dedup.shingles import shingle_hashes, word_hashes
+from dedup.text import _CHAR_OR_WORD_RE as _TOKEN_RE, sentence_spans
+
+@dataclass(frozen=True)
+class InnerRepeat:
+    """A span of a paragraph that repeats an earlier span of the same paragraph."""
+
+    start: int  # offsets relative to the paragraph text
+    end: int
+    source_start: int
+    source_end: int
+    similarity: float
+
+
+def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min_tokens: int = 50,
+                       normalization: str = "nfkc_casefold", unspaced: str = "chars") -> List[InnerRepeat]:
+    """Spans of ``text`` (one paragraph) that repeat an earlier span of it.
+
+    A span counts when it holds at least ``min_tokens`` tokens, does not overlap its
+    source, and the two spans' shingle sets have Jaccard >= ``threshold``.
+    """
+    sentences = sentence_spans(text)
+    if not sentences:
+        return []
+    words, counts = word_hashes([text[s:e] for s, e in sentences], normalization, unspaced)
+    total = len(words)
+    if total < 2 * min_tokens or total < ngram + 1:
+        return []
+    grams, _ = shingle_hashes(words, np.array([total], dtype=np.int64), ngram)
+    _, first, inverse = np.unique(grams, return_index=True, return_inverse=True)
+    distance = np.arange(len(grams)) - first[inverse.ravel()]
+    regions = _copied_regions(distance, ngram)
+    token_bounds = _token_char_bounds(text, sentences, counts, words)
+    out: List[InnerRepeat] = []
+    for a, b, d_first, d_last in regions:
+        src_a, src_b = a - d_first, b - d_last
+        if b - a < min_tokens or src_b > a or src_a < 0:
+            continue
+        cut = token_bounds(a, b)
+        src = token_bounds(src_a, src_b)
+        if cut is None or src is None or src[1] > cut[0]:
+            continue
+        (ca, cb, cta, ctb), (sa, sb, sta, stb) = cut, src
+        sim = _jaccard(grams, cta, ctb, sta, stb, ngram)
+        if sim >= threshold and ctb - cta >= min_tokens:
+            if out and ca < out[-1].end:
+                continue
+            out.append(InnerRepeat(ca, cb, sa, sb, round(sim, 6)))
+    return out
+
+
+def _copied_regions(distance: np.ndarray, ngram: int) -> List[Tuple[int, int, int, int]]:
+    """Token ranges [a, b) whose n-grams recur at about one distance: (a, b, d_first, d_last)."""
+    idx = np.flatnonzero(distance > 0)
+    if len(idx) == 0:
+        return []
+    d = distance[idx]
+    breaks = np.flatnonzero((np.diff(idx) != 1) | (np.diff(d) != 0)) + 1
+    runs = []
+    for lo, hi in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(idx)].tolist()):
+        if hi - lo >= ngram:  # shorter runs are common phrases, not copies
+            runs.append([int(idx[lo]), int(idx[hi - 1]) + ngram, int(d[lo]), int(d[lo])])
+    merged: List[list] = []
+    for run in runs:  # bridge small edits: gaps up to 2 n-grams, small shifts of the distance
+        if merged and run[0] - merged[-1][1] <= 2 * ngram and abs(run[2] - merged[-1][3]) <= 2 * ngram:
+            merged[-1][1] = max(merged[-1][1], run[1])
+            merged[-1][3] = run[2]
+        else:
+            merged.append(run)
+    return [tuple(r) for r in merged]
+
+
+def _token_char_bounds(text: str, sentences: Sequence[Tuple[int, int]], counts: np.ndarray, words: np.ndarray):
+    """A function mapping a token range to (char start, char end, token start, token end), snapped.
+
+    With several sentences, the range snaps to the sentences it mostly covers. A paragraph
+    without sentence punctuation maps tokens to characters directly when normalization kept
+    the token count.
+    """
+    sent_first = np.r_[0, np.cumsum(counts)]
+    if len(sentences) > 1:
+        def bounds(a: int, b: int):
+            inside = np.minimum(sent_first[1:], b) - np.maximum(sent_first[:-1], a)
+            chosen = np.flatnonzero((counts > 0) & (2 * inside >= counts))
+            if len(chosen) == 0:
+                return None
+            i, j = int(chosen[0]), int(chosen[-1])
+            if not np.all(np.diff(chosen) == 1):
+                return None
+            return sentences[i][0], sentences[j][1], int(sent_first[i]), int(sent_first[j + 1])
+        return bounds
+    raw = [m.span() for m in _TOKEN_RE.finditer(text)]
+    if len(raw) != len(words):
+        return lambda a, b: None
+    return lambda a, b: (raw[a][0], raw[b - 1][1], a, b)
+
+
+def _jaccard(grams: np.ndarray, a1: int, b1: int, a2: int, b2: int, ngram: int) -> float:
+    s1 = np.unique(grams[a1:max(a1 + 1, b1 - ngram + 1)])
+    s2 = np.unique(grams[a2:max(a2 + 1, b2 - ngram + 1)])
+    inter = len(np.intersect1d(s1, s2, assume_unique=True))
+    return inter / (len(s1) + len(s2) - inter)

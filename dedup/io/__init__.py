@@ -1,0 +1,96 @@
+"""Readers and writers for the formats the command line speaks: text, JSONL, Parquet.
+
+Readers yield, in input order, an :class:`Item` for each good record and a
+:class:`Reject` (with its file, line and raw bytes) for each bad one, so the caller
+decides whether bad input stops the run or is set aside. Writers keep every field of
+every record and write through :class:`AtomicOutput` (a temporary file renamed into
+place at the end).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator, Optional, Union
+
+from dedup.io.files import STDIO, AtomicOutput, display, open_input, same_file, strip_compression
+from dedup.io.jsonl import JsonlWriter, read_jsonl
+from dedup.io.parquet import ParquetWriter, read_parquet
+from dedup.io.plain import TextWriter, read_text
+from dedup.io.records import FORMATS, InputDataError, Item, Read, Reject, format_for_name
+
+Writer = Union[JsonlWriter, ParquetWriter, TextWriter]
+
+__all__ = [
+    "AtomicOutput", "FORMATS", "InputDataError", "Item", "JsonlWriter", "ParquetWriter", "Read",
+    "Reject", "Source", "TextWriter", "STDIO", "format_for_name", "open_source", "open_writer",
+    "read_source", "same_file", "strip_compression",
+]
+
+
+@dataclass
+class Source:
+    """One input: its path as given, the name used in messages and ids, and its format."""
+
+    path: str
+    name: str
+    format: str
+    stream: Optional[BinaryIO] = None  #: already open (stdin, after sniffing its format)
+
+
+def open_source(path: str, fmt: str = "auto") -> Source:
+    """Describe an input; ``auto`` picks the format from the suffix (after any compression
+    suffix): ``.jsonl``/``.ndjson``/``.json`` -> jsonl, ``.parquet``/``.pq`` -> parquet,
+    anything else -> text. On stdin ``auto`` looks at the first bytes instead: ``PAR1`` ->
+    parquet, ``{`` -> jsonl, otherwise text."""
+    if fmt != "auto" and fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected auto, {', '.join(FORMATS)}")
+    if path == STDIO:
+        stream = open_input(STDIO)
+        if fmt == "auto":
+            fmt = _sniff(stream)
+        return Source(path, display(path), fmt, stream)
+    if fmt == "auto":
+        fmt = format_for_name(strip_compression(path)[0]) or "text"
+    return Source(path, display(path), fmt)
+
+
+def _sniff(stream: BinaryIO) -> str:
+    head = stream.peek(4096)  # type: ignore[attr-defined]
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return "jsonl"
+    return "text"
+
+
+def read_source(source: Source, text_field: str = "text", id_field: Optional[str] = None) -> Iterator[Read]:
+    """Items and rejects of one input, in order."""
+    if source.format == "parquet" and source.stream is None and _is_plain_parquet(source.path):
+        yield from read_parquet(source.path, None, source.name, text_field, id_field)
+        return
+    stream = source.stream if source.stream is not None else open_input(source.path)
+    try:
+        if source.format == "jsonl":
+            yield from read_jsonl(stream, source.name, text_field, id_field)
+        elif source.format == "parquet":
+            yield from read_parquet(source.path, stream, source.name, text_field, id_field)
+        else:
+            yield from read_text(stream, source.name)
+    finally:
+        if source.path != STDIO:
+            stream.close()
+
+
+def _is_plain_parquet(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PAR1"
+
+
+def open_writer(path: str, fmt: str, text_field: str = "text", id_field: Optional[str] = None,
+                directory: bool = False) -> Writer:
+    """A writer for ``fmt`` at ``path`` (``-``: stdout; ``directory``: text files into a directory)."""
+    if fmt == "jsonl":
+        return JsonlWriter(path, text_field, id_field)
+    if fmt == "parquet":
+        return ParquetWriter(path, text_field, id_field)
+    return TextWriter(path, directory)

@@ -1,0 +1,176 @@
+"""Bytes in and out: transparent (de)compression, stdin/stdout, atomic output files.
+
+Input compression is recognised by its magic bytes (so ``-`` on stdin works too);
+output compression follows the output's suffix. Output goes to a temporary file in the
+target's directory and is renamed over the target only when the run succeeds, so an
+interrupted run never leaves a half-written file that looks complete.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, List, Optional
+
+from dedup.errors import MissingDependencyError
+
+STDIO = "-"
+
+#: Output suffix -> compression.
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2", ".xz": "xz"}
+
+_MAGIC = [
+    (b"\x1f\x8b", "gzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+]
+
+
+def require(module: str, extra: str, what: str):
+    """Import an optional dependency or raise an ImportError naming the pip command."""
+    try:
+        return __import__(module)
+    except ImportError:
+        raise MissingDependencyError(
+            f"{what} needs the {module!r} package: pip install 'paradedup[{extra}]'"
+        ) from None
+
+
+def strip_compression(name: str) -> tuple[str, Optional[str]]:
+    """``("data.jsonl", "gzip")`` for ``"data.jsonl.gz"``; the compression from the suffix."""
+    lower = name.lower()
+    for suffix, kind in COMPRESSION_SUFFIXES.items():
+        if lower.endswith(suffix):
+            return name[: -len(suffix)], kind
+    return name, None
+
+
+def open_input(path: str) -> BinaryIO:
+    """A buffered binary stream of the decompressed bytes of ``path`` (``-``: stdin)."""
+    raw: BinaryIO = sys.stdin.buffer if path == STDIO else open(path, "rb")
+    buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
+    head = buffered.peek(8)[:8]  # type: ignore[attr-defined]
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return _decompressor(buffered, kind, path)
+    return buffered
+
+
+def _decompressor(raw: BinaryIO, kind: str, path: str) -> BinaryIO:
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if kind == "zstd":
+        zstandard = require("zstandard", "zstd", f"{path}: reading zstd-compressed input")
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        return io.BufferedReader(reader)  # type: ignore[arg-type]
+    if kind == "bz2":
+        import bz2
+        return bz2.BZ2File(raw, "rb")  # type: ignore[return-value]
+    import lzma
+    return lzma.LZMAFile(raw, "rb")  # type: ignore[return-value]
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name the same file (existing or not); ``-`` is never a file."""
+    if STDIO in (a, b):
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+class AtomicOutput:
+    """A binary output that appears under its name only on :meth:`commit`.
+
+    Writes go to a temporary file beside ``path`` (same directory, so the final rename is
+    atomic) through the compressor its suffix asks for. ``-`` writes to stdout directly.
+    """
+
+    def __init__(self, path: str, compress: bool = True) -> None:
+        self.path = path
+        self._tmp: Optional[str] = None
+        self._closers: List[object] = []
+        if path == STDIO:
+            self._raw: BinaryIO = sys.stdout.buffer
+            self.stream: BinaryIO = self._raw
+            return
+        kind = strip_compression(path)[1] if compress else None
+        if kind == "zstd":  # fail before creating anything
+            require("zstandard", "zstd", f"{path}: writing zstd-compressed output")
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, self._tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+        self._raw = os.fdopen(fd, "wb")
+        self.stream = self._compressor(self._raw, kind) if kind else self._raw
+
+    def _compressor(self, raw: BinaryIO, kind: str) -> BinaryIO:
+        if kind == "gzip":
+            stream = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
+        elif kind == "zstd":
+            import zstandard
+            stream = zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False)
+        elif kind == "bz2":
+            import bz2
+            stream = bz2.BZ2File(raw, "wb")
+        else:
+            import lzma
+            stream = lzma.LZMAFile(raw, "wb")
+        self._closers.append(stream)
+        return stream  # type: ignore[return-value]
+
+    def write(self, data: bytes) -> None:
+        self.stream.write(data)
+
+    def commit(self) -> None:
+        """Finish the compressed stream, flush to disk and move the file into place."""
+        for closer in self._closers:
+            closer.close()  # type: ignore[attr-defined]
+        self._closers = []
+        if self._tmp is None:
+            self._raw.flush()
+            return
+        self._raw.flush()
+        os.fsync(self._raw.fileno())
+        self._raw.close()
+        _set_default_mode(self._tmp)
+        os.replace(self._tmp, self.path)
+        self._tmp = None
+
+    def abort(self) -> None:
+        """Throw the temporary file away (stdout cannot be taken back)."""
+        if self._tmp is None:
+            return
+        for closer in self._closers:
+            try:
+                closer.close()  # type: ignore[attr-defined]
+            except Exception:  # the stream is being discarded; its errors do not matter
+                pass
+        self._closers = []
+        self._raw.close()
+        try:
+            os.unlink(self._tmp)
+        except FileNotFoundError:
+            pass
+        self._tmp = None
+
+
+def _set_default_mode(path: str) -> None:
+    """mkstemp creates 0600 files; give the output the mode a plain ``open`` would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def is_directory_target(path: Optional[str]) -> bool:
+    return path is not None and path != STDIO and (os.path.isdir(path) or path.endswith(os.sep)
+                                                   or path.endswith("/"))
+
+
+def display(path: str) -> str:
+    """How a path is named in messages (``<stdin>`` for ``-``)."""
+    return "<stdin>" if path == STDIO else str(Path(path))

@@ -1,0 +1,135 @@
+"""Parquet (pyarrow, the ``parquet`` extra): rows as records, read and written in chunks.
+
+Rows are read batch by batch, so memory follows the chunk size, not the file size. The
+output keeps the input's schema (column order and types); only the text column changes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from typing import Any, BinaryIO, Iterator, List, Optional
+
+from dedup.io.files import AtomicOutput, require
+from dedup.io.jsonl import output_record
+from dedup.io.records import InputDataError, Item, Read, Reject, check_record, dumps_record
+
+#: Rows per chunk read from / written to a Parquet file.
+CHUNK_ROWS = 1024
+
+
+def _pyarrow(what: str):
+    require("pyarrow", "parquet", what)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    return pa, pq
+
+
+def read_parquet(path: str, stream: Optional[BinaryIO], source: str, text_field: str,
+                 id_field: Optional[str]) -> Iterator[Read]:
+    """Rows of a Parquet file in order. ``stream`` (stdin, or decompressed bytes) is spooled
+    to a temporary file first, since Parquet is read from its footer."""
+    pa, pq = _pyarrow(f"{source}: reading Parquet")
+    spool = None
+    try:
+        if stream is not None:
+            spool = tempfile.TemporaryFile()
+            shutil.copyfileobj(stream, spool, 1 << 20)
+            spool.seek(0)
+        try:
+            pf = pq.ParquetFile(spool if spool is not None else path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputDataError(source, None, f"not a readable Parquet file ({exc})") from None
+        schema = pf.schema_arrow
+        _check_schema(pa, schema, source, text_field, id_field)
+        row = 0
+        for batch in pf.iter_batches(batch_size=CHUNK_ROWS):
+            for record in batch.to_pylist():
+                row += 1
+                problem = check_record(record, text_field, id_field)
+                if problem:
+                    yield Reject(source, row, dumps_record(record), problem)
+                    continue
+                doc_id = record[id_field] if id_field is not None else f"{source}:{row}"
+                yield Item(record, record[text_field], doc_id, source, row, None, schema)
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def _check_schema(pa: Any, schema: Any, source: str, text_field: str, id_field: Optional[str]) -> None:
+    names = schema.names
+    for field in (text_field, id_field):
+        if field is not None and field not in names:
+            raise InputDataError(source, None, f"no column {field!r} (columns: {', '.join(names)})")
+    kind = schema.field(text_field).type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or getattr(pa.types, "is_string_view", lambda _: False)(kind)):
+        raise InputDataError(source, None, f"column {text_field!r} has type {kind}; it must hold strings")
+
+
+class ParquetWriter:
+    """Writes records to Parquet with the schema of the first Parquet input (or, for records
+    from JSONL or text, the schema inferred from the first chunk)."""
+
+    def __init__(self, path: str, text_field: str, id_field: Optional[str]) -> None:
+        self._pa, self._pq = _pyarrow(f"{path}: writing Parquet")
+        self.out = AtomicOutput(path, compress=False)  # Parquet compresses inside the file
+        self.text_field = text_field
+        self.id_field = id_field
+        self.schema = None
+        self._first_source: Optional[str] = None
+        self._writer = None
+        self._rows: List[dict] = []
+        self._sources: List[Item] = []
+
+    def write(self, item: Item, text: str, changed: bool) -> None:
+        if item.schema is not None:
+            if self.schema is None and self._writer is None and not self._rows:
+                self.schema, self._first_source = item.schema, item.source
+            elif self.schema is not None and not item.schema.equals(self.schema):
+                raise InputDataError(item.source, None, f"Parquet schema differs from that of "
+                                     f"{self._first_source}; one output needs one schema")
+        self._rows.append(output_record(item, text, self.text_field, self.id_field))
+        self._sources.append(item)
+        if len(self._rows) >= CHUNK_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        pa = self._pa
+        if self.schema is not None:
+            names = set(self.schema.names)
+            for row, item in zip(self._rows, self._sources):
+                extra = set(row) - names
+                if extra:
+                    raise InputDataError(item.source, item.line, f"fields {sorted(extra)} are not in "
+                                         f"the Parquet schema taken from {self._first_source}")
+        try:
+            table = pa.Table.from_pylist(self._rows, schema=self.schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            first = self._sources[0] if self._sources else None
+            where = first.source if first else self.out.path
+            raise InputDataError(where, None, f"records do not fit one Parquet schema ({exc})") from None
+        if self.schema is None:
+            self.schema = table.schema
+            self._first_source = self._sources[0].source if self._sources else None
+        if self._writer is None:
+            self._writer = self._pq.ParquetWriter(self.out.stream, self.schema)
+        self._writer.write_table(table)
+        self._rows, self._sources = [], []
+
+    def commit(self) -> None:
+        if self._rows or self._writer is None:
+            if self.schema is None and not self._rows:
+                self.schema = self._pa.schema([])
+            self._flush()
+        self._writer.close()
+        self.out.commit()
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except Exception:  # discarding the file anyway
+                pass
+        self.out.abort()

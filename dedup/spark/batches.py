@@ -1,0 +1,239 @@
+"""The Python side of the Spark backend: functions over Arrow record batches.
+
+Each function here runs inside a Spark worker (``mapInArrow`` or a pandas UDF) and calls
+the library's own batch code, so a paragraph's shingle set, signature and band keys are
+the very arrays the local :class:`dedup.Deduplicator` computes. They import pyarrow and
+numpy only (never pyspark), so they can be tested without a JVM.
+
+Column names are passed in by :mod:`dedup.spark.frame`; unsigned hashes travel through
+Spark bit-cast to signed integers of the same width (Spark has no unsigned types).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from dedup.config import DedupConfig
+from dedup.core import _apply_run_rule
+from dedup.inner import find_inner_repeats
+from dedup.lsh import band_keys
+from dedup.minhash import signatures
+from dedup.results import assemble
+from dedup.shingles import shingle_sets
+from dedup.text import check_text, split_units
+from dedup.verify import jaccard_sorted
+
+#: Names of the fields of a removal (the report), as in :meth:`dedup.Removal.to_dict`.
+REMOVAL_FIELDS = ("index", "start", "end", "matched_doc_id", "matched_index", "matched_start",
+                  "matched_end", "similarity", "reason")
+#: Fields of an inner removal as the canonical-text UDF returns it (the matched document is
+#: the document itself and the reason "inner"; Spark fills those in).
+INNER_FIELDS = ("index", "start", "end", "matched_index", "matched_start", "matched_end", "similarity")
+
+
+def inner_candidates(config: DedupConfig, n_tokens: np.ndarray, set_sizes: np.ndarray) -> np.ndarray:
+    """Units worth a search for a repeat inside themselves (as ``Deduplicator._inner_removals``).
+
+    A copied span of m tokens repeats about m - ngram + 1 shingles, so the set is that much
+    smaller than the shingle count.
+    """
+    if not config.inner_repeats or config.granularity != "paragraph":
+        return np.zeros(len(n_tokens), dtype=bool)
+    repeated_shingles = (n_tokens - config.ngram + 1) - set_sizes
+    return (n_tokens >= 2 * config.inner_min_tokens) & (
+        repeated_shingles >= config.threshold * (config.inner_min_tokens - config.ngram + 1) / 2)
+
+
+def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str, keep: Sequence[str],
+                        names: dict) -> Iterator:
+    """Documents in, one row per unit out: span, tokens, set key, shingle set, band keys.
+
+    Units are paragraphs (or sentences, per ``config.granularity``). ``keep`` columns (the
+    document id and order) are repeated on each of the document's units. ``names`` maps
+    "para", "start", "end", "tokens", "set_key", "shingles", "bands", "inner" to output
+    column names ("inner": worth a search for a repeat inside the unit). The shingle set
+    travels as bytes (its sorted uint32 values), which Spark copies in one piece. Units are
+    fingerprinted ``batch_paragraphs`` at a time, one output batch each; every array is
+    per unit, so the cut never changes a value.
+    """
+    import pyarrow as pa
+
+    out_names = list(keep) + [names[k] for k in ("para", "start", "end", "tokens", "set_key", "shingles",
+                                                 "bands", "inner")]
+    step = config.batch_paragraphs
+    bands = config.layout.bands
+    for batch in batches:
+        texts = batch.column(text_col).to_pylist()
+        doc_of: List[np.ndarray] = []
+        para: List[np.ndarray] = []
+        starts: List[np.ndarray] = []
+        ends: List[np.ndarray] = []
+        pieces: List[str] = []
+        for d, text in enumerate(texts):
+            check_text(text, f"column {text_col!r}, row {d} of a batch")
+            s, e = split_units(text, config.granularity)
+            doc_of.append(np.full(len(s), d, dtype=np.int64))
+            para.append(np.arange(len(s), dtype=np.int32))
+            starts.append(s)
+            ends.append(e)
+            pieces.extend(text[a:b] for a, b in zip(s.tolist(), e.tolist()))
+        if not pieces:
+            continue
+        doc_all, para_all = np.concatenate(doc_of), np.concatenate(para)
+        start_all, end_all = np.concatenate(starts), np.concatenate(ends)
+        for lo in range(0, len(pieces), step):
+            hi = min(len(pieces), lo + step)
+            sets = shingle_sets(pieces[lo:hi], config.ngram, config.normalization, config.unspaced_scripts)
+            sigs = signatures(sets.hashes, sets.offsets, config.num_perm, config.seed)
+            keys = band_keys(sigs, config.layout)
+            n = hi - lo
+            byte_offsets = (sets.offsets * 4).astype(np.int32)
+            shingles = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(byte_offsets),
+                                                               pa.py_buffer(np.ascontiguousarray(sets.hashes))])
+            band_offsets = np.arange(0, n * bands + 1, bands, dtype=np.int32)
+            columns = [batch.column(c).take(pa.array(doc_all[lo:hi])) for c in keep]
+            columns += [
+                pa.array(para_all[lo:hi]),
+                pa.array(start_all[lo:hi]),
+                pa.array(end_all[lo:hi]),
+                pa.array(sets.n_tokens.astype(np.int32)),
+                pa.array(sets.set_keys.view(np.int64)),
+                shingles,
+                pa.ListArray.from_arrays(pa.array(band_offsets), pa.array(keys.ravel().view(np.int64))),
+                pa.array(inner_candidates(config, sets.n_tokens.astype(np.int64), np.diff(sets.offsets))),
+            ]
+            yield pa.RecordBatch.from_arrays(columns, names=out_names)
+
+
+def shingle_arrays(column) -> Tuple[np.ndarray, np.ndarray]:
+    """(flat uint32 values, offsets into them) of a binary column of shingle sets."""
+    import pyarrow as pa
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    wide = pa.types.is_large_binary(column.type)
+    _, offsets_buf, data_buf = column.buffers()[:3]
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[column.offset:column.offset + len(column) + 1].astype(np.int64)
+    base = int(offsets[0])
+    data = np.frombuffer(data_buf, dtype=np.uint8)[base:int(offsets[-1])] if data_buf is not None \
+        else np.zeros(0, dtype=np.uint8)
+    return data.view(np.uint32), (offsets - base) // 4
+
+
+def verify_batches(batches: Iterable, *, threshold: float, query_col: str, cand_col: str,
+                   sim_col: str) -> Iterator:
+    """Candidate pairs in, verified pairs out: exact Jaccard >= ``threshold``, with ``sim_col``.
+
+    The two shingle-set columns are dropped from the output; every other column passes.
+    """
+    import pyarrow as pa
+
+    for batch in batches:
+        q_val, q_off = shingle_arrays(batch.column(query_col))
+        c_val, c_off = shingle_arrays(batch.column(cand_col))
+        sims = np.empty(len(batch), dtype=np.float64)
+        for i in range(len(batch)):
+            sims[i] = jaccard_sorted(q_val[q_off[i]:q_off[i + 1]], c_val[c_off[i]:c_off[i + 1]])
+        ok = np.flatnonzero(sims >= threshold)
+        if len(ok) == 0:
+            continue
+        keep = [name for name in batch.schema.names if name not in (query_col, cand_col)]
+        take = pa.array(ok)
+        columns = [batch.column(name).take(take) for name in keep] + [pa.array(sims[ok])]
+        yield pa.RecordBatch.from_arrays(columns, names=keep + [sim_col])
+
+
+def run_rule_batches(batches: Iterable, *, min_tokens: int, id_col: str, reps_col: str,
+                     out_col: str, fields: dict) -> Iterator:
+    """Per document, its repeat paragraphs in; the removed ones out (the run rule applied).
+
+    ``reps_col`` is a list of structs, one per repeat paragraph, with the fields named by
+    ``fields`` ("para", "start", "end", "tokens", "m_id", "m_para", "m_start", "m_end",
+    "sim", "exact"). Out: ``id_col`` and ``out_col``, a list of removals with
+    :data:`REMOVAL_FIELDS`, sorted by paragraph index; documents with none are left out.
+    """
+    import pyarrow as pa
+
+    for batch in batches:
+        reps = batch.column(reps_col)
+        values = reps.flatten()
+        offsets = reps.offsets.to_numpy()
+        base = offsets[0]
+        para = values.field(fields["para"]).to_numpy(zero_copy_only=False).astype(np.int64)
+        tokens = values.field(fields["tokens"]).to_numpy(zero_copy_only=False)
+        exact = values.field(fields["exact"]).to_numpy(zero_copy_only=False)
+        take_parts: List[np.ndarray] = []
+        doc_rows: List[int] = []
+        new_offsets = [0]
+        for d in range(len(batch)):
+            lo, hi = offsets[d] - base, offsets[d + 1] - base
+            if hi == lo:
+                continue
+            order = lo + np.argsort(para[lo:hi], kind="stable")
+            p = para[order]
+            is_repeat = np.zeros(int(p[-1]) + 1, dtype=bool)
+            is_repeat[p] = True
+            long_enough = np.ones(len(is_repeat), dtype=bool)
+            long_enough[p] = tokens[order] >= min_tokens
+            removed = _apply_run_rule(is_repeat, long_enough)
+            chosen = order[removed[p]]
+            if len(chosen) == 0:
+                continue
+            take_parts.append(chosen)
+            doc_rows.append(d)
+            new_offsets.append(new_offsets[-1] + len(chosen))
+        if not doc_rows:
+            continue
+        take = pa.array(np.concatenate(take_parts))
+        short = tokens[take.to_numpy()] < min_tokens
+        reason = np.where(short, "run", np.where(exact[take.to_numpy()], "exact", "near"))
+        # Python's round, as the local Removal: numpy's can differ in the last digit
+        sim = [round(float(x), 6) for x in values.field(fields["sim"]).to_numpy(zero_copy_only=False)[take.to_numpy()]]
+        children = [values.field(fields[k]).take(take) for k in
+                    ("para", "start", "end", "m_id", "m_para", "m_start", "m_end")]
+        children += [pa.array(sim, type=pa.float64()), pa.array(reason.tolist(), type=pa.string())]
+        removals = pa.StructArray.from_arrays(children, names=list(REMOVAL_FIELDS))
+        listed = pa.ListArray.from_arrays(pa.array(new_offsets, type=pa.int32()), removals)
+        ids = batch.column(id_col).take(pa.array(doc_rows, type=pa.int64()))
+        yield pa.RecordBatch.from_arrays([ids, listed], names=[id_col, out_col])
+
+
+def canonical_frame(texts, removed_lists, inner_lists, config: DedupConfig):
+    """pandas UDF body: per document the canonical text and its inner removals.
+
+    ``removed_lists``: indices of the removed units (None: none); ``inner_lists``: indices
+    of units worth a search for a repeat inside them. A kept one that holds a copied span
+    loses the span, as in the local Deduplicator.
+    """
+    import pandas as pd
+
+    out_text: List[Optional[str]] = []
+    out_inner: List[list] = []
+    for text, removed_idx, inner_idx in zip(texts, removed_lists, inner_lists):
+        has_removed = removed_idx is not None and len(removed_idx) > 0
+        has_inner = inner_idx is not None and len(inner_idx) > 0
+        if not has_removed and not has_inner:
+            out_text.append(text)
+            out_inner.append([])
+            continue
+        starts, ends = split_units(text, config.granularity)
+        removed = np.zeros(len(starts), dtype=bool)
+        if has_removed:
+            removed[np.asarray(removed_idx, dtype=np.int64)] = True
+        cuts, inner = [], []
+        if has_inner:
+            for i in sorted(int(x) for x in inner_idx if not removed[int(x)]):
+                start, end = int(starts[i]), int(ends[i])
+                for rep in find_inner_repeats(text[start:end], ngram=config.ngram, threshold=config.threshold,
+                                              min_tokens=config.inner_min_tokens,
+                                              normalization=config.normalization,
+                                              unspaced=config.unspaced_scripts):
+                    inner.append({"index": i, "start": start + rep.start, "end": start + rep.end,
+                                  "matched_index": i, "matched_start": start + rep.source_start,
+                                  "matched_end": start + rep.source_end, "similarity": rep.similarity})
+                    cuts.append((start + rep.start, start + rep.end))
+        out_text.append(assemble(text, starts, ends, removed, cuts))
+        out_inner.append(inner)
+    return pd.DataFrame({"text": out_text, "inner": out_inner})

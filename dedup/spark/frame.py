@@ -1,0 +1,302 @@
+"""dedupe_dataframe: the Deduplicator's decisions, computed as one Spark DataFrame plan.
+
+Only the DataFrame API and Arrow (``mapInArrow``, pandas UDFs) are used, no RDD and no
+SparkContext, so the same code runs under ``spark-submit``, in a notebook and through
+Spark Connect. The plan, step by step (the local rule of :mod:`dedup.core`, made global):
+
+1. ``mapInArrow``: split each document, fingerprint its paragraphs with the library's
+   batch code (shingle set, set key, band keys). A paragraph's place in the global order
+   is ``(order_col, id_col, paragraph index)`` (``(id_col, paragraph index)`` without an
+   order column): Spark compares the struct, so no dense row number (and no single-
+   partition window) is needed.
+2. Exact stage: a window over the set key; a paragraph whose set equals the set of the
+   first paragraph with its key is an exact repeat of that first one. Exact repeats never
+   enter an LSH bucket, so boilerplate repeated 100,000 times costs one shuffle row each.
+3. Near stage, for the other paragraphs: band keys exploded, each bucket ordered by the
+   global order; a member at position p has as candidates the members at positions
+   < min(p, max_bucket_candidates), which are the earliest ones (a bucket of n members
+   yields at most n * max_bucket_candidates pairs, never n**2). Shared bands are counted
+   per (query, candidate) pair, every pair is verified on the exact Jaccard similarity,
+   and the match is the first verified candidate by (shared bands desc, order asc).
+4. Per document, the short-paragraph run rule, then (with the text) repeats inside a kept
+   paragraph and the canonical text.
+
+"Paragraph" above stands for the unit of ``config.granularity`` (sentences, if asked).
+
+In document scope the document id is added to every grouping key (exact sets and
+buckets), which is what the local Deduplicator does by salting keys per document.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Optional
+
+from dedup.config import DedupConfig, make_config
+from dedup.errors import ConfigError, DedupError, InputTypeError, MissingDependencyError
+from dedup.spark import batches
+
+PIP_COMMAND = "pip install 'paradedup[spark]'"
+REMOVED_COL = "removed_paragraphs"
+
+# Internal column names: prefixed so they never clash with a user's columns.
+_P = "__dedup_"
+ID, ORD, TEXT = _P + "id", _P + "ord", _P + "text"
+PARA, START, END, TOKENS = _P + "para", _P + "start", _P + "end", _P + "tokens"
+SET_KEY, SHINGLES, BANDS = _P + "set_key", _P + "shingles", _P + "bands"
+G, FIRST, EXACT, KEY, POS = _P + "g", _P + "first", _P + "exact", _P + "key", _P + "pos"
+CG, SHARED, SIM, MEMBERS, HEADS = _P + "cg", _P + "shared", _P + "sim", _P + "members", _P + "heads"
+QH, CH, QS, QE, QN, CS, CE = _P + "qh", _P + "ch", _P + "qs", _P + "qe", _P + "qn", _P + "cs", _P + "ce"
+BEST, REPS, REMOVALS, OUT, INNER = _P + "best", _P + "reps", _P + "removals", _P + "out", _P + "inner"
+M_ID, M_PARA, M_START, M_END = _P + "m_id", _P + "m_para", _P + "m_start", _P + "m_end"
+CI, CP = _P + "ci", _P + "cp"
+
+
+def _spark():
+    """pyspark's modules, imported only when the Spark backend is used."""
+    try:
+        import pyarrow  # noqa: F401  (mapInArrow needs it on the driver too)
+        import pandas  # noqa: F401
+        from pyspark.sql import Window, functions as F, types as T
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"the Spark backend needs pyspark, pyarrow and pandas ({exc.name or exc} is missing): "
+            f"{PIP_COMMAND}"
+        ) from exc
+    return F, T, Window
+
+
+def dedupe_dataframe(df, text_col: str = "text", id_col: str = "doc_id", order_col: Optional[str] = None,
+                     threshold: Optional[float] = None, scope: Optional[str] = None, report: bool = False,
+                     config: Optional[DedupConfig] = None, **overrides: Any):
+    """``df`` with repeated paragraphs removed from ``text_col``; the local decisions, on Spark.
+
+    Returns the input rows and columns with ``text_col`` replaced by the canonical text and
+    ``removed_paragraphs``, the number of removals (``len(DedupResult.removed)`` locally);
+    with ``report=True``, ``(out_df, report_df)`` where ``report_df`` has one row per
+    removal (``id_col``, ``index``, ``start``, ``end``, ``matched_doc_id``,
+    ``matched_index``, ``matched_start``, ``matched_end``, ``similarity``, ``reason``), as
+    :meth:`dedup.Removal.to_dict`.
+
+    "Earlier" is the order of ``order_col`` (ties broken by ``id_col``), else of
+    ``id_col``; ids must be unique and non-null (a stable column, never
+    ``monotonically_increasing_id``, whose values change with partitioning). Settings come
+    from ``config`` and keyword ``overrides`` as for :class:`dedup.Deduplicator`;
+    ``threshold`` defaults to 0.8 and ``scope`` to ``"corpus"`` (or the config's).
+    The decisions equal ``Deduplicator(scope=...)`` run over the documents in that order,
+    for any number of partitions. Lazy apart from one validation job over the ids; the
+    table of fingerprinted paragraphs is checkpointed locally (in the executors) when first
+    computed, so the output and the report share it, and released with them.
+    """
+    F, T, Window = _spark()
+    cfg = _config(config, threshold, scope, overrides)
+    _check_schema(df, text_col, id_col, order_col, T)
+    _check_values(df, text_col, id_col, order_col, F)
+    units = _units(df, cfg, text_col, id_col, order_col, F, T, Window)
+    removals = _removals(units, cfg, df.schema[id_col].dataType, F, T)
+    inner = units.filter(F.col(INNER)).groupBy(ID).agg(F.collect_list(PARA).alias(INNER))
+    per_doc = removals.join(inner, on=ID, how="full").withColumnRenamed(ID, id_col)
+    full = _canonical(df, per_doc, cfg, text_col, id_col, F, T)
+    columns = [F.col(f"{OUT}.text").alias(text_col) if c == text_col else F.col(f"`{c}`") for c in df.columns]
+    count = F.size(F.coalesce(F.col(REMOVALS), F.array())) + F.size(F.col(f"{OUT}.inner"))
+    out = full.select(*columns, count.cast(T.IntegerType()).alias(REMOVED_COL))
+    if not report:
+        return out
+    listed = full.select(F.col(f"`{id_col}`"), F.explode(REMOVALS).alias(OUT)).select(
+        F.col(f"`{id_col}`"), *[F.col(f"{OUT}.{name}").alias(name) for name in batches.REMOVAL_FIELDS])
+    inner_rows = full.select(F.col(f"`{id_col}`"), F.explode(f"{OUT}.inner").alias(OUT)).select(
+        F.col(f"`{id_col}`"), *[F.col(f"`{id_col}`").alias(name) if name == "matched_doc_id"
+                                else F.lit("inner").alias(name) if name == "reason"
+                                else F.col(f"{OUT}.{name}").alias(name) for name in batches.REMOVAL_FIELDS])
+    return out, listed.unionByName(inner_rows)
+
+
+def _config(config: Optional[DedupConfig], threshold: Optional[float], scope: Optional[str],
+            overrides: dict) -> DedupConfig:
+    if threshold is not None:
+        overrides["threshold"] = threshold
+    if scope is not None:
+        overrides["scope"] = scope
+    elif config is None:
+        overrides["scope"] = "corpus"
+    return make_config(config, **overrides)
+
+
+def _check_schema(df, text_col: str, id_col: str, order_col: Optional[str], T) -> None:
+    fields = {f.name: f for f in df.schema.fields}
+    for role, name in (("text_col", text_col), ("id_col", id_col), ("order_col", order_col)):
+        if name is not None and name not in fields:
+            raise ConfigError(f"{role}={name!r} is not a column of the DataFrame; columns: {sorted(fields)}")
+    kind = fields[text_col].dataType
+    if isinstance(kind, T.BinaryType):
+        raise InputTypeError(f"column {text_col!r} is binary: decode it first, e.g. "
+                             f"F.decode(F.col({text_col!r}), 'UTF-8')")
+    if not isinstance(kind, T.StringType):
+        raise InputTypeError(f"column {text_col!r} must be a string column, got {kind.simpleString()}")
+    if text_col == id_col or text_col == order_col:
+        raise ConfigError(f"text_col {text_col!r} cannot also be the id or order column")
+    if REMOVED_COL in fields:
+        raise ConfigError(f"the DataFrame already has a column {REMOVED_COL!r}, which the output adds; "
+                          f"rename it first")
+    for name in fields:
+        if name.startswith(_P):
+            raise ConfigError(f"column {name!r} uses the prefix {_P!r}, reserved for dedup's own columns")
+
+
+def _check_values(df, text_col: str, id_col: str, order_col: Optional[str], F) -> None:
+    """One job: ids present and unique, order and text present (else a clear error)."""
+    aggs = [F.count(F.lit(1)).alias("rows"), F.count(F.col(id_col)).alias("ids"),
+            F.countDistinct(F.col(id_col)).alias("distinct"), F.count(F.col(text_col)).alias("texts")]
+    if order_col is not None:
+        aggs.append(F.count(F.col(order_col)).alias("orders"))
+    row = df.agg(*aggs).collect()[0]
+    if row["ids"] != row["rows"]:
+        raise DedupError(f"id column {id_col!r} has {row['rows'] - row['ids']} null value(s); every row "
+                         f"needs a stable, unique id (never monotonically_increasing_id)")
+    if row["distinct"] != row["ids"]:
+        dups = (df.groupBy(id_col).count().filter(F.col("count") > 1).orderBy(id_col).limit(5)
+                .collect())
+        shown = ", ".join(repr(r[id_col]) for r in dups)
+        raise DedupError(f"id column {id_col!r} has {row['ids'] - row['distinct']} duplicate value(s) "
+                         f"(e.g. {shown}); ids must be unique")
+    if row["texts"] != row["rows"]:
+        raise InputTypeError(f"text column {text_col!r} has {row['rows'] - row['texts']} null value(s); "
+                             f"fill or drop them first")
+    if order_col is not None and row["orders"] != row["rows"]:
+        raise DedupError(f"order column {order_col!r} has {row['rows'] - row['orders']} null value(s)")
+
+
+def _units(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional[str], F, T, Window):
+    """One row per unit (paragraph) with its fingerprints, its place ``G`` in the global
+    order (the struct (order, id, unit index)) and the outcome of the exact stage;
+    computed once, read by every later step."""
+    fields = {f.name: f for f in df.schema.fields}
+    cols = [F.col(f"`{id_col}`").alias(ID)]
+    keep = [T.StructField(ID, fields[id_col].dataType, False)]
+    if order_col is not None:
+        cols.append(F.col(f"`{order_col}`").alias(ORD))
+        keep.append(T.StructField(ORD, fields[order_col].dataType, False))
+    cols.append(F.col(f"`{text_col}`").alias(TEXT))
+    schema = T.StructType(keep + [
+        T.StructField(PARA, T.IntegerType(), False),
+        T.StructField(START, T.LongType(), False),
+        T.StructField(END, T.LongType(), False),
+        T.StructField(TOKENS, T.IntegerType(), False),
+        T.StructField(SET_KEY, T.LongType(), False),
+        T.StructField(SHINGLES, T.BinaryType(), False),
+        T.StructField(BANDS, T.ArrayType(T.LongType(), False), False),
+        T.StructField(INNER, T.BooleanType(), False),
+    ])
+    names = {"para": PARA, "start": START, "end": END, "tokens": TOKENS, "set_key": SET_KEY,
+             "shingles": SHINGLES, "bands": BANDS, "inner": INNER}
+    fn = partial(batches.fingerprint_batches, config=cfg, text_col=TEXT, keep=[f.name for f in keep],
+                 names=names)
+    units = df.select(*cols).mapInArrow(fn, schema)
+    order = ([ORD] if order_col is not None else []) + [ID, PARA]
+    units = units.withColumn(G, F.struct(*order))
+
+    # Exact stage: the first unit (in order) of each set key; a later one with the same
+    # set repeats it. (Document scope: the first in the same document.)
+    within = [ID] if cfg.scope == "document" else []
+    by_set = Window.partitionBy(*within, SET_KEY).orderBy(G)
+    first = F.first(F.struct(G, ID, PARA, START, END, SHINGLES)).over(by_set)
+    units = (units.withColumn(FIRST, first)
+             .withColumn(EXACT, (F.col(f"{FIRST}.{G}") != F.col(G))
+                         & (F.col(f"{FIRST}.{SHINGLES}") == F.col(SHINGLES)))
+             .withColumn(FIRST, F.col(FIRST).dropFields(SHINGLES)))
+    # Computed when first needed and kept while the result lives; without it Spark would
+    # fingerprint the corpus again for every branch of the plan that reads it.
+    return units.localCheckpoint(eager=False)
+
+
+def _removals(units, cfg: DedupConfig, id_type, F, T):
+    """Per document with removals: ``ID`` and a list of removals (run rule applied)."""
+    within = [ID] if cfg.scope == "document" else []  # document scope: keys never meet across documents
+    exact_rows = units.filter(F.col(EXACT)).select(
+        F.col(ID), F.col(PARA), F.col(START), F.col(END), F.col(TOKENS),
+        F.col(f"{FIRST}.{ID}").alias(M_ID), F.col(f"{FIRST}.{PARA}").alias(M_PARA),
+        F.col(f"{FIRST}.{START}").alias(M_START), F.col(f"{FIRST}.{END}").alias(M_END),
+        F.lit(1.0).alias(SIM), F.lit(True).alias(EXACT))
+    stored = units.filter(~F.col(EXACT))
+
+    # Near stage: LSH buckets of the units that are not exact repeats, each sorted in the
+    # global order. A member at position p gets as candidates the members at positions
+    # < min(p, max_bucket_candidates): the earliest ones, at most that many.
+    limit = cfg.max_bucket_candidates
+    buckets = (stored.select(*within, G, F.explode(BANDS).alias(KEY))
+               .groupBy(*within, KEY).agg(F.array_sort(F.collect_list(G)).alias(MEMBERS))
+               .filter(F.size(MEMBERS) > 1))
+    members = buckets.select(F.slice(MEMBERS, 1, limit).alias(HEADS),
+                             F.posexplode(MEMBERS).alias(POS, G)).filter(F.col(POS) > 0)
+    pairs = (members.select(G, F.explode(F.slice(HEADS, F.lit(1), F.least(F.col(POS), F.lit(limit))))
+                            .alias(CG))
+             .filter(F.col(CG) < F.col(G))  # a unit listed twice in one bucket
+             .groupBy(G, CG).agg(F.count(F.lit(1)).alias(SHARED)))
+    queries = stored.select(G, ID, PARA, F.col(START).alias(QS), F.col(END).alias(QE),
+                            F.col(TOKENS).alias(QN), F.col(SHINGLES).alias(QH))
+    cands = stored.select(F.col(G).alias(CG), F.col(ID).alias(CI), F.col(PARA).alias(CP),
+                          F.col(START).alias(CS), F.col(END).alias(CE), F.col(SHINGLES).alias(CH))
+    pairs = pairs.join(queries, on=G).join(cands, on=CG)
+    verified_schema = T.StructType([f for f in pairs.schema.fields if f.name not in (QH, CH)]
+                                   + [T.StructField(SIM, T.DoubleType(), False)])
+    verified = pairs.mapInArrow(partial(batches.verify_batches, threshold=cfg.threshold, query_col=QH,
+                                        cand_col=CH, sim_col=SIM), verified_schema)
+    # The match: the first verified candidate by (shared bands desc, order asc).
+    best = verified.groupBy(G, ID, PARA, QS, QE, QN).agg(F.min(F.struct(
+        (-F.col(SHARED)).alias("neg_shared"), F.col(CG), F.col(SIM), F.col(CI), F.col(CP), F.col(CS),
+        F.col(CE))).alias(BEST))
+    near_rows = best.select(
+        F.col(ID), F.col(PARA), F.col(QS).alias(START), F.col(QE).alias(END), F.col(QN).alias(TOKENS),
+        F.col(f"{BEST}.{CI}").alias(M_ID), F.col(f"{BEST}.{CP}").alias(M_PARA),
+        F.col(f"{BEST}.{CS}").alias(M_START), F.col(f"{BEST}.{CE}").alias(M_END),
+        F.col(f"{BEST}.{SIM}").alias(SIM), F.lit(False).alias(EXACT))
+
+    # Per document: the run rule over its repeats.
+    fields = [PARA, START, END, TOKENS, M_ID, M_PARA, M_START, M_END, SIM, EXACT]
+    repeats = exact_rows.unionByName(near_rows)
+    per_doc = repeats.groupBy(ID).agg(F.collect_list(F.struct(*fields)).alias(REPS))
+    removal_type = T.StructType([
+        T.StructField("index", T.IntegerType(), False),
+        T.StructField("start", T.LongType(), False),
+        T.StructField("end", T.LongType(), False),
+        T.StructField("matched_doc_id", id_type, False),
+        T.StructField("matched_index", T.IntegerType(), False),
+        T.StructField("matched_start", T.LongType(), False),
+        T.StructField("matched_end", T.LongType(), False),
+        T.StructField("similarity", T.DoubleType(), False),
+        T.StructField("reason", T.StringType(), False),
+    ])
+    schema = T.StructType([T.StructField(ID, id_type, False),
+                           T.StructField(REMOVALS, T.ArrayType(removal_type, False), False)])
+    names = {"para": PARA, "start": START, "end": END, "tokens": TOKENS, "m_id": M_ID, "m_para": M_PARA,
+             "m_start": M_START, "m_end": M_END, "sim": SIM, "exact": EXACT}
+    fn = partial(batches.run_rule_batches, min_tokens=cfg.min_tokens, id_col=ID, reps_col=REPS,
+                 out_col=REMOVALS, fields=names)
+    return per_doc.mapInArrow(fn, schema)
+
+
+def _canonical(df, per_doc, cfg: DedupConfig, text_col: str, id_col: str, F, T):
+    """The input rows plus ``REMOVALS`` and ``OUT`` = (canonical text, inner removals)."""
+    import pandas as pd
+    from pyspark.sql.functions import pandas_udf
+
+    def canonical(texts, removed, inner):
+        return batches.canonical_frame(texts, removed, inner, cfg)
+
+    canonical.__annotations__ = {"texts": pd.Series, "removed": pd.Series, "inner": pd.Series,
+                                 "return": pd.DataFrame}
+    inner_type = T.StructType([
+        T.StructField("index", T.IntegerType(), False),
+        T.StructField("start", T.LongType(), False),
+        T.StructField("end", T.LongType(), False),
+        T.StructField("matched_index", T.IntegerType(), False),
+        T.StructField("matched_start", T.LongType(), False),
+        T.StructField("matched_end", T.LongType(), False),
+        T.StructField("similarity", T.DoubleType(), False),
+    ])
+    result_type = T.StructType([T.StructField("text", T.StringType()),
+                                T.StructField("inner", T.ArrayType(inner_type, False))])
+    udf = pandas_udf(canonical, result_type)
+    joined = df.join(per_doc, on=id_col, how="left")
+    removed = F.transform(F.col(REMOVALS), lambda r: r["index"])
+    return joined.withColumn(OUT, udf(F.col(f"`{text_col}`"), removed, F.col(INNER)))
