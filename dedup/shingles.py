@@ -65,6 +65,11 @@ def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold",
     """(flat word hashes, tokens per paragraph) for a batch of paragraph strings."""
     if not paragraphs:
         return np.zeros(0, dtype=_U64), np.zeros(0, dtype=np.int64)
+    kernels = _jit.kernels()
+    if kernels is not None:
+        compiled = _word_hashes_compiled(kernels, paragraphs, normalization, unspaced)
+        if compiled is not None:
+            return compiled
     tokens, ok = tokenize_batch(paragraphs, normalization, unspaced)
     if not ok:
         per = [tokenize(p, normalization, unspaced) for p in paragraphs]
@@ -187,12 +192,9 @@ def _unicode_word_table(unspaced: str = "words") -> np.ndarray:
     return table
 
 
-def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str,
-                           unspaced: str = "chars") -> Optional[ShingleSets]:
-    """:func:`shingle_sets_numpy` in compiled passes; None when a paragraph holds the mark."""
+def _word_hashes_compiled(kernels, paragraphs: Sequence[str], normalization: str, unspaced: str):
+    """:func:`word_hashes` in one compiled pass; None when a paragraph holds the mark."""
     joined = PARAGRAPH_MARK.join(paragraphs)
-    if joined.count(PARAGRAPH_MARK) != len(paragraphs) - 1:
-        return None
     lower = False
     if normalization == "none":
         text = joined
@@ -209,11 +211,21 @@ def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, norma
     if lower:
         kernels.lower_ascii(buf)
     words, counts, seen, long_at, long_start, long_end = kernels.tokenize_hash(buf, table, len(paragraphs))
-    if seen != len(paragraphs):  # cannot happen: the mark count was checked above
+    if seen != len(paragraphs):  # a paragraph holds the mark: the caller tokenizes one by one
         return None
     for at, start, end in zip(long_at.tolist(), long_start.tolist(), long_end.tolist()):
         h = xxhash.xxh3_64_intdigest(buf[start:end].tobytes())
         words[at] = h if h != _MARK_HASH else 1
+    return words, counts
+
+
+def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str,
+                           unspaced: str = "chars") -> Optional[ShingleSets]:
+    """:func:`shingle_sets_numpy` in compiled passes; None when a paragraph holds the mark."""
+    tokens = _word_hashes_compiled(kernels, paragraphs, normalization, unspaced)
+    if tokens is None:
+        return None
+    words, counts = tokens
     mults = np.array([multiplier(k) for k in range(ngram)], dtype=_U64)
     keyed = kernels.shingle_windows(words, counts, ngram, mults, multiplier(_LENGTH_MULTIPLIER))
     keyed.sort()  # numpy's SIMD sort: all sets sorted at once, grouped by paragraph
