@@ -187,23 +187,6 @@ def xxh3_64(buf, start, length):
 
 # -- tokens -----------------------------------------------------------------------------
 
-@njit(inline="always")
-def _emit(buf, start, end, words, nw, long_at, long_start, long_end, nl):
-    length = end - start
-    if length <= MAX_WORD_BYTES:
-        h = xxh3_64(buf, start, length)
-        if h == _U64(0):
-            h = _U64(1)
-        words[nw] = h
-    else:
-        words[nw] = _U64(0)
-        long_at[nl] = nw
-        long_start[nl] = start
-        long_end[nl] = end
-        nl += 1
-    return nw + 1, nl
-
-
 @njit(cache=True)
 def tokenize_hash(buf, table, n_paragraphs):
     """Word hashes of UTF-8 text whose paragraphs are separated by the byte 0x1E.
@@ -244,7 +227,9 @@ def tokenize_hash(buf, table, n_paragraphs):
                 cp = (((b & 0x07) << 18) | ((np.int64(buf[i + 1]) & 0x3F) << 12)
                       | ((np.int64(buf[i + 2]) & 0x3F) << 6) | (np.int64(buf[i + 3]) & 0x3F))
                 size = 4
-            kind = table[cp] if cp < table_size else 0
+            kind = 0
+            if cp < table_size:
+                kind = np.int64(table[cp])
         else:
             b = 0
             size = 1
@@ -254,12 +239,28 @@ def tokenize_hash(buf, table, n_paragraphs):
                 start = i
         else:
             if start >= 0:
-                nw, nl = _emit(buf, start, i, words, nw, long_at, long_start, long_end, nl)
+                length = i - start
+                if length <= MAX_WORD_BYTES:
+                    h = xxh3_64(buf, start, length)
+                    if h == _U64(0):
+                        h = _U64(1)
+                    words[nw] = h
+                else:
+                    words[nw] = _U64(0)
+                    long_at[nl] = nw
+                    long_start[nl] = start
+                    long_end[nl] = i
+                    nl += 1
+                nw += 1
                 if p < n_paragraphs:
                     counts[p] += 1
                 start = -1
-            if kind == 2:  # a token of its own
-                nw, nl = _emit(buf, i, i + size, words, nw, long_at, long_start, long_end, nl)
+            if kind == 2:  # a token of its own (at most 4 bytes: never long)
+                h = xxh3_64(buf, i, size)
+                if h == _U64(0):
+                    h = _U64(1)
+                words[nw] = h
+                nw += 1
                 if p < n_paragraphs:
                     counts[p] += 1
             elif b == 0x1E:
