@@ -11,9 +11,10 @@ from __future__ import annotations
 import gc
 import itertools
 import os
+from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Deque, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -21,14 +22,16 @@ from dedup.config import DedupConfig, make_config
 from dedup.index.base import Index, IndexBatch, Location
 from dedup.index.memory import MemoryIndex
 from dedup.lsh import band_keys
-from dedup.minhash import signatures
+from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
+from dedup.minhash import minhash_rows
 from dedup.results import DedupResult, Removal, Stats, assemble, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
+from dedup.fastsplit import spans_and_sizes
 from dedup.inner import find_inner_repeats
 from dedup.text import check_text, split_units
-from dedup.verify import jaccard_sorted
 
 _U64 = np.uint64
+_READ_AHEAD = 64  # documents split per call
 
 
 @dataclass
@@ -39,6 +42,7 @@ class _Doc:
     ends: np.ndarray
     replay_first: int = -1  # first entry id when this document is already indexed
     auto_id: bool = False  # numbered by this Deduplicator: never a replay of an earlier run
+    utf8_size: int = -1
 
 
 class Deduplicator:
@@ -63,6 +67,7 @@ class Deduplicator:
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
         self.stats = Stats()
         self._auto_ids = itertools.count()
+        self._stored_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
 
     def dedupe(self, text: str, doc_id: Optional[Hashable] = None) -> DedupResult:
         """Deduplicate one document (against earlier ones in corpus scope)."""
@@ -77,31 +82,69 @@ class Deduplicator:
                     ) -> Iterator[DedupResult]:
         """Stream results, one per input document in order, working in bounded batches."""
         ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
-        batch: List[_Doc] = []
-        batch_ids: set = set()
-        size = 0
         corpus = self.config.scope == "corpus"
-        for position, text in enumerate(texts):
-            check_text(text, f"document {position}")
+        source = iter(texts)
+        pending: Deque[_Doc] = deque()
+        error: List[BaseException] = []  # a bad input, raised when the batch reaches it
+        position = 0
+        while True:
+            # Collect and run a batch with the garbage collector paused (our work creates no
+            # cycles, and a full collection walks every object the caller keeps); resume it
+            # before handing results back.
+            with _gc_paused():
+                batch: List[_Doc] = []
+                batch_ids: set = set()
+                size = 0
+                while size < self.config.batch_paragraphs:
+                    if not pending:
+                        if error:
+                            raise error[0]
+                        position = self._read_ahead(source, ids, pending, error, position)
+                        if not pending and not error:
+                            break
+                        continue
+                    doc = pending[0]
+                    if corpus and not doc.auto_id and doc.doc_id in batch_ids:
+                        # The same id again: index this batch first, so the second copy is
+                        # a replay of the first whatever the batch size.
+                        break
+                    pending.popleft()
+                    batch.append(doc)
+                    if not doc.auto_id:
+                        batch_ids.add(doc.doc_id)
+                    size += len(doc.starts)
+                results = self._run_batch(batch) if batch else []
+            if not results:
+                return
+            yield from results
+
+    def _read_ahead(self, source: Iterator[str], ids: Iterator, pending: "Deque[_Doc]",
+                    error: List[BaseException], position: int) -> int:
+        """Split the next few documents in one call (the splitter's per-call cost is per chunk)."""
+        corpus = self.config.scope == "corpus"
+        chunk: List[str] = []
+        chunk_ids: list = []
+        chunk_auto: List[bool] = []
+        for text in itertools.islice(source, _READ_AHEAD):
+            try:
+                check_text(text, f"document {position + len(chunk)}")
+            except Exception as exc:  # raised in order, after the documents before it
+                error.append(exc)
+                break
             doc_id = next(ids, None)
             auto = doc_id is None and corpus
             if auto:
                 doc_id = next(self._auto_ids)
-            elif corpus and doc_id in batch_ids:
-                # The same id again: index the batch first, so the second copy is a replay
-                # of the first whatever the batch size.
-                yield from self._run_batch(batch)
-                batch, batch_ids, size = [], set(), 0
-            starts, ends = split_units(text, self.config.granularity)
-            batch.append(_Doc(text, doc_id, starts, ends, auto_id=auto))
-            if not auto:
-                batch_ids.add(doc_id)
-            size += len(starts)
-            if size >= self.config.batch_paragraphs:
-                yield from self._run_batch(batch)
-                batch, batch_ids, size = [], set(), 0
-        if batch:
-            yield from self._run_batch(batch)
+            chunk.append(text)
+            chunk_ids.append(doc_id)
+            chunk_auto.append(auto)
+        if self.config.granularity == "paragraph":
+            spans = spans_and_sizes(chunk)
+        else:
+            spans = [(*split_units(text, self.config.granularity), -1) for text in chunk]
+        for text, doc_id, auto, (starts, ends, utf8_size) in zip(chunk, chunk_ids, chunk_auto, spans):
+            pending.append(_Doc(text, doc_id, starts, ends, auto_id=auto, utf8_size=utf8_size))
+        return position + len(chunk)
 
     # -- the batch pipeline ------------------------------------------------------------
 
@@ -112,18 +155,15 @@ class Deduplicator:
         n = int(sizes.sum())
         with _gc_paused():
             paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
-            sets = shingle_sets(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
+            sets = _shingle_sets_once(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
             del paragraphs
-            sigs = signatures(sets.hashes, sets.offsets, cfg.num_perm, cfg.seed)
-            keys = band_keys(sigs, cfg.layout)
-            del sigs
-            doc_of_row = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
             row_first = np.cumsum(sizes) - sizes
             set_keys = sets.set_keys
+            salt = None
             if not corpus:  # repeats only inside a document: keys never meet across documents
+                doc_of_row = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
                 salt = (doc_of_row.astype(_U64) + _U64(1)) * _U64(0x9E3779B97F4A7C15)
                 set_keys = set_keys ^ salt
-                keys = keys ^ salt[:, None]
             new_row = np.ones(n, dtype=bool)
             row_id = np.empty(n, dtype=np.int64)
             # A persistent index holds its write lock from the first lookup to the add.
@@ -132,7 +172,7 @@ class Deduplicator:
                     self._mark_replays(docs, row_first, set_keys, new_row, row_id)
                 base = len(self.index) if corpus else 0
                 row_id[new_row] = base + np.arange(int(new_row.sum()), dtype=np.int64)
-                match, sim, exact = self._find_matches(sets, set_keys, keys, new_row, row_id, base)
+                match, sim, exact, keys = self._find_matches(sets, set_keys, salt, new_row, row_id, base)
                 results = self._decide(docs, sets, row_first, match, sim, exact, new_row, base)
                 if corpus:
                     self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
@@ -153,114 +193,79 @@ class Deduplicator:
                 new_row[first:first + known[1]] = False
                 row_id[first:first + known[1]] = ids
 
-    def _find_matches(self, sets: ShingleSets, set_keys: np.ndarray, keys: np.ndarray,
+    def _find_matches(self, sets: ShingleSets, set_keys: np.ndarray, salt: Optional[np.ndarray],
                       new_row: np.ndarray, row_id: np.ndarray, base: int):
-        """Per row: id of the earlier paragraph it repeats (-1: none), similarity, exact?"""
+        """Per row: id of the earlier paragraph it repeats (-1: none), similarity, exact?, band keys.
+
+        Band keys (hence signatures) are computed only for rows that are not exact repeats:
+        an exact repeat never enters a bucket; its row of ``keys`` is left 0.
+        """
         cfg = self.config
         corpus = cfg.scope == "corpus"
         n = len(set_keys)
         match = np.full(n, -1, dtype=np.int64)
         sim = np.zeros(n, dtype=np.float64)
         exact = np.zeros(n, dtype=bool)
-        new_rows = np.flatnonzero(new_row)  # ids base, base + 1, ...; replayed rows live in the index
-
-        # 1. Exact repeats: the earliest paragraph with the same shingle set.
-        if corpus and len(self.index):
-            first = self.index.first_exact(set_keys)
-            ok = (first >= 0) & (first < row_id)
-            for r in np.flatnonzero(ok).tolist():
-                if np.array_equal(self.index.shingles(int(first[r])), sets.get(r)):
-                    match[r], sim[r], exact[r] = first[r], 1.0, True
-        if len(new_rows):
-            _, first_pos, inverse = np.unique(set_keys[new_rows], return_index=True, return_inverse=True)
-            first_row = new_rows[first_pos[inverse.ravel()]]
-            for r, f in zip(new_rows.tolist(), first_row.tolist()):
-                if f < r and match[r] < 0 and np.array_equal(sets.get(f), sets.get(r)):
-                    match[r], sim[r], exact[r] = row_id[f], 1.0, True
-
-        # 2. Near repeats: LSH candidates, verified on the exact Jaccard similarity.
+        keys = np.zeros((n, cfg.layout.bands), dtype=np.uint64)
+        exact_matches(sets, set_keys, new_row, row_id, self.index, corpus, match, sim, exact)
         query = np.flatnonzero(match < 0)
         if len(query) == 0:
-            return match, sim, exact
-        bands = keys.shape[1]
-        limit = cfg.max_bucket_candidates
-        q_parts, c_parts = [], []
-        taken = np.zeros(len(query) * bands, dtype=np.int64)
-        if corpus and len(self.index):
-            pos, ids = self.index.band_candidates(keys[query], limit)
-            taken = np.bincount(pos, minlength=len(query) * bands)
-            q_parts.append(query[pos // bands])
-            c_parts.append(ids)
-        # Earlier rows of this batch that share a key; only rows that store their set
-        # (new, not exact repeats) are in the band table, as in the index.
-        stored = new_row & (match < 0)
-        stored_rows = np.flatnonzero(stored)
-        if len(stored_rows):
-            flat_keys = keys[stored_rows].ravel()
-            flat_rows = np.repeat(stored_rows, bands)
-            order = np.lexsort((flat_rows, flat_keys))
-            sk, sr = flat_keys[order], flat_rows[order]
-            group_start = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
-            group_of = np.repeat(group_start, np.diff(np.r_[group_start, len(sk)]))
-            pos_in_group = np.arange(len(sk)) - group_of
-            # remaining budget per (query row, band) after the index took its share
-            qpos_of_row = np.full(n, -1, dtype=np.int64)
-            qpos_of_row[query] = np.arange(len(query))
-            band_of = np.tile(np.arange(bands), len(stored_rows))[order]
-            budget = limit - taken[qpos_of_row[sr] * bands + band_of]
-            count = np.clip(np.minimum(pos_in_group, budget), 0, None)
-            hits = np.flatnonzero(count > 0)
-            if len(hits):
-                c = count[hits]
-                rel = np.arange(c.sum(), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
-                q_parts.append(np.repeat(sr[hits], c))
-                c_parts.append(row_id[sr[np.repeat(group_of[hits], c) + rel]])
-        if not q_parts:
-            return match, sim, exact
-        q_all = np.concatenate(q_parts)
-        c_all = np.concatenate(c_parts)
-        keep = c_all < row_id[q_all]  # strictly earlier (matters for replayed documents)
-        q_all, c_all = q_all[keep], c_all[keep]
-        if len(q_all) == 0:
-            return match, sim, exact
-        # One row per (query, candidate) with the number of shared bands; verify the most
-        # similar-looking first, earliest first among equals, and stop at the first hit.
-        pair = np.unique(np.stack((q_all, c_all), axis=1), axis=0, return_counts=True)
-        pairs, shared = pair
-        order = np.lexsort((pairs[:, 1], -shared, pairs[:, 0]))
-        pairs = pairs[order]
-        threshold = cfg.threshold
-        for q, cand in pairs.tolist():
-            if match[q] >= 0:
-                continue
-            other = sets.get(int(new_rows[cand - base])) if cand >= base else self.index.shingles(cand)
-            s = jaccard_sorted(sets.get(q), other)
-            if s >= threshold:
-                match[q], sim[q] = cand, s
-        return match, sim, exact
+            return match, sim, exact, keys
+        sigs = minhash_rows(sets, query, cfg.num_perm, cfg.seed)
+        keys_q = band_keys(sigs, cfg.layout)
+        del sigs
+        if salt is not None:
+            keys_q ^= salt[query][:, None]
+        keys[query] = keys_q
+        q_all, c_all, self._stored_pairs = candidate_pairs(query, keys_q, new_row, match, row_id, self.index,
+                                                           corpus, cfg.max_bucket_candidates)
+        q, c = ordered_pairs(q_all, c_all)
+        verify(sets, q, c, base, np.flatnonzero(new_row), self.index, cfg.threshold, match, sim)
+        return match, sim, exact, keys
 
     def _decide(self, docs: List[_Doc], sets: ShingleSets, row_first: np.ndarray, match: np.ndarray,
                 sim: np.ndarray, exact: np.ndarray, new_row: np.ndarray, base: int) -> List[DedupResult]:
         cfg = self.config
-        is_repeat = match >= 0
         long_enough = sets.n_tokens >= cfg.min_tokens
-        new_rows = np.flatnonzero(new_row)
-        set_sizes = np.diff(sets.offsets)
+        sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
+        removed = _apply_run_rule(match >= 0, long_enough, row_first)
+        rows = np.flatnonzero(removed)
+        # Everything a Removal holds, for every removed row of the batch at once.
+        starts = np.concatenate([d.starts for d in docs]) if docs else np.zeros(0, np.int64)
+        ends = np.concatenate([d.ends for d in docs]) if docs else np.zeros(0, np.int64)
+        doc_of_row = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
+        entries = match[rows]
+        m = len(rows)
+        loc_doc: list = [None] * m
+        loc_index = [0] * m
+        loc_start = [0] * m
+        loc_end = [0] * m
+        earlier = np.flatnonzero(entries < base)
+        if len(earlier):
+            columns = _index_location_columns(self.index, entries[earlier])
+            for k, d, i, a, b in zip(earlier.tolist(), *columns):
+                loc_doc[k], loc_index[k], loc_start[k], loc_end[k] = d, i, a, b
+        here = np.flatnonzero(entries >= base)
+        if len(here):
+            src = np.flatnonzero(new_row)[entries[here] - base]
+            src_doc = doc_of_row[src]
+            for k, d, i, a, b in zip(here.tolist(), src_doc.tolist(), (src - row_first[src_doc]).tolist(),
+                                     starts[src].tolist(), ends[src].tolist()):
+                loc_doc[k], loc_index[k], loc_start[k], loc_end[k] = docs[d].doc_id, i, a, b
+        reasons = np.where(~long_enough[rows], "run", np.where(exact[rows], "exact", "near")).tolist()
+        per_doc: List[List[Removal]] = [[] for _ in docs]
+        own = (rows - row_first[doc_of_row[rows]]).tolist()
+        for k, (d, i, a, b, s) in enumerate(zip(doc_of_row[rows].tolist(), own, starts[rows].tolist(),
+                                                 ends[rows].tolist(), sim[rows].tolist())):
+            per_doc[d].append(Removal(i, a, b, loc_doc[k], loc_index[k], loc_start[k], loc_end[k],
+                                      round(s, 6), reasons[k]))
         results = []
+        set_sizes = np.diff(sets.offsets)
         for d, doc in enumerate(docs):
+            removals = per_doc[d]
             lo, hi = int(row_first[d]), int(row_first[d]) + len(doc.starts)
-            removed = _apply_run_rule(is_repeat[lo:hi], long_enough[lo:hi])
-            removals = []
-            for i in np.flatnonzero(removed).tolist():
-                r = lo + i
-                entry = int(match[r])
-                loc = (self.index.location(entry) if entry < base
-                       else _row_location(int(new_rows[entry - base]), docs, row_first))
-                reason = "run" if not long_enough[r] else ("exact" if exact[r] else "near")
-                removals.append(Removal(i, int(doc.starts[i]), int(doc.ends[i]), loc.doc_id, loc.index,
-                                        loc.start, loc.end, round(float(sim[r]), 6), reason))
-            cuts = self._inner_removals(doc, removed, sets.n_tokens[lo:hi], set_sizes[lo:hi], removals)
-            out = assemble(doc.text, doc.starts, doc.ends, removed, cuts)
+            cuts = self._inner_removals(doc, removed[lo:hi], sets.n_tokens[lo:hi], set_sizes[lo:hi], removals)
+            out = assemble(doc.text, doc.starts, doc.ends, removed[lo:hi], cuts) if removals else doc.text
             results.append(DedupResult(out, doc.doc_id, list(zip(doc.starts.tolist(), doc.ends.tolist())),
                                        removals, len(doc.text)))
             self._count(doc, out, len(removals))
@@ -299,14 +304,17 @@ class Deduplicator:
         lengths = np.diff(sets.offsets)[rows]
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        take = np.concatenate([np.arange(sets.offsets[r], sets.offsets[r + 1]) for r in rows.tolist()]) \
-            if len(rows) < len(set_keys) else np.arange(len(sets.hashes))
+        if len(rows) < len(set_keys):
+            take = np.repeat(sets.offsets[rows] - offsets[:-1], lengths) + np.arange(offsets[-1])
+            hashes = sets.hashes[take]
+        else:
+            hashes = sets.hashes
         para_index = np.concatenate([np.arange(len(d.starts), dtype=np.int64) for d in new_docs]) \
             if new_docs else np.zeros(0, dtype=np.int64)
-        self.index.add(IndexBatch(
+        batch = IndexBatch(
             set_keys=set_keys[rows],
             band_keys=keys[rows],
-            hashes=sets.hashes[take],
+            hashes=hashes,
             offsets=offsets,
             shingle_ref=np.where(exact[rows], match[rows], -1),
             doc_ids=[d.doc_id for d in new_docs],
@@ -314,7 +322,11 @@ class Deduplicator:
             para_index=para_index,
             starts=np.concatenate([d.starts for d in new_docs]) if new_docs else np.zeros(0, np.int64),
             ends=np.concatenate([d.ends for d in new_docs]) if new_docs else np.zeros(0, np.int64),
-        ))
+        )
+        if self._stored_pairs is not None:  # the band pairs, already sorted (an index may use them)
+            batch.sorted_band_pairs = self._stored_pairs
+        self._stored_pairs = None
+        self.index.add(batch)
 
     def _count(self, doc: _Doc, out: str, removed: int) -> None:
         st = self.stats
@@ -325,33 +337,60 @@ class Deduplicator:
         st.documents_emptied += bool(removed) and not out.strip()
         st.chars_in += len(doc.text)
         st.chars_out += len(out)
-        st.bytes_in += utf8_len(doc.text)
-        st.bytes_out += utf8_len(out)
+        bytes_in = doc.utf8_size if doc.utf8_size >= 0 else utf8_len(doc.text)
+        st.bytes_in += bytes_in
+        st.bytes_out += bytes_in if out is doc.text else (len(out) if out.isascii() else utf8_len(out))
 
 
-def _row_location(row: int, docs: List[_Doc], row_first: np.ndarray) -> Location:
-    d = int(np.searchsorted(row_first, row, side="right") - 1)
-    i = row - int(row_first[d])
-    doc = docs[d]
-    return Location(doc.doc_id, i, int(doc.starts[i]), int(doc.ends[i]))
+def _shingle_sets_once(paragraphs: List[str], ngram: int, normalization: str, unspaced: str) -> ShingleSets:
+    """:func:`shingle_sets`, fingerprinting each distinct paragraph string of the batch once.
+
+    Boilerplate often recurs byte for byte inside a batch; equal strings have equal sets.
+    """
+    first = dict.fromkeys(paragraphs)
+    if len(first) > 0.95 * len(paragraphs):
+        return shingle_sets(paragraphs, ngram, normalization, unspaced)
+    for i, p in enumerate(first):
+        first[p] = i
+    distinct = shingle_sets(list(first), ngram, normalization, unspaced)
+    rows = np.fromiter(map(first.__getitem__, paragraphs), dtype=np.int64, count=len(paragraphs))
+    lengths = np.diff(distinct.offsets)[rows]
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    take = np.repeat(distinct.offsets[rows] - offsets[:-1], lengths) + np.arange(offsets[-1])
+    return ShingleSets(distinct.hashes[take], offsets, distinct.n_tokens[rows], distinct.set_keys[rows])
 
 
-def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray) -> np.ndarray:
-    """Removed paragraphs of one document.
+def _index_location_columns(index: Index, ids: np.ndarray):
+    """(doc ids, paragraph indexes, starts, ends) of index entries, as lists; one call if the index can."""
+    columns = getattr(index, "location_columns", None)
+    if columns is not None:
+        return columns(ids)
+    locs = [index.location(int(e)) for e in ids.tolist()]
+    return ([x.doc_id for x in locs], [x.index for x in locs], [x.start for x in locs], [x.end for x in locs])
+
+
+def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray,
+                    doc_first: Optional[np.ndarray] = None) -> np.ndarray:
+    """Removed paragraphs of a batch whose documents start at rows ``doc_first``.
 
     A repeat with enough tokens is removed. A short repeat (a heading, a byline) is
-    removed only inside a run of consecutive repeats that holds a removed long one:
-    the second copy of an article loses its title too, a lone recurring "Features:" stays.
+    removed only inside a run of consecutive repeats (within its document) that holds a
+    removed long one: the second copy of an article loses its title too, a lone
+    recurring "Features:" stays.
     """
     removed = is_repeat & long_enough
     short = is_repeat & ~long_enough
     if not short.any() or not removed.any():
         return removed
     n = len(is_repeat)
-    run_id = np.cumsum(np.r_[True, is_repeat[1:] != is_repeat[:-1]])
-    has_long = np.zeros(run_id[-1] + 1, dtype=bool)
+    boundary = np.r_[True, is_repeat[1:] != is_repeat[:-1]]
+    if doc_first is not None:
+        boundary[doc_first[doc_first < n]] = True
+    run_id = np.cumsum(boundary) - 1
+    has_long = np.zeros(int(run_id[-1]) + 1, dtype=bool)
     has_long[run_id[removed]] = True
-    return removed | (short & has_long[run_id[:n]])
+    return removed | (short & has_long[run_id])
 
 
 @contextmanager

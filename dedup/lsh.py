@@ -16,7 +16,8 @@ from typing import Optional
 
 import numpy as np
 
-from dedup.hashing import combine_columns
+from dedup import _jit
+from dedup.hashing import combine_columns, multiplier
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,16 @@ def band_keys(signatures: np.ndarray, layout: LshLayout) -> np.ndarray:
 
     The band number is mixed into the key, so one flat table can hold every band.
     """
+    kernels = _jit.kernels()
+    if kernels is not None and signatures.dtype == np.uint32 and signatures.ndim == 2:
+        mults = np.array([multiplier(i) for i in range(layout.rows)], dtype=np.uint64)
+        return kernels.band_keys(np.ascontiguousarray(signatures), layout.bands, layout.rows, mults,
+                                 multiplier(15))
+    return band_keys_numpy(signatures, layout)
+
+
+def band_keys_numpy(signatures: np.ndarray, layout: LshLayout) -> np.ndarray:
+    """The reference path of :func:`band_keys`, in numpy."""
     n = signatures.shape[0]
     keys = np.empty((n, layout.bands), dtype=np.uint64)
     for band in range(layout.bands):

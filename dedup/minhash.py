@@ -14,6 +14,7 @@ from typing import Tuple
 
 import numpy as np
 
+from dedup import _jit
 from dedup.hashing import fmix32
 
 # Work on at most this many (shingle, permutation) cells at once: bounds memory for a
@@ -39,6 +40,20 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, see
     same 32-bit values with an identity hash function.
     """
     n = len(offsets) - 1
+    if n == 0:
+        return np.empty((0, num_perm), dtype=np.uint32)
+    kernels = _jit.kernels()
+    offsets = np.asarray(offsets, dtype=np.int64)
+    if kernels is not None and bool(np.all(offsets[1:] > offsets[:-1])):
+        a, b = permutations(num_perm, seed)
+        return kernels.minhash_rows(np.ascontiguousarray(hashes, dtype=np.uint32), offsets,
+                                    np.arange(n, dtype=np.int64), a, b)
+    return signatures_numpy(hashes, offsets, num_perm, seed)
+
+
+def signatures_numpy(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1) -> np.ndarray:
+    """The reference path of :func:`signatures`, in numpy."""
+    n = len(offsets) - 1
     out = np.empty((n, num_perm), dtype=np.uint32)
     if n == 0:
         return out
@@ -57,6 +72,23 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, see
     for i in range(n):
         out[i] = _signature_of_large_set(mixed[offsets[i]:offsets[i + 1]], a, b)
     return out
+
+
+def minhash_rows(sets, rows: np.ndarray, num_perm: int = 128, seed: int = 1) -> np.ndarray:
+    """Signatures of some rows of a :class:`~dedup.shingles.ShingleSets` (``signatures`` of a subset)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    offsets = np.asarray(sets.offsets, dtype=np.int64)
+    if len(rows) == len(offsets) - 1:
+        return signatures(sets.hashes, offsets, num_perm, seed)
+    kernels = _jit.kernels()
+    if kernels is not None and len(rows) and bool(np.all(offsets[rows + 1] > offsets[rows])):
+        a, b = permutations(num_perm, seed)
+        return kernels.minhash_rows(np.ascontiguousarray(sets.hashes, dtype=np.uint32), offsets, rows, a, b)
+    lengths = offsets[rows + 1] - offsets[rows]
+    sub_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=sub_offsets[1:])
+    take = np.repeat(offsets[rows] - sub_offsets[:-1], lengths) + np.arange(sub_offsets[-1])
+    return signatures_numpy(sets.hashes[take], sub_offsets, num_perm, seed)
 
 
 def _signature_of_large_set(mixed: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -10,13 +10,15 @@ verification compares exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+import re
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import xxhash
 
+from dedup import _jit
 from dedup.hashing import fmix64, multiplier
-from dedup.text import PARAGRAPH_MARK, tokenize, tokenize_batch
+from dedup.text import PARAGRAPH_MARK, has_unspaced, normalize, tokenize, tokenize_batch
 
 _U64 = np.uint64
 _MARK_HASH = 0  # stands for PARAGRAPH_MARK in the token-hash stream
@@ -126,6 +128,20 @@ def shingle_hashes(words: np.ndarray, counts: np.ndarray, ngram: int):
 def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold",
                  unspaced: str = "chars") -> ShingleSets:
     """The shingle sets of a batch of paragraph strings."""
+    _jit.note_work(len(paragraphs))
+    kernels = _jit.kernels()
+    # The compiled tokenizer knows word runs only: text in scripts written without spaces
+    # (tokenized per character by default) takes the reference path.
+    if kernels is not None and paragraphs and not (unspaced == "chars" and has_unspaced(paragraphs)):
+        sets = _shingle_sets_compiled(kernels, paragraphs, ngram, normalization)
+        if sets is not None:
+            return sets
+    return shingle_sets_numpy(paragraphs, ngram, normalization, unspaced)
+
+
+def shingle_sets_numpy(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold",
+                       unspaced: str = "chars") -> ShingleSets:
+    """The reference path of :func:`shingle_sets`: ``re`` tokens, xxhash, numpy arithmetic."""
     words, counts = word_hashes(paragraphs, normalization, unspaced)
     hashes, per_para = shingle_hashes(words, counts, ngram)
     n = len(counts)
@@ -146,3 +162,56 @@ def set_keys(hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         sums = np.add.reduceat(mixed, offsets[:-1])
         sizes = np.diff(offsets).astype(_U64)
         return fmix64(sums + sizes * multiplier(13))
+
+
+# -- the compiled path ------------------------------------------------------------------
+
+_ASCII_WORD = np.zeros(128, dtype=np.uint8)
+for _c in "0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _ASCII_WORD[ord(_c)] = 1
+_unicode_word: Optional[np.ndarray] = None
+
+
+def _unicode_word_table() -> np.ndarray:
+    """1 for every code point ``re``'s ``\\w`` matches (built once, with ``re`` itself)."""
+    global _unicode_word
+    if _unicode_word is None:
+        table = np.zeros(0x110000, dtype=np.uint8)
+        everything = "".join(map(chr, range(0x110000)))
+        for m in re.finditer(r"\w+", everything):
+            table[m.start():m.end()] = 1
+        _unicode_word = table
+    return _unicode_word
+
+
+def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str) -> Optional[ShingleSets]:
+    """:func:`shingle_sets_numpy` in compiled passes; None when a paragraph holds the mark."""
+    joined = PARAGRAPH_MARK.join(paragraphs)
+    if joined.count(PARAGRAPH_MARK) != len(paragraphs) - 1:
+        return None
+    lower = False
+    if normalization == "none":
+        text = joined
+    elif joined.isascii():  # NFKC leaves ASCII alone, and case-folding it maps A-Z to a-z
+        text, lower = joined, True
+    else:
+        # The mark is a normalization boundary (a starter that composes with nothing), so
+        # paragraphs normalize one by one to the same text; ASCII ones only need A-Z -> a-z
+        # (done below on the bytes, harmless on the others: case-folded text has no A-Z).
+        text = PARAGRAPH_MARK.join([p if p.isascii() else normalize(p, normalization) for p in paragraphs])
+        lower = True
+    table = _ASCII_WORD if text.isascii() else _unicode_word_table()
+    buf = np.frombuffer(bytearray(text.encode("utf-8", "surrogatepass")), dtype=np.uint8)
+    if lower:
+        kernels.lower_ascii(buf)
+    words, counts, seen, long_at, long_start, long_end = kernels.tokenize_hash(buf, table, len(paragraphs))
+    if seen != len(paragraphs):  # cannot happen: the mark count was checked above
+        return None
+    for at, start, end in zip(long_at.tolist(), long_start.tolist(), long_end.tolist()):
+        h = xxhash.xxh3_64_intdigest(buf[start:end].tobytes())
+        words[at] = h if h != _MARK_HASH else 1
+    mults = np.array([multiplier(k) for k in range(ngram)], dtype=_U64)
+    keyed = kernels.shingle_windows(words, counts, ngram, mults, multiplier(_LENGTH_MULTIPLIER))
+    keyed.sort()  # numpy's SIMD sort: all sets sorted at once, grouped by paragraph
+    hashes, offsets, keys = kernels.unique_sets(keyed, len(counts), multiplier(13))
+    return ShingleSets(hashes, offsets, counts, keys)

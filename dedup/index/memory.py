@@ -1,4 +1,10 @@
-"""MemoryIndex: the corpus index held in this process, as flat numpy columns."""
+"""MemoryIndex: the corpus index held in this process, as flat numpy columns.
+
+Bytes per entry (see ``nbytes``): a paragraph that stores its set costs 12 bytes in the
+exact-set table, 12 per LSH band (uint64 key + uint32 id), 4 per shingle and 24 for its
+columns (where its set lives, its document, index and span); an exact repeat costs only
+the 24 bytes of columns: it shares the set of the entry it repeats and is in no bucket.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,32 @@ from dedup.errors import IndexMismatchError
 from dedup.index.base import DocId, IndexBatch, Location
 from dedup.index.growable import GrowableArray
 from dedup.index.sorted_table import SortedTable
+from dedup.shingles import set_keys as _set_keys_of
+
+
+class _Column:
+    """A growable unsigned column that starts at 32 bits and widens to 64 when a value needs it."""
+
+    def __init__(self) -> None:
+        self._data = GrowableArray(np.uint32)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    @property
+    def view(self) -> np.ndarray:
+        return self._data.view
+
+    def extend(self, values: np.ndarray) -> None:
+        if len(values) and self._data.view.dtype == np.uint32 and int(values.max()) >= 1 << 32:
+            wide = GrowableArray(np.int64, max(1024, 2 * len(self._data)))
+            wide.extend(self._data.view.astype(np.int64))
+            self._data = wide
+        self._data.extend(values)
 
 
 class MemoryIndex:
@@ -23,15 +55,13 @@ class MemoryIndex:
         self._settings: Optional[Tuple[str, dict]] = None
         self._exact = SortedTable()
         self._bands = SortedTable()
-        self._set_keys = GrowableArray(np.uint64)
         self._hashes = GrowableArray(np.uint32)
-        self._hash_start = GrowableArray(np.int64)  # -1: shares the set of entry _shingle_ref
-        self._hash_len = GrowableArray(np.int32)
-        self._shingle_ref = GrowableArray(np.int64)
+        self._set_start = _Column()  # where the entry's set starts in _hashes (shared by exact repeats)
+        self._set_len = GrowableArray(np.uint32)
         self._doc = GrowableArray(np.int32)  # ordinal into _doc_ids
         self._para_index = GrowableArray(np.int32)
-        self._starts = GrowableArray(np.int64)
-        self._ends = GrowableArray(np.int64)
+        self._starts = _Column()
+        self._ends = _Column()
         self._doc_ids: List[DocId] = []
         self._doc_first: Dict[DocId, Tuple[int, int]] = {}
 
@@ -45,7 +75,7 @@ class MemoryIndex:
             )
 
     def __len__(self) -> int:
-        return len(self._set_keys)
+        return len(self._set_len)
 
     @contextmanager
     def batch(self) -> Iterator["MemoryIndex"]:
@@ -71,8 +101,8 @@ class MemoryIndex:
     @property
     def nbytes(self) -> int:
         """Bytes held in arrays (the doc-id list and dict are extra)."""
-        columns = (self._set_keys, self._hashes, self._hash_start, self._hash_len, self._shingle_ref,
-                   self._doc, self._para_index, self._starts, self._ends)
+        columns = (self._hashes, self._set_start, self._set_len, self._doc, self._para_index,
+                   self._starts, self._ends)
         return self._exact.nbytes + self._bands.nbytes + sum(c.nbytes for c in columns)
 
     def document(self, doc_id: DocId) -> Optional[Tuple[int, int]]:
@@ -82,18 +112,34 @@ class MemoryIndex:
         return self._exact.first(np.asarray(set_keys, dtype=np.uint64))
 
     def entry_set_keys(self, ids: np.ndarray) -> np.ndarray:
-        return self._set_keys.view[np.asarray(ids, dtype=np.int64)]
+        """Set keys of entries, recomputed from their stored sets (a key is a function of the set)."""
+        pool, starts, lengths = self.shingle_spans(np.asarray(ids, dtype=np.int64))
+        offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        take = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        return _set_keys_of(pool[take], offsets)
 
     def band_candidates(self, band_keys: np.ndarray, limit: int) -> Tuple[np.ndarray, np.ndarray]:
         q, ids, _ = self._bands.lookup(np.asarray(band_keys, dtype=np.uint64).ravel(), limit)
         return q, ids
 
+    def band_candidates_sorted(self, sorted_keys: np.ndarray, positions: np.ndarray, limit: int
+                               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`band_candidates` for flat keys given sorted (``positions[i]``: where key i was).
+
+        Returns (positions, ids, ids taken per position).
+        """
+        return self._bands.lookup_sorted(sorted_keys, positions, limit)
+
     def shingles(self, entry_id: int) -> np.ndarray:
-        ref = int(self._shingle_ref.view[entry_id])
-        if ref >= 0:
-            entry_id = ref
-        start = int(self._hash_start.view[entry_id])
-        return self._hashes.view[start:start + int(self._hash_len.view[entry_id])]
+        start = int(self._set_start.view[entry_id])
+        return self._hashes.view[start:start + int(self._set_len.view[entry_id])]
+
+    def shingle_spans(self, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pool, starts, lengths): entry ``ids[i]``'s set is ``pool[starts[i]:starts[i] + lengths[i]]``."""
+        ids = np.asarray(ids, dtype=np.int64)
+        return (self._hashes.view, self._set_start.view[ids].astype(np.int64),
+                self._set_len.view[ids].astype(np.int64))
 
     def location(self, entry_id: int) -> Location:
         return Location(
@@ -102,6 +148,17 @@ class MemoryIndex:
             int(self._starts.view[entry_id]),
             int(self._ends.view[entry_id]),
         )
+
+    def locations(self, ids: np.ndarray) -> List[Location]:
+        """:meth:`location` of many entries in one call."""
+        return [Location(*loc) for loc in zip(*self.location_columns(ids))]
+
+    def location_columns(self, ids: np.ndarray) -> Tuple[list, list, list, list]:
+        """(doc ids, paragraph indexes, starts, ends) of many entries, as lists."""
+        ids = np.asarray(ids, dtype=np.int64)
+        doc_ids = self._doc_ids
+        return ([doc_ids[d] for d in self._doc.view[ids].tolist()], self._para_index.view[ids].tolist(),
+                self._starts.view[ids].tolist(), self._ends.view[ids].tolist())
 
     def add(self, batch: IndexBatch) -> None:
         n = len(batch)
@@ -112,17 +169,27 @@ class MemoryIndex:
         stored = batch.shingle_ref < 0
         # Exact-set table: only the first entry of each set matters, so store those only.
         self._exact.add(batch.set_keys[stored], ids[stored])
-        self._bands.add(batch.band_keys[stored].ravel(), np.repeat(ids[stored], batch.band_keys.shape[1]))
+        presorted = getattr(batch, "sorted_band_pairs", None)  # set by the Deduplicator: saves a sort
+        if presorted is not None:
+            self._bands.add_sorted(*presorted)
+        else:
+            self._bands.add(batch.band_keys[stored].ravel(), np.repeat(ids[stored], batch.band_keys.shape[1]))
         lengths = np.diff(batch.offsets)
-        keep = np.repeat(stored, lengths)
-        hash_start = np.full(n, -1, dtype=np.int64)
         kept_len = np.where(stored, lengths, 0)
-        hash_start[stored] = len(self._hashes) + (np.cumsum(kept_len) - kept_len)[stored]
-        self._hashes.extend(batch.hashes[keep])
-        self._hash_start.extend(hash_start)
-        self._hash_len.extend(kept_len.astype(np.int32))
-        self._shingle_ref.extend(batch.shingle_ref)
-        self._set_keys.extend(batch.set_keys)
+        set_start = len(self._hashes) + np.cumsum(kept_len) - kept_len
+        set_len = lengths.copy()
+        refs = np.flatnonzero(~stored)
+        if len(refs):  # an exact repeat points at the set of the entry it repeats
+            ref = batch.shingle_ref[refs]
+            earlier = ref < base
+            set_start[refs[earlier]] = self._set_start.view[ref[earlier]]
+            set_len[refs[earlier]] = self._set_len.view[ref[earlier]]
+            in_batch = refs[~earlier]
+            set_start[in_batch] = set_start[ref[~earlier] - base]
+            set_len[in_batch] = set_len[ref[~earlier] - base]
+        self._hashes.extend(batch.hashes[np.repeat(stored, lengths)])
+        self._set_start.extend(set_start)
+        self._set_len.extend(set_len.astype(np.uint32))
         # Documents: each batch document gets the next ordinal; its entries point to it.
         first_ord = len(self._doc_ids)
         first_row = base + np.cumsum(batch.doc_sizes) - batch.doc_sizes

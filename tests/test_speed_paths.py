@@ -1,0 +1,312 @@
+"""The fast paths change nothing: same hashes, signatures, spans, decisions, output and stats.
+
+* compiled kernels (numba) vs the numpy reference path, bit for bit;
+* decisions equal to those main's unoptimized code wrote to ``tests/golden``;
+* a bucket shared by 100,000 paragraphs costs linear time, not quadratic;
+* ``import dedup`` stays light (no numba), the first call is quick.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xxhash
+
+import dedup
+from dedup import _jit
+from dedup.index.sorted_table import SortedTable
+from dedup.lsh import band_keys, band_keys_numpy
+from dedup.minhash import signatures, signatures_numpy
+from dedup.shingles import shingle_sets, shingle_sets_numpy
+from dedup.text import split_paragraphs
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import speed_golden as golden  # noqa: E402
+
+needs_jit = pytest.mark.skipif(not _jit.jit_available(), reason="numba not installed")
+ROOT = Path(__file__).resolve().parents[1]
+
+_PIECES = ["word", "Wörd", "ΣΊΣΥΦΟΣ", "straße", "ﬁne", "Ａｂｃ", "İstanbul", "e\u0301", "\u0301x", "日本語", "٣٤",
+           "x_y", "don't", "a-b", "  ", "\t", "\n", "\n\n", "\r\n", "\r", "\x1c", "\u2028", "\xa0", "\ud800",
+           "🙂", "ǅ", "123", ".", ",", "\x1e", "k" * 140, "é" * 70]
+
+
+def _random_paragraphs(rng: random.Random, n: int, mark: bool = True):
+    pieces = _PIECES if mark else [p for p in _PIECES if p != "\x1e"]
+    return ["".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(0, 40))) for _ in range(n)]
+
+
+def _sets_equal(a, b) -> bool:
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in ("hashes", "offsets", "n_tokens", "set_keys"))
+
+
+@pytest.fixture(scope="module")
+def corpus_paragraphs():
+    paras = []
+    for name in golden.SETS:
+        for doc in golden.load_docs(name):
+            paras += [doc["text"][m["start"]:m["end"]] for m in doc["paragraphs"]]
+    return paras
+
+
+# -- kernels vs numpy, bit for bit --------------------------------------------------------
+
+@needs_jit
+def test_xxh3_kernel_equals_xxhash():
+    kernels = _jit._load()
+    rng = np.random.default_rng(0)
+    for length in range(1, kernels.MAX_WORD_BYTES + 1):
+        for _ in range(20):
+            buf = rng.integers(0, 256, length + 8, dtype=np.uint8)
+            start = int(rng.integers(0, 8))
+            assert int(kernels.xxh3_64(buf, start, length)) == xxhash.xxh3_64_intdigest(buf[start:start + length].tobytes())
+
+
+@needs_jit
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("ngram,normalization", [(5, "nfkc_casefold"), (1, "nfkc_casefold"), (3, "none"), (9, "nfkc_casefold")])
+def test_shingle_sets_kernels_equal_numpy_on_tricky_text(seed, ngram, normalization):
+    paras = _random_paragraphs(random.Random(seed), 300, mark=seed != 0)
+    with _jit.use_jit(True):
+        fast = shingle_sets(paras, ngram, normalization)
+    assert _sets_equal(fast, shingle_sets_numpy(paras, ngram, normalization))
+
+
+@needs_jit
+def test_shingle_sets_signatures_band_keys_equal_numpy_on_corpora(corpus_paragraphs):
+    corpus_paragraphs = corpus_paragraphs[::3]  # a third of Debian + KJV keeps this quick
+    cfg = dedup.DedupConfig()
+    with _jit.use_jit(True):
+        fast = shingle_sets(corpus_paragraphs)
+        sigs = signatures(fast.hashes, fast.offsets, cfg.num_perm, cfg.seed)
+        keys = band_keys(sigs, cfg.layout)
+    ref = shingle_sets_numpy(corpus_paragraphs)
+    assert _sets_equal(fast, ref)
+    assert np.array_equal(sigs, signatures_numpy(ref.hashes, ref.offsets, cfg.num_perm, cfg.seed))
+    assert np.array_equal(keys, band_keys_numpy(sigs, cfg.layout))
+
+
+@needs_jit
+def test_paragraph_spans_kernel_equals_regex(corpus_paragraphs):
+    from dedup.fastsplit import spans_and_size
+
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(_PIECES + ["a", "b", " ", "\n", "\n\n"]) for _ in range(rng.randint(0, 40)))
+             for _ in range(3000)]
+    texts += ["\n\n".join(corpus_paragraphs[i:i + 30]) for i in range(0, 6000, 30)]
+    with _jit.use_jit(True):
+        for text in texts:
+            starts, ends, size = spans_and_size(text)
+            ref_starts, ref_ends = split_paragraphs(text)
+            assert np.array_equal(starts, ref_starts) and np.array_equal(ends, ref_ends), repr(text)
+            assert size == len(text.encode("utf-8", "surrogatepass"))
+
+
+def test_assemble_equals_reference():
+    from dedup.core import _assemble
+    from dedup.results import assemble
+
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choice(["ab", "c d", "\n", "\n\n", " ", "x", "\r\n"]) for _ in range(rng.randint(0, 30)))
+        starts, ends = split_paragraphs(text)
+        removed = np.array([rng.random() < 0.5 for _ in range(len(starts))], dtype=bool)
+        assert _assemble(text, starts, ends, removed) == assemble(text, starts, ends, removed)
+
+
+@needs_jit
+def test_sorted_table_kernels_equal_numpy():
+    rng = np.random.default_rng(1)
+    pool = rng.integers(0, 2 ** 63, 500, dtype=np.int64).astype(np.uint64)  # few keys: many duplicates
+    batches = [np.concatenate([pool[rng.integers(0, 500, size)],
+                               rng.integers(0, 2 ** 63, size, dtype=np.int64).astype(np.uint64)])
+               for size in (5, 300, 40, 1000, 1, 700, 2500)]
+    tables = {}
+    for jit in (True, False):
+        with _jit.use_jit(jit):
+            table, next_id = SortedTable(), 0
+            for keys in batches:
+                table.add(keys, np.arange(next_id, next_id + len(keys)))
+                next_id += len(keys)
+            tables[jit] = table
+    assert np.array_equal(tables[True]._keys[:tables[True]._size], tables[False]._keys[:tables[False]._size])
+    assert np.array_equal(tables[True]._ids[:tables[True]._size], tables[False]._ids[:tables[False]._size])
+    queries = np.concatenate([pool, rng.integers(0, 2 ** 63, 200, dtype=np.int64).astype(np.uint64)])
+    for limit in (1, 3, 64):
+        results = []
+        for jit in (True, False):
+            with _jit.use_jit(jit):
+                q, ids, taken = tables[jit].lookup(queries, limit)
+                order = np.lexsort((ids, q))
+                results.append((q[order], ids[order], taken, tables[jit].first(queries)))
+        for a, b in zip(*results):
+            assert np.array_equal(a, b)
+
+
+@needs_jit
+def test_verification_kernel_decides_like_exact_jaccard():
+    from dedup.verify import jaccard_sorted
+
+    kernels = _jit._load()
+    rng = np.random.default_rng(5)
+    pool = np.arange(4000, dtype=np.uint32)
+    sets = []
+    for _ in range(400):
+        base = rng.choice(pool, int(rng.integers(1, 60)), replace=False)
+        sets.append(np.unique(base))
+        edited = base.copy()
+        k = int(rng.integers(0, 1 + len(base) // 3))
+        edited[:k] = rng.choice(pool, k)  # near the threshold from both sides
+        sets.append(np.unique(edited))
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum([len(x) for x in sets], out=offsets[1:])
+    hashes = np.concatenate(sets)
+    q = np.arange(1, len(sets), dtype=np.int64)
+    c = q - 1
+    for threshold in (0.5, 0.8, 0.9, 1.0):
+        match = np.full(len(sets), -1, dtype=np.int64)
+        sim = np.zeros(len(sets))
+        kernels.verify_pairs(q, c, np.zeros(len(q), dtype=bool), offsets[c], offsets[c + 1] - offsets[c],
+                             hashes, offsets, np.zeros(0, dtype=np.uint32), threshold, match, sim)
+        for row in q.tolist():
+            exact = jaccard_sorted(sets[row], sets[row - 1])
+            assert (match[row] == row - 1) == (exact >= threshold)
+            if exact >= threshold:
+                assert sim[row] == exact
+
+
+# -- decisions equal to main's ------------------------------------------------------------
+
+def _as_json(x):
+    return json.loads(json.dumps(x))
+
+
+@pytest.mark.parametrize("name", list(golden.SETS))
+@pytest.mark.parametrize("jit", [True, False])
+def test_decisions_identical_to_main(name, jit):
+    if jit and not _jit.jit_available():
+        pytest.skip("numba not installed")
+    docs = golden.load_docs(name)
+    gold = golden.load_golden(name)
+    with _jit.use_jit(jit):
+        assert _as_json(golden.decisions(docs)) == gold["corpus"]
+        if jit:
+            assert _as_json(golden.decisions(docs, batch_paragraphs=997)) == gold["corpus"]
+            assert _as_json(golden.document_scope_decisions(docs)) == gold["document"]
+            assert golden.fingerprint_digests(docs) == gold["digests"]
+
+
+def _scaled_check(n: int) -> None:
+    gold = json.loads((golden.GOLDEN / "scaled_digests.json").read_text())[str(n)]
+    docs = golden.scaled_docs(n)
+    assert golden.decision_digest(docs) == gold["default"]
+    assert golden.decision_digest(docs, max_bucket_candidates=2, batch_paragraphs=1000) == gold["limit2"]
+
+
+@needs_jit
+def test_decisions_identical_to_main_on_scaled_corpus():
+    with _jit.use_jit(True):
+        _scaled_check(30_000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jit", [True, False])
+def test_decisions_identical_to_main_on_large_scaled_corpus(jit):
+    if jit and not _jit.jit_available():
+        pytest.skip("numba not installed")
+    with _jit.use_jit(jit):
+        _scaled_check(200_000)
+
+
+@needs_jit
+def test_output_and_stats_identical_between_paths():
+    docs = golden.load_docs("debian")
+    outputs = {}
+    for jit in (True, False):
+        with _jit.use_jit(jit):
+            d = dedup.Deduplicator(batch_paragraphs=1500)
+            results = d.dedupe_many([x["text"] for x in docs], [x["doc_id"] for x in docs])
+            outputs[jit] = ([r.text for r in results], [r.paragraphs for r in results], d.stats.to_dict())
+    assert outputs[True] == outputs[False]
+
+
+# -- a popular bucket is not quadratic -----------------------------------------------------
+
+def _popular(n: int, seed: int = 0):
+    """n paragraphs that all share most band keys: one boilerplate, the last words varied."""
+    rng = random.Random(seed)
+    words = ("this program is free software you can redistribute it and or modify it under the terms of the "
+             "gnu general public license as published by the free software foundation either version").split()
+    docs = []
+    for i in range(0, n, 10):
+        paras = [" ".join(words + [f"v{i + k}", f"w{rng.randrange(10 ** 6)}"]) for k in range(10)]
+        docs.append("\n\n".join(paras))
+    return docs
+
+
+def _cpu_seconds_per_paragraph(n: int) -> float:
+    docs = _popular(n)
+    d = dedup.Deduplicator()
+    t0 = time.process_time()
+    d.dedupe_many(docs)
+    return (time.process_time() - t0) / n
+
+
+def _check_popular_bucket(monkeypatch, small_n: int, large_n: int) -> None:
+    from dedup import core
+
+    seen = []
+    real = core.verify
+
+    def counting_verify(sets, q, c, *args, **kwargs):
+        seen.append(len(q))
+        return real(sets, q, c, *args, **kwargs)
+
+    monkeypatch.setattr(core, "verify", counting_verify)
+    cfg = dedup.DedupConfig()
+    with _jit.use_jit(True):
+        _cpu_seconds_per_paragraph(small_n)  # warm
+        small = _cpu_seconds_per_paragraph(small_n)
+        seen.clear()
+        docs = _popular(large_n)
+        d = dedup.Deduplicator()
+        t0 = time.process_time()
+        results = d.dedupe_many(docs)
+        large = (time.process_time() - t0) / large_n
+    # every row's candidates are capped at bands x max_bucket_candidates, whatever the bucket size
+    assert sum(seen) <= large_n * cfg.layout.bands * cfg.max_bucket_candidates
+    assert sum(len(r.removed) for r in results) == large_n - 1  # all repeat the first one
+    # linear: the per-paragraph cost stays flat as the bucket grows 10x (quadratic: 10x)
+    assert large < 3 * small, (small, large)
+
+
+@needs_jit
+def test_popular_bucket_is_not_quadratic(monkeypatch):
+    _check_popular_bucket(monkeypatch, 2_000, 20_000)
+
+
+@pytest.mark.slow
+@needs_jit
+def test_bucket_popular_100k_times_is_not_quadratic(monkeypatch):
+    _check_popular_bucket(monkeypatch, 10_000, 100_000)
+
+
+# -- cold start ------------------------------------------------------------------------------
+
+def test_import_does_not_load_numba_and_first_call_is_quick():
+    code = ("import sys, time; t = time.perf_counter(); import dedup; t1 = time.perf_counter(); "
+            "dedup.dedupe_text('A paragraph long enough to be counted here.\\n\\n' * 3); t2 = time.perf_counter(); "
+            "print(t1 - t, t2 - t1, 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}).stdout.split()
+    import_s, first_s, numba_loaded = float(out[0]), float(out[1]), out[2] == "True"
+    assert not numba_loaded
+    assert first_s < 1.0, first_s
+    assert import_s < 1.0, import_s  # target 0.3 s; loose here, machines are shared
