@@ -187,15 +187,33 @@ def xxh3_64(buf, start, length):
 
 # -- tokens -----------------------------------------------------------------------------
 
+@njit(inline="always")
+def _emit(buf, start, end, words, nw, long_at, long_start, long_end, nl):
+    length = end - start
+    if length <= MAX_WORD_BYTES:
+        h = xxh3_64(buf, start, length)
+        if h == _U64(0):
+            h = _U64(1)
+        words[nw] = h
+    else:
+        words[nw] = _U64(0)
+        long_at[nl] = nw
+        long_start[nl] = start
+        long_end[nl] = end
+        nl += 1
+    return nw + 1, nl
+
+
 @njit(cache=True)
 def tokenize_hash(buf, table, n_paragraphs):
     """Word hashes of UTF-8 text whose paragraphs are separated by the byte 0x1E.
 
-    ``table[cp]`` is nonzero for word characters (code points past its end are not).
-    Returns (hashes, tokens per paragraph, paragraphs seen, long-word positions in the
-    hash array, their byte starts, their byte ends): long words (over MAX_WORD_BYTES) get
-    hash 0 here; the caller fills them in. A hash of 0 is replaced by 1 (0 marks paragraphs
-    in the reference path).
+    ``table[cp]``: 1 for word characters, 2 for characters that are tokens on their own
+    (scripts written without spaces), 0 otherwise (code points past its end: 0). Returns
+    (hashes, tokens per paragraph, paragraphs seen, long-word positions in the hash
+    array, their byte starts, their byte ends): long words (over MAX_WORD_BYTES) get
+    hash 0 here; the caller fills them in. A hash of 0 is replaced by 1 (0 marks
+    paragraphs in the reference path).
     """
     n = buf.size
     words = np.empty(n // 2 + 1, dtype=np.uint64)
@@ -226,33 +244,25 @@ def tokenize_hash(buf, table, n_paragraphs):
                 cp = (((b & 0x07) << 18) | ((np.int64(buf[i + 1]) & 0x3F) << 12)
                       | ((np.int64(buf[i + 2]) & 0x3F) << 6) | (np.int64(buf[i + 3]) & 0x3F))
                 size = 4
-            is_word = cp < table_size and table[cp] != 0
+            kind = table[cp] if cp < table_size else 0
         else:
             b = 0
             size = 1
-            is_word = False
-        if is_word:
+            kind = 0
+        if kind == 1:
             if start < 0:
                 start = i
         else:
             if start >= 0:
-                length = i - start
-                if length <= MAX_WORD_BYTES:
-                    h = xxh3_64(buf, start, length)
-                    if h == _U64(0):
-                        h = _U64(1)
-                    words[nw] = h
-                else:
-                    words[nw] = _U64(0)
-                    long_at[nl] = nw
-                    long_start[nl] = start
-                    long_end[nl] = i
-                    nl += 1
-                nw += 1
+                nw, nl = _emit(buf, start, i, words, nw, long_at, long_start, long_end, nl)
                 if p < n_paragraphs:
                     counts[p] += 1
                 start = -1
-            if b == 0x1E:
+            if kind == 2:  # a token of its own
+                nw, nl = _emit(buf, i, i + size, words, nw, long_at, long_start, long_end, nl)
+                if p < n_paragraphs:
+                    counts[p] += 1
+            elif b == 0x1E:
                 p += 1
         i += size
     return words[:nw].copy(), counts, p + 1, long_at[:nl].copy(), long_start[:nl].copy(), long_end[:nl].copy()

@@ -41,8 +41,8 @@ class _Doc:
     starts: np.ndarray
     ends: np.ndarray
     replay_first: int = -1  # first entry id when this document is already indexed
-    auto_id: bool = False  # numbered by this Deduplicator: never a replay of an earlier run
     utf8_size: int = -1
+    auto_id: bool = False  # numbered by this Deduplicator: never a replay of an earlier run
 
 
 class Deduplicator:
@@ -82,11 +82,12 @@ class Deduplicator:
                     ) -> Iterator[DedupResult]:
         """Stream results, one per input document in order, working in bounded batches."""
         ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
-        corpus = self.config.scope == "corpus"
         source = iter(texts)
         pending: Deque[_Doc] = deque()
         error: List[BaseException] = []  # a bad input, raised when the batch reaches it
+        corpus = self.config.scope == "corpus"
         position = 0
+        seen_paragraphs = 0
         while True:
             # Collect and run a batch with the garbage collector paused (our work creates no
             # cycles, and a full collection walks every object the caller keeps); resume it
@@ -99,19 +100,26 @@ class Deduplicator:
                     if not pending:
                         if error:
                             raise error[0]
-                        position = self._read_ahead(source, ids, pending, error, position)
+                        # read ahead about what this batch still needs (at most _READ_AHEAD)
+                        want = 1 if not position else -(-(self.config.batch_paragraphs - size) * position
+                                                        // max(1, seen_paragraphs))
+                        before = position
+                        position = self._read_ahead(source, ids, pending, error, position,
+                                                    max(1, min(_READ_AHEAD, want)))
+                        seen_paragraphs += sum(len(d.starts) for d in itertools.islice(
+                            reversed(pending), position - before))
                         if not pending and not error:
                             break
                         continue
                     doc = pending[0]
-                    if corpus and not doc.auto_id and doc.doc_id in batch_ids:
-                        # The same id again: index this batch first, so the second copy is
-                        # a replay of the first whatever the batch size.
-                        break
+                    if corpus and not doc.auto_id:
+                        if doc.doc_id in batch_ids:
+                            # The same id again: index the batch first, so the second copy is
+                            # a replay of the first whatever the batch size.
+                            break
+                        batch_ids.add(doc.doc_id)
                     pending.popleft()
                     batch.append(doc)
-                    if not doc.auto_id:
-                        batch_ids.add(doc.doc_id)
                     size += len(doc.starts)
                 results = self._run_batch(batch) if batch else []
             if not results:
@@ -119,13 +127,13 @@ class Deduplicator:
             yield from results
 
     def _read_ahead(self, source: Iterator[str], ids: Iterator, pending: "Deque[_Doc]",
-                    error: List[BaseException], position: int) -> int:
-        """Split the next few documents in one call (the splitter's per-call cost is per chunk)."""
+                    error: List[BaseException], position: int, count: int) -> int:
+        """Split the next ``count`` documents in one call (the splitter's cost is per call)."""
         corpus = self.config.scope == "corpus"
         chunk: List[str] = []
         chunk_ids: list = []
         chunk_auto: List[bool] = []
-        for text in itertools.islice(source, _READ_AHEAD):
+        for text in itertools.islice(source, count):
             try:
                 check_text(text, f"document {position + len(chunk)}")
             except Exception as exc:  # raised in order, after the documents before it
@@ -141,9 +149,9 @@ class Deduplicator:
         if self.config.granularity == "paragraph":
             spans = spans_and_sizes(chunk)
         else:
-            spans = [(*split_units(text, self.config.granularity), -1) for text in chunk]
+            spans = [split_units(text, self.config.granularity) + (-1,) for text in chunk]
         for text, doc_id, auto, (starts, ends, utf8_size) in zip(chunk, chunk_ids, chunk_auto, spans):
-            pending.append(_Doc(text, doc_id, starts, ends, auto_id=auto, utf8_size=utf8_size))
+            pending.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size, auto_id=auto))
         return position + len(chunk)
 
     # -- the batch pipeline ------------------------------------------------------------
@@ -259,13 +267,28 @@ class Deduplicator:
                                                  ends[rows].tolist(), sim[rows].tolist())):
             per_doc[d].append(Removal(i, a, b, loc_doc[k], loc_index[k], loc_start[k], loc_end[k],
                                       round(s, 6), reasons[k]))
+        # Kept paragraphs that may hold a span repeating an earlier span of themselves.
+        inner_docs = set()
+        if cfg.inner_repeats and cfg.granularity == "paragraph":
+            set_sizes = np.diff(sets.offsets)
+            n_tokens = sets.n_tokens
+            repeated_shingles = (n_tokens - cfg.ngram + 1) - set_sizes
+            worth = (n_tokens >= 2 * cfg.inner_min_tokens) & (
+                repeated_shingles >= cfg.threshold * (cfg.inner_min_tokens - cfg.ngram + 1) / 2)
+            inner_docs = set(doc_of_row[np.flatnonzero(worth & ~removed)].tolist())
         results = []
-        set_sizes = np.diff(sets.offsets)
         for d, doc in enumerate(docs):
             removals = per_doc[d]
-            lo, hi = int(row_first[d]), int(row_first[d]) + len(doc.starts)
-            cuts = self._inner_removals(doc, removed[lo:hi], sets.n_tokens[lo:hi], set_sizes[lo:hi], removals)
-            out = assemble(doc.text, doc.starts, doc.ends, removed[lo:hi], cuts) if removals else doc.text
+            lo = int(row_first[d])
+            hi = lo + len(doc.starts)
+            cuts = (self._inner_removals(doc, removed[lo:hi], sets.n_tokens[lo:hi], set_sizes[lo:hi], removals)
+                    if d in inner_docs else [])
+            if cuts:
+                out = assemble(doc.text, doc.starts, doc.ends, removed[lo:hi], cuts)
+            elif removals:
+                out = _assemble(doc.text, doc.starts, doc.ends, removed[lo:hi])
+            else:
+                out = doc.text
             results.append(DedupResult(out, doc.doc_id, list(zip(doc.starts.tolist(), doc.ends.tolist())),
                                        removals, len(doc.text)))
             self._count(doc, out, len(removals))
@@ -370,9 +393,35 @@ def _index_location_columns(index: Index, ids: np.ndarray):
     return ([x.doc_id for x in locs], [x.index for x in locs], [x.start for x in locs], [x.end for x in locs])
 
 
+def _assemble(text: str, starts: np.ndarray, ends: np.ndarray, removed: np.ndarray) -> str:
+    """:func:`dedup.results.assemble` without cuts, one slice per run of kept units.
+
+    Between two kept units stands the separator that stood just before the second one;
+    after the last kept unit, whatever ended the input. Text before the first unit is kept.
+    """
+    if not removed.any():
+        return text
+    kept = np.flatnonzero(~removed).tolist()
+    if not kept:
+        return ""
+    starts_l = starts.tolist()
+    ends_l = ends.tolist()
+    pieces = [text[:starts_l[0]]]
+    first = prev = kept[0]
+    for i in kept[1:]:
+        if i != prev + 1:  # a removed stretch ends the run
+            pieces.append(text[starts_l[first]:ends_l[prev]])
+            pieces.append(text[ends_l[i - 1]:starts_l[i]])
+            first = i
+        prev = i
+    pieces.append(text[starts_l[first]:ends_l[prev]])
+    pieces.append(text[ends_l[-1]:])
+    return "".join(pieces)
+
+
 def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray,
                     doc_first: Optional[np.ndarray] = None) -> np.ndarray:
-    """Removed paragraphs of a batch whose documents start at rows ``doc_first``.
+    """Removed paragraphs of a batch whose documents start at rows ``doc_first`` (one document if None).
 
     A repeat with enough tokens is removed. A short repeat (a heading, a byline) is
     removed only inside a run of consecutive repeats (within its document) that holds a

@@ -18,7 +18,7 @@ import xxhash
 
 from dedup import _jit
 from dedup.hashing import fmix64, multiplier
-from dedup.text import PARAGRAPH_MARK, has_unspaced, normalize, tokenize, tokenize_batch
+from dedup.text import _UNSPACED_RE, PARAGRAPH_MARK, normalize, tokenize, tokenize_batch
 
 _U64 = np.uint64
 _MARK_HASH = 0  # stands for PARAGRAPH_MARK in the token-hash stream
@@ -65,6 +65,11 @@ def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold",
     """(flat word hashes, tokens per paragraph) for a batch of paragraph strings."""
     if not paragraphs:
         return np.zeros(0, dtype=_U64), np.zeros(0, dtype=np.int64)
+    kernels = _jit.kernels()
+    if kernels is not None:
+        compiled = _word_hashes_compiled(kernels, paragraphs, normalization, unspaced)
+        if compiled is not None:
+            return compiled
     tokens, ok = tokenize_batch(paragraphs, normalization, unspaced)
     if not ok:
         per = [tokenize(p, normalization, unspaced) for p in paragraphs]
@@ -130,10 +135,8 @@ def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str =
     """The shingle sets of a batch of paragraph strings."""
     _jit.note_work(len(paragraphs))
     kernels = _jit.kernels()
-    # The compiled tokenizer knows word runs only: text in scripts written without spaces
-    # (tokenized per character by default) takes the reference path.
-    if kernels is not None and paragraphs and not (unspaced == "chars" and has_unspaced(paragraphs)):
-        sets = _shingle_sets_compiled(kernels, paragraphs, ngram, normalization)
+    if kernels is not None and paragraphs:
+        sets = _shingle_sets_compiled(kernels, paragraphs, ngram, normalization, unspaced)
         if sets is not None:
             return sets
     return shingle_sets_numpy(paragraphs, ngram, normalization, unspaced)
@@ -169,26 +172,29 @@ def set_keys(hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 _ASCII_WORD = np.zeros(128, dtype=np.uint8)
 for _c in "0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
     _ASCII_WORD[ord(_c)] = 1
-_unicode_word: Optional[np.ndarray] = None
+_unicode_tables: Dict[str, np.ndarray] = {}
 
 
-def _unicode_word_table() -> np.ndarray:
-    """1 for every code point ``re``'s ``\\w`` matches (built once, with ``re`` itself)."""
-    global _unicode_word
-    if _unicode_word is None:
+def _unicode_word_table(unspaced: str = "words") -> np.ndarray:
+    """Per code point: 1 for ``re``'s ``\\w``, 2 for a character of a script written without
+    spaces when those are single-character tokens (``unspaced="chars"``), else 0. Built
+    once per mode, with the same regular expressions as :mod:`dedup.text`."""
+    table = _unicode_tables.get(unspaced)
+    if table is None:
         table = np.zeros(0x110000, dtype=np.uint8)
         everything = "".join(map(chr, range(0x110000)))
         for m in re.finditer(r"\w+", everything):
             table[m.start():m.end()] = 1
-        _unicode_word = table
-    return _unicode_word
+        if unspaced == "chars":
+            for m in _UNSPACED_RE.finditer(everything):
+                table[m.start()] = 2
+        _unicode_tables[unspaced] = table
+    return table
 
 
-def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str) -> Optional[ShingleSets]:
-    """:func:`shingle_sets_numpy` in compiled passes; None when a paragraph holds the mark."""
+def _word_hashes_compiled(kernels, paragraphs: Sequence[str], normalization: str, unspaced: str):
+    """:func:`word_hashes` in one compiled pass; None when a paragraph holds the mark."""
     joined = PARAGRAPH_MARK.join(paragraphs)
-    if joined.count(PARAGRAPH_MARK) != len(paragraphs) - 1:
-        return None
     lower = False
     if normalization == "none":
         text = joined
@@ -200,16 +206,26 @@ def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, norma
         # (done below on the bytes, harmless on the others: case-folded text has no A-Z).
         text = PARAGRAPH_MARK.join([p if p.isascii() else normalize(p, normalization) for p in paragraphs])
         lower = True
-    table = _ASCII_WORD if text.isascii() else _unicode_word_table()
+    table = _ASCII_WORD if text.isascii() else _unicode_word_table(unspaced)
     buf = np.frombuffer(bytearray(text.encode("utf-8", "surrogatepass")), dtype=np.uint8)
     if lower:
         kernels.lower_ascii(buf)
     words, counts, seen, long_at, long_start, long_end = kernels.tokenize_hash(buf, table, len(paragraphs))
-    if seen != len(paragraphs):  # cannot happen: the mark count was checked above
+    if seen != len(paragraphs):  # a paragraph holds the mark: the caller tokenizes one by one
         return None
     for at, start, end in zip(long_at.tolist(), long_start.tolist(), long_end.tolist()):
         h = xxhash.xxh3_64_intdigest(buf[start:end].tobytes())
         words[at] = h if h != _MARK_HASH else 1
+    return words, counts
+
+
+def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str,
+                           unspaced: str = "chars") -> Optional[ShingleSets]:
+    """:func:`shingle_sets_numpy` in compiled passes; None when a paragraph holds the mark."""
+    tokens = _word_hashes_compiled(kernels, paragraphs, normalization, unspaced)
+    if tokens is None:
+        return None
+    words, counts = tokens
     mults = np.array([multiplier(k) for k in range(ngram)], dtype=_U64)
     keyed = kernels.shingle_windows(words, counts, ngram, mults, multiplier(_LENGTH_MULTIPLIER))
     keyed.sort()  # numpy's SIMD sort: all sets sorted at once, grouped by paragraph

@@ -1,11 +1,9 @@
 """Golden decisions and fingerprint digests that the optimized hot path must reproduce.
 
 The files under ``tests/golden/`` were written by this module running the *unoptimized*
-code of main (commit a7e2d1c) on the evaluation document sets; the speed work must not
-change a single decision, shingle hash or signature. The decision files were regenerated
-when main gained repeats inside one paragraph (reason "inner"), after checking that the
-merged code gave byte-identical output to main's reference path on both sets in corpus
-scope, document scope and sentence granularity. Regenerate only on purpose:
+code of main (commit 423a005, re-recorded after merging it: inner repeats and unspaced scripts
+changed a few Debian decisions) on the evaluation document sets; the speed work must not
+change a single decision, shingle hash or signature. Regenerate only on purpose:
 
     PYTHONPATH=. python tests/speed_golden.py
 

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 _PIECES = ["word", "Wörd", "ΣΊΣΥΦΟΣ", "straße", "ﬁne", "Ａｂｃ", "İstanbul", "e\u0301", "\u0301x", "日本語", "٣٤",
            "x_y", "don't", "a-b", "  ", "\t", "\n", "\n\n", "\r\n", "\r", "\x1c", "\u2028", "\xa0", "\ud800",
-           "🙂", "ǅ", "123", ".", ",", "\x1e", "k" * 140, "é" * 70]
+           "🙂", "ǅ", "123", ".", ",", "\x1e", "k" * 140, "é" * 70, "中文字", "ภาษาไทย", "ค่ะ", "かな", "𠀀x"]
 
 
 def _random_paragraphs(rng: random.Random, n: int, mark: bool = True):
@@ -71,12 +71,13 @@ def test_xxh3_kernel_equals_xxhash():
 
 @needs_jit
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("ngram,normalization", [(5, "nfkc_casefold"), (1, "nfkc_casefold"), (3, "none"), (9, "nfkc_casefold")])
-def test_shingle_sets_kernels_equal_numpy_on_tricky_text(seed, ngram, normalization):
+@pytest.mark.parametrize("ngram,normalization,unspaced", [(5, "nfkc_casefold", "chars"), (1, "nfkc_casefold", "chars"),
+                                                      (3, "none", "words"), (9, "nfkc_casefold", "words")])
+def test_shingle_sets_kernels_equal_numpy_on_tricky_text(seed, ngram, normalization, unspaced):
     paras = _random_paragraphs(random.Random(seed), 300, mark=seed != 0)
     with _jit.use_jit(True):
-        fast = shingle_sets(paras, ngram, normalization)
-    assert _sets_equal(fast, shingle_sets_numpy(paras, ngram, normalization))
+        fast = shingle_sets(paras, ngram, normalization, unspaced)
+    assert _sets_equal(fast, shingle_sets_numpy(paras, ngram, normalization, unspaced))
 
 
 @needs_jit

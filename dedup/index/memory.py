@@ -1,9 +1,10 @@
 """MemoryIndex: the corpus index held in this process, as flat numpy columns.
 
 Bytes per entry (see ``nbytes``): a paragraph that stores its set costs 12 bytes in the
-exact-set table, 12 per LSH band (uint64 key + uint32 id), 4 per shingle and 24 for its
-columns (where its set lives, its document, index and span); an exact repeat costs only
-the 24 bytes of columns: it shares the set of the entry it repeats and is in no bucket.
+exact-set table, 12 per LSH band (uint64 key + uint32 id, plus ~1 for the run
+directories), 4 per shingle and 32 for its columns (set key, where its set lives, its
+document, index and span); an exact repeat costs only the 32 bytes of columns: it shares
+the set of the entry it repeats and is in no bucket.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dedup.errors import IndexMismatchError
 from dedup.index.base import DocId, IndexBatch, Location
 from dedup.index.growable import GrowableArray
 from dedup.index.sorted_table import SortedTable
-from dedup.shingles import set_keys as _set_keys_of
 
 
 class _Column:
@@ -55,6 +55,7 @@ class MemoryIndex:
         self._settings: Optional[Tuple[str, dict]] = None
         self._exact = SortedTable()
         self._bands = SortedTable()
+        self._set_keys = GrowableArray(np.uint64)
         self._hashes = GrowableArray(np.uint32)
         self._set_start = _Column()  # where the entry's set starts in _hashes (shared by exact repeats)
         self._set_len = GrowableArray(np.uint32)
@@ -101,7 +102,7 @@ class MemoryIndex:
     @property
     def nbytes(self) -> int:
         """Bytes held in arrays (the doc-id list and dict are extra)."""
-        columns = (self._hashes, self._set_start, self._set_len, self._doc, self._para_index,
+        columns = (self._set_keys, self._hashes, self._set_start, self._set_len, self._doc, self._para_index,
                    self._starts, self._ends)
         return self._exact.nbytes + self._bands.nbytes + sum(c.nbytes for c in columns)
 
@@ -112,12 +113,7 @@ class MemoryIndex:
         return self._exact.first(np.asarray(set_keys, dtype=np.uint64))
 
     def entry_set_keys(self, ids: np.ndarray) -> np.ndarray:
-        """Set keys of entries, recomputed from their stored sets (a key is a function of the set)."""
-        pool, starts, lengths = self.shingle_spans(np.asarray(ids, dtype=np.int64))
-        offsets = np.zeros(len(starts) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        take = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
-        return _set_keys_of(pool[take], offsets)
+        return self._set_keys.view[np.asarray(ids, dtype=np.int64)]
 
     def band_candidates(self, band_keys: np.ndarray, limit: int) -> Tuple[np.ndarray, np.ndarray]:
         q, ids, _ = self._bands.lookup(np.asarray(band_keys, dtype=np.uint64).ravel(), limit)
@@ -190,6 +186,7 @@ class MemoryIndex:
         self._hashes.extend(batch.hashes[np.repeat(stored, lengths)])
         self._set_start.extend(set_start)
         self._set_len.extend(set_len.astype(np.uint32))
+        self._set_keys.extend(np.asarray(batch.set_keys, dtype=np.uint64))
         # Documents: each batch document gets the next ordinal; its entries point to it.
         first_ord = len(self._doc_ids)
         first_row = base + np.cumsum(batch.doc_sizes) - batch.doc_sizes
