@@ -35,9 +35,6 @@ _SENTENCE_END_RE = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s|$)|[\u3002\uff0
 _UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
              "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f")
 _UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
-# Raw characters whose NFKC form may fall in those scripts (radicals, enclosed and
-# compatibility forms, half-width katakana), for a quick check before normalizing.
-_MAYBE_UNSPACED_RE = re.compile(f"[{_UNSPACED}\u2e80-\u2fdf\u3200-\u33ff\uff66-\uff9f\U0002f800-\U0002fa1f]")
 _CHAR_OR_WORD_RE = re.compile(f"[{_UNSPACED}]|[^{_UNSPACED}\\W]+")
 _CHAR_OR_WORD_OR_MARK_RE = re.compile(f"[{_UNSPACED}]|[^{_UNSPACED}\\W]+|\x1e")
 
@@ -109,11 +106,6 @@ def normalize(text: str, normalization: str = "nfkc_casefold") -> str:
     if normalization == "none":
         return text
     return unicodedata.normalize("NFKC", text).casefold()
-
-
-def has_unspaced(paragraphs: Sequence[str]) -> bool:
-    """Whether any paragraph may hold characters of a script written without spaces."""
-    return any(_MAYBE_UNSPACED_RE.search(p) for p in paragraphs)
 
 
 def tokenize(text: str, normalization: str = "nfkc_casefold", unspaced: str = "chars") -> List[str]:
