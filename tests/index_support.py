@@ -44,9 +44,23 @@ def run(index, texts, doc_ids, **overrides) -> list:
     return decisions(dedup.Deduplicator(index=index, **overrides).dedupe_many(texts, doc_ids))
 
 
+def key_of(shingles) -> int:
+    """The set key the library gives this shingle set (an index may recompute keys from sets)."""
+    from dedup.shingles import set_keys as _set_keys
+
+    return int(_set_keys(np.array(shingles, dtype=np.uint32), np.array([0, len(shingles)]))[0])
+
+
 def make_batch(set_keys, band_keys, sets, shingle_ref, doc_ids, doc_sizes, starts=None) -> IndexBatch:
-    """An IndexBatch from Python lists (tests build entries by hand)."""
+    """An IndexBatch from Python lists (tests build entries by hand).
+
+    ``set_keys`` are labels only: each entry gets the real key of its set (of the set it
+    refers to, for an exact repeat), as the library would give it.
+    """
     n = len(set_keys)
+    real_sets = [sets[r] if r >= 0 and r < n and not sets[i] else sets[i] for i, r in enumerate(shingle_ref)]
+    labels = dict(zip(set_keys, real_sets))
+    set_keys = [key_of(labels[k]) if k in labels and labels[k] else key_of(s) for k, s in zip(set_keys, real_sets)]
     lengths = [len(s) for s in sets]
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])

@@ -11,7 +11,7 @@ import pytest
 
 import dedup
 from dedup.index.base import Index, Location
-from index_support import corpus, fresh_prefix, make_batch, redis_client, redis_url, run  # noqa: F401
+from index_support import corpus, fresh_prefix, key_of, make_batch, redis_client, redis_url, run  # noqa: F401
 
 CONFIG = dedup.DedupConfig(scope="corpus")
 
@@ -103,9 +103,10 @@ def test_add_then_every_lookup(backend):
     assert index.document("7") is None  # doc ids keep their type
     assert index.document(("t", 1)) == (4, 2)
     # smallest stored id per set key; the exact repeat (entry 2) is not a holder
-    assert index.first_exact(np.array([300, 100, 999, 200, 400], dtype=np.uint64)).tolist() == [3, 0, -1, 1, 4]
-    assert index.entry_set_keys(np.array([0, 1, 2, 3, 4, 5])).tolist() == [100, 200, 100, 300, 400, 300]
-    assert index.entry_set_keys(np.array([5, 0])).tolist() == [300, 100]
+    k100, k200, k300, k400 = key_of([1, 2, 3]), key_of([4, 5]), key_of([7]), key_of([8, 9])
+    assert index.first_exact(np.array([k300, k100, 999, k200, k400], dtype=np.uint64)).tolist() == [3, 0, -1, 1, 4]
+    assert index.entry_set_keys(np.array([0, 1, 2, 3, 4, 5])).tolist() == [k100, k200, k100, k300, k400, k300]
+    assert index.entry_set_keys(np.array([5, 0])).tolist() == [k300, k100]
     assert index.shingles(0).tolist() == [1, 2, 3]
     assert index.shingles(2).tolist() == [1, 2, 3]  # through its shingle ref
     assert index.shingles(4).tolist() == [8, 9]
