@@ -110,6 +110,18 @@ def test_paragraph_spans_kernel_equals_regex(corpus_paragraphs):
             assert size == len(text.encode("utf-8", "surrogatepass"))
 
 
+def test_assemble_equals_reference():
+    from dedup.core import _assemble
+    from dedup.results import assemble
+
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choice(["ab", "c d", "\n", "\n\n", " ", "x", "\r\n"]) for _ in range(rng.randint(0, 30)))
+        starts, ends = split_paragraphs(text)
+        removed = np.array([rng.random() < 0.5 for _ in range(len(starts))], dtype=bool)
+        assert _assemble(text, starts, ends, removed) == assemble(text, starts, ends, removed)
+
+
 @needs_jit
 def test_sorted_table_kernels_equal_numpy():
     rng = np.random.default_rng(1)
