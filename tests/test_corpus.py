@@ -65,18 +65,10 @@ def test_index_is_bound_to_its_settings():
 
 
 def _score(docs, results):
-    tp = fp = fn = 0
-    for doc, r in zip(docs, results):
-        spans = [(x.start, x.end) for x in r.removed]
-        for m in doc["paragraphs"]:
-            if m["n_tokens"] < 8:
-                continue
-            s, e = m["start"], m["end"]
-            pred = 2 * sum(max(0, min(e, b) - max(s, a)) for a, b in spans) >= e - s
-            tp += pred and m["is_repeat"]
-            fp += pred and not m["is_repeat"]
-            fn += m["is_repeat"] and not pred
-    return tp / max(1, tp + fp), tp / max(1, tp + fn)
+    from benchmarks.quality import score  # the scorer shipped for everyone (same rule as shared/tools/score.py)
+
+    got = score(docs, ([(x.start, x.end) for x in r.removed] for r in results))
+    return got["precision"], got["recall"]
 
 
 @pytest.mark.parametrize("fixture", ["debian_docs", "kjv_docs"])
