@@ -27,7 +27,7 @@ from dedup.minhash import minhash_rows
 from dedup.results import DedupResult, Removal, Stats, assemble, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
 from dedup.fastsplit import spans_and_sizes
-from dedup.inner import find_inner_repeats
+from dedup.inner import find_inner_repeats, worth_searching
 from dedup.text import check_text, split_units
 
 _U64 = np.uint64
@@ -271,10 +271,8 @@ class Deduplicator:
         inner_docs = set()
         if cfg.inner_repeats and cfg.granularity == "paragraph":
             set_sizes = np.diff(sets.offsets)
-            n_tokens = sets.n_tokens
-            repeated_shingles = (n_tokens - cfg.ngram + 1) - set_sizes
-            worth = (n_tokens >= 2 * cfg.inner_min_tokens) & (
-                repeated_shingles >= cfg.threshold * (cfg.inner_min_tokens - cfg.ngram + 1) / 2)
+            worth = worth_searching(sets.n_tokens, set_sizes, ngram=cfg.ngram, threshold=cfg.threshold,
+                                    min_tokens=cfg.inner_min_tokens)
             inner_docs = set(doc_of_row[np.flatnonzero(worth & ~removed)].tolist())
         results = []
         for d, doc in enumerate(docs):
@@ -300,11 +298,8 @@ class Deduplicator:
         cfg = self.config
         if not cfg.inner_repeats or cfg.granularity != "paragraph":
             return []
-        # A copied span of m tokens repeats about m - ngram + 1 shingles, so the set is that
-        # much smaller than the shingle count: only such paragraphs are worth a look.
-        repeated_shingles = (n_tokens - cfg.ngram + 1) - set_sizes
-        worth = (n_tokens >= 2 * cfg.inner_min_tokens) & (
-            repeated_shingles >= cfg.threshold * (cfg.inner_min_tokens - cfg.ngram + 1) / 2)
+        worth = worth_searching(n_tokens, set_sizes, ngram=cfg.ngram, threshold=cfg.threshold,
+                                min_tokens=cfg.inner_min_tokens)
         cuts = []
         for i in np.flatnonzero(~removed & worth).tolist():
             start, end = int(doc.starts[i]), int(doc.ends[i])

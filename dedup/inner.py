@@ -29,6 +29,22 @@ class InnerRepeat:
     similarity: float
 
 
+def worth_searching(n_tokens: np.ndarray, set_sizes: np.ndarray, *, ngram: int, threshold: float,
+                    min_tokens: int) -> np.ndarray:
+    """Which paragraphs can hold an inner repeat at all (a mask; the rest are skipped).
+
+    A paragraph needs ``2 * min_tokens`` tokens. And a copy of P >= min_tokens - ngram + 1
+    n-gram positions whose set has Jaccard >= threshold with its earlier source shares at
+    least ``threshold * |copy set|`` distinct n-grams with it, each at a position that
+    repeats an earlier one; the copy's own duplicates repeat too. So at least
+    ``threshold * P`` positions repeat: the paragraph's n-gram count exceeds its set size
+    by that much. The bound is exact, so the filter never drops a paragraph that
+    :func:`find_inner_repeats` would cut.
+    """
+    repeated = (n_tokens - ngram + 1) - set_sizes
+    return (n_tokens >= 2 * min_tokens) & (repeated >= threshold * (min_tokens - ngram + 1))
+
+
 def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min_tokens: int = 50,
                        normalization: str = "nfkc_casefold", unspaced: str = "chars") -> List[InnerRepeat]:
     """Spans of ``text`` (one paragraph) that repeat an earlier span of it.

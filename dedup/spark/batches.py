@@ -17,7 +17,7 @@ import numpy as np
 
 from dedup.config import DedupConfig
 from dedup.core import _apply_run_rule
-from dedup.inner import find_inner_repeats
+from dedup.inner import find_inner_repeats, worth_searching
 from dedup.lsh import band_keys
 from dedup.minhash import signatures
 from dedup.results import assemble
@@ -34,16 +34,11 @@ INNER_FIELDS = ("index", "start", "end", "matched_index", "matched_start", "matc
 
 
 def inner_candidates(config: DedupConfig, n_tokens: np.ndarray, set_sizes: np.ndarray) -> np.ndarray:
-    """Units worth a search for a repeat inside themselves (as ``Deduplicator._inner_removals``).
-
-    A copied span of m tokens repeats about m - ngram + 1 shingles, so the set is that much
-    smaller than the shingle count.
-    """
+    """Units worth a search for a repeat inside themselves (as ``Deduplicator._inner_removals``)."""
     if not config.inner_repeats or config.granularity != "paragraph":
         return np.zeros(len(n_tokens), dtype=bool)
-    repeated_shingles = (n_tokens - config.ngram + 1) - set_sizes
-    return (n_tokens >= 2 * config.inner_min_tokens) & (
-        repeated_shingles >= config.threshold * (config.inner_min_tokens - config.ngram + 1) / 2)
+    return worth_searching(n_tokens, set_sizes, ngram=config.ngram, threshold=config.threshold,
+                           min_tokens=config.inner_min_tokens)
 
 
 def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str, keep: Sequence[str],
