@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 0.8)")
     p.add_argument("--num-perm", type=int, default=None, metavar="N",
                    help="MinHash permutations (default: 128)")
+    p.add_argument("--min-tokens", type=int, default=None, metavar="N",
+                   help="paragraphs with fewer tokens are removed only inside a run of removed repeats "
+                        "(default: 8)")
+    p.add_argument("--granularity", choices=["paragraph", "sentence"], default=None,
+                   help="the unit deduplicated: paragraphs, or sentences inside them (default: paragraph)")
     p.add_argument("--index", default=None, metavar="PATH",
                    help="persistent corpus index (SQLite file, or redis://...): paragraphs of earlier runs "
                         "count as earlier; needs --scope corpus")
@@ -252,6 +257,10 @@ def _config(args: argparse.Namespace) -> DedupConfig:
         settings["threshold"] = args.threshold
     if args.num_perm is not None:
         settings["num_perm"] = args.num_perm
+    if args.min_tokens is not None:
+        settings["min_tokens"] = args.min_tokens
+    if args.granularity is not None:
+        settings["granularity"] = args.granularity
     return DedupConfig(**settings)
 
 

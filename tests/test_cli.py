@@ -141,6 +141,21 @@ def test_scope_threshold_num_perm_reach_the_config(tmp_path, capsys):
     assert [r["text"] for r in read_jsonl(tmp_path / "o.jsonl")] == [P1, ""]
 
 
+def test_min_tokens_and_granularity_reach_the_config(tmp_path, capsys):
+    s1 = "The board approved the annual budget after a long debate on Tuesday evening."
+    s2 = "Members also discussed the new library opening hours for the winter season."
+    text = f"{s1} {s2}\n\nIn other news, {s2[0].lower()}{s2[1:]} {s1}\n"
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": text}])
+    code, _, _ = run([src, "-o", tmp_path / "o.jsonl", "--granularity", "sentence", "-q"], capsys)
+    assert code == 0
+    assert [r["text"] for r in read_jsonl(tmp_path / "o.jsonl")] == [
+        f"{s1} {s2}\n\nIn other news, {s2[0].lower()}{s2[1:]}\n"]
+    run([src, "-o", tmp_path / "o.jsonl", "--granularity", "sentence", "--min-tokens", "100", "-q"], capsys)
+    assert [r["text"] for r in read_jsonl(tmp_path / "o.jsonl")] == [text]  # sentences too short alone
+    code, _, err = run([src, "-o", tmp_path / "o.jsonl", "--min-tokens", "-1"], capsys)
+    assert code != 0 and "min_tokens" in err
+
+
 def test_text_file_to_stdout_keeps_bytes(tmp_path, capsysbinary, seed_text):
     src = tmp_path / "seed.txt"
     src.write_bytes(seed_text.encode())
