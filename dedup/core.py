@@ -14,12 +14,12 @@ import os
 from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Deque, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Deque, Hashable, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
 from dedup.config import DedupConfig, make_config
-from dedup.index.base import Index, IndexBatch, Location
+from dedup.index.base import Index, IndexBatch
 from dedup.index.memory import MemoryIndex
 from dedup.lsh import band_keys
 from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
@@ -268,19 +268,17 @@ class Deduplicator:
             per_doc[d].append(Removal(i, a, b, loc_doc[k], loc_index[k], loc_start[k], loc_end[k],
                                       round(s, 6), reasons[k]))
         # Kept paragraphs that may hold a span repeating an earlier span of themselves.
-        inner_docs = set()
+        search = np.zeros(len(removed), dtype=bool)
         if cfg.inner_repeats and cfg.granularity == "paragraph":
-            set_sizes = np.diff(sets.offsets)
-            worth = worth_searching(sets.n_tokens, set_sizes, ngram=cfg.ngram, threshold=cfg.threshold,
-                                    min_tokens=cfg.inner_min_tokens)
-            inner_docs = set(doc_of_row[np.flatnonzero(worth & ~removed)].tolist())
+            search = ~removed & worth_searching(sets.n_tokens, np.diff(sets.offsets), ngram=cfg.ngram,
+                                                threshold=cfg.threshold, min_tokens=cfg.inner_min_tokens)
+        inner_docs = set(doc_of_row[search].tolist())
         results = []
         for d, doc in enumerate(docs):
             removals = per_doc[d]
             lo = int(row_first[d])
             hi = lo + len(doc.starts)
-            cuts = (self._inner_removals(doc, removed[lo:hi], sets.n_tokens[lo:hi], set_sizes[lo:hi], removals)
-                    if d in inner_docs else [])
+            cuts = self._inner_removals(doc, np.flatnonzero(search[lo:hi]), removals) if d in inner_docs else []
             if cuts:
                 out = assemble(doc.text, doc.starts, doc.ends, removed[lo:hi], cuts)
             elif removals:
@@ -292,16 +290,11 @@ class Deduplicator:
             self._count(doc, out, len(removals))
         return results
 
-    def _inner_removals(self, doc: _Doc, removed: np.ndarray, n_tokens: np.ndarray, set_sizes: np.ndarray,
-                        removals: List[Removal]) -> List[Tuple[int, int]]:
-        """Spans of kept paragraphs that repeat an earlier span of the same paragraph."""
+    def _inner_removals(self, doc: _Doc, candidates: np.ndarray, removals: List[Removal]) -> List[Tuple[int, int]]:
+        """Spans of the candidate paragraphs (kept, worth a search) that repeat an earlier span of themselves."""
         cfg = self.config
-        if not cfg.inner_repeats or cfg.granularity != "paragraph":
-            return []
-        worth = worth_searching(n_tokens, set_sizes, ngram=cfg.ngram, threshold=cfg.threshold,
-                                min_tokens=cfg.inner_min_tokens)
         cuts = []
-        for i in np.flatnonzero(~removed & worth).tolist():
+        for i in candidates.tolist():
             start, end = int(doc.starts[i]), int(doc.ends[i])
             for rep in find_inner_repeats(doc.text[start:end], ngram=cfg.ngram, threshold=cfg.threshold,
                                           min_tokens=cfg.inner_min_tokens, normalization=cfg.normalization,

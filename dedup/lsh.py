@@ -10,7 +10,6 @@ cost time, never precision.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Optional
 

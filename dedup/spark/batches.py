@@ -34,7 +34,7 @@ INNER_FIELDS = ("index", "start", "end", "matched_index", "matched_start", "matc
 
 
 def inner_candidates(config: DedupConfig, n_tokens: np.ndarray, set_sizes: np.ndarray) -> np.ndarray:
-    """Units worth a search for a repeat inside themselves (as ``Deduplicator._inner_removals``)."""
+    """Units worth a search for a repeat inside themselves (as ``Deduplicator._decide``)."""
     if not config.inner_repeats or config.granularity != "paragraph":
         return np.zeros(len(n_tokens), dtype=bool)
     return worth_searching(n_tokens, set_sizes, ngram=config.ngram, threshold=config.threshold,
