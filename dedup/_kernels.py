@@ -696,7 +696,7 @@ def paragraph_spans(cps, space):
     is one. A span runs from its first line's start to its last line's end (no \\r, \\n).
     """
     n = cps.size
-    cap = n // 2 + 2
+    cap = n + 2  # lines: at most one per character, plus the last
     ls = np.empty(cap, dtype=np.int64)
     le = np.empty(cap, dtype=np.int64)
     nb = np.empty(cap, dtype=np.bool_)
@@ -843,3 +843,76 @@ def paragraph_spans_many(buf, doc_chars, space):
         counts[d] = k - first
         pos = p
     return starts[:k].copy(), ends[:k].copy(), counts, sizes
+
+
+# -- sentences --------------------------------------------------------------------------
+
+@njit(inline="always")
+def _is_sentence_punct(c):
+    return c == 46 or c == 33 or c == 63  # . ! ?
+
+
+@njit(inline="always")
+def _is_closer(c):
+    return c == 34 or c == 39 or c == 41 or c == 93 or c == 0x201D or c == 0x2019  # " ' ) ] ” ’
+
+
+@njit(inline="always")
+def _is_cjk_stop(c):
+    return c == 0x3002 or c == 0xFF01 or c == 0xFF1F
+
+
+@njit(inline="always")
+def _is_space(c, space):
+    return c < space.size and space[c] != 0
+
+
+@njit(inline="always")
+def _emit_stripped(cps, space, a, b, starts, ends, k):
+    while a < b and _is_space(np.int64(cps[a]), space):
+        a += 1
+    while b > a and _is_space(np.int64(cps[b - 1]), space):
+        b -= 1
+    if a < b:
+        starts[k] = a
+        ends[k] = b
+        return k + 1
+    return k
+
+
+@njit(cache=True)
+def sentence_spans(cps, space):
+    """(starts, ends) of the sentences of one text's code points, as ``text.sentence_spans``.
+
+    A sentence ends after a run of ``.!?`` and closers that white space or the end follows,
+    or after a run of CJK full stops; pieces are stripped of white space (``space[c]``).
+    """
+    n = cps.size
+    starts = np.empty(n + 1, dtype=np.int64)  # a sentence takes at least one character
+    ends = np.empty(n + 1, dtype=np.int64)
+    k = 0
+    piece = 0
+    i = 0
+    while i < n:
+        c = np.int64(cps[i])
+        if _is_sentence_punct(c):
+            j = i + 1
+            while j < n and _is_sentence_punct(np.int64(cps[j])):
+                j += 1
+            while j < n and _is_closer(np.int64(cps[j])):
+                j += 1
+            if j == n or _is_space(np.int64(cps[j]), space):
+                k = _emit_stripped(cps, space, piece, j, starts, ends, k)
+                piece = j
+            i = j
+        elif _is_cjk_stop(c):
+            j = i + 1
+            while j < n and _is_cjk_stop(np.int64(cps[j])):
+                j += 1
+            k = _emit_stripped(cps, space, piece, j, starts, ends, k)
+            piece = j
+            i = j
+        else:
+            i += 1
+    k = _emit_stripped(cps, space, piece, n, starts, ends, k)
+    return starts[:k].copy(), ends[:k].copy()

