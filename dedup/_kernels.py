@@ -686,20 +686,17 @@ def utf8_length(cps):
 
 # -- paragraph spans --------------------------------------------------------------------
 
-@njit(cache=True)
-def paragraph_spans(cps, space):
-    """``text.split_paragraphs`` on code points: (starts, ends) of paragraphs.
+@njit(inline="always")
+def _paragraphs_of(cps, lo, hi, space, ls, le, nb, starts, ends, k):
+    """Paragraphs of ``cps[lo:hi]`` (offsets from ``lo``) written to starts/ends from k; the new k.
 
     Lines end at \\n, \\r\\n or a lone \\r; a line is blank when it holds only white
     space (``space[cp]`` nonzero). If some line is blank (a non-final one, or a non-empty
     final one), paragraphs are maximal runs of non-blank lines; else every non-blank line
     is one. A span runs from its first line's start to its last line's end (no \\r, \\n).
+    ``ls``/``le``/``nb`` are scratch of at least hi - lo + 2 lines.
     """
-    n = cps.size
-    cap = n + 2  # lines: at most one per character, plus the last
-    ls = np.empty(cap, dtype=np.int64)
-    le = np.empty(cap, dtype=np.int64)
-    nb = np.empty(cap, dtype=np.bool_)
+    n = hi - lo
     n_lines = 0
     has_blank = False
     start = 0
@@ -711,7 +708,7 @@ def paragraph_spans(cps, space):
             skip = False
             start = i + 1
             continue
-        c = np.int64(cps[i])
+        c = np.int64(cps[lo + i])
         if c == 10 or c == 13:
             if not nonspace:
                 has_blank = True
@@ -719,7 +716,7 @@ def paragraph_spans(cps, space):
             le[n_lines] = i
             nb[n_lines] = nonspace
             n_lines += 1
-            skip = c == 13 and i + 1 < n and np.int64(cps[i + 1]) == 10
+            skip = c == 13 and i + 1 < n and np.int64(cps[lo + i + 1]) == 10
             start = i + 1
             nonspace = False
         elif not nonspace and (c >= table_size or space[c] == 0):
@@ -730,9 +727,6 @@ def paragraph_spans(cps, space):
     le[n_lines] = n
     nb[n_lines] = nonspace
     n_lines += 1
-    starts = np.empty(n_lines, dtype=np.int64)
-    ends = np.empty(n_lines, dtype=np.int64)
-    k = 0
     j = 0
     while j < n_lines:
         if not nb[j]:
@@ -745,103 +739,60 @@ def paragraph_spans(cps, space):
         ends[k] = le[j]
         k += 1
         j += 1
-    return starts[:k].copy(), ends[:k].copy()
-
-
-@njit(inline="always")
-def _cp_at(buf, i):
-    """(code point, byte length) of the UTF-8 sequence at ``buf[i]``."""
-    b = np.int64(buf[i])
-    if b < 0x80:
-        return b, 1
-    if b < 0xE0:
-        return ((b & 0x1F) << 6) | (np.int64(buf[i + 1]) & 0x3F), 2
-    if b < 0xF0:
-        return ((b & 0x0F) << 12) | ((np.int64(buf[i + 1]) & 0x3F) << 6) | (np.int64(buf[i + 2]) & 0x3F), 3
-    return (((b & 0x07) << 18) | ((np.int64(buf[i + 1]) & 0x3F) << 12)
-            | ((np.int64(buf[i + 2]) & 0x3F) << 6) | (np.int64(buf[i + 3]) & 0x3F)), 4
+    return k
 
 
 @njit(cache=True)
-def paragraph_spans_many(buf, doc_chars, space):
-    """:func:`paragraph_spans` of many documents at once, from the UTF-8 of their concatenation.
+def paragraph_spans(cps, space):
+    """``text.split_paragraphs`` on code points: (starts, ends) of paragraphs."""
+    n = cps.size
+    ls = np.empty(n + 2, dtype=np.int64)  # lines: at most one per character, plus the last
+    le = np.empty(n + 2, dtype=np.int64)
+    nb = np.empty(n + 2, dtype=np.bool_)
+    starts = np.empty(n // 2 + 1, dtype=np.int64)  # a paragraph and a line break per 2 characters
+    ends = np.empty(n // 2 + 1, dtype=np.int64)
+    k = _paragraphs_of(cps, 0, n, space, ls, le, nb, starts, ends, 0)
+    return starts[:k].copy(), ends[:k].copy()
 
-    Document d has ``doc_chars[d]`` characters. Returns (starts, ends) in characters,
-    relative to each document, paragraphs per document, and each document's UTF-8 size.
+
+@njit(cache=True)
+def paragraph_spans_many(cps, doc_chars, space):
+    """:func:`paragraph_spans` of many documents from their concatenated code points.
+
+    Document d has ``doc_chars[d]`` code points. Returns (starts, ends) relative to each
+    document, paragraphs per document, and each document's UTF-8 size (surrogates: 3 bytes).
     """
     n_docs = doc_chars.size
     total = 0
+    longest = 0
     for d in range(n_docs):
         total += doc_chars[d]
+        longest = max(longest, doc_chars[d])
+    ls = np.empty(longest + 2, dtype=np.int64)
+    le = np.empty(longest + 2, dtype=np.int64)
+    nb = np.empty(longest + 2, dtype=np.bool_)
     starts = np.empty(total // 2 + n_docs + 1, dtype=np.int64)
     ends = np.empty(total // 2 + n_docs + 1, dtype=np.int64)
     counts = np.zeros(n_docs, dtype=np.int64)
     sizes = np.zeros(n_docs, dtype=np.int64)
-    table_size = space.size
     k = 0
-    pos = 0  # byte position of the document's start
+    lo = 0
     for d in range(n_docs):
-        n = doc_chars[d]
-        # pass 1: is there a blank line? (and where the document ends in bytes)
-        has_blank = False
-        nonspace = False
-        line_empty = True
-        p = pos
-        prev_cr = False
-        for i in range(n):
-            c, size = _cp_at(buf, p)
-            p += size
-            if c == 10 and prev_cr:  # the \n of a \r\n
-                prev_cr = False
-                continue
-            prev_cr = c == 13
-            if c == 10 or c == 13:
-                if not nonspace:
-                    has_blank = True
-                nonspace = False
-                line_empty = True
-            else:
-                line_empty = False
-                if not nonspace and (c >= table_size or space[c] == 0):
-                    nonspace = True
-        if not line_empty and not nonspace:
-            has_blank = True  # a non-empty final line of white space
-        sizes[d] = p - pos
-        # pass 2: the spans
+        hi = lo + doc_chars[d]
         first = k
-        nonspace = False
-        start = 0
-        open_para = False
-        p = pos
-        prev_cr = False
-        for i in range(n + 1):
-            if i < n:
-                c, size = _cp_at(buf, p)
-                p += size
-                if c == 10 and prev_cr:
-                    prev_cr = False
-                    start = i + 1
-                    continue
-                prev_cr = c == 13
-                if not (c == 10 or c == 13):
-                    if not nonspace and (c >= table_size or space[c] == 0):
-                        nonspace = True
-                    continue
-            # a line [start, i) ends here
-            if nonspace:
-                if has_blank and open_para:
-                    ends[k - 1] = i
-                else:
-                    starts[k] = start
-                    ends[k] = i
-                    k += 1
-                    open_para = True
-            else:
-                open_para = False
-            start = i + 1
-            nonspace = False
+        k = _paragraphs_of(cps, lo, hi, space, ls, le, nb, starts, ends, k)
         counts[d] = k - first
-        pos = p
+        size = hi - lo
+        for i in range(lo, hi):
+            c = cps[i]
+            if c >= 0x80:
+                size += 1
+                if c >= 0x800:
+                    size += 1
+                    if c >= 0x10000:
+                        size += 1
+        sizes[d] = size
+        lo = hi
     return starts[:k].copy(), ends[:k].copy(), counts, sizes
 
 

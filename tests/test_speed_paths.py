@@ -111,6 +111,30 @@ def test_paragraph_spans_kernel_equals_regex(corpus_paragraphs):
 
 
 
+
+@needs_jit
+def test_many_document_spans_and_sizes_equal_regex_for_every_string_width():
+    """One kernel call over documents joined; code points copied at 1, 2 or 4 bytes each."""
+    from dedup.fastsplit import code_points, spans_and_sizes
+
+    rng = random.Random(3)
+    alphabets = {"ascii": ["a", "b", " ", "\n", "\n\n", "\r\n", "\r", "\t"],
+                 "latin-1": ["\xe9", "\xa0", "\x85", "a", "\n\n", " "],
+                 "ucs-2": ["\u4e00", "\u2028", "\u3000", "\ud800", "\udc00", "a", "\n\n", "\n"],
+                 "ucs-4": ["\U0001F642", "\ud800", "\udc00", "\u2029", "x", "\n\n", " "]}
+    widths = {"ascii": 1, "latin-1": 1, "ucs-2": 2, "ucs-4": 4}
+    for name, alphabet in alphabets.items():
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 50))) for _ in range(300)]
+        joined = "".join(texts)
+        cps = code_points(joined)
+        assert cps.itemsize == widths[name] and cps.tolist() == [ord(c) for c in joined]
+        with _jit.use_jit(True):
+            got = spans_and_sizes(texts)
+        for text, (starts, ends, size) in zip(texts, got):
+            ref = split_paragraphs(text)
+            assert starts.tolist() == ref[0].tolist() and ends.tolist() == ref[1].tolist(), repr(text)
+            assert size == len(text.encode("utf-8", "surrogatepass"))
+
 @needs_jit
 def test_kernels_survive_text_of_blank_lines_and_sentence_ends():
     """Texts with more lines (or sentences) than half their characters: the kernels' scratch
