@@ -114,7 +114,9 @@ def _distance_to_first(grams: np.ndarray) -> np.ndarray:
     keyed.sort()
     position = (keyed & np.uint64(0xFFFFFFFF)).astype(np.int64)
     gram = keyed >> np.uint64(32)
-    run_start = np.r_[True, gram[1:] != gram[:-1]]
+    run_start = np.empty(n, dtype=bool)
+    run_start[0] = True
+    np.not_equal(gram[1:], gram[:-1], out=run_start[1:])
     first = position[np.maximum.accumulate(np.where(run_start, np.arange(n), 0))]
     distance = np.empty(n, dtype=np.int64)
     distance[position] = position - first
@@ -135,24 +137,30 @@ def _has_copied_run(grams: np.ndarray, ngram: int, min_tokens: int) -> bool:
 
 
 def _copied_regions(distance: np.ndarray, ngram: int) -> List[Tuple[int, int, int, int]]:
-    """Token ranges [a, b) whose n-grams recur at about one distance: (a, b, d_first, d_last)."""
+    """Token ranges [a, b) whose n-grams recur at about one distance: (a, b, d_first, d_last).
+
+    Runs of consecutive positions repeating at one distance, of at least ``ngram`` positions
+    (shorter ones are common phrases, not copies), are joined across small edits: a gap of
+    up to 2 n-grams and a shift of the distance of up to 2 n-grams from the run before.
+    """
     idx = np.flatnonzero(distance > 0)
     if len(idx) == 0:
         return []
     d = distance[idx]
     breaks = np.flatnonzero((np.diff(idx) != 1) | (np.diff(d) != 0)) + 1
-    runs = []
-    for lo, hi in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(idx)].tolist()):
-        if hi - lo >= ngram:  # shorter runs are common phrases, not copies
-            runs.append([int(idx[lo]), int(idx[hi - 1]) + ngram, int(d[lo]), int(d[lo])])
-    merged: List[list] = []
-    for run in runs:  # bridge small edits: gaps up to 2 n-grams, small shifts of the distance
-        if merged and run[0] - merged[-1][1] <= 2 * ngram and abs(run[2] - merged[-1][3]) <= 2 * ngram:
-            merged[-1][1] = max(merged[-1][1], run[1])
-            merged[-1][3] = run[2]
-        else:
-            merged.append(run)
-    return [tuple(r) for r in merged]
+    lo = np.concatenate(([0], breaks))
+    hi = np.concatenate((breaks, [len(idx)]))
+    long_run = hi - lo >= ngram
+    lo, hi = lo[long_run], hi[long_run]
+    if len(lo) == 0:
+        return []
+    start, end, dist = idx[lo], idx[hi - 1] + ngram, d[lo]
+    # A run joins the one before (run ends only grow, so the group's end is the last run's).
+    joins = np.zeros(len(lo), dtype=bool)
+    joins[1:] = (start[1:] - end[:-1] <= 2 * ngram) & (np.abs(dist[1:] - dist[:-1]) <= 2 * ngram)
+    first = np.flatnonzero(~joins)
+    last = np.concatenate((first[1:], [len(lo)])) - 1
+    return list(zip(start[first].tolist(), end[last].tolist(), dist[first].tolist(), dist[last].tolist()))
 
 
 def _token_char_bounds(text: str, sentences: Sequence[Tuple[int, int]], counts: np.ndarray, words: np.ndarray):
