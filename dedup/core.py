@@ -24,7 +24,7 @@ from dedup.index.memory import MemoryIndex
 from dedup.lsh import band_keys
 from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
 from dedup.minhash import minhash_rows
-from dedup.results import DedupResult, Removal, Stats, assemble, new_removal, utf8_len
+from dedup.results import DedupResult, Removal, Stats, assemble, removals_from, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
 from dedup.fastsplit import spans_and_sizes
 from dedup.inner import InnerRepeat, find_inner_repeats_many, worth_searching
@@ -261,12 +261,13 @@ class Deduplicator:
                                      starts[src].tolist(), ends[src].tolist()):
                 loc_doc[k], loc_index[k], loc_start[k], loc_end[k] = docs[d].doc_id, i, a, b
         reasons = np.where(~long_enough[rows], "run", np.where(exact[rows], "exact", "near")).tolist()
-        per_doc: List[List[Removal]] = [[] for _ in docs]
         own = (rows - row_first[doc_of_row[rows]]).tolist()
-        for k, (d, i, a, b, s) in enumerate(zip(doc_of_row[rows].tolist(), own, starts[rows].tolist(),
-                                                 ends[rows].tolist(), sim[rows].tolist())):
-            per_doc[d].append(new_removal(i, a, b, loc_doc[k], loc_index[k], loc_start[k], loc_end[k],
-                                          round(s, 6), reasons[k]))
+        similarity = list(map(round, sim[rows].tolist(), itertools.repeat(6)))
+        removals = list(removals_from(zip(own, starts[rows].tolist(), ends[rows].tolist(), loc_doc, loc_index,
+                                          loc_start, loc_end, similarity, reasons)))
+        # Rows ascend and each document's rows are contiguous: its removals are one slice.
+        cut = np.searchsorted(rows, row_first).tolist() + [m]
+        per_doc: List[List[Removal]] = [removals[a:b] for a, b in zip(cut[:-1], cut[1:])]
         # Kept paragraphs that may hold a span repeating an earlier span of themselves.
         search = np.zeros(len(removed), dtype=bool)
         if cfg.inner_repeats and cfg.granularity == "paragraph":

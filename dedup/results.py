@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Hashable, List, Optional, Sequence, Tuple
+from functools import partial
+from typing import Hashable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
 
-@dataclass(frozen=True)
-class Removal:
-    """One removed paragraph and the earlier paragraph it repeats."""
+class Removal(NamedTuple):
+    """One removed paragraph and the earlier paragraph it repeats.
+
+    Immutable, with fields by name (a named tuple: a third of a corpus's paragraphs become
+    one, and a tuple is built and collected several times cheaper than an object).
+    """
 
     index: int  #: paragraph index in this document
     start: int  #: character offset of the removed paragraph in the input text
@@ -25,29 +29,11 @@ class Removal:
     reason: str = "near"
 
     def to_dict(self) -> dict:
-        return {
-            "index": self.index, "start": self.start, "end": self.end,
-            "matched_doc_id": self.matched_doc_id, "matched_index": self.matched_index,
-            "matched_start": self.matched_start, "matched_end": self.matched_end,
-            "similarity": self.similarity, "reason": self.reason,
-        }
+        return self._asdict()
 
 
-def new_removal(index: int, start: int, end: int, matched_doc_id: Optional[Hashable], matched_index: int,
-                matched_start: int, matched_end: int, similarity: float, reason: str) -> Removal:
-    """``Removal(...)`` without the frozen dataclass's per-field ``object.__setattr__``.
-
-    A batch builds one per removed paragraph (a third of a typical corpus); this is 2x faster
-    and gives an equal object.
-    """
-    removal = _new_object(Removal)
-    removal.__dict__.update(index=index, start=start, end=end, matched_doc_id=matched_doc_id,
-                            matched_index=matched_index, matched_start=matched_start, matched_end=matched_end,
-                            similarity=similarity, reason=reason)
-    return removal
-
-
-_new_object = object.__new__
+#: ``removals_from(zip(columns...))``: Removals from tuples of their fields, at C speed.
+removals_from = partial(map, partial(tuple.__new__, Removal))
 
 
 @dataclass(frozen=True)
