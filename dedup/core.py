@@ -24,7 +24,7 @@ from dedup.index.memory import MemoryIndex
 from dedup.lsh import band_keys
 from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
 from dedup.minhash import minhash_rows
-from dedup.results import DedupResult, Removal, Stats, assemble, removals_from, utf8_len
+from dedup.results import DedupResult, Removal, Spans, Stats, assemble, removals_from, utf8_len
 from dedup.shingles import ShingleSets, shingle_sets
 from dedup.fastsplit import spans_and_sizes
 from dedup.inner import InnerRepeat, find_inner_repeats_many, worth_searching
@@ -286,7 +286,7 @@ class Deduplicator:
                 out = _assemble(doc.text, doc.starts, doc.ends, removed[lo:hi])
             else:
                 out = doc.text
-            results.append(DedupResult(out, doc.doc_id, list(zip(doc.starts.tolist(), doc.ends.tolist())),
+            results.append(DedupResult(out, doc.doc_id, Spans(doc.starts, doc.ends),
                                        removals, len(doc.text)))
             self._count(doc, out, len(removals))
         return results

