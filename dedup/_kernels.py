@@ -49,6 +49,7 @@ _BITFLIP_9TO16_HI = _U64(int(_S64[5]) ^ int(_S64[6]))
 MAX_WORD_BYTES = 128
 
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
+_COMPLEX = np.uint32(0xFFFFFFFF)  # dedup.foldtable.COMPLEX: a code point Python must normalize
 
 
 # -- integer mixing ---------------------------------------------------------------------
@@ -867,3 +868,68 @@ def sentence_spans(cps, space):
             i += 1
     k = _emit_stripped(cps, space, piece, n, starts, ends, k)
     return starts[:k].copy(), ends[:k].copy()
+
+
+# -- folding code points to the hashed UTF-8 ----------------------------------------------
+
+@njit(inline="always")
+def _utf8_size(c):
+    if c < 0x80:
+        return 1
+    if c < 0x800:
+        return 2
+    if c < 0x10000:
+        return 3
+    return 4
+
+
+@njit(cache=True)
+def fold_sizes(cps, starts, ends, fold, sizes, complex_, row0):
+    """For each paragraph ``cps[starts[k]:ends[k]]`` (batch row ``row0 + k``): the UTF-8 size
+    of its folded text, or complex_[row] = True when some code point has no image in ``fold``."""
+    limit = fold.size
+    for k in range(starts.size):
+        size = 0
+        hard = False
+        for i in range(starts[k], ends[k]):
+            c = np.int64(cps[i])
+            if c >= limit:
+                hard = True
+                break
+            f = fold[c]
+            if f == _COMPLEX:
+                hard = True
+                break
+            size += _utf8_size(np.int64(f))
+        sizes[row0 + k] = 0 if hard else size
+        complex_[row0 + k] = hard
+
+
+@njit(cache=True)
+def fold_write(cps, starts, ends, fold, complex_, offsets, buf, row0):
+    """Write each simple paragraph's folded text as UTF-8 at ``buf[offsets[row]:]``
+    (surrogates as 3 bytes, as ``"surrogatepass"`` encodes them)."""
+    for k in range(starts.size):
+        if complex_[row0 + k]:
+            continue
+        o = offsets[row0 + k]
+        for i in range(starts[k], ends[k]):
+            c = np.int64(fold[np.int64(cps[i])])
+            if c < 0x80:
+                buf[o] = c
+                o += 1
+            elif c < 0x800:
+                buf[o] = 0xC0 | (c >> 6)
+                buf[o + 1] = 0x80 | (c & 0x3F)
+                o += 2
+            elif c < 0x10000:
+                buf[o] = 0xE0 | (c >> 12)
+                buf[o + 1] = 0x80 | ((c >> 6) & 0x3F)
+                buf[o + 2] = 0x80 | (c & 0x3F)
+                o += 3
+            else:
+                buf[o] = 0xF0 | (c >> 18)
+                buf[o + 1] = 0x80 | ((c >> 12) & 0x3F)
+                buf[o + 2] = 0x80 | ((c >> 6) & 0x3F)
+                buf[o + 3] = 0x80 | (c & 0x3F)
+                o += 4

@@ -25,8 +25,8 @@ from dedup.lsh import band_keys
 from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
 from dedup.minhash import minhash_rows
 from dedup.results import DedupResult, Removal, Spans, Stats, assemble, removals_from, utf8_len
-from dedup.shingles import ShingleSets, shingle_sets
-from dedup.fastsplit import spans_and_sizes
+from dedup.shingles import ShingleSets, shingle_sets, shingle_sets_of_spans
+from dedup.fastsplit import spans_sizes_points
 from dedup.inner import InnerRepeat, find_inner_repeats_many, worth_searching
 from dedup.text import check_text, split_units
 
@@ -43,6 +43,8 @@ class _Doc:
     replay_first: int = -1  # first entry id when this document is already indexed
     utf8_size: int = -1
     auto_id: bool = False  # numbered by this Deduplicator: never a replay of an earlier run
+    points: Optional[np.ndarray] = None  # code points holding the text (shared with other documents)
+    points_at: int = 0  # where the text starts in them
 
 
 class Deduplicator:
@@ -147,11 +149,12 @@ class Deduplicator:
             chunk_ids.append(doc_id)
             chunk_auto.append(auto)
         if self.config.granularity == "paragraph":
-            spans = spans_and_sizes(chunk)
+            spans = spans_sizes_points(chunk)
         else:
-            spans = [split_units(text, self.config.granularity) + (-1,) for text in chunk]
-        for text, doc_id, auto, (starts, ends, utf8_size) in zip(chunk, chunk_ids, chunk_auto, spans):
-            pending.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size, auto_id=auto))
+            spans = [split_units(text, self.config.granularity) + (-1, None, 0) for text in chunk]
+        for text, doc_id, auto, (starts, ends, utf8_size, points, at) in zip(chunk, chunk_ids, chunk_auto, spans):
+            pending.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size, auto_id=auto, points=points,
+                                points_at=at))
         return position + len(chunk)
 
     # -- the batch pipeline ------------------------------------------------------------
@@ -162,10 +165,12 @@ class Deduplicator:
         sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
         n = int(sizes.sum())
         with _gc_paused():
-            paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
-            sets = _shingle_sets_once(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
-            del paragraphs
             row_first = np.cumsum(sizes) - sizes
+            sets = self._shingle_sets_of_points(docs, row_first, n)
+            if sets is None:
+                paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
+                sets = _shingle_sets_once(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
+                del paragraphs
             set_keys = sets.set_keys
             salt = None
             if not corpus:  # repeats only inside a document: keys never meet across documents
@@ -185,6 +190,31 @@ class Deduplicator:
                 if corpus:
                     self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
         return results
+
+    def _shingle_sets_of_points(self, docs: List[_Doc], row_first: np.ndarray, n: int) -> Optional[ShingleSets]:
+        """The batch's shingle sets read from the documents' code points (compiled path), or None."""
+        if not docs or any(d.points is None for d in docs):
+            return None
+        pieces = []
+        for d in docs:  # consecutive documents read together share their code points: one piece
+            if pieces and pieces[-1][0] is d.points:
+                pieces[-1][1].append(d)
+            else:
+                pieces.append((d.points, [d]))
+        spans = [(points, np.concatenate([d.starts + d.points_at for d in group]),
+                  np.concatenate([d.ends + d.points_at for d in group])) for points, group in pieces]
+        doc_of_row = np.repeat(np.arange(len(docs)), [len(d.starts) for d in docs])
+
+        def paragraph_texts(rows: np.ndarray) -> List[str]:
+            out = []
+            for r, d in zip(rows.tolist(), doc_of_row[rows].tolist()):
+                doc = docs[d]
+                i = r - int(row_first[d])
+                out.append(doc.text[int(doc.starts[i]):int(doc.ends[i])])
+            return out
+
+        cfg = self.config
+        return shingle_sets_of_spans(spans, paragraph_texts, n, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
 
     def _mark_replays(self, docs: List[_Doc], row_first: np.ndarray, set_keys: np.ndarray,
                       new_row: np.ndarray, row_id: np.ndarray) -> None:

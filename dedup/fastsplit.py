@@ -57,20 +57,35 @@ def code_points(text: str) -> np.ndarray:
 
 def spans_and_size(text: str) -> Tuple[np.ndarray, np.ndarray, int]:
     """(starts, ends, UTF-8 length of ``text``): the size comes free with the code points."""
+    starts, ends, size, _ = _spans_size_points(text)
+    return starts, ends, size
+
+
+def _spans_size_points(text: str):
     kernels = _jit.kernels()
     if kernels is None:
         starts, ends = split_paragraphs(text)
-        return starts, ends, (len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass")))
+        return starts, ends, (len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))), None
     cps = code_points(text)
     starts, ends = kernels.paragraph_spans(cps, _ASCII_SPACE if text.isascii() else _unicode_space_table())
-    return starts, ends, (len(text) if text.isascii() else kernels.utf8_length(cps))
+    return starts, ends, (len(text) if text.isascii() else kernels.utf8_length(cps)), cps
 
 
 def spans_and_sizes(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarray, int]]:
     """:func:`spans_and_size` of many documents in one kernel call (saves ~20 us per document)."""
+    return [(starts, ends, size) for starts, ends, size, _, _ in spans_sizes_points(texts)]
+
+
+def spans_sizes_points(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarray, int, Optional[np.ndarray], int]]:
+    """Per document: (starts, ends, UTF-8 size, code points, where the document starts in them).
+
+    The code points (:func:`code_points` of the documents joined, shared by all of them)
+    let the shingling kernels read the paragraphs without slicing them out as strings;
+    None on the numpy path.
+    """
     kernels = _jit.kernels()
     if kernels is None or len(texts) < 2:
-        return [spans_and_size(t) for t in texts]
+        return [_spans_size_points(t) + (0,) for t in texts]
     joined = "".join(texts)
     chars = np.array([len(t) for t in texts], dtype=np.int64)
     cps = code_points(joined)
@@ -79,7 +94,9 @@ def spans_and_sizes(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarray, 
     cut = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=cut[1:])
     cut_l = cut.tolist()
-    return [(starts[a:b], ends[a:b], size) for a, b, size in zip(cut_l[:-1], cut_l[1:], sizes.tolist())]
+    at = (np.cumsum(chars) - chars).tolist()
+    return [(starts[a:b], ends[a:b], size, cps, first)
+            for a, b, size, first in zip(cut_l[:-1], cut_l[1:], sizes.tolist(), at)]
 
 
 #: Shorter texts go through the regex (a kernel call costs more than it saves there).

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import re
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import xxhash
 
 from dedup import _jit
+from dedup.foldtable import fold_table
 from dedup.hashing import fmix64, multiplier
 from dedup.text import _UNSPACED_RE, PARAGRAPH_MARK, normalize, tokenize, tokenize_batch
 
@@ -210,13 +211,64 @@ def _word_hashes_compiled(kernels, paragraphs: Sequence[str], normalization: str
     buf = np.frombuffer(bytearray(text.encode("utf-8", "surrogatepass")), dtype=np.uint8)
     if lower:
         kernels.lower_ascii(buf)
-    words, counts, seen, long_at, long_start, long_end = kernels.tokenize_hash(buf, table, len(paragraphs))
-    if seen != len(paragraphs):  # a paragraph holds the mark: the caller tokenizes one by one
+    return _tokenize_buffer(kernels, buf, table, len(paragraphs))
+
+
+def _tokenize_buffer(kernels, buf: np.ndarray, table: np.ndarray, n: int):
+    """(word hashes, tokens per paragraph) of hashed-copy UTF-8 whose n paragraphs are
+    separated by the mark; None when a paragraph holds the mark itself."""
+    words, counts, seen, long_at, long_start, long_end = kernels.tokenize_hash(buf, table, n)
+    if seen != n:  # a paragraph holds the mark: the caller tokenizes one by one
         return None
     for at, start, end in zip(long_at.tolist(), long_start.tolist(), long_end.tolist()):
         h = xxhash.xxh3_64_intdigest(buf[start:end].tobytes())
         words[at] = h if h != _MARK_HASH else 1
     return words, counts
+
+
+def shingle_sets_of_spans(pieces: Sequence[Tuple[np.ndarray, np.ndarray, np.ndarray]],
+                          paragraph_texts: Callable[[np.ndarray], List[str]], n: int, ngram: int = 5,
+                          normalization: str = "nfkc_casefold", unspaced: str = "chars") -> Optional[ShingleSets]:
+    """:func:`shingle_sets` of a batch's n paragraphs given as spans of code points, not strings.
+
+    ``pieces``: in batch order, ``(cps, starts, ends)`` for runs of paragraphs that share one
+    code point array (paragraph k of the run is ``cps[starts[k]:ends[k]]``). A kernel folds
+    them straight into the hashed UTF-8 (one table lookup per character, see
+    :mod:`dedup.foldtable`); ``paragraph_texts(rows)`` gives the strings of the few rows whose
+    text Python must normalize. Saves slicing, joining and encoding every paragraph.
+    None when the kernels are not in use or a paragraph holds the mark: call
+    :func:`shingle_sets` with the strings instead.
+    """
+    kernels = _jit.kernels()
+    if kernels is None or n == 0:
+        return None
+    _jit.note_work(n)
+    fold = fold_table(normalization != "none")
+    sizes = np.zeros(n, dtype=np.int64)
+    hard = np.zeros(n, dtype=np.bool_)
+    row = 0
+    for cps, starts, ends in pieces:
+        kernels.fold_sizes(cps, starts, ends, fold, sizes, hard, row)
+        row += len(starts)
+    hard_rows = np.flatnonzero(hard)
+    encoded = []
+    if len(hard_rows):
+        encoded = [normalize(t, normalization).encode("utf-8", "surrogatepass")
+                   for t in paragraph_texts(hard_rows)]
+        sizes[hard_rows] = [len(b) for b in encoded]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes + 1, out=offsets[1:])  # each paragraph, then a mark
+    buf = np.empty(int(offsets[-1]) - 1, dtype=np.uint8)  # no mark after the last
+    buf[offsets[1:-1] - 1] = 0x1E
+    row = 0
+    for cps, starts, ends in pieces:
+        kernels.fold_write(cps, starts, ends, fold, hard, offsets, buf, row)
+        row += len(starts)
+    for r, b in zip(hard_rows.tolist(), encoded):
+        buf[offsets[r]:offsets[r] + len(b)] = np.frombuffer(b, dtype=np.uint8)
+    table = _ASCII_WORD if len(buf) == 0 or int(buf.max()) < 0x80 else _unicode_word_table(unspaced)
+    tokens = _tokenize_buffer(kernels, buf, table, n)
+    return None if tokens is None else _sets_of_words(kernels, *tokens, ngram)
 
 
 def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str,
@@ -225,7 +277,10 @@ def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, norma
     tokens = _word_hashes_compiled(kernels, paragraphs, normalization, unspaced)
     if tokens is None:
         return None
-    words, counts = tokens
+    return _sets_of_words(kernels, *tokens, ngram)
+
+
+def _sets_of_words(kernels, words: np.ndarray, counts: np.ndarray, ngram: int) -> ShingleSets:
     mults = np.array([multiplier(k) for k in range(ngram)], dtype=_U64)
     keyed = kernels.shingle_windows(words, counts, ngram, mults, multiplier(_LENGTH_MULTIPLIER))
     keyed.sort()  # numpy's SIMD sort: all sets sorted at once, grouped by paragraph

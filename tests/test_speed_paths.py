@@ -80,6 +80,58 @@ def test_shingle_sets_kernels_equal_numpy_on_tricky_text(seed, ngram, normalizat
     assert _sets_equal(fast, shingle_sets_numpy(paras, ngram, normalization, unspaced))
 
 
+
+def test_fold_table_is_normalization_char_by_char():
+    """Every code point the kernels fold themselves folds as Python's normalization does,
+    alone and in runs of such code points (NFKC quick check YES: nothing composes)."""
+    import unicodedata
+
+    from dedup.foldtable import COMPLEX, fold_table
+    from dedup.text import normalize
+
+    table = fold_table()
+    simple = np.flatnonzero(table != COMPLEX)
+    assert len(simple) > 60_000
+    for cp in simple.tolist():
+        assert normalize(chr(cp)) == chr(int(table[cp])), hex(cp)
+    assert table[ord("\u0301")] == COMPLEX and table[ord("\ufb01")] == COMPLEX and table[ord("\xdf")] == COMPLEX
+    assert table[ord("\xe9")] == ord("\xe9") and table[ord("A")] == ord("a") and table[ord("\u03a3")] == ord("\u03c3")
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        cps = rng.choice(simple, size=int(rng.integers(1, 12)))
+        text = "".join(map(chr, cps.tolist()))
+        assert unicodedata.is_normalized("NFKC", text)
+        assert normalize(text) == "".join(chr(int(table[c])) for c in cps.tolist())
+    identity = fold_table(case_fold=False)
+    assert np.array_equal(identity, np.arange(len(identity), dtype=np.uint32))
+
+
+@needs_jit
+@pytest.mark.parametrize("ngram,normalization,unspaced", [(5, "nfkc_casefold", "chars"), (3, "none", "words"),
+                                                      (5, "nfkc_casefold", "words")])
+def test_shingle_sets_from_code_points_equal_numpy(corpus_paragraphs, ngram, normalization, unspaced):
+    """The kernels fold paragraphs straight from the documents' code points (Python
+    normalizes only the rows with other characters): the same sets as from strings."""
+    from dedup.fastsplit import code_points
+    from dedup.shingles import shingle_sets_of_spans
+
+    rng = random.Random(ngram)
+    batches = [_random_paragraphs(rng, 400, mark=False) for _ in range(4)] + [corpus_paragraphs[::4]]
+    for paras in batches:
+        lengths = np.array([len(p) for p in paras], dtype=np.int64)
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        points = code_points("".join(paras))
+        cut = [0, len(paras) // 3, len(paras) // 2, len(paras)]  # runs of rows over one array
+        pieces = [(points, starts[a:b], ends[a:b]) for a, b in zip(cut[:-1], cut[1:])]
+        with _jit.use_jit(True):
+            got = shingle_sets_of_spans(pieces, lambda rows: [paras[r] for r in rows.tolist()], len(paras),
+                                        ngram, normalization, unspaced)
+        assert _sets_equal(got, shingle_sets_numpy(paras, ngram, normalization, unspaced))
+    with _jit.use_jit(True):  # a paragraph holding the batch mark: the caller uses the strings
+        points = code_points("a\x1eb")
+        assert shingle_sets_of_spans([(points, np.array([0]), np.array([3]))], None, 1) is None
+
 @needs_jit
 def test_shingle_sets_signatures_band_keys_equal_numpy_on_corpora(corpus_paragraphs):
     corpus_paragraphs = corpus_paragraphs[::3]  # a third of Debian + KJV keeps this quick
