@@ -303,7 +303,7 @@ class Deduplicator:
         if cfg.inner_repeats and cfg.granularity == "paragraph":
             search = ~removed & worth_searching(sets.n_tokens, np.diff(sets.offsets), ngram=cfg.ngram,
                                                 threshold=cfg.threshold, min_tokens=cfg.inner_min_tokens)
-        found = self._inner_repeats(docs, np.flatnonzero(search), doc_of_row, row_first)
+        found = self._inner_repeats(docs, sets, np.flatnonzero(search), doc_of_row, row_first)
         results = []
         for d, doc in enumerate(docs):
             removals = per_doc[d]
@@ -321,7 +321,7 @@ class Deduplicator:
             self._count(doc, out, len(removals))
         return results
 
-    def _inner_repeats(self, docs: List[_Doc], rows: np.ndarray, doc_of_row: np.ndarray,
+    def _inner_repeats(self, docs: List[_Doc], sets: ShingleSets, rows: np.ndarray, doc_of_row: np.ndarray,
                        row_first: np.ndarray) -> Dict[int, List[Tuple[int, List[InnerRepeat]]]]:
         """Per document: (paragraph, repeats inside it) for the batch rows searched, in one pass."""
         if len(rows) == 0:
@@ -331,7 +331,8 @@ class Deduplicator:
         texts = [docs[d].text[int(docs[d].starts[i]):int(docs[d].ends[i])] for d, i in where]
         repeats = find_inner_repeats_many(texts, ngram=cfg.ngram, threshold=cfg.threshold,
                                           min_tokens=cfg.inner_min_tokens, normalization=cfg.normalization,
-                                          unspaced=cfg.unspaced_scripts)
+                                          unspaced=cfg.unspaced_scripts,
+                                          words=sets.words_of(rows) if sets.words is not None else None)
         found: Dict[int, List[Tuple[int, List[InnerRepeat]]]] = {}
         for (d, i), reps in zip(where, repeats):
             if reps:

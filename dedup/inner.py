@@ -11,7 +11,7 @@ and reported like any other removal. Cost: one sort of the paragraph's n-gram ha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -80,18 +80,21 @@ def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min
 
 def find_inner_repeats_many(texts: Sequence[str], *, ngram: int = 5, threshold: float = 0.8,
                             min_tokens: int = 50, normalization: str = "nfkc_casefold",
-                            unspaced: str = "chars") -> List[List[InnerRepeat]]:
+                            unspaced: str = "chars", words: Optional[Tuple[np.ndarray, np.ndarray]] = None
+                            ) -> List[List[InnerRepeat]]:
     """:func:`find_inner_repeats` of each text, with one tokenizing pass over them all.
 
     Most long paragraphs that pass :func:`worth_searching` hold no copied run at all; that
     is settled here from the whole paragraph's n-grams (tokens never cross a sentence end,
     so they are the same n-grams the sentence-by-sentence search sees), and only paragraphs
     with a run of ``min_tokens`` that could be a copy go through the sentence work.
+    ``words``: the texts' (word hashes, tokens per text) as :func:`dedup.shingles.word_hashes`
+    gives them, when the caller has them already.
     """
     out: List[List[InnerRepeat]] = [[] for _ in texts]
     if not texts:
         return out
-    words, counts = word_hashes(list(texts), normalization, unspaced)
+    words, counts = words if words is not None else word_hashes(list(texts), normalization, unspaced)
     grams, per_text = shingle_hashes(words, counts, ngram)
     gram_end = np.cumsum(per_text).tolist()
     gram_start = [0] + gram_end[:-1]

@@ -42,6 +42,16 @@ class ShingleSets:
     offsets: np.ndarray  # int64, n + 1
     n_tokens: np.ndarray  # int64, n
     set_keys: np.ndarray  # uint64, n
+    #: the word hashes they were made from, paragraph after paragraph (n_tokens each), when
+    #: kept (the compiled path keeps them: the inner-repeat search reads them again)
+    words: Optional[np.ndarray] = None
+
+    def words_of(self, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """(word hashes, tokens per row) of some rows, as :func:`word_hashes` gives them."""
+        first = np.cumsum(self.n_tokens) - self.n_tokens
+        counts = self.n_tokens[rows]
+        take = np.repeat(first[rows] - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+        return self.words[take], counts
 
     def __len__(self) -> int:
         return len(self.n_tokens)
@@ -268,7 +278,11 @@ def shingle_sets_of_spans(pieces: Sequence[Tuple[np.ndarray, np.ndarray, np.ndar
         buf[offsets[r]:offsets[r] + len(b)] = np.frombuffer(b, dtype=np.uint8)
     table = _ASCII_WORD if len(buf) == 0 or int(buf.max()) < 0x80 else _unicode_word_table(unspaced)
     tokens = _tokenize_buffer(kernels, buf, table, n)
-    return None if tokens is None else _sets_of_words(kernels, *tokens, ngram)
+    if tokens is None:
+        return None
+    sets = _sets_of_words(kernels, *tokens, ngram)
+    sets.words = tokens[0]
+    return sets
 
 
 def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str,

@@ -24,7 +24,7 @@ from dedup import _jit
 from dedup.index.sorted_table import SortedTable
 from dedup.lsh import band_keys, band_keys_numpy
 from dedup.minhash import signatures, signatures_numpy
-from dedup.shingles import shingle_sets, shingle_sets_numpy
+from dedup.shingles import shingle_sets, shingle_sets_numpy, word_hashes
 from dedup.text import split_paragraphs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -128,6 +128,10 @@ def test_shingle_sets_from_code_points_equal_numpy(corpus_paragraphs, ngram, nor
             got = shingle_sets_of_spans(pieces, lambda rows: [paras[r] for r in rows.tolist()], len(paras),
                                         ngram, normalization, unspaced)
         assert _sets_equal(got, shingle_sets_numpy(paras, ngram, normalization, unspaced))
+        rows = np.arange(0, len(paras), 7)  # the words kept for the inner-repeat search
+        words, counts = got.words_of(rows)
+        ref_words, ref_counts = word_hashes([paras[r] for r in rows.tolist()], normalization, unspaced)
+        assert np.array_equal(words, ref_words) and np.array_equal(counts, ref_counts)
     with _jit.use_jit(True):  # a paragraph holding the batch mark: the caller uses the strings
         points = code_points("a\x1eb")
         assert shingle_sets_of_spans([(points, np.array([0]), np.array([3]))], None, 1) is None
