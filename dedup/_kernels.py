@@ -933,3 +933,32 @@ def fold_write(cps, starts, ends, fold, complex_, offsets, buf, row0):
                 buf[o + 2] = 0x80 | ((c >> 6) & 0x3F)
                 buf[o + 3] = 0x80 | (c & 0x3F)
                 o += 4
+
+
+@njit(cache=True)
+def count_tokens(cps, starts, ends, fold, table):
+    """Tokens in each span ``cps[starts[k]:ends[k]]`` of text whose characters all fold through
+    ``fold`` (as ``tokenize_hash`` counts them in the folded text); -1s when one does not."""
+    out = np.zeros(starts.size, dtype=np.int64)
+    limit = fold.size
+    table_size = table.size
+    for k in range(starts.size):
+        in_word = False
+        n = 0
+        for i in range(starts[k], ends[k]):
+            c = np.int64(cps[i])
+            if c >= limit or fold[c] == _COMPLEX:
+                out[:] = -1
+                return out
+            f = np.int64(fold[c])
+            kind = np.int64(table[f]) if f < table_size else 0
+            if kind == 1:
+                if not in_word:
+                    n += 1
+                    in_word = True
+            else:
+                in_word = False
+                if kind == 2:
+                    n += 1
+        out[k] = n
+    return out

@@ -15,9 +15,12 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from dedup.shingles import shingle_hashes, word_hashes
-from dedup.fastsplit import sentence_spans
+from dedup import _jit
+from dedup.fastsplit import code_points, sentence_spans
+from dedup.foldtable import fold_table
+from dedup.shingles import _ASCII_WORD, _unicode_word_table, shingle_hashes, word_hashes
 from dedup.text import _CHAR_OR_WORD_RE as _TOKEN_RE
+
 
 @dataclass(frozen=True)
 class InnerRepeat:
@@ -62,6 +65,14 @@ def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min
         return []
     grams, _ = shingle_hashes(words, np.array([total], dtype=np.int64), ngram)
     regions = _copied_regions(_distance_to_first(grams), ngram)
+    return _repeats_in(text, sentences, counts, words, grams, regions, ngram=ngram, threshold=threshold,
+                       min_tokens=min_tokens)
+
+
+def _repeats_in(text: str, sentences: Sequence[Tuple[int, int]], counts: np.ndarray, words: np.ndarray,
+                grams: np.ndarray, regions: List[Tuple[int, int, int, int]], *, ngram: int, threshold: float,
+                min_tokens: int) -> List[InnerRepeat]:
+    """The copied regions of a paragraph snapped to its sentences and verified."""
     token_bounds = _token_char_bounds(text, sentences, counts, words)
     out: List[InnerRepeat] = []
     for a, b, src_a, src_b in _candidate_runs(regions, min_tokens):
@@ -98,13 +109,36 @@ def find_inner_repeats_many(texts: Sequence[str], *, ngram: int = 5, threshold: 
     grams, per_text = shingle_hashes(words, counts, ngram)
     gram_end = np.cumsum(per_text).tolist()
     gram_start = [0] + gram_end[:-1]
+    word_end = np.cumsum(counts).tolist()
     for i, (text, n_tok, a, b) in enumerate(zip(texts, counts.tolist(), gram_start, gram_end)):
         if n_tok < 2 * min_tokens or n_tok < ngram + 1:
             continue
-        if _has_copied_run(grams[a:b], ngram, min_tokens):
+        regions = _copied_regions(_distance_to_first(grams[a:b]), ngram)
+        if next(_candidate_runs(regions, min_tokens), None) is None:
+            continue
+        sentences = sentence_spans(text)
+        per_sentence = _sentence_token_counts(text, sentences, normalization, unspaced)
+        if per_sentence is None or int(per_sentence.sum()) != n_tok:
             out[i] = find_inner_repeats(text, ngram=ngram, threshold=threshold, min_tokens=min_tokens,
                                         normalization=normalization, unspaced=unspaced)
+        else:  # the words and n-grams in hand are the ones the sentence-by-sentence search builds
+            out[i] = _repeats_in(text, sentences, per_sentence, words[word_end[i] - n_tok:word_end[i]],
+                                 grams[a:b], regions, ngram=ngram, threshold=threshold, min_tokens=min_tokens)
     return out
+
+
+def _sentence_token_counts(text: str, sentences: Sequence[Tuple[int, int]], normalization: str,
+                           unspaced: str) -> Optional[np.ndarray]:
+    """Tokens per sentence counted by a kernel on the text's code points; None when the
+    kernels are not in use or a character needs Python's normalization."""
+    kernels = _jit.kernels()
+    if kernels is None or not sentences:
+        return None
+    spans = np.array(sentences, dtype=np.int64)
+    table = _unicode_word_table(unspaced) if not text.isascii() else _ASCII_WORD
+    counts = kernels.count_tokens(code_points(text), spans[:, 0].copy(), spans[:, 1].copy(),
+                                  fold_table(normalization != "none"), table)
+    return None if len(counts) and counts[0] < 0 else counts
 
 
 def _distance_to_first(grams: np.ndarray) -> np.ndarray:
@@ -132,11 +166,6 @@ def _candidate_runs(regions: List[Tuple[int, int, int, int]], min_tokens: int):
         src_a, src_b = a - d_first, b - d_last
         if b - a >= min_tokens and src_b <= a and src_a >= 0:
             yield a, b, src_a, src_b
-
-
-def _has_copied_run(grams: np.ndarray, ngram: int, min_tokens: int) -> bool:
-    regions = _copied_regions(_distance_to_first(grams), ngram)
-    return next(_candidate_runs(regions, min_tokens), None) is not None
 
 
 def _copied_regions(distance: np.ndarray, ngram: int) -> List[Tuple[int, int, int, int]]:

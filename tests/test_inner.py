@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import dedup
+from dedup import _jit
 from dedup.inner import _distance_to_first, find_inner_repeats, find_inner_repeats_many
 from dedup.text import sentence_spans
 
@@ -118,8 +119,12 @@ def test_distance_to_first_occurrence():
         assert np.array_equal(_distance_to_first(grams), np.arange(n) - first[inverse.ravel()])
 
 
-def test_batch_search_finds_what_the_one_by_one_search_finds(seed_text):
-    """The batch pre-check (whole-paragraph n-grams) never skips a paragraph holding a repeat."""
+@pytest.mark.parametrize("jit", [False, True])
+def test_batch_search_finds_what_the_one_by_one_search_finds(seed_text, jit):
+    """The batch pre-check (whole-paragraph n-grams) never skips a paragraph holding a repeat,
+    and the compiled sentence counts give the same spans."""
+    if jit and not _jit.jit_available():
+        pytest.skip("numba not installed")
     first = seed_text.split("\n")[0]
     words = first.split()
     rng = random.Random(5)
@@ -129,7 +134,10 @@ def test_batch_search_finds_what_the_one_by_one_search_finds(seed_text):
         b = " ".join(w if rng.random() > 0.08 else rng.choice(["Ünïcode.", "\u4e2d\u6587\u3002", "e\u0301", "?!"])
                      for w in a.split())
         texts.append(rng.choice([". ", " ", "\u3002", "! \u201c"]).join([a, b, a][:rng.randint(2, 3)]))
+    texts += ["\u00c9t\u00e9 " + t for t in texts[-20:]]  # non-ASCII (folded by the kernel)
+    texts += ["\ufb01 " + t for t in texts[-5:]]  # a ligature: Python normalizes
     for min_tokens in (20, 50):
-        batch = find_inner_repeats_many(texts, min_tokens=min_tokens)
+        with _jit.use_jit(jit):
+            batch = find_inner_repeats_many(texts, min_tokens=min_tokens)
         assert batch == [find_inner_repeats(t, min_tokens=min_tokens) for t in texts]
         assert sum(map(bool, batch)) > 10
