@@ -872,49 +872,28 @@ def sentence_spans(cps, space):
 
 # -- folding code points to the hashed UTF-8 ----------------------------------------------
 
-@njit(inline="always")
-def _utf8_size(c):
-    if c < 0x80:
-        return 1
-    if c < 0x800:
-        return 2
-    if c < 0x10000:
-        return 3
-    return 4
-
-
 @njit(cache=True)
-def fold_sizes(cps, starts, ends, fold, sizes, complex_, row0):
-    """For each paragraph ``cps[starts[k]:ends[k]]`` (batch row ``row0 + k``): the UTF-8 size
-    of its folded text, or complex_[row] = True when some code point has no image in ``fold``."""
+def fold_text(cps, starts, ends, fold, buf, pos, at, hard, row0):
+    """Write the folded text of paragraphs ``cps[starts[k]:ends[k]]`` (batch rows row0 + k)
+    as UTF-8 to ``buf`` from ``pos``, a 0x1E mark before each but the batch's first; return
+    the new end. ``at[row]``: where the row's bytes start. A paragraph with a code point that
+    has no image in ``fold`` is left empty and flagged in ``hard`` (Python normalizes it).
+    Surrogates take 3 bytes, as ``"surrogatepass"`` encodes them."""
     limit = fold.size
     for k in range(starts.size):
-        size = 0
-        hard = False
+        row = row0 + k
+        if row > 0:
+            buf[pos] = 0x1E
+            pos += 1
+        at[row] = pos
+        o = pos
         for i in range(starts[k], ends[k]):
             c = np.int64(cps[i])
-            if c >= limit:
-                hard = True
+            if c >= limit or fold[c] == _COMPLEX:
+                hard[row] = True
+                o = pos
                 break
-            f = fold[c]
-            if f == _COMPLEX:
-                hard = True
-                break
-            size += _utf8_size(np.int64(f))
-        sizes[row0 + k] = 0 if hard else size
-        complex_[row0 + k] = hard
-
-
-@njit(cache=True)
-def fold_write(cps, starts, ends, fold, complex_, offsets, buf, row0):
-    """Write each simple paragraph's folded text as UTF-8 at ``buf[offsets[row]:]``
-    (surrogates as 3 bytes, as ``"surrogatepass"`` encodes them)."""
-    for k in range(starts.size):
-        if complex_[row0 + k]:
-            continue
-        o = offsets[row0 + k]
-        for i in range(starts[k], ends[k]):
-            c = np.int64(fold[np.int64(cps[i])])
+            c = np.int64(fold[c])
             if c < 0x80:
                 buf[o] = c
                 o += 1
@@ -933,6 +912,8 @@ def fold_write(cps, starts, ends, fold, complex_, offsets, buf, row0):
                 buf[o + 2] = 0x80 | ((c >> 6) & 0x3F)
                 buf[o + 3] = 0x80 | (c & 0x3F)
                 o += 4
+        pos = o
+    return pos
 
 
 @njit(cache=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import re
+import threading
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -254,28 +255,24 @@ def shingle_sets_of_spans(pieces: Sequence[Tuple[np.ndarray, np.ndarray, np.ndar
         return None
     _jit.note_work(n)
     fold = fold_table(normalization != "none")
-    sizes = np.zeros(n, dtype=np.int64)
+    # UTF-8 takes at most 2, 3 or 4 bytes for a code point stored in 1, 2 or 4; plus a mark each.
+    buf = _scratch(sum((cps.itemsize + 1 if cps.itemsize < 4 else 4) * int((ends - starts).sum())
+                       for cps, starts, ends in pieces) + n)
+    at = np.zeros(n, dtype=np.int64)
     hard = np.zeros(n, dtype=np.bool_)
-    row = 0
+    pos = row = 0
     for cps, starts, ends in pieces:
-        kernels.fold_sizes(cps, starts, ends, fold, sizes, hard, row)
+        pos = kernels.fold_text(cps, starts, ends, fold, buf, pos, at, hard, row)
         row += len(starts)
+    buf = buf[:pos]
     hard_rows = np.flatnonzero(hard)
-    encoded = []
-    if len(hard_rows):
-        encoded = [normalize(t, normalization).encode("utf-8", "surrogatepass")
-                   for t in paragraph_texts(hard_rows)]
-        sizes[hard_rows] = [len(b) for b in encoded]
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(sizes + 1, out=offsets[1:])  # each paragraph, then a mark
-    buf = np.empty(int(offsets[-1]) - 1, dtype=np.uint8)  # no mark after the last
-    buf[offsets[1:-1] - 1] = 0x1E
-    row = 0
-    for cps, starts, ends in pieces:
-        kernels.fold_write(cps, starts, ends, fold, hard, offsets, buf, row)
-        row += len(starts)
-    for r, b in zip(hard_rows.tolist(), encoded):
-        buf[offsets[r]:offsets[r] + len(b)] = np.frombuffer(b, dtype=np.uint8)
+    if len(hard_rows):  # put in the paragraphs Python normalizes
+        parts, prev = [], 0
+        for r, text in zip(hard_rows.tolist(), paragraph_texts(hard_rows)):
+            parts += [buf[prev:at[r]], np.frombuffer(normalize(text, normalization).encode("utf-8", "surrogatepass"),
+                                                     dtype=np.uint8)]
+            prev = at[r]
+        buf = np.concatenate(parts + [buf[prev:]])
     table = _ASCII_WORD if len(buf) == 0 or int(buf.max()) < 0x80 else _unicode_word_table(unspaced)
     tokens = _tokenize_buffer(kernels, buf, table, n)
     if tokens is None:
@@ -283,6 +280,26 @@ def shingle_sets_of_spans(pieces: Sequence[Tuple[np.ndarray, np.ndarray, np.ndar
     sets = _sets_of_words(kernels, *tokens, ngram)
     sets.words = tokens[0]
     return sets
+
+
+_SCRATCH_KEPT = 64 << 20  # bytes of scratch a thread keeps between batches
+_scratch_of = threading.local()
+
+
+def _scratch(size: int) -> np.ndarray:
+    """A byte buffer of at least ``size`` for this thread, reused from batch to batch.
+
+    A fresh buffer of several times the batch's text costs more than its page faults:
+    unmapping it makes the allocator hand out fresh pages to the arrays that follow (the
+    tokenizer ran 30% slower after one). Buffers over 64 MB (a huge document) are not kept.
+    """
+    buf = getattr(_scratch_of, "buf", None)
+    if buf is not None and len(buf) >= size:
+        return buf
+    buf = np.empty(max(size, 1 << 20), dtype=np.uint8)
+    if size <= _SCRATCH_KEPT:
+        _scratch_of.buf = buf
+    return buf
 
 
 def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str,
