@@ -34,7 +34,7 @@ _U64 = np.uint64
 _READ_AHEAD = 64  # documents split per call
 
 
-@dataclass
+@dataclass(slots=True)
 class _Doc:
     text: str
     doc_id: Hashable
