@@ -425,3 +425,16 @@ def test_import_does_not_load_numba_and_first_call_is_quick():
     assert not numba_loaded
     assert first_s < 1.0, first_s
     assert import_s < 1.0, import_s  # target 0.3 s; loose here, machines are shared
+
+
+def test_growable_array_grows_in_place_but_never_under_a_view():
+    from dedup.index.growable import GrowableArray
+
+    g = GrowableArray(np.int64, 4)
+    g.extend(np.arange(4))
+    before = id(g._data)
+    g.extend(np.arange(4, 10))  # nothing else refers to the buffer: resized in place
+    assert id(g._data) == before and g.view.tolist() == list(range(10))
+    held = g.view
+    g.extend(np.arange(10, 1000))  # a view is out: copied, the view keeps the old values
+    assert id(g._data) != before and held.tolist() == list(range(10)) and g.view.tolist() == list(range(1000))

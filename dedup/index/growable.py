@@ -20,9 +20,15 @@ class GrowableArray:
     def extend(self, values: np.ndarray) -> None:
         need = self._size + len(values)
         if need > len(self._data):
-            grown = np.empty(max(need, 2 * len(self._data)), dtype=self._data.dtype)
-            grown[:self._size] = self._data[:self._size]
-            self._data = grown
+            capacity = max(need, 2 * len(self._data))
+            try:
+                # In place when nothing else refers to the buffer (no view is out): realloc
+                # remaps large buffers instead of copying them into fresh pages.
+                self._data.resize(capacity, refcheck=True)
+            except (ValueError, SystemError):
+                grown = np.empty(capacity, dtype=self._data.dtype)
+                grown[:self._size] = self._data[:self._size]
+                self._data = grown
         self._data[self._size:need] = values
         self._size = need
 
