@@ -392,7 +392,7 @@ class Deduplicator:
         st.paragraphs += len(doc.starts)
         st.removed += removed
         st.documents_changed += removed > 0
-        st.documents_emptied += bool(removed) and not out.strip()
+        st.documents_emptied += bool(removed) and (not out or out.isspace())
         st.chars_in += len(doc.text)
         st.chars_out += len(out)
         bytes_in = doc.utf8_size if doc.utf8_size >= 0 else utf8_len(doc.text)
