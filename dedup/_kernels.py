@@ -873,50 +873,6 @@ def sentence_spans(cps, space):
 # -- folding code points to the hashed UTF-8 ----------------------------------------------
 
 @njit(cache=True)
-def fold_text(cps, starts, ends, fold, buf, pos, at, hard, row0):
-    """Write the folded text of paragraphs ``cps[starts[k]:ends[k]]`` (batch rows row0 + k)
-    as UTF-8 to ``buf`` from ``pos``, a 0x1E mark before each but the batch's first; return
-    the new end. ``at[row]``: where the row's bytes start. A paragraph with a code point that
-    has no image in ``fold`` is left empty and flagged in ``hard`` (Python normalizes it).
-    Surrogates take 3 bytes, as ``"surrogatepass"`` encodes them."""
-    limit = fold.size
-    for k in range(starts.size):
-        row = row0 + k
-        if row > 0:
-            buf[pos] = 0x1E
-            pos += 1
-        at[row] = pos
-        o = pos
-        for i in range(starts[k], ends[k]):
-            c = np.int64(cps[i])
-            if c >= limit or fold[c] == _COMPLEX:
-                hard[row] = True
-                o = pos
-                break
-            c = np.int64(fold[c])
-            if c < 0x80:
-                buf[o] = c
-                o += 1
-            elif c < 0x800:
-                buf[o] = 0xC0 | (c >> 6)
-                buf[o + 1] = 0x80 | (c & 0x3F)
-                o += 2
-            elif c < 0x10000:
-                buf[o] = 0xE0 | (c >> 12)
-                buf[o + 1] = 0x80 | ((c >> 6) & 0x3F)
-                buf[o + 2] = 0x80 | (c & 0x3F)
-                o += 3
-            else:
-                buf[o] = 0xF0 | (c >> 18)
-                buf[o + 1] = 0x80 | ((c >> 12) & 0x3F)
-                buf[o + 2] = 0x80 | ((c >> 6) & 0x3F)
-                buf[o + 3] = 0x80 | (c & 0x3F)
-                o += 4
-        pos = o
-    return pos
-
-
-@njit(cache=True)
 def count_tokens(cps, starts, ends, fold, table):
     """Tokens in each span ``cps[starts[k]:ends[k]]`` of text whose characters all fold through
     ``fold`` (as ``tokenize_hash`` counts them in the folded text); -1s when one does not."""
@@ -943,3 +899,95 @@ def count_tokens(cps, starts, ends, fold, table):
                     n += 1
         out[k] = n
     return out
+
+
+@njit(inline="always")
+def _put_utf8(buf, o, c):
+    if c < 0x80:
+        buf[o] = c
+        return o + 1
+    if c < 0x800:
+        buf[o] = 0xC0 | (c >> 6)
+        buf[o + 1] = 0x80 | (c & 0x3F)
+        return o + 2
+    if c < 0x10000:
+        buf[o] = 0xE0 | (c >> 12)
+        buf[o + 1] = 0x80 | ((c >> 6) & 0x3F)
+        buf[o + 2] = 0x80 | (c & 0x3F)
+        return o + 3
+    buf[o] = 0xF0 | (c >> 18)
+    buf[o + 1] = 0x80 | ((c >> 12) & 0x3F)
+    buf[o + 2] = 0x80 | ((c >> 6) & 0x3F)
+    buf[o + 3] = 0x80 | (c & 0x3F)
+    return o + 4
+
+
+@njit(cache=True)
+def fold_tokenize(cps, starts, ends, fold, table, words, nw, counts, hard, long_at, long_span, nl, row0):
+    """Word hashes of paragraphs ``cps[starts[k]:ends[k]]`` (batch rows row0 + k), folded on the fly.
+
+    What folding the text to UTF-8 and then ``tokenize_hash`` give, in one pass: each character folds
+    through ``fold``, is classed by ``table`` (1 word, 2 a token alone, 0 neither) and a
+    word's folded UTF-8 is hashed when it ends. Hashes go to ``words`` from ``nw``, tokens
+    per row to ``counts``. A row with a character without an image is left without words
+    and flagged in ``hard`` (Python normalizes it). Words over MAX_WORD_BYTES get hash 0
+    and their position and code point span in ``long_at``/``long_span`` from ``nl``.
+    Returns (nw, nl).
+    """
+    limit = fold.size
+    table_size = table.size
+    word = np.empty(MAX_WORD_BYTES + 8, dtype=np.uint8)
+    for k in range(starts.size):
+        row = row0 + k
+        first_word = nw
+        first_long = nl
+        n = 0
+        wlen = 0  # bytes of the current word (-1: none open)
+        wstart = -1
+        i = starts[k]
+        end = ends[k]
+        while i <= end:
+            kind = 0
+            f = 0
+            if i < end:
+                c = np.int64(cps[i])
+                if c >= limit or fold[c] == _COMPLEX:
+                    hard[row] = True
+                    break
+                f = np.int64(fold[c])
+                if f < table_size:
+                    kind = np.int64(table[f])
+            if kind == 1:
+                if wstart < 0:
+                    wstart = i
+                    wlen = 0
+                if wlen <= MAX_WORD_BYTES:
+                    wlen = _put_utf8(word, wlen, f)
+            else:
+                if wstart >= 0:
+                    if wlen <= MAX_WORD_BYTES:
+                        h = xxh3_64(word, 0, wlen)
+                        words[nw] = h if h != _U64(0) else _U64(1)
+                    else:
+                        words[nw] = _U64(0)
+                        long_at[nl] = nw
+                        long_span[nl, 0] = wstart
+                        long_span[nl, 1] = i
+                        nl += 1
+                    nw += 1
+                    n += 1
+                    wstart = -1
+                if kind == 2:
+                    size = _put_utf8(word, 0, f)
+                    h = xxh3_64(word, 0, size)
+                    words[nw] = h if h != _U64(0) else _U64(1)
+                    nw += 1
+                    n += 1
+            i += 1
+        if hard[row]:
+            nw = first_word
+            nl = first_long
+            counts[row] = 0
+        else:
+            counts[row] = n
+    return nw, nl

@@ -243,42 +243,48 @@ def shingle_sets_of_spans(pieces: Sequence[Tuple[np.ndarray, np.ndarray, np.ndar
     """:func:`shingle_sets` of a batch's n paragraphs given as spans of code points, not strings.
 
     ``pieces``: in batch order, ``(cps, starts, ends)`` for runs of paragraphs that share one
-    code point array (paragraph k of the run is ``cps[starts[k]:ends[k]]``). A kernel folds
-    them straight into the hashed UTF-8 (one table lookup per character, see
-    :mod:`dedup.foldtable`); ``paragraph_texts(rows)`` gives the strings of the few rows whose
-    text Python must normalize. Saves slicing, joining and encoding every paragraph.
-    None when the kernels are not in use or a paragraph holds the mark: call
-    :func:`shingle_sets` with the strings instead.
+    code point array (paragraph k of the run is ``cps[starts[k]:ends[k]]``). One kernel pass
+    folds each character (a table lookup, see :mod:`dedup.foldtable`), finds the words and
+    hashes their folded UTF-8; ``paragraph_texts(rows)`` gives the strings of the few rows
+    whose text Python must normalize. Saves slicing, joining, encoding and re-reading every
+    paragraph. None when the kernels are not in use: call :func:`shingle_sets` with the
+    strings instead. The words are kept on the result (``words_of``).
     """
     kernels = _jit.kernels()
     if kernels is None or n == 0:
         return None
     _jit.note_work(n)
     fold = fold_table(normalization != "none")
-    # UTF-8 takes at most 2, 3 or 4 bytes for a code point stored in 1, 2 or 4; plus a mark each.
-    buf = _scratch(sum((cps.itemsize + 1 if cps.itemsize < 4 else 4) * int((ends - starts).sum())
-                       for cps, starts, ends in pieces) + n)
-    at = np.zeros(n, dtype=np.int64)
+    table = _unicode_word_table(unspaced)
+    chars = sum(int((ends - starts).sum()) for _, starts, ends in pieces)
+    room = _scratch(8 * (chars + 1), "words").view(np.uint64)  # a token takes a character at least
+    counts = np.zeros(n, dtype=np.int64)
     hard = np.zeros(n, dtype=np.bool_)
-    pos = row = 0
+    long_at = np.empty(chars // 33 + 1, dtype=np.int64)  # a long word has over 128 bytes: 33 characters
+    long_span = np.empty((chars // 33 + 1, 2), dtype=np.int64)
+    nw = nl = row = 0
     for cps, starts, ends in pieces:
-        pos = kernels.fold_text(cps, starts, ends, fold, buf, pos, at, hard, row)
+        first_long = nl
+        nw, nl = kernels.fold_tokenize(cps, starts, ends, fold, table, room, nw, counts, hard, long_at, long_span,
+                                       nl, row)
+        for at, (a, b) in zip(long_at[first_long:nl].tolist(), long_span[first_long:nl].tolist()):
+            h = xxhash.xxh3_64_intdigest("".join(map(chr, fold[cps[a:b]].tolist())).encode("utf-8", "surrogatepass"))
+            room[at] = h if h != _MARK_HASH else 1
         row += len(starts)
-    buf = buf[:pos]
     hard_rows = np.flatnonzero(hard)
-    if len(hard_rows):  # put in the paragraphs Python normalizes
-        parts, prev = [], 0
-        for r, text in zip(hard_rows.tolist(), paragraph_texts(hard_rows)):
-            parts += [buf[prev:at[r]], np.frombuffer(normalize(text, normalization).encode("utf-8", "surrogatepass"),
-                                                     dtype=np.uint8)]
-            prev = at[r]
-        buf = np.concatenate(parts + [buf[prev:]])
-    table = _ASCII_WORD if len(buf) == 0 or int(buf.max()) < 0x80 else _unicode_word_table(unspaced)
-    tokens = _tokenize_buffer(kernels, buf, table, n)
-    if tokens is None:
-        return None
-    sets = _sets_of_words(kernels, *tokens, ngram)
-    sets.words = tokens[0]
+    if len(hard_rows):  # the rows Python normalizes: tokenized apart, spliced in at their place
+        hard_words, hard_counts = word_hashes(paragraph_texts(hard_rows), normalization, unspaced)
+        at = (np.cumsum(counts) - counts)[hard_rows].tolist()
+        parts, prev, taken = [], 0, 0
+        for p, c in zip(at, hard_counts.tolist()):
+            parts += [room[prev:p], hard_words[taken:taken + c]]
+            prev, taken = p, taken + c
+        words = np.concatenate(parts + [room[prev:nw]])
+        counts[hard_rows] = hard_counts
+    else:
+        words = room[:nw].copy()
+    sets = _sets_of_words(kernels, words, counts, ngram)
+    sets.words = words
     return sets
 
 
@@ -286,19 +292,19 @@ _SCRATCH_KEPT = 64 << 20  # bytes of scratch a thread keeps between batches
 _scratch_of = threading.local()
 
 
-def _scratch(size: int) -> np.ndarray:
-    """A byte buffer of at least ``size`` for this thread, reused from batch to batch.
+def _scratch(size: int, slot: str) -> np.ndarray:
+    """A byte buffer of at least ``size`` for this thread (one per ``slot``), reused from batch to batch.
 
     A fresh buffer of several times the batch's text costs more than its page faults:
     unmapping it makes the allocator hand out fresh pages to the arrays that follow (the
     tokenizer ran 30% slower after one). Buffers over 64 MB (a huge document) are not kept.
     """
-    buf = getattr(_scratch_of, "buf", None)
+    buf = getattr(_scratch_of, slot, None)
     if buf is not None and len(buf) >= size:
         return buf
     buf = np.empty(max(size, 1 << 20), dtype=np.uint8)
     if size <= _SCRATCH_KEPT:
-        _scratch_of.buf = buf
+        setattr(_scratch_of, slot, buf)
     return buf
 
 

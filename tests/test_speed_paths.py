@@ -132,9 +132,12 @@ def test_shingle_sets_from_code_points_equal_numpy(corpus_paragraphs, ngram, nor
         words, counts = got.words_of(rows)
         ref_words, ref_counts = word_hashes([paras[r] for r in rows.tolist()], normalization, unspaced)
         assert np.array_equal(words, ref_words) and np.array_equal(counts, ref_counts)
-    with _jit.use_jit(True):  # a paragraph holding the batch mark: the caller uses the strings
-        points = code_points("a\x1eb")
-        assert shingle_sets_of_spans([(points, np.array([0]), np.array([3]))], None, 1) is None
+    with _jit.use_jit(True):  # a paragraph holding the mark the string path joins with; a long word
+        paras = ["a\x1eb c d e f", "x" * 300 + " \xe9" * 140 + " y", "\ufb01 " + "\xe9" * 200]
+        lengths = np.array([len(p) for p in paras], dtype=np.int64)
+        got = shingle_sets_of_spans([(code_points("".join(paras)), np.cumsum(lengths) - lengths, np.cumsum(lengths))],
+                                    lambda rows: [paras[r] for r in rows.tolist()], len(paras))
+        assert _sets_equal(got, shingle_sets_numpy(paras))
 
 @needs_jit
 def test_shingle_sets_signatures_band_keys_equal_numpy_on_corpora(corpus_paragraphs):
