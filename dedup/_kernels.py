@@ -7,7 +7,11 @@ the numpy/Python reference path bit for bit:
   characters, from a table built with ``re`` itself) hashed with XXH3-64, the same value
   ``xxhash.xxh3_64_intdigest(word.encode("utf-8"))`` gives (words over 128 bytes are
   left to the caller, who hashes them with xxhash);
-* ``shingle_sets``: word n-gram hashes, per-paragraph sort + unique, set keys;
+* ``fold_tokenize``: the same word hashes straight from a document's code points, each
+  folded through :func:`dedup.foldtable.fold_table` (NFKC + case folding, per character);
+* ``paragraph_spans(_many)``, ``sentence_spans``, ``count_tokens``: the splitters of
+  :mod:`dedup.text` on code points;
+* ``shingle_windows`` / ``unique_sets``: word n-gram hashes, per-paragraph sort + unique, set keys;
 * ``minhash_rows`` / ``band_keys``: datasketch ``affine32`` signatures and LSH band keys;
 * ``verify_pairs`` / ``equal_pairs``: exact Jaccard of sorted shingle sets.
 
