@@ -692,72 +692,94 @@ def utf8_length(cps):
 # -- paragraph spans --------------------------------------------------------------------
 
 @njit(inline="always")
-def _paragraphs_of(cps, lo, hi, space, ls, le, nb, starts, ends, k):
-    """Paragraphs of ``cps[lo:hi]`` (offsets from ``lo``) written to starts/ends from k; the new k.
+def _scan_lines(cps, lo, hi, space):
+    """(has a blank line, non-blank lines) of ``cps[lo:hi]``.
 
-    Lines end at \\n, \\r\\n or a lone \\r; a line is blank when it holds only white
-    space (``space[cp]`` nonzero). If some line is blank (a non-final one, or a non-empty
-    final one), paragraphs are maximal runs of non-blank lines; else every non-blank line
-    is one. A span runs from its first line's start to its last line's end (no \\r, \\n).
-    ``ls``/``le``/``nb`` are scratch of at least hi - lo + 2 lines.
+    Lines end at \\n, \\r\\n or a lone \\r; a line is blank when it holds only white space
+    (``space[cp]`` nonzero); a final line counts as blank only when it is not empty.
     """
     n = hi - lo
-    n_lines = 0
-    has_blank = False
-    start = 0
-    nonspace = False
     table_size = space.size
+    has_blank = False
+    nonblank = 0
+    nonspace = False
     skip = False
+    start = 0
     for i in range(n):
-        if skip:  # the \n of a \r\n
+        if skip:  # the \\n of a \\r\\n
             skip = False
             start = i + 1
             continue
         c = np.int64(cps[lo + i])
         if c == 10 or c == 13:
-            if not nonspace:
+            if nonspace:
+                nonblank += 1
+            else:
                 has_blank = True
-            ls[n_lines] = start
-            le[n_lines] = i
-            nb[n_lines] = nonspace
-            n_lines += 1
             skip = c == 13 and i + 1 < n and np.int64(cps[lo + i + 1]) == 10
             start = i + 1
             nonspace = False
         elif not nonspace and (c >= table_size or space[c] == 0):
             nonspace = True
-    if n > start and not nonspace:
-        has_blank = True  # a non-empty final line of white space
-    ls[n_lines] = start
-    le[n_lines] = n
-    nb[n_lines] = nonspace
-    n_lines += 1
-    j = 0
-    while j < n_lines:
-        if not nb[j]:
-            j += 1
-            continue
-        starts[k] = ls[j]
-        if has_blank:
-            while j + 1 < n_lines and nb[j + 1]:
-                j += 1
-        ends[k] = le[j]
-        k += 1
-        j += 1
+    if nonspace:
+        nonblank += 1
+    elif n > start:
+        has_blank = True
+    return has_blank, nonblank
+
+
+@njit(inline="always")
+def _emit_paragraphs(cps, lo, hi, space, has_blank, starts, ends, k):
+    """Write the paragraphs of ``cps[lo:hi]`` (offsets from ``lo``) to starts/ends from k; the new k.
+
+    With a blank line somewhere, a paragraph is a maximal run of non-blank lines; else every
+    non-blank line is one. A span runs from its first line's start to its last line's end.
+    """
+    n = hi - lo
+    table_size = space.size
+    nonspace = False
+    skip = False
+    start = 0
+    open_para = False
+    for i in range(n + 1):
+        if i < n:
+            if skip:
+                skip = False
+                start = i + 1
+                continue
+            c = np.int64(cps[lo + i])
+            if not (c == 10 or c == 13):
+                if not nonspace and (c >= table_size or space[c] == 0):
+                    nonspace = True
+                continue
+            skip = c == 13 and i + 1 < n and np.int64(cps[lo + i + 1]) == 10
+        if nonspace:  # a line [start, i) ends here
+            if has_blank and open_para:
+                ends[k - 1] = i
+            else:
+                starts[k] = start
+                ends[k] = i
+                k += 1
+                open_para = True
+        else:
+            open_para = False
+        start = i + 1
+        nonspace = False
     return k
 
 
 @njit(cache=True)
 def paragraph_spans(cps, space):
-    """``text.split_paragraphs`` on code points: (starts, ends) of paragraphs."""
-    n = cps.size
-    ls = np.empty(n + 2, dtype=np.int64)  # lines: at most one per character, plus the last
-    le = np.empty(n + 2, dtype=np.int64)
-    nb = np.empty(n + 2, dtype=np.bool_)
-    starts = np.empty(n // 2 + 1, dtype=np.int64)  # a paragraph and a line break per 2 characters
-    ends = np.empty(n // 2 + 1, dtype=np.int64)
-    k = _paragraphs_of(cps, 0, n, space, ls, le, nb, starts, ends, 0)
-    return starts[:k].copy(), ends[:k].copy()
+    """``text.split_paragraphs`` on code points: (starts, ends) of paragraphs.
+
+    Two passes (lines, then paragraphs) so that the output is sized by the paragraphs there
+    are, not by the characters: a 100 MB document needs no scratch of its size.
+    """
+    has_blank, nonblank = _scan_lines(cps, 0, cps.size, space)
+    starts = np.empty(nonblank, dtype=np.int64)
+    ends = np.empty(nonblank, dtype=np.int64)
+    k = _emit_paragraphs(cps, 0, cps.size, space, has_blank, starts, ends, 0)
+    return starts[:k], ends[:k]
 
 
 @njit(cache=True)
@@ -768,16 +790,16 @@ def paragraph_spans_many(cps, doc_chars, space):
     document, paragraphs per document, and each document's UTF-8 size (surrogates: 3 bytes).
     """
     n_docs = doc_chars.size
+    blank = np.zeros(n_docs, dtype=np.bool_)
     total = 0
-    longest = 0
+    lo = 0
     for d in range(n_docs):
-        total += doc_chars[d]
-        longest = max(longest, doc_chars[d])
-    ls = np.empty(longest + 2, dtype=np.int64)
-    le = np.empty(longest + 2, dtype=np.int64)
-    nb = np.empty(longest + 2, dtype=np.bool_)
-    starts = np.empty(total // 2 + n_docs + 1, dtype=np.int64)
-    ends = np.empty(total // 2 + n_docs + 1, dtype=np.int64)
+        has_blank, nonblank = _scan_lines(cps, lo, lo + doc_chars[d], space)
+        blank[d] = has_blank
+        total += nonblank
+        lo += doc_chars[d]
+    starts = np.empty(total, dtype=np.int64)
+    ends = np.empty(total, dtype=np.int64)
     counts = np.zeros(n_docs, dtype=np.int64)
     sizes = np.zeros(n_docs, dtype=np.int64)
     k = 0
@@ -785,20 +807,11 @@ def paragraph_spans_many(cps, doc_chars, space):
     for d in range(n_docs):
         hi = lo + doc_chars[d]
         first = k
-        k = _paragraphs_of(cps, lo, hi, space, ls, le, nb, starts, ends, k)
+        k = _emit_paragraphs(cps, lo, hi, space, blank[d], starts, ends, k)
         counts[d] = k - first
-        size = hi - lo
-        for i in range(lo, hi):
-            c = cps[i]
-            if c >= 0x80:
-                size += 1
-                if c >= 0x800:
-                    size += 1
-                    if c >= 0x10000:
-                        size += 1
-        sizes[d] = size
+        sizes[d] = utf8_length(cps[lo:hi])
         lo = hi
-    return starts[:k].copy(), ends[:k].copy(), counts, sizes
+    return starts[:k], ends[:k], counts, sizes
 
 
 # -- sentences --------------------------------------------------------------------------
@@ -824,28 +837,23 @@ def _is_space(c, space):
 
 
 @njit(inline="always")
-def _emit_stripped(cps, space, a, b, starts, ends, k):
+def _emit_stripped(cps, space, a, b, starts, ends, k, write):
     while a < b and _is_space(np.int64(cps[a]), space):
         a += 1
     while b > a and _is_space(np.int64(cps[b - 1]), space):
         b -= 1
     if a < b:
-        starts[k] = a
-        ends[k] = b
+        if write:
+            starts[k] = a
+            ends[k] = b
         return k + 1
     return k
 
 
-@njit(cache=True)
-def sentence_spans(cps, space):
-    """(starts, ends) of the sentences of one text's code points, as ``text.sentence_spans``.
-
-    A sentence ends after a run of ``.!?`` and closers that white space or the end follows,
-    or after a run of CJK full stops; pieces are stripped of white space (``space[c]``).
-    """
+@njit(inline="always")
+def _sentences(cps, space, starts, ends, write):
+    """Sentence spans of ``cps`` (see :func:`sentence_spans`); written only when ``write``; how many."""
     n = cps.size
-    starts = np.empty(n + 1, dtype=np.int64)  # a sentence takes at least one character
-    ends = np.empty(n + 1, dtype=np.int64)
     k = 0
     piece = 0
     i = 0
@@ -858,20 +866,35 @@ def sentence_spans(cps, space):
             while j < n and _is_closer(np.int64(cps[j])):
                 j += 1
             if j == n or _is_space(np.int64(cps[j]), space):
-                k = _emit_stripped(cps, space, piece, j, starts, ends, k)
+                k = _emit_stripped(cps, space, piece, j, starts, ends, k, write)
                 piece = j
             i = j
         elif _is_cjk_stop(c):
             j = i + 1
             while j < n and _is_cjk_stop(np.int64(cps[j])):
                 j += 1
-            k = _emit_stripped(cps, space, piece, j, starts, ends, k)
+            k = _emit_stripped(cps, space, piece, j, starts, ends, k, write)
             piece = j
             i = j
         else:
             i += 1
-    k = _emit_stripped(cps, space, piece, n, starts, ends, k)
-    return starts[:k].copy(), ends[:k].copy()
+    return _emit_stripped(cps, space, piece, n, starts, ends, k, write)
+
+
+@njit(cache=True)
+def sentence_spans(cps, space):
+    """(starts, ends) of the sentences of one text's code points, as ``text.sentence_spans``.
+
+    A sentence ends after a run of ``.!?`` and closers that white space or the end follows,
+    or after a run of CJK full stops; pieces are stripped of white space (``space[c]``).
+    Counted first, then written: the output is sized by the sentences there are.
+    """
+    none = np.empty(0, dtype=np.int64)
+    count = _sentences(cps, space, none, none, False)
+    starts = np.empty(count, dtype=np.int64)
+    ends = np.empty(count, dtype=np.int64)
+    _sentences(cps, space, starts, ends, True)
+    return starts, ends
 
 
 # -- folding code points to the hashed UTF-8 ----------------------------------------------
@@ -927,27 +950,30 @@ def _put_utf8(buf, o, c):
 
 
 @njit(cache=True)
-def fold_tokenize(cps, starts, ends, fold, table, words, nw, counts, hard, long_at, long_span, nl, row0):
+def fold_tokenize(cps, starts, ends, fold, table, words, nw, counts, hard, long_at, long_span, nl, row0, k0):
     """Word hashes of paragraphs ``cps[starts[k]:ends[k]]`` (batch rows row0 + k), folded on the fly.
 
-    What folding the text to UTF-8 and then ``tokenize_hash`` give, in one pass: each character folds
-    through ``fold``, is classed by ``table`` (1 word, 2 a token alone, 0 neither) and a
-    word's folded UTF-8 is hashed when it ends. Hashes go to ``words`` from ``nw``, tokens
-    per row to ``counts``. A row with a character without an image is left without words
-    and flagged in ``hard`` (Python normalizes it). Words over MAX_WORD_BYTES get hash 0
-    and their position and code point span in ``long_at``/``long_span`` from ``nl``.
-    Returns (nw, nl).
+    What folding the text to UTF-8 and then ``tokenize_hash`` give, in one pass: each
+    character folds through ``fold``, is classed by ``table`` (1 word, 2 a token alone, 0
+    neither) and a word's folded UTF-8 is hashed when it ends. Hashes go to ``words`` from
+    ``nw``, tokens per row to ``counts``. A row with a character without an image is left
+    without words and flagged in ``hard`` (Python normalizes it). Words over MAX_WORD_BYTES
+    get hash 0 and their position and code point span in ``long_at``/``long_span`` from
+    ``nl``. Starts at paragraph ``k0``; returns (nw, nl, k): k < starts.size when ``words``
+    or ``long_at`` ran out of room at paragraph k (nothing of it kept: grow them and call
+    again from k).
     """
     limit = fold.size
     table_size = table.size
     word = np.empty(MAX_WORD_BYTES + 8, dtype=np.uint8)
-    for k in range(starts.size):
+    for k in range(k0, starts.size):
         row = row0 + k
         first_word = nw
         first_long = nl
         n = 0
-        wlen = 0  # bytes of the current word (-1: none open)
-        wstart = -1
+        wlen = 0
+        wstart = -1  # where the open word started (-1: none open)
+        full = False
         i = starts[k]
         end = ends[k]
         while i <= end:
@@ -968,6 +994,9 @@ def fold_tokenize(cps, starts, ends, fold, table, words, nw, counts, hard, long_
                 if wlen <= MAX_WORD_BYTES:
                     wlen = _put_utf8(word, wlen, f)
             else:
+                if nw + 2 > words.size or nl + 1 > long_at.size:
+                    full = True
+                    break
                 if wstart >= 0:
                     if wlen <= MAX_WORD_BYTES:
                         h = xxh3_64(word, 0, wlen)
@@ -988,10 +1017,14 @@ def fold_tokenize(cps, starts, ends, fold, table, words, nw, counts, hard, long_
                     nw += 1
                     n += 1
             i += 1
+        if full:
+            return first_word, first_long, k
         if hard[row]:
             nw = first_word
             nl = first_long
             counts[row] = 0
         else:
             counts[row] = n
-    return nw, nl
+    return nw, nl, starts.size
+
+

@@ -257,16 +257,32 @@ def shingle_sets_of_spans(pieces: Sequence[Tuple[np.ndarray, np.ndarray, np.ndar
     fold = fold_table(normalization != "none")
     table = _unicode_word_table(unspaced)
     chars = sum(int((ends - starts).sum()) for _, starts, ends in pieces)
-    room = _scratch(8 * (chars + 1), "words").view(np.uint64)  # a token takes a character at least
+    # Room for a token per 4 characters (text has fewer); the kernel says when it needs more.
+    room = _scratch(8 * (chars // 4 + 64), "words").view(np.uint64)
     counts = np.zeros(n, dtype=np.int64)
     hard = np.zeros(n, dtype=np.bool_)
-    long_at = np.empty(chars // 33 + 1, dtype=np.int64)  # a long word has over 128 bytes: 33 characters
-    long_span = np.empty((chars // 33 + 1, 2), dtype=np.int64)
+    long_at = np.empty(64, dtype=np.int64)
+    long_span = np.empty((64, 2), dtype=np.int64)
     nw = nl = row = 0
     for cps, starts, ends in pieces:
         first_long = nl
-        nw, nl = kernels.fold_tokenize(cps, starts, ends, fold, table, room, nw, counts, hard, long_at, long_span,
-                                       nl, row)
+        k = 0
+        while True:
+            nw, nl, k = kernels.fold_tokenize(cps, starts, ends, fold, table, room, nw, counts, hard, long_at,
+                                              long_span, nl, row, k)
+            if k == len(starts):
+                break
+            # Paragraph k ran out of room: double what may have, then go on from it.
+            size = int(ends[k] - starts[k])
+            grow_words = nw + 2 + size > len(room)  # at most a token per character
+            grow_long = nl + 2 + size // 33 > len(long_at)  # a long word has over 32 characters
+            if grow_words or not grow_long:
+                grown = np.empty(2 * len(room), dtype=np.uint64)
+                grown[:nw] = room[:nw]
+                room = grown
+            if grow_long or not grow_words:
+                long_at = np.concatenate([long_at, np.empty(len(long_at), dtype=np.int64)])
+                long_span = np.concatenate([long_span, np.empty_like(long_span)])
         for at, (a, b) in zip(long_at[first_long:nl].tolist(), long_span[first_long:nl].tolist()):
             h = xxhash.xxh3_64_intdigest("".join(map(chr, fold[cps[a:b]].tolist())).encode("utf-8", "surrogatepass"))
             room[at] = h if h != _MARK_HASH else 1

@@ -132,6 +132,14 @@ def test_shingle_sets_from_code_points_equal_numpy(corpus_paragraphs, ngram, nor
         words, counts = got.words_of(rows)
         ref_words, ref_counts = word_hashes([paras[r] for r in rows.tolist()], normalization, unspaced)
         assert np.array_equal(words, ref_words) and np.array_equal(counts, ref_counts)
+    # More tokens than the first guess of room (a token per character), more long words than
+    # the first long-word room: the kernel asks for more and goes on.
+    for paras in (["\u4e00\u4e8c" * 3000, "a b", "\u4e09" * 300_000], ["w" * 200 + " x"] * 150):
+        lengths = np.array([len(p) for p in paras], dtype=np.int64)
+        with _jit.use_jit(True):
+            got = shingle_sets_of_spans([(code_points("".join(paras)), np.cumsum(lengths) - lengths,
+                                          np.cumsum(lengths))], None, len(paras))
+        assert _sets_equal(got, shingle_sets_numpy(paras))
     with _jit.use_jit(True):  # a paragraph holding the mark the string path joins with; a long word
         paras = ["a\x1eb c d e f", "x" * 300 + " \xe9" * 140 + " y", "\ufb01 " + "\xe9" * 200]
         lengths = np.array([len(p) for p in paras], dtype=np.int64)
