@@ -692,17 +692,37 @@ def utf8_length(cps):
 # -- paragraph spans --------------------------------------------------------------------
 
 @njit(inline="always")
-def _scan_lines(cps, lo, hi, space):
-    """(has a blank line, non-blank lines) of ``cps[lo:hi]``.
+def _room_for(starts, ends, joins, k):
+    """The line arrays with room for entry k (doubled when full)."""
+    if k < starts.size:
+        return starts, ends, joins
+    grown_s = np.empty(2 * k + 16, dtype=np.int64)
+    grown_e = np.empty(2 * k + 16, dtype=np.int64)
+    grown_j = np.empty(2 * k + 16, dtype=np.bool_)
+    grown_s[:k] = starts[:k]
+    grown_e[:k] = ends[:k]
+    grown_j[:k] = joins[:k]
+    return grown_s, grown_e, grown_j
 
-    Lines end at \\n, \\r\\n or a lone \\r; a line is blank when it holds only white space
-    (``space[cp]`` nonzero); a final line counts as blank only when it is not empty.
+
+@njit(inline="always")
+def _paragraphs_of(cps, lo, hi, space, starts, ends, joins, k):
+    """Append the paragraphs of ``cps[lo:hi]`` (offsets from ``lo``) from k, in one pass.
+
+    Lines end at \\n, \\r\\n or a lone \\r; a line is blank when it holds only white
+    space (``space[cp]`` nonzero; a final line only when it is not empty). If some line is
+    blank, a paragraph is a maximal run of non-blank lines; else every non-blank line is
+    one. A span runs from its first line's start to its last line's end (no \\r, \\n).
+    Every non-blank line is written as it ends (``joins``: it follows a non-blank one); runs
+    are merged at the end if a blank line turned up. The arrays double when full (so they
+    are sized by the lines there are, not by the characters). Returns them and the new k.
     """
     n = hi - lo
     table_size = space.size
+    first = k
     has_blank = False
-    nonblank = 0
     nonspace = False
+    prev_nonblank = False
     skip = False
     start = 0
     for i in range(n):
@@ -711,75 +731,51 @@ def _scan_lines(cps, lo, hi, space):
             start = i + 1
             continue
         c = np.int64(cps[lo + i])
-        if c == 10 or c == 13:
-            if nonspace:
-                nonblank += 1
-            else:
-                has_blank = True
-            skip = c == 13 and i + 1 < n and np.int64(cps[lo + i + 1]) == 10
-            start = i + 1
-            nonspace = False
-        elif not nonspace and (c >= table_size or space[c] == 0):
-            nonspace = True
-    if nonspace:
-        nonblank += 1
-    elif n > start:
-        has_blank = True
-    return has_blank, nonblank
-
-
-@njit(inline="always")
-def _emit_paragraphs(cps, lo, hi, space, has_blank, starts, ends, k):
-    """Write the paragraphs of ``cps[lo:hi]`` (offsets from ``lo``) to starts/ends from k; the new k.
-
-    With a blank line somewhere, a paragraph is a maximal run of non-blank lines; else every
-    non-blank line is one. A span runs from its first line's start to its last line's end.
-    """
-    n = hi - lo
-    table_size = space.size
-    nonspace = False
-    skip = False
-    start = 0
-    open_para = False
-    for i in range(n + 1):
-        if i < n:
-            if skip:
-                skip = False
-                start = i + 1
-                continue
-            c = np.int64(cps[lo + i])
-            if not (c == 10 or c == 13):
-                if not nonspace and (c >= table_size or space[c] == 0):
-                    nonspace = True
-                continue
-            skip = c == 13 and i + 1 < n and np.int64(cps[lo + i + 1]) == 10
+        if not (c == 10 or c == 13):
+            if not nonspace and (c >= table_size or space[c] == 0):
+                nonspace = True
+            continue
+        skip = c == 13 and i + 1 < n and np.int64(cps[lo + i + 1]) == 10
         if nonspace:  # a line [start, i) ends here
-            if has_blank and open_para:
-                ends[k - 1] = i
-            else:
-                starts[k] = start
-                ends[k] = i
-                k += 1
-                open_para = True
+            starts, ends, joins = _room_for(starts, ends, joins, k)
+            starts[k] = start
+            ends[k] = i
+            joins[k] = prev_nonblank
+            k += 1
+            prev_nonblank = True
         else:
-            open_para = False
+            has_blank = True
+            prev_nonblank = False
         start = i + 1
         nonspace = False
-    return k
+    if nonspace:  # the last line, [start, n)
+        starts, ends, joins = _room_for(starts, ends, joins, k)
+        starts[k] = start
+        ends[k] = n
+        joins[k] = prev_nonblank
+        k += 1
+    elif n > start:
+        has_blank = True
+    if has_blank:
+        w = first
+        for j in range(first, k):
+            if joins[j]:
+                ends[w - 1] = ends[j]
+            else:
+                starts[w] = starts[j]
+                ends[w] = ends[j]
+                w += 1
+        k = w
+    return starts, ends, joins, k
 
 
 @njit(cache=True)
 def paragraph_spans(cps, space):
-    """``text.split_paragraphs`` on code points: (starts, ends) of paragraphs.
-
-    Two passes (lines, then paragraphs) so that the output is sized by the paragraphs there
-    are, not by the characters: a 100 MB document needs no scratch of its size.
-    """
-    has_blank, nonblank = _scan_lines(cps, 0, cps.size, space)
-    starts = np.empty(nonblank, dtype=np.int64)
-    ends = np.empty(nonblank, dtype=np.int64)
-    k = _emit_paragraphs(cps, 0, cps.size, space, has_blank, starts, ends, 0)
-    return starts[:k], ends[:k]
+    """``text.split_paragraphs`` on code points: (starts, ends) of paragraphs."""
+    cap = cps.size // 64 + 16
+    starts, ends, _, k = _paragraphs_of(cps, 0, cps.size, space, np.empty(cap, dtype=np.int64),
+                                        np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.bool_), 0)
+    return starts[:k].copy(), ends[:k].copy()
 
 
 @njit(cache=True)
@@ -790,16 +786,10 @@ def paragraph_spans_many(cps, doc_chars, space):
     document, paragraphs per document, and each document's UTF-8 size (surrogates: 3 bytes).
     """
     n_docs = doc_chars.size
-    blank = np.zeros(n_docs, dtype=np.bool_)
-    total = 0
-    lo = 0
-    for d in range(n_docs):
-        has_blank, nonblank = _scan_lines(cps, lo, lo + doc_chars[d], space)
-        blank[d] = has_blank
-        total += nonblank
-        lo += doc_chars[d]
-    starts = np.empty(total, dtype=np.int64)
-    ends = np.empty(total, dtype=np.int64)
+    cap = cps.size // 64 + n_docs + 16
+    starts = np.empty(cap, dtype=np.int64)
+    ends = np.empty(cap, dtype=np.int64)
+    joins = np.empty(cap, dtype=np.bool_)
     counts = np.zeros(n_docs, dtype=np.int64)
     sizes = np.zeros(n_docs, dtype=np.int64)
     k = 0
@@ -807,11 +797,11 @@ def paragraph_spans_many(cps, doc_chars, space):
     for d in range(n_docs):
         hi = lo + doc_chars[d]
         first = k
-        k = _emit_paragraphs(cps, lo, hi, space, blank[d], starts, ends, k)
+        starts, ends, joins, k = _paragraphs_of(cps, lo, hi, space, starts, ends, joins, k)
         counts[d] = k - first
         sizes[d] = utf8_length(cps[lo:hi])
         lo = hi
-    return starts[:k], ends[:k], counts, sizes
+    return starts[:k].copy(), ends[:k].copy(), counts, sizes
 
 
 # -- sentences --------------------------------------------------------------------------
