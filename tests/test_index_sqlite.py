@@ -168,6 +168,13 @@ if which == "even":
 elif which == "odd":
     texts, ids = texts[1::2], ids[1::2]
 d = dedup.Deduplicator(index=path, batch_paragraphs=batch)
+if which in ("even", "odd"):  # start writing together (not while the other is still importing)
+    import os
+    open(path + "." + which + ".ready", "w").close()
+    other = path + "." + ("odd" if which == "even" else "even") + ".ready"
+    deadline = time.time() + 120
+    while not os.path.exists(other) and time.time() < deadline:
+        time.sleep(0.01)
 if len(sys.argv) > 5:  # slow down inside the transaction and say when, so the parent can kill us there
     real_add, n_adds = d.index.add, [0]
     def add(b):
