@@ -9,7 +9,7 @@ the numpy/Python reference path bit for bit:
   left to the caller, who hashes them with xxhash);
 * ``fold_tokenize``: the same word hashes straight from a document's code points, each
   folded through :func:`dedup.foldtable.fold_table` (NFKC + case folding, per character);
-* ``paragraph_spans(_many)``, ``sentence_spans``, ``count_tokens``: the splitters of
+* ``paragraph_spans_many``, ``sentence_spans``, ``count_tokens``: the splitters of
   :mod:`dedup.text` on code points;
 * ``shingle_windows`` / ``unique_sets``: word n-gram hashes, per-paragraph sort + unique, set keys;
 * ``minhash_rows`` / ``band_keys``: datasketch ``affine32`` signatures and LSH band keys;
@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from dedup.foldtable import COMPLEX as _COMPLEX  # a code point Python must normalize
 
 _U64 = np.uint64
 _MASK32 = _U64(0xFFFFFFFF)
@@ -53,7 +55,6 @@ _BITFLIP_9TO16_HI = _U64(int(_S64[5]) ^ int(_S64[6]))
 MAX_WORD_BYTES = 128
 
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
-_COMPLEX = np.uint32(0xFFFFFFFF)  # dedup.foldtable.COMPLEX: a code point Python must normalize
 
 
 # -- integer mixing ---------------------------------------------------------------------
@@ -82,17 +83,10 @@ def _fmix32(h):
 # -- XXH3-64 (seed 0, default secret) for inputs of 1..128 bytes --------------------------
 
 @njit(inline="always")
-def _read64(buf, i):
+def _read_le(buf, i, width):
+    """``width`` bytes of ``buf`` from ``i`` as a little-endian integer."""
     v = _U64(0)
-    for k in range(8):
-        v |= _U64(buf[i + k]) << _U64(8 * k)
-    return v
-
-
-@njit(inline="always")
-def _read32(buf, i):
-    v = _U64(0)
-    for k in range(4):
+    for k in range(width):
         v |= _U64(buf[i + k]) << _U64(8 * k)
     return v
 
@@ -146,7 +140,7 @@ def _xxh3_avalanche(h):
 
 @njit(inline="always")
 def _mix16(buf, i, s):
-    return _mul128_fold64(_read64(buf, i) ^ _S64[s], _read64(buf, i + 8) ^ _S64[s + 1])
+    return _mul128_fold64(_read_le(buf, i, 8) ^ _S64[s], _read_le(buf, i + 8, 8) ^ _S64[s + 1])
 
 
 @njit(cache=True)
@@ -160,8 +154,8 @@ def xxh3_64(buf, start, length):
         combined = (c1 << _U64(16)) | (c2 << _U64(24)) | c3 | (n << _U64(8))
         return _xxh64_avalanche(combined ^ _BITFLIP_1TO3)
     if length <= 8:
-        in1 = _read32(buf, start)
-        in2 = _read32(buf, start + length - 4)
+        in1 = _read_le(buf, start, 4)
+        in2 = _read_le(buf, start + length - 4, 4)
         keyed = (in2 + (in1 << _U64(32))) ^ _BITFLIP_4TO8
         h = keyed ^ _rotl64(keyed, 49) ^ _rotl64(keyed, 24)
         h *= _PMX2
@@ -170,8 +164,8 @@ def xxh3_64(buf, start, length):
         h ^= h >> _U64(28)
         return h
     if length <= 16:
-        lo = _read64(buf, start) ^ _BITFLIP_9TO16_LO
-        hi = _read64(buf, start + length - 8) ^ _BITFLIP_9TO16_HI
+        lo = _read_le(buf, start, 8) ^ _BITFLIP_9TO16_LO
+        hi = _read_le(buf, start + length - 8, 8) ^ _BITFLIP_9TO16_HI
         acc = n + _swap64(lo) + hi + _mul128_fold64(lo, hi)
         return _xxh3_avalanche(acc)
     acc = n * _P64_1
@@ -770,17 +764,8 @@ def _paragraphs_of(cps, lo, hi, space, starts, ends, joins, k):
 
 
 @njit(cache=True)
-def paragraph_spans(cps, space):
-    """``text.split_paragraphs`` on code points: (starts, ends) of paragraphs."""
-    cap = cps.size // 64 + 16
-    starts, ends, _, k = _paragraphs_of(cps, 0, cps.size, space, np.empty(cap, dtype=np.int64),
-                                        np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.bool_), 0)
-    return starts[:k].copy(), ends[:k].copy()
-
-
-@njit(cache=True)
 def paragraph_spans_many(cps, doc_chars, space):
-    """:func:`paragraph_spans` of many documents from their concatenated code points.
+    """``text.split_paragraphs`` of documents from their concatenated code points.
 
     Document d has ``doc_chars[d]`` code points. Returns (starts, ends) relative to each
     document, paragraphs per document, and each document's UTF-8 size (surrogates: 3 bytes).

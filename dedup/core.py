@@ -203,11 +203,10 @@ class Deduplicator:
                 pieces.append((d.points, [d]))
         spans = [(points, np.concatenate([d.starts + d.points_at for d in group]),
                   np.concatenate([d.ends + d.points_at for d in group])) for points, group in pieces]
-        doc_of_row = np.repeat(np.arange(len(docs)), [len(d.starts) for d in docs])
 
         def paragraph_texts(rows: np.ndarray) -> List[str]:
             out = []
-            for r, d in zip(rows.tolist(), doc_of_row[rows].tolist()):
+            for r, d in zip(rows.tolist(), (np.searchsorted(row_first, rows, side="right") - 1).tolist()):
                 doc = docs[d]
                 i = r - int(row_first[d])
                 out.append(doc.text[int(doc.starts[i]):int(doc.ends[i])])

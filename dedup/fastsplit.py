@@ -57,18 +57,8 @@ def code_points(text: str) -> np.ndarray:
 
 def spans_and_size(text: str) -> Tuple[np.ndarray, np.ndarray, int]:
     """(starts, ends, UTF-8 length of ``text``): the size comes free with the code points."""
-    starts, ends, size, _ = _spans_size_points(text)
+    starts, ends, size, _, _ = spans_sizes_points([text])[0]
     return starts, ends, size
-
-
-def _spans_size_points(text: str):
-    kernels = _jit.kernels()
-    if kernels is None:
-        starts, ends = split_paragraphs(text)
-        return starts, ends, (len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))), None
-    cps = code_points(text)
-    starts, ends = kernels.paragraph_spans(cps, _ASCII_SPACE if text.isascii() else _unicode_space_table())
-    return starts, ends, (len(text) if text.isascii() else kernels.utf8_length(cps)), cps
 
 
 def spans_and_sizes(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarray, int]]:
@@ -84,8 +74,11 @@ def spans_sizes_points(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarra
     None on the numpy path.
     """
     kernels = _jit.kernels()
-    if kernels is None or len(texts) < 2:
-        return [_spans_size_points(t) + (0,) for t in texts]
+    if kernels is None:
+        return [split_paragraphs(t) + (len(t) if t.isascii() else len(t.encode("utf-8", "surrogatepass")), None, 0)
+                for t in texts]
+    if not texts:
+        return []
     joined = "".join(texts)
     chars = np.array([len(t) for t in texts], dtype=np.int64)
     cps = code_points(joined)

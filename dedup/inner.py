@@ -18,7 +18,7 @@ import numpy as np
 from dedup import _jit
 from dedup.fastsplit import code_points, sentence_spans
 from dedup.foldtable import fold_table
-from dedup.shingles import _ASCII_WORD, _unicode_word_table, shingle_hashes, word_hashes
+from dedup.shingles import _unicode_word_table, shingle_hashes, word_hashes
 from dedup.text import _CHAR_OR_WORD_RE as _TOKEN_RE
 
 
@@ -135,9 +135,8 @@ def _sentence_token_counts(text: str, sentences: Sequence[Tuple[int, int]], norm
     if kernels is None or not sentences:
         return None
     spans = np.array(sentences, dtype=np.int64)
-    table = _unicode_word_table(unspaced) if not text.isascii() else _ASCII_WORD
     counts = kernels.count_tokens(code_points(text), spans[:, 0].copy(), spans[:, 1].copy(),
-                                  fold_table(normalization != "none"), table)
+                                  fold_table(normalization != "none"), _unicode_word_table(unspaced))
     return None if len(counts) and counts[0] < 0 else counts
 
 

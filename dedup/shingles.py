@@ -258,7 +258,7 @@ def shingle_sets_of_spans(pieces: Sequence[Tuple[np.ndarray, np.ndarray, np.ndar
     table = _unicode_word_table(unspaced)
     chars = sum(int((ends - starts).sum()) for _, starts, ends in pieces)
     # Room for a token per 4 characters (text has fewer); the kernel says when it needs more.
-    room = _scratch(8 * (chars // 4 + 64), "words").view(np.uint64)
+    room = _scratch(8 * (chars // 4 + 64)).view(np.uint64)
     counts = np.zeros(n, dtype=np.int64)
     hard = np.zeros(n, dtype=np.bool_)
     long_at = np.empty(64, dtype=np.int64)
@@ -308,19 +308,19 @@ _SCRATCH_KEPT = 64 << 20  # bytes of scratch a thread keeps between batches
 _scratch_of = threading.local()
 
 
-def _scratch(size: int, slot: str) -> np.ndarray:
-    """A byte buffer of at least ``size`` for this thread (one per ``slot``), reused from batch to batch.
+def _scratch(size: int) -> np.ndarray:
+    """A byte buffer of at least ``size`` for this thread, reused from batch to batch.
 
     A fresh buffer of several times the batch's text costs more than its page faults:
     unmapping it makes the allocator hand out fresh pages to the arrays that follow (the
     tokenizer ran 30% slower after one). Buffers over 64 MB (a huge document) are not kept.
     """
-    buf = getattr(_scratch_of, slot, None)
+    buf = getattr(_scratch_of, "buf", None)
     if buf is not None and len(buf) >= size:
         return buf
     buf = np.empty(max(size, 1 << 20), dtype=np.uint8)
     if size <= _SCRATCH_KEPT:
-        setattr(_scratch_of, slot, buf)
+        _scratch_of.buf = buf
     return buf
 
 

@@ -71,11 +71,8 @@ class SortedTable:
 
     def add(self, keys: np.ndarray, ids: np.ndarray) -> None:
         """Append pairs; every id must be larger than every id already stored."""
-        n = len(keys)
-        if n == 0:
+        if len(keys) == 0:
             return
-        if int(ids.max()) >= _ID_LIMIT:
-            raise OverflowError(f"SortedTable holds entry ids below 2**32, got {int(ids.max())}")
         keys = np.asarray(keys, dtype=np.uint64)
         order = stable_argsort(keys)
         self.add_sorted(keys[order], ids[order])
