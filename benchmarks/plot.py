@@ -57,9 +57,9 @@ def s_curve():
     import rensa
 
     import dedup
-    from dedup.lsh import band_keys
-    from dedup.minhash import signatures
-    from dedup.shingles import shingle_sets
+    from dedup.fingerprint.lsh import band_keys
+    from dedup.fingerprint.minhash import signatures
+    from dedup.fingerprint.shingles import shingle_sets
 
     with gzip.open(DATA / "pairs_natural_stratified.jsonl.gz", "rt", encoding="utf-8") as f:
         pairs = [json.loads(line) for line in f]

@@ -31,13 +31,13 @@ import dedup  # noqa: E402
 from benchmarks.compare import labels, quality  # noqa: E402
 from benchmarks.corpus import documents  # noqa: E402
 from benchmarks.systems import predict_dedup  # noqa: E402
-from dedup.fastsplit import paragraph_spans  # noqa: E402
+from dedup.text.fastsplit import paragraph_spans  # noqa: E402
 from dedup.index.memory import MemoryIndex  # noqa: E402
 from dedup.index.sorted_table import SortedTable  # noqa: E402
-from dedup.lsh import band_keys  # noqa: E402
-from dedup.matching import candidate_pairs, ordered_pairs, verify  # noqa: E402
-from dedup.minhash import signatures  # noqa: E402
-from dedup.shingles import shingle_sets  # noqa: E402
+from dedup.fingerprint.lsh import band_keys  # noqa: E402
+from dedup.decide.matching import candidate_pairs, ordered_pairs, verify  # noqa: E402
+from dedup.fingerprint.minhash import signatures  # noqa: E402
+from dedup.fingerprint.shingles import shingle_sets  # noqa: E402
 
 SCALED = int(os.environ.get("DEDUP_BENCH_PARAGRAPHS", "100000"))
 CORPORA = ["debian", "kjv", "scaled"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
 from dedup.errors import ConfigError
-from dedup.lsh import LshLayout, choose_layout
+from dedup.fingerprint.lsh import LshLayout, choose_layout
 
 Scope = Literal["document", "corpus"]
 

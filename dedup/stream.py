@@ -1,6 +1,6 @@
 """dedupe_stream: one result per input record, in order, in bounded memory.
 
-The streaming face of :class:`~dedup.core.Deduplicator`: records go in one at a time,
+The streaming face of :class:`~dedup.deduplicator.Deduplicator`: records go in one at a time,
 results come out one at a time in the same order, and at most one batch of records
 (``batch_paragraphs`` paragraphs' worth) is held in between. Plain strings and dict
 records both work; for a dict the text sits under ``text_field`` and the rest of the
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Deque, Hashable, Iterable, Iterator, Mapping, Optional, Tuple, TypeVar
 
 from dedup.config import DedupConfig
-from dedup.core import Deduplicator
+from dedup.deduplicator import Deduplicator
 from dedup.errors import ConfigError, DedupError, InputTypeError
 from dedup.index.base import Index
 from dedup.results import DedupResult, Removal

@@ -13,7 +13,7 @@ import atheris
 
 with atheris.instrument_imports():
     import dedup
-    from dedup.text import split_paragraphs
+    from dedup.text.split import split_paragraphs
 
 
 def check(text: str) -> None:

@@ -46,7 +46,7 @@ def run(index, texts, doc_ids, **overrides) -> list:
 
 def key_of(shingles) -> int:
     """The set key the library gives this shingle set (an index may recompute keys from sets)."""
-    from dedup.shingles import set_keys as _set_keys
+    from dedup.fingerprint.shingles import set_keys as _set_keys
 
     return int(_set_keys(np.array(shingles, dtype=np.uint32), np.array([0, len(shingles)]))[0])
 

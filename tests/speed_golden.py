@@ -54,7 +54,7 @@ def document_scope_decisions(docs: List[dict]) -> List[list]:
 def fingerprint_digests(docs: List[dict]) -> Dict[str, str]:
     """sha256 of the shingle sets, set keys, signatures and band keys of every paragraph."""
     import dedup
-    from dedup.lsh import band_keys
+    from dedup.fingerprint.lsh import band_keys
 
     cfg = dedup.DedupConfig()
     paragraphs = []

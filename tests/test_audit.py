@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup.audit import THRESHOLDS, AuditInputError
-from dedup.audit_cli import main as audit_main
-from dedup.audit_similarity import best_matches, inner_repeats_at, removed_at
+from dedup.audit.gather import THRESHOLDS, AuditInputError
+from dedup.cli.audit import main as audit_main
+from dedup.audit.similarity import best_matches, inner_repeats_at, removed_at
 
 from conftest import DATA
 
@@ -304,7 +304,7 @@ def test_synthetic_corpus_decisions_are_what_a_run_decides(tmp_path):
 @pytest.fixture(scope="module")
 def debian_page(tmp_path_factory):
     out = tmp_path_factory.mktemp("audit") / "debian.html"
-    summary = dedup.audit(input=str(DEBIAN), output=str(out), id_field="doc_id")
+    summary = dedup.write_audit(input=str(DEBIAN), output=str(out), id_field="doc_id")
     return summary, out.read_text(encoding="utf-8")
 
 
@@ -381,7 +381,7 @@ def hostile_corpus(tmp_path):
 
 def test_markup_in_the_data_is_escaped(hostile_corpus, tmp_path):
     out = tmp_path / "hostile.html"
-    summary = dedup.audit(input=str(hostile_corpus), output=str(out), doc="third")
+    summary = dedup.write_audit(input=str(hostile_corpus), output=str(out), doc="third")
     page = out.read_text(encoding="utf-8")
     assert summary.removed == 2 and summary.doc_id == "third"
     assert "<script" not in page and "<img src=x" not in page and "<marquee" not in page
@@ -401,7 +401,7 @@ def test_report_mode_equals_data_mode(debian_docs, debian_page, tmp_path):
     report = tmp_path / "removed.jsonl"
     write_report(report, texts, ids)
     out = tmp_path / "from_report.html"
-    s = dedup.audit(str(report), str(DEBIAN), str(out), id_field="doc_id")
+    s = dedup.write_audit(str(report), str(DEBIAN), str(out), id_field="doc_id")
     assert s.mode == "report" and s.report_mismatch == 0 and s.notes == summary_data.notes
     for name in ("documents", "paragraphs", "removed", "removed_bytes", "emptied", "what_if", "lsh_misses"):
         assert getattr(s, name) == getattr(summary_data, name), name
@@ -423,11 +423,11 @@ def test_report_mode_with_line_ids_and_a_sample(tmp_path):
             x["doc_id"] = f"/somewhere/else/plain.jsonl:{int(x['doc_id'].split('-')[1]) + 1}"
             x["matched_doc_id"] = f"/somewhere/else/plain.jsonl:{int(x['matched_doc_id'].split('-')[1]) + 1}"
             g.write(json.dumps(x) + "\n")
-    s = dedup.audit(str(line_report), str(plain), str(tmp_path / "a.html"), sample=100)
+    s = dedup.write_audit(str(line_report), str(plain), str(tmp_path / "a.html"), sample=100)
     assert s.removed == removed and s.documents == 400 and s.paragraphs == 3200
     (tmp_path / "ids").mkdir()
     same_name = shutil.copy(corpus, tmp_path / "ids" / "plain.jsonl")  # the same records, with an "id" field
-    with_ids = dedup.audit(str(line_report), str(same_name), str(tmp_path / "b.html"), sample=100)
+    with_ids = dedup.write_audit(str(line_report), str(same_name), str(tmp_path / "b.html"), sample=100)
     assert with_ids.what_if == s.what_if and with_ids.emptied == s.emptied and with_ids.notes == []
     assert s.analysed_documents == 100 and s.report_mismatch == 0 and s.lsh_misses == 0
     assert not any("not in the input" in n for n in s.notes)
@@ -442,7 +442,7 @@ def test_report_from_other_settings_is_flagged(tmp_path, debian_docs):
     write_report(report, [d["text"] for d in docs], [d["doc_id"] for d in docs], threshold=0.7)
     corpus = tmp_path / "c.jsonl"
     write_jsonl(corpus, docs)
-    s = dedup.audit(str(report), str(corpus), str(tmp_path / "o.html"), id_field="doc_id")  # audited as 0.8
+    s = dedup.write_audit(str(report), str(corpus), str(tmp_path / "o.html"), id_field="doc_id")  # audited as 0.8
     assert s.report_mismatch > 0
     assert any("lower one" in n for n in s.notes) and any("other settings" in n for n in s.notes)
 
@@ -450,7 +450,7 @@ def test_report_from_other_settings_is_flagged(tmp_path, debian_docs):
 def test_report_without_input(tmp_path):
     corpus, report, removed = write_synthetic(tmp_path, 200)
     out = tmp_path / "r.html"
-    s = dedup.audit(report, output=str(out))
+    s = dedup.write_audit(report, output=str(out))
     page = out.read_text()
     assert s.removed == removed and s.documents is None and s.what_if == []
     assert parse(page).by_id["n-removed"] == f"{removed:,}" and "Needs the run&#x27;s input (--input)" in page
@@ -466,7 +466,7 @@ def test_chosen_document_outside_the_sample(mode, debian_docs, tmp_path):
         report = tmp_path / "r.jsonl"
         write_report(report, [d["text"] for d in debian_docs], [d["doc_id"] for d in debian_docs])
     out = tmp_path / "v.html"
-    s = dedup.audit(report and str(report), str(DEBIAN), str(out), id_field="doc_id", sample=position // 2,
+    s = dedup.write_audit(report and str(report), str(DEBIAN), str(out), id_field="doc_id", sample=position // 2,
                     doc=wanted)
     page = out.read_text()
     assert s.doc_id == wanted and s.analysed_documents == position // 2 < position
@@ -485,7 +485,7 @@ def test_page_size_does_not_grow_with_the_report(tmp_path):
     big = write_synthetic(tmp_path / "b", 6000)
     sizes = []
     for corpus, report, removed in (small, big):
-        s = dedup.audit(report, corpus, str(tmp_path / "p.html"), sample=300)
+        s = dedup.write_audit(report, corpus, str(tmp_path / "p.html"), sample=300)
         assert s.removed == removed and s.report_mismatch == 0
         sizes.append(s.page_bytes)
     assert big[2] > 15 * small[2]
@@ -497,7 +497,7 @@ def test_million_paragraph_report_renders_in_seconds(tmp_path):
     corpus, report, removed = write_synthetic(tmp_path, 170_000, families=20_000)
     assert removed >= 1_000_000
     started = time.perf_counter()
-    s = dedup.audit(report, corpus, str(tmp_path / "big.html"))
+    s = dedup.write_audit(report, corpus, str(tmp_path / "big.html"))
     elapsed = time.perf_counter() - started
     print(f"\n1M-line report: {removed:,} removals, page {s.page_bytes / 1e6:.2f} MB in {elapsed:.1f}s")
     assert s.removed == removed and s.report_mismatch == 0 and s.documents == 170_000
@@ -530,14 +530,14 @@ def test_cli_errors(tmp_path, capsys):
     assert audit_main([str(corpus), "--sample", "some"]) == 2
     with pytest.raises(AuditInputError, match=r"c2.jsonl:1: no field 'body'"):
         write_jsonl(tmp_path / "c2.jsonl", [{"id": "a", "text": "x"}])
-        dedup.audit(input=str(tmp_path / "c2.jsonl"), output=str(tmp_path / "o.html"), text_field="body")
+        dedup.write_audit(input=str(tmp_path / "c2.jsonl"), output=str(tmp_path / "o.html"), text_field="body")
 
 
 def test_cli_as_a_module(tmp_path):
     corpus, _, _ = write_synthetic(tmp_path, 50)
     out = tmp_path / "m.html"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "dedup.audit_cli", corpus, "-o", str(out), "-q"],
+    proc = subprocess.run([sys.executable, "-m", "dedup.cli.audit", corpus, "-o", str(out), "-q"],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 10_000 and proc.stderr == ""
@@ -545,7 +545,7 @@ def test_cli_as_a_module(tmp_path):
 
 def test_plain_text_input(tmp_path):
     seed = DATA / "seed_news_doubled.txt"
-    s = dedup.audit(input=str(seed), output=str(tmp_path / "seed.html"))
+    s = dedup.write_audit(input=str(seed), output=str(tmp_path / "seed.html"))
     assert s.documents == 1 and s.removed == dedup.explain(seed.read_text()).removed.__len__() > 0
 
 
@@ -590,7 +590,7 @@ def test_page_in_a_real_browser(debian_page, hostile_corpus, tmp_path):
         assert len(im.convert("L").getcolors(1 << 16) or [0] * 99) > 20  # drawn, not blank
 
     out = tmp_path / "hostile.html"
-    dedup.audit(input=str(hostile_corpus), output=str(out), doc="third")
+    dedup.write_audit(input=str(hostile_corpus), output=str(out), doc="third")
     raw = chromium(exe, tmp_path, "--dump-dom", out.as_uri())
     dom = parse(raw)
     tags = {t for t, _ in dom.tags}

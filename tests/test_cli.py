@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup import cli
+from dedup.cli import clean as cli
 from dedup.results import assemble
-from dedup.text import split_paragraphs
+from dedup.text.split import split_paragraphs
 
 ROOT = Path(__file__).resolve().parents[1]
 P1 = "The quick brown fox jumps over the lazy dog near the quiet river bank today."

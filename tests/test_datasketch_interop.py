@@ -5,8 +5,8 @@ import pytest
 from datasketch import LeanMinHash, MinHash
 
 import dedup
-from dedup.verify import jaccard_sorted
-from dedup.minhash import estimate_jaccard, from_minhash, permutations, signatures, to_lean_minhash
+from dedup.decide.verify import jaccard_sorted
+from dedup.fingerprint.minhash import estimate_jaccard, from_minhash, permutations, signatures, to_lean_minhash
 
 PARAS = [
     "The licence grants permission to use, copy, modify and distribute this software for any purpose.",

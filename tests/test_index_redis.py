@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup.index_cli import main as index_main
+from dedup.cli.index import main as index_main
 from index_support import corpus, decisions, fresh_prefix, python_child, redis_client, redis_url, run  # noqa: F401
 
 LONG = "The same notice appears here in several documents written by different people today."

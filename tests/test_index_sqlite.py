@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup.index_cli import main as index_main
+from dedup.cli.index import main as index_main
 from index_support import REPO, corpus, decisions, make_batch, python_child, run
 
 CONFIG = dedup.DedupConfig(scope="corpus")
@@ -147,10 +147,10 @@ def test_info_and_cli(tmp_path):
     err = io.StringIO()
     assert index_main(["info", str(tmp_path / "nope.dedup")], stderr=err) == 1
     assert "not found" in err.getvalue() and not (tmp_path / "nope.dedup").exists()
-    proc = python_child("import sys; from dedup.index_cli import main; sys.exit(main())", "info", str(path),
+    proc = python_child("import sys; from dedup.cli.index import main; sys.exit(main())", "info", str(path),
                         stdout=subprocess.PIPE, text=True)
     assert proc.wait(timeout=60) == 0 and f"{n_paragraphs:,}" in proc.stdout.read()
-    proc = subprocess.run([sys.executable, "-m", "dedup.index_cli", "info", str(path)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "dedup.cli.index", "info", str(path)], capture_output=True,
                           text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0 and "fingerprint" in proc.stdout
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup import _jit
-from dedup.inner import _distance_to_first, find_inner_repeats, find_inner_repeats_many
-from dedup.text import sentence_spans
+from dedup.accel import jit as _jit
+from dedup.decide.inner import _distance_to_first, find_inner_repeats, find_inner_repeats_many
+from dedup.text.split import sentence_spans
 
 
 def test_seed_without_its_newline_comes_back_once(seed_text):

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup.text import split_paragraphs
+from dedup.text.split import split_paragraphs
 
 WORDS = ["alpha", "beta", "gamma", "delta", "épée", "ЖУК", "数据", "x", "the", "and", "licence", "Ω"]
 word = st.sampled_from(WORDS)
@@ -34,7 +34,7 @@ def _keeps_paragraph_mode(text, result):
     is hard-wrapped, the output is read in line mode the next time; idempotence and
     paragraph identity are promised only where the split survives.
     """
-    from dedup.text import _BLANK_LINE_RE
+    from dedup.text.split import _BLANK_LINE_RE
 
     def blank(t):
         return bool(_BLANK_LINE_RE.search(t.replace("\r\n", "\n").replace("\r", "\n")))

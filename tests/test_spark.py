@@ -287,10 +287,10 @@ def test_fingerprints_are_the_library_arrays():
     pa = pytest.importorskip("pyarrow")
     import numpy as np
 
-    from dedup.lsh import band_keys
-    from dedup.minhash import signatures
+    from dedup.fingerprint.lsh import band_keys
+    from dedup.fingerprint.minhash import signatures
     from dedup.spark.batches import fingerprint_batches, shingle_arrays
-    from dedup.text import split_paragraphs
+    from dedup.text.split import split_paragraphs
 
     cfg = DedupConfig(batch_paragraphs=3)  # several chunks inside one Arrow batch
     texts = [d["text"] for d in synthetic_docs()[:12]]

@@ -20,12 +20,12 @@ import pytest
 import xxhash
 
 import dedup
-from dedup import _jit
+from dedup.accel import jit as _jit
 from dedup.index.sorted_table import SortedTable
-from dedup.lsh import band_keys, band_keys_numpy
-from dedup.minhash import signatures, signatures_numpy
-from dedup.shingles import shingle_sets, shingle_sets_numpy, word_hashes
-from dedup.text import split_paragraphs
+from dedup.fingerprint.lsh import band_keys, band_keys_numpy
+from dedup.fingerprint.minhash import signatures, signatures_numpy
+from dedup.fingerprint.shingles import shingle_sets, shingle_sets_numpy, word_hashes
+from dedup.text.split import split_paragraphs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speed_golden as golden  # noqa: E402
@@ -86,8 +86,8 @@ def test_fold_table_is_normalization_char_by_char():
     alone and in runs of such code points (NFKC quick check YES: nothing composes)."""
     import unicodedata
 
-    from dedup.foldtable import COMPLEX, fold_table
-    from dedup.text import normalize
+    from dedup.chardata import COMPLEX, fold_table
+    from dedup.text.split import normalize
 
     table = fold_table()
     simple = np.flatnonzero(table != COMPLEX)
@@ -112,8 +112,8 @@ def test_fold_table_is_normalization_char_by_char():
 def test_shingle_sets_from_code_points_equal_numpy(corpus_paragraphs, ngram, normalization, unspaced):
     """The kernels fold paragraphs straight from the documents' code points (Python
     normalizes only the rows with other characters): the same sets as from strings."""
-    from dedup.fastsplit import code_points
-    from dedup.shingles import shingle_sets_of_spans
+    from dedup.text.fastsplit import code_points
+    from dedup.fingerprint.shingles import shingle_sets_of_spans
 
     rng = random.Random(ngram)
     batches = [_random_paragraphs(rng, 400, mark=False) for _ in range(4)] + [corpus_paragraphs[::4]]
@@ -163,7 +163,7 @@ def test_shingle_sets_signatures_band_keys_equal_numpy_on_corpora(corpus_paragra
 
 @needs_jit
 def test_paragraph_spans_kernel_equals_regex(corpus_paragraphs):
-    from dedup.fastsplit import spans_and_size
+    from dedup.text.fastsplit import spans_and_size
 
     rng = random.Random(7)
     texts = ["".join(rng.choice(_PIECES + ["a", "b", " ", "\n", "\n\n"]) for _ in range(rng.randint(0, 40)))
@@ -182,7 +182,7 @@ def test_paragraph_spans_kernel_equals_regex(corpus_paragraphs):
 @needs_jit
 def test_many_document_spans_and_sizes_equal_regex_for_every_string_width():
     """One kernel call over documents joined; code points copied at 1, 2 or 4 bytes each."""
-    from dedup.fastsplit import code_points, spans_and_sizes
+    from dedup.text.fastsplit import code_points, spans_and_sizes
 
     rng = random.Random(3)
     alphabets = {"ascii": ["a", "b", " ", "\n", "\n\n", "\r\n", "\r", "\t"],
@@ -206,8 +206,8 @@ def test_many_document_spans_and_sizes_equal_regex_for_every_string_width():
 def test_kernels_survive_text_of_blank_lines_and_sentence_ends():
     """Texts with more lines (or sentences) than half their characters: the kernels' scratch
     arrays once assumed at most that many and wrote past their end."""
-    from dedup.fastsplit import sentence_spans, spans_and_size, spans_and_sizes
-    from dedup.text import sentence_spans as sentence_spans_re
+    from dedup.text.fastsplit import sentence_spans, spans_and_size, spans_and_sizes
+    from dedup.text.split import sentence_spans as sentence_spans_re
 
     with _jit.use_jit(True):
         for text in ["\n" * 100_000 + "x", "\r\n \n" * 50_000 + "x", " \n" * 50_000]:
@@ -222,8 +222,8 @@ def test_kernels_survive_text_of_blank_lines_and_sentence_ends():
 
 @needs_jit
 def test_sentence_spans_kernel_equals_regex():
-    from dedup import fastsplit
-    from dedup.text import sentence_spans as sentence_spans_re
+    from dedup.text import fastsplit
+    from dedup.text.split import sentence_spans as sentence_spans_re
 
     pieces = list("ab .!?\"')]x") + ["\u201d", "\u2019", "\u3002", "\uff01", "\uff1f", "\n", "\t", "\u3000",
                                        "\xa0", "\u4e00", "\u0301", "\x1c", "\x85", "\u2028", "\r", "\ud800", "  "]
@@ -236,7 +236,7 @@ def test_sentence_spans_kernel_equals_regex():
             assert fastsplit.sentence_spans(text, 5) == sentence_spans_re(text, 5), repr(text)
 
 def test_assemble_equals_reference():
-    from dedup.core import _assemble
+    from dedup.deduplicator import _assemble
     from dedup.results import assemble
 
     rng = random.Random(3)
@@ -278,7 +278,7 @@ def test_sorted_table_kernels_equal_numpy():
 
 @needs_jit
 def test_verification_kernel_decides_like_exact_jaccard():
-    from dedup.verify import jaccard_sorted
+    from dedup.decide.verify import jaccard_sorted
 
     kernels = _jit._load()
     rng = np.random.default_rng(5)
@@ -386,7 +386,7 @@ def _cpu_seconds_per_paragraph(n: int) -> float:
 
 
 def _check_popular_bucket(monkeypatch, small_n: int, large_n: int) -> None:
-    from dedup import core
+    from dedup import deduplicator as core
 
     seen = []
     real = core.verify

@@ -15,7 +15,7 @@ from typing import List, Tuple
 
 import numpy as np
 
-from dedup import _jit
+from dedup.accel import jit
 
 _ID_LIMIT = 1 << 32
 _PAIRS_PER_BUCKET = 4
@@ -27,7 +27,7 @@ def _directory_bits(run_length: int) -> int:
 
 
 def _directory(keys: np.ndarray, lo: int, hi: int, bits: int) -> np.ndarray:
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is not None:
         return kernels.run_directory(keys, lo, hi, bits)
     if bits == 0:
@@ -38,7 +38,7 @@ def _directory(keys: np.ndarray, lo: int, hi: int, bits: int) -> np.ndarray:
 
 def stable_argsort(keys: np.ndarray) -> np.ndarray:
     """``np.argsort(keys, kind="stable")``, faster: a SIMD sort, then ties put back in order."""
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is None or len(keys) < 64:
         return np.argsort(keys, kind="stable")
     order = np.argsort(keys)
@@ -113,7 +113,7 @@ class SortedTable:
         self._run_bits[-1] = bits
 
     def _merge(self, lo: int, mid: int, hi: int) -> None:
-        kernels = _jit.kernels()
+        kernels = jit.kernels()
         if kernels is not None:
             kernels.merge_runs(self._keys, self._ids, lo, mid, hi)
             return
@@ -127,7 +127,7 @@ class SortedTable:
 
         Sorted keys walk each run forward, which is kinder to memory than random order.
         """
-        kernels = _jit.kernels()
+        kernels = jit.kernels()
         if kernels is None or not len(sorted_keys) or not self._size:
             q, ids, taken_sorted = self.lookup(sorted_keys, limit)
             taken = np.zeros(len(sorted_keys), dtype=np.int64)
@@ -155,7 +155,7 @@ class SortedTable:
         Pairs of one key come in increasing id order.
         """
         keys = np.asarray(keys, dtype=np.uint64)
-        kernels = _jit.kernels()
+        kernels = jit.kernels()
         if kernels is not None and len(keys) and self._size:
             return self._lookup_compiled(kernels, keys, np.arange(len(keys), dtype=np.int64), limit)
         taken = np.zeros(len(keys), dtype=np.int64)

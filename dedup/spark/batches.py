@@ -16,14 +16,14 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from dedup.config import DedupConfig
-from dedup.core import _apply_run_rule
-from dedup.inner import find_inner_repeats, worth_searching
-from dedup.lsh import band_keys
-from dedup.minhash import signatures
+from dedup.deduplicator import _apply_run_rule
+from dedup.decide.inner import find_inner_repeats, worth_searching
+from dedup.fingerprint.lsh import band_keys
+from dedup.fingerprint.minhash import signatures
 from dedup.results import assemble
-from dedup.shingles import shingle_sets
-from dedup.text import check_text, split_units
-from dedup.verify import jaccard_sorted
+from dedup.fingerprint.shingles import shingle_sets
+from dedup.text.split import check_text, split_units
+from dedup.decide.verify import jaccard_sorted
 
 #: Names of the fields of a removal (the report), as in :meth:`dedup.Removal.to_dict`.
 REMOVAL_FIELDS = ("index", "start", "end", "matched_doc_id", "matched_index", "matched_start",

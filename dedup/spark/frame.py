@@ -2,7 +2,7 @@
 
 Only the DataFrame API and Arrow (``mapInArrow``, pandas UDFs) are used, no RDD and no
 SparkContext, so the same code runs under ``spark-submit``, in a notebook and through
-Spark Connect. The plan, step by step (the local rule of :mod:`dedup.core`, made global):
+Spark Connect. The plan, step by step (the local rule of :mod:`dedup.deduplicator`, made global):
 
 1. ``mapInArrow``: split each document, fingerprint its paragraphs with the library's
    batch code (shingle set, set key, band keys). A paragraph's place in the global order

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional, Sequence
 
 from dedup.config import DedupConfig
-from dedup.core import Deduplicator
+from dedup.deduplicator import Deduplicator
 from dedup.errors import ConfigError, DedupError
 from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, Reject, Source, format_for_name, open_source,
                       open_writer, read_source, same_file, strip_compression)
@@ -31,7 +31,7 @@ from dedup.stream import pair_results
 
 PROG = "dedup"
 #: ``dedup NAME ...`` runs ``main(argv)`` of these modules (imported only when asked for).
-SUBCOMMANDS = {"index": "dedup.index_cli", "audit": "dedup.audit_cli"}
+SUBCOMMANDS = {"index": "dedup.cli.index", "audit": "dedup.cli.audit"}
 #: Rejected records named one by one on stderr before only counting them.
 MAX_REJECT_WARNINGS = 10
 

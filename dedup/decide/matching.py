@@ -16,11 +16,11 @@ from typing import Tuple
 
 import numpy as np
 
-from dedup import _jit
+from dedup.accel import jit
 from dedup.index.base import Index
 from dedup.index.sorted_table import stable_argsort
-from dedup.shingles import ShingleSets
-from dedup.verify import jaccard_sorted
+from dedup.fingerprint.shingles import ShingleSets
+from dedup.decide.verify import jaccard_sorted
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -76,7 +76,7 @@ def exact_matches(sets: ShingleSets, set_keys: np.ndarray, new_row: np.ndarray, 
 
 def _equal(sets: ShingleSets, rows: np.ndarray, from_index: np.ndarray, starts: np.ndarray,
            lengths: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is not None:
         return kernels.equal_pairs(rows, from_index, starts.astype(np.int64), lengths.astype(np.int64),
                                    sets.hashes, sets.offsets, pool)
@@ -114,7 +114,7 @@ def candidate_pairs(query: np.ndarray, keys_q: np.ndarray, new_row: np.ndarray, 
     # Earlier rows of this batch that share a key; only rows that store their set
     # (new, not exact repeats) are in the band table, as in the index.
     stored = new_row[query] & (match[query] < 0)
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is not None:
         q_b, c_b = kernels.batch_candidates(sorted_keys, order, query, stored, bands, taken, limit, row_id)
         q_parts.append(q_b)
@@ -175,7 +175,7 @@ def verify(sets: ShingleSets, q: np.ndarray, c: np.ndarray, base: int, new_rows:
     """The first pair of each row whose Jaccard reaches ``threshold`` sets its match."""
     if len(q) == 0:
         return
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is None:
         get_index = index.shingles
         for qr, cand in zip(q.tolist(), c.tolist()):

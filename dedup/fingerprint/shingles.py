@@ -17,10 +17,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import xxhash
 
-from dedup import _jit
-from dedup.foldtable import fold_table
-from dedup.hashing import fmix64, multiplier
-from dedup.text import _UNSPACED_RE, PARAGRAPH_MARK, normalize, tokenize, tokenize_batch
+from dedup.accel import jit
+from dedup.chardata import fold_table
+from dedup.fingerprint.hashing import fmix64, multiplier
+from dedup.text.split import _UNSPACED_RE, PARAGRAPH_MARK, normalize, tokenize, tokenize_batch
 
 _U64 = np.uint64
 _MARK_HASH = 0  # stands for PARAGRAPH_MARK in the token-hash stream
@@ -77,7 +77,7 @@ def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold",
     """(flat word hashes, tokens per paragraph) for a batch of paragraph strings."""
     if not paragraphs:
         return np.zeros(0, dtype=_U64), np.zeros(0, dtype=np.int64)
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is not None:
         compiled = _word_hashes_compiled(kernels, paragraphs, normalization, unspaced)
         if compiled is not None:
@@ -145,8 +145,8 @@ def shingle_hashes(words: np.ndarray, counts: np.ndarray, ngram: int):
 def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold",
                  unspaced: str = "chars") -> ShingleSets:
     """The shingle sets of a batch of paragraph strings."""
-    _jit.note_work(len(paragraphs))
-    kernels = _jit.kernels()
+    jit.note_work(len(paragraphs))
+    kernels = jit.kernels()
     if kernels is not None and paragraphs:
         sets = _shingle_sets_compiled(kernels, paragraphs, ngram, normalization, unspaced)
         if sets is not None:
@@ -190,7 +190,7 @@ _unicode_tables: Dict[str, np.ndarray] = {}
 def _unicode_word_table(unspaced: str = "words") -> np.ndarray:
     """Per code point: 1 for ``re``'s ``\\w``, 2 for a character of a script written without
     spaces when those are single-character tokens (``unspaced="chars"``), else 0. Built
-    once per mode, with the same regular expressions as :mod:`dedup.text`."""
+    once per mode, with the same regular expressions as :mod:`dedup.text.split`."""
     table = _unicode_tables.get(unspaced)
     if table is None:
         table = np.zeros(0x110000, dtype=np.uint8)
@@ -244,16 +244,16 @@ def shingle_sets_of_spans(pieces: Sequence[Tuple[np.ndarray, np.ndarray, np.ndar
 
     ``pieces``: in batch order, ``(cps, starts, ends)`` for runs of paragraphs that share one
     code point array (paragraph k of the run is ``cps[starts[k]:ends[k]]``). One kernel pass
-    folds each character (a table lookup, see :mod:`dedup.foldtable`), finds the words and
+    folds each character (a table lookup, see :mod:`dedup.chardata`), finds the words and
     hashes their folded UTF-8; ``paragraph_texts(rows)`` gives the strings of the few rows
     whose text Python must normalize. Saves slicing, joining, encoding and re-reading every
     paragraph. None when the kernels are not in use: call :func:`shingle_sets` with the
     strings instead. The words are kept on the result (``words_of``).
     """
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is None or n == 0:
         return None
-    _jit.note_work(n)
+    jit.note_work(n)
     fold = fold_table(normalization != "none")
     table = _unicode_word_table(unspaced)
     chars = sum(int((ends - starts).sum()) for _, starts, ends in pieces)

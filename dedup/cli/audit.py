@@ -1,9 +1,9 @@
-"""``dedup audit``: the audit page from the command line (a thin client of :func:`dedup.audit.audit`).
+"""``dedup audit``: the audit page from the command line (a thin client of :func:`dedup.write_audit`).
 
     dedup audit removed.jsonl --input corpus.jsonl -o audit.html     # from a run's report
     dedup audit corpus.jsonl -o audit.html --sample 5000             # or straight from data
 
-Also runnable as ``python -m dedup.audit_cli``. Exit codes: 0 written, 1 data error,
+Also runnable as ``python -m dedup.cli.audit``. Exit codes: 0 written, 1 data error,
 2 usage error; errors are one line on stderr.
 """
 
@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from dedup.audit_io import looks_like_report
+from dedup.audit.inputs import looks_like_report
 from dedup.errors import ConfigError, DedupError
 
 PROG = "dedup audit"
@@ -89,7 +89,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dedup.audit import audit
+    from dedup.audit import write_audit as audit
 
     for path in [args.file] + ([args.input] if args.input else []):
         if not os.path.isfile(path):

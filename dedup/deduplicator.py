@@ -21,14 +21,14 @@ import numpy as np
 from dedup.config import DedupConfig, make_config
 from dedup.index.base import Index, IndexBatch
 from dedup.index.memory import MemoryIndex
-from dedup.lsh import band_keys
-from dedup.matching import candidate_pairs, exact_matches, ordered_pairs, verify
-from dedup.minhash import minhash_rows
+from dedup.fingerprint.lsh import band_keys
+from dedup.decide.matching import candidate_pairs, exact_matches, ordered_pairs, verify
+from dedup.fingerprint.minhash import minhash_rows
 from dedup.results import DedupResult, Removal, Spans, Stats, assemble, removals_from, utf8_len
-from dedup.shingles import ShingleSets, shingle_sets, shingle_sets_of_spans
-from dedup.fastsplit import spans_sizes_points
-from dedup.inner import InnerRepeat, find_inner_repeats_many, worth_searching
-from dedup.text import check_text, split_units
+from dedup.fingerprint.shingles import ShingleSets, shingle_sets, shingle_sets_of_spans
+from dedup.text.fastsplit import spans_sizes_points
+from dedup.decide.inner import InnerRepeat, find_inner_repeats_many, worth_searching
+from dedup.text.split import check_text, split_units
 
 _U64 = np.uint64
 _READ_AHEAD = 64  # documents split per call

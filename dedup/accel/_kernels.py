@@ -1,6 +1,6 @@
 """numba kernels for the hot path: one compiled pass per stage, no Python object per word.
 
-Imported only through :mod:`dedup._jit` (numba is optional). Every kernel reproduces
+Imported only through :mod:`dedup.accel.jit` (numba is optional). Every kernel reproduces
 the numpy/Python reference path bit for bit:
 
 * ``tokenize_hash``: ``\\w+`` tokens of UTF-8 text (the ``re`` module's Unicode word
@@ -8,9 +8,9 @@ the numpy/Python reference path bit for bit:
   ``xxhash.xxh3_64_intdigest(word.encode("utf-8"))`` gives (words over 128 bytes are
   left to the caller, who hashes them with xxhash);
 * ``fold_tokenize``: the same word hashes straight from a document's code points, each
-  folded through :func:`dedup.foldtable.fold_table` (NFKC + case folding, per character);
+  folded through :func:`dedup.chardata.fold_table` (NFKC + case folding, per character);
 * ``paragraph_spans_many``, ``sentence_spans``, ``count_tokens``: the splitters of
-  :mod:`dedup.text` on code points;
+  :mod:`dedup.text.split` on code points;
 * ``shingle_windows`` / ``unique_sets``: word n-gram hashes, per-paragraph sort + unique, set keys;
 * ``minhash_rows`` / ``band_keys``: datasketch ``affine32`` signatures and LSH band keys;
 * ``verify_pairs`` / ``equal_pairs``: exact Jaccard of sorted shingle sets.
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from dedup.foldtable import COMPLEX as _COMPLEX  # a code point Python must normalize
+from dedup.chardata import COMPLEX as _COMPLEX  # a code point Python must normalize
 
 _U64 = np.uint64
 _MASK32 = _U64(0xFFFFFFFF)

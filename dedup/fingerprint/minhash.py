@@ -14,8 +14,8 @@ from typing import Tuple
 
 import numpy as np
 
-from dedup import _jit
-from dedup.hashing import fmix32
+from dedup.accel import jit
+from dedup.fingerprint.hashing import fmix32
 
 # Work on at most this many (shingle, permutation) cells at once: bounds memory for a
 # batch holding one huge paragraph as well as for many small ones.
@@ -42,7 +42,7 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, see
     n = len(offsets) - 1
     if n == 0:
         return np.empty((0, num_perm), dtype=np.uint32)
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     offsets = np.asarray(offsets, dtype=np.int64)
     if kernels is not None and bool(np.all(offsets[1:] > offsets[:-1])):
         a, b = permutations(num_perm, seed)
@@ -75,12 +75,12 @@ def signatures_numpy(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 12
 
 
 def minhash_rows(sets, rows: np.ndarray, num_perm: int = 128, seed: int = 1) -> np.ndarray:
-    """Signatures of some rows of a :class:`~dedup.shingles.ShingleSets` (``signatures`` of a subset)."""
+    """Signatures of some rows of a :class:`~dedup.fingerprint.shingles.ShingleSets` (``signatures`` of a subset)."""
     rows = np.asarray(rows, dtype=np.int64)
     offsets = np.asarray(sets.offsets, dtype=np.int64)
     if len(rows) == len(offsets) - 1:
         return signatures(sets.hashes, offsets, num_perm, seed)
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is not None and len(rows) and bool(np.all(offsets[rows + 1] > offsets[rows])):
         a, b = permutations(num_perm, seed)
         return kernels.minhash_rows(np.ascontiguousarray(sets.hashes, dtype=np.uint32), offsets, rows, a, b)

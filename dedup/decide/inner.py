@@ -15,11 +15,11 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from dedup import _jit
-from dedup.fastsplit import code_points, sentence_spans
-from dedup.foldtable import fold_table
-from dedup.shingles import _unicode_word_table, shingle_hashes, word_hashes
-from dedup.text import _CHAR_OR_WORD_RE as _TOKEN_RE
+from dedup.accel import jit
+from dedup.text.fastsplit import code_points, sentence_spans
+from dedup.chardata import fold_table
+from dedup.fingerprint.shingles import _unicode_word_table, shingle_hashes, word_hashes
+from dedup.text.split import _CHAR_OR_WORD_RE as _TOKEN_RE
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def find_inner_repeats_many(texts: Sequence[str], *, ngram: int = 5, threshold: 
     is settled here from the whole paragraph's n-grams (tokens never cross a sentence end,
     so they are the same n-grams the sentence-by-sentence search sees), and only paragraphs
     with a run of ``min_tokens`` that could be a copy go through the sentence work.
-    ``words``: the texts' (word hashes, tokens per text) as :func:`dedup.shingles.word_hashes`
+    ``words``: the texts' (word hashes, tokens per text) as :func:`dedup.fingerprint.shingles.word_hashes`
     gives them, when the caller has them already.
     """
     out: List[List[InnerRepeat]] = [[] for _ in texts]
@@ -131,7 +131,7 @@ def _sentence_token_counts(text: str, sentences: Sequence[Tuple[int, int]], norm
                            unspaced: str) -> Optional[np.ndarray]:
     """Tokens per sentence counted by a kernel on the text's code points; None when the
     kernels are not in use or a character needs Python's normalization."""
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is None or not sentences:
         return None
     spans = np.array(sentences, dtype=np.int64)

@@ -1,4 +1,4 @@
-"""``dedup index ...``: inspect a persistent corpus index (``python -m dedup.index_cli`` too).
+"""``dedup index ...``: inspect a persistent corpus index (``python -m dedup.cli.index`` too).
 
 ``dedup index info SPEC`` prints what the index holds: its settings, paragraphs,
 documents and size (on disk for SQLite, in memory for Redis). ``--json`` prints the same

@@ -20,7 +20,7 @@ from typing import Iterator, Optional
 #: Paragraphs the numpy path handles before the kernels are loaded (unless forced).
 WARM_UP_PARAGRAPHS = 20_000
 
-_kernels = None  # the dedup._kernels module once imported, False when unavailable
+_kernels = None  # the dedup.accel._kernels module once imported, False when unavailable
 _forced: Optional[bool] = None
 _work = 0
 

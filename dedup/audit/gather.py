@@ -1,4 +1,4 @@
-"""dedup.audit: one HTML page to see what a run removed and to choose the threshold.
+"""The audit page's data: what a run removed, gathered for one HTML page to see what a run removed and to choose the threshold.
 
 Two ways in:
 
@@ -7,7 +7,7 @@ Two ways in:
 * straight from data: a corpus-scope :class:`~dedup.Deduplicator` runs over the input here.
 
 In both, the first ``sample`` documents of the input are *analysed*: every paragraph's
-highest verified similarity to an earlier paragraph (:mod:`dedup.audit_similarity`) gives
+highest verified similarity to an earlier paragraph (:mod:`dedup.audit.similarity`) gives
 the near misses, the examples on both sides of the threshold and the what-if table (how
 many paragraphs thresholds 0.5 ... 1.0 would remove), computed once, not by re-running.
 Decisions depend only on earlier paragraphs, so a prefix of the input is exactly what a
@@ -17,8 +17,6 @@ removed from those documents unless the run's LSH missed a pair; the page says h
 The page is built from bounded data (aggregate counts, fixed histogram bins, a dozen
 examples, one document), so a report of a million removals gives a page of the same size.
 
-``dedup.audit`` (the package attribute) is the function :func:`audit`; the module's other
-names come with ``from dedup.audit import AuditSummary, THRESHOLDS``.
 """
 
 from __future__ import annotations
@@ -35,15 +33,15 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import numpy as np
 
-from dedup.audit_io import (AuditInputError, Record, id_normalizer, read_corpus, read_report,
+from dedup.audit.inputs import (AuditInputError, Record, id_normalizer, read_corpus, read_report,
                             report_uses_line_ids)
-from dedup.audit_page import DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, render
-from dedup.audit_similarity import FLOOR, best_matches, inner_repeats_at, removed_at
+from dedup.audit.page import DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, render
+from dedup.audit.similarity import FLOOR, best_matches, inner_repeats_at, removed_at
 from dedup.config import DedupConfig, make_config
-from dedup.core import Deduplicator
+from dedup.deduplicator import Deduplicator
 from dedup.errors import ConfigError
 from dedup.results import Removal, utf8_len
-from dedup.text import split_units
+from dedup.text.split import split_units
 
 #: Thresholds of the what-if table (the run's own is added when it is not one of them).
 THRESHOLDS: Tuple[float, ...] = tuple(k / 20 for k in range(10, 21))
@@ -81,7 +79,7 @@ class AuditSummary:
         return asdict(self)
 
 
-def audit(report: Optional[str] = None, input: Optional[str] = None, output: str = "audit.html", *,
+def write_audit(report: Optional[str] = None, input: Optional[str] = None, output: str = "audit.html", *,
           sample: Optional[int] = 5000, limit: Optional[int] = None, text_field: str = "text",
           id_field: Optional[str] = "id", config: Optional[DedupConfig] = None, doc: Any = None,
           **overrides: Any) -> AuditSummary:

@@ -27,10 +27,10 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from dedup.config import DedupConfig
-from dedup.inner import InnerRepeat, find_inner_repeats
-from dedup.lsh import LshLayout, band_keys, choose_layout
-from dedup.minhash import signatures
-from dedup.shingles import ShingleSets, shingle_sets
+from dedup.decide.inner import InnerRepeat, find_inner_repeats
+from dedup.fingerprint.lsh import LshLayout, band_keys, choose_layout
+from dedup.fingerprint.minhash import signatures
+from dedup.fingerprint.shingles import ShingleSets, shingle_sets
 
 #: Lowest threshold the what-if table and the near-miss histogram look at.
 FLOOR = 0.5
@@ -142,7 +142,7 @@ def inner_repeats_at(paragraphs: Sequence[str], removed: np.ndarray, bm: BestMat
     """Spans a run at ``threshold`` removes from inside the paragraphs it keeps: (row, repeat).
 
     The run's own rule (a long kept paragraph whose shingle set is much smaller than its
-    shingle count holds a copied span; :func:`dedup.inner.find_inner_repeats` finds and
+    shingle count holds a copied span; :func:`dedup.decide.inner.find_inner_repeats` finds and
     verifies it), evaluated at ``threshold``. Only a few paragraphs pass the pre-filter,
     so doing this once per threshold is cheap.
     """
@@ -163,7 +163,7 @@ def inner_repeats_at(paragraphs: Sequence[str], removed: np.ndarray, bm: BestMat
 def pair_jaccard(sets: ShingleSets, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Exact Jaccard similarity of the set pairs ``(a[i], b[i])``, vectorized.
 
-    The same float as :func:`dedup.verify.jaccard_sorted` (``inter / union`` of exact counts).
+    The same float as :func:`dedup.decide.verify.jaccard_sorted` (``inter / union`` of exact counts).
     """
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)

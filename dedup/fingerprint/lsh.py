@@ -15,8 +15,8 @@ from typing import Optional
 
 import numpy as np
 
-from dedup import _jit
-from dedup.hashing import combine_columns, multiplier
+from dedup.accel import jit
+from dedup.fingerprint.hashing import combine_columns, multiplier
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def band_keys(signatures: np.ndarray, layout: LshLayout) -> np.ndarray:
 
     The band number is mixed into the key, so one flat table can hold every band.
     """
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is not None and signatures.dtype == np.uint32 and signatures.ndim == 2:
         mults = np.array([multiplier(i) for i in range(layout.rows)], dtype=np.uint64)
         return kernels.band_keys(np.ascontiguousarray(signatures), layout.bands, layout.rows, mults,

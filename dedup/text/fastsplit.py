@@ -1,4 +1,4 @@
-"""Paragraph spans through a compiled kernel: the same spans as :func:`dedup.text.split_paragraphs`.
+"""Paragraph spans through a compiled kernel: the same spans as :func:`dedup.text.split.split_paragraphs`.
 
 The regex splitter costs ~8 ns per character; the kernel walks code points once (copied
 from the string's own 1-, 2- or 4-byte storage), with ``re``'s own idea of white space.
@@ -11,8 +11,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from dedup import _jit
-from dedup.text import sentence_spans as _sentence_spans_re, split_paragraphs
+from dedup.accel import jit
+from dedup.text.split import sentence_spans as _sentence_spans_re, split_paragraphs
 
 _ASCII_SPACE = np.array([1 if re.match(r"\s", chr(c)) else 0 for c in range(128)], dtype=np.uint8)
 _unicode_space: Optional[np.ndarray] = None
@@ -31,7 +31,7 @@ def _unicode_space_table() -> np.ndarray:
 
 
 def paragraph_spans(text: str) -> Tuple[np.ndarray, np.ndarray]:
-    """(starts, ends) of the paragraphs of ``text``, as :func:`dedup.text.split_paragraphs`."""
+    """(starts, ends) of the paragraphs of ``text``, as :func:`dedup.text.split.split_paragraphs`."""
     starts, ends, _ = spans_and_size(text)
     return starts, ends
 
@@ -73,7 +73,7 @@ def spans_sizes_points(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarra
     let the shingling kernels read the paragraphs without slicing them out as strings;
     None on the numpy path.
     """
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is None:
         return [split_paragraphs(t) + (len(t) if t.isascii() else len(t.encode("utf-8", "surrogatepass")), None, 0)
                 for t in texts]
@@ -97,12 +97,12 @@ _KERNEL_SENTENCES_FROM = 512
 
 
 def sentence_spans(text: str, offset: int = 0) -> List[Tuple[int, int]]:
-    """:func:`dedup.text.sentence_spans` (the same spans), by the kernel for long texts.
+    """:func:`dedup.text.split.sentence_spans` (the same spans), by the kernel for long texts.
 
     The regex scan costs ~20 ns per character: on the long paragraphs that the inner-repeat
     search reads, more than tokenizing them.
     """
-    kernels = _jit.kernels()
+    kernels = jit.kernels()
     if kernels is None or len(text) < _KERNEL_SENTENCES_FROM:
         return _sentence_spans_re(text, offset)
     if text.isascii():

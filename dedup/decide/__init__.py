@@ -1,0 +1,1 @@
+"""Decisions: candidate pairs verified on exact Jaccard, the rules (run rule, inner repeats, scope)."""

@@ -1,0 +1,1 @@
+"""Fingerprints: hashing, shingle sets, MinHash signatures and LSH band keys."""

@@ -1,0 +1,1 @@
+"""Text stages: split documents into units, tokenize and normalize the hashed copy, assemble the output."""
