@@ -59,7 +59,7 @@ def _load():
     global _kernels
     if _kernels is None:
         try:
-            from dedup import _kernels as module
+            from dedup.accel import _kernels as module
         except ImportError:  # numba not installed: the numpy path does the same work
             module = False
         _kernels = module
