@@ -7,6 +7,8 @@ the builtin a caller would naturally catch (``ValueError``, ``TypeError``), so b
 
 from __future__ import annotations
 
+from typing import Optional
+
 
 class DedupError(Exception):
     """Base class of every error dedup raises on purpose."""
@@ -30,3 +32,23 @@ class MissingDependencyError(DedupError, ImportError):
 
 class IndexBusyError(DedupError, RuntimeError):
     """A persistent index could not be written: another writer holds it or changed it mid-batch."""
+
+
+class InputDataError(DedupError, ValueError):
+    """Bad input data at a known place: ``str()`` is ``<file>:<line>: <what is wrong>``."""
+
+    def __init__(self, source: str, line: Optional[int], message: str) -> None:
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {message}")
+        self.source = source
+        self.line = line
+        self.message = message
+
+
+class RecordError(DedupError, ValueError):
+    """A record cannot be deduplicated (missing field, wrong shape); names where it is."""
+
+    def __init__(self, message: str, position: Optional[int] = None, field: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.position = position
+        self.field = field

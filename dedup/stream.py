@@ -15,20 +15,11 @@ from typing import Any, Callable, Deque, Hashable, Iterable, Iterator, Mapping, 
 
 from dedup.config import DedupConfig
 from dedup.deduplicator import Deduplicator
-from dedup.errors import ConfigError, DedupError, InputTypeError
+from dedup.errors import ConfigError, InputTypeError, RecordError
 from dedup.index.base import Index
 from dedup.results import DedupResult, Removal
 
 T = TypeVar("T")
-
-
-class RecordError(DedupError, ValueError):
-    """A record cannot be deduplicated (missing field, wrong shape); names where it is."""
-
-    def __init__(self, message: str, position: Optional[int] = None, field: Optional[str] = None) -> None:
-        super().__init__(message)
-        self.position = position
-        self.field = field
 
 
 @dataclass(frozen=True)

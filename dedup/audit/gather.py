@@ -49,7 +49,7 @@ THRESHOLDS: Tuple[float, ...] = tuple(k / 20 for k in range(10, 21))
 EXAMPLES_PER_SIDE = 6
 _TOP_DOCUMENTS = 10
 
-__all__ = ["AuditInputError", "AuditSummary", "THRESHOLDS", "audit"]
+__all__ = ["AuditInputError", "AuditSummary", "THRESHOLDS", "write_audit"]
 
 
 @dataclass

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, List, Optional
 
-from dedup.errors import MissingDependencyError
+from dedup._optional import require
 
 STDIO = "-"
 
@@ -29,16 +29,6 @@ _MAGIC = [
     (b"BZh", "bz2"),
     (b"\xfd7zXZ\x00", "xz"),
 ]
-
-
-def require(module: str, extra: str, what: str):
-    """Import an optional dependency or raise an ImportError naming the pip command."""
-    try:
-        return __import__(module)
-    except ImportError:
-        raise MissingDependencyError(
-            f"{what} needs the {module!r} package: pip install 'paradedup[{extra}]'"
-        ) from None
 
 
 def strip_compression(name: str) -> tuple[str, Optional[str]]:

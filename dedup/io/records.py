@@ -6,22 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Hashable, Mapping, Optional, Union
 
-from dedup.errors import DedupError
+from dedup.errors import InputDataError
 
 FORMATS = ("text", "jsonl", "parquet")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-
-
-class InputDataError(DedupError, ValueError):
-    """Bad input data at a known place: ``str()`` is ``<file>:<line>: <what is wrong>``."""
-
-    def __init__(self, source: str, line: Optional[int], message: str) -> None:
-        where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: {message}")
-        self.source = source
-        self.line = line
-        self.message = message
 
 
 @dataclass
