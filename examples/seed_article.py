@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dedup
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "seed_news_doubled.txt"
+DEFAULT = Path(__file__).resolve().parent / "data" / "news_pasted_twice.txt"
 
 
 def main(path: Path = DEFAULT) -> str:
@@ -22,5 +22,5 @@ def main(path: Path = DEFAULT) -> str:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT))
-    sys.stdout.write("\n")
+    clean = main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)
+    sys.stdout.write(clean if clean.endswith("\n") else clean + "\n")

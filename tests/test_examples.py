@@ -5,19 +5,34 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import shared_data
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def test_seed_article_example(seed_text):
+def _first_copy(doubled: str) -> str:
+    """The article once (and the line end): the doubled line is the article, a space, the article again."""
+    line = doubled.rstrip("\n")
+    half = (len(line) - 1) // 2
+    assert line[:half] == line[half + 1:] and line[half] == " "
+    return line[:half] + "\n"
+
+
+def test_seed_article_example(example_text):
     ns = runpy.run_path(str(EXAMPLES / "seed_article.py"))
-    assert ns["main"]() == seed_text.split("\n")[0]
+    assert ns["main"]() == _first_copy(example_text)
 
 
-def test_seed_article_example_as_a_script(seed_text):
+def test_seed_article_example_as_a_script(example_text):
     out = subprocess.run([sys.executable, str(EXAMPLES / "seed_article.py")], capture_output=True,
                          text=True, check=True)
-    assert out.stdout == seed_text.split("\n")[0] + "\n"
-    assert "removed paragraph 1" in out.stderr
+    assert out.stdout == _first_copy(example_text)
+    assert "removed" in out.stderr
+
+
+def test_seed_article_example_on_the_shared_seed(seed_text):
+    ns = runpy.run_path(str(EXAMPLES / "seed_article.py"))
+    assert ns["main"](Path(shared_data("seed_news_doubled.txt"))) == seed_text.split("\n")[0]
 
 
 def test_corpus_scope_example():
