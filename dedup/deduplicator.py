@@ -14,7 +14,7 @@ import os
 from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Optional, Tuple, cast
 
 import numpy as np
 
@@ -197,12 +197,12 @@ class Deduplicator:
         """The batch's shingle sets read from the documents' code points (compiled path), or None."""
         if not docs or any(d.points is None for d in docs):
             return None
-        pieces = []
+        pieces: List[Tuple[np.ndarray, List[_Doc]]] = []
         for d in docs:  # consecutive documents read together share their code points: one piece
             if pieces and pieces[-1][0] is d.points:
                 pieces[-1][1].append(d)
             else:
-                pieces.append((d.points, [d]))
+                pieces.append((cast(np.ndarray, d.points), [d]))
         spans = [(points, np.concatenate([d.starts + d.points_at for d in group]),
                   np.concatenate([d.ends + d.points_at for d in group])) for points, group in pieces]
 

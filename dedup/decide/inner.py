@@ -91,25 +91,33 @@ def find_inner_repeats_many(texts: Sequence[str], *, ngram: int = 5, threshold: 
     out: List[List[InnerRepeat]] = [[] for _ in texts]
     if not texts:
         return out
-    words, counts = words if words is not None else word_hashes(list(texts), normalization, unspaced)
-    grams, per_text = shingle_hashes(words, counts, ngram)
+    hashes, counts = words if words is not None else word_hashes(list(texts), normalization, unspaced)
+    grams, per_text = shingle_hashes(hashes, counts, ngram)
     gram_at = offsets_of(per_text).tolist()
-    word_end = np.cumsum(counts).tolist()
-    for i, (text, n_tok, a, b) in enumerate(zip(texts, counts.tolist(), gram_at[:-1], gram_at[1:])):
+    word_at = offsets_of(counts).tolist()
+    for i, (text, n_tok) in enumerate(zip(texts, counts.tolist())):
         if n_tok < 2 * min_tokens or n_tok < ngram + 1:
             continue
-        regions = _copied_regions(_distance_to_first(grams[a:b]), ngram)
-        if next(_candidate_runs(regions, min_tokens), None) is None:
-            continue
-        sentences = sentence_spans(text)
-        per_sentence = _sentence_token_counts(text, sentences, normalization, unspaced)
-        if per_sentence is None or int(per_sentence.sum()) != n_tok:
-            out[i] = find_inner_repeats(text, ngram=ngram, threshold=threshold, min_tokens=min_tokens,
-                                        normalization=normalization, unspaced=unspaced)
-        else:  # the words and n-grams in hand are the ones the sentence-by-sentence search builds
-            out[i] = _repeats_in(text, sentences, per_sentence, words[word_end[i] - n_tok:word_end[i]],
-                                 grams[a:b], regions, ngram=ngram, threshold=threshold, min_tokens=min_tokens)
+        out[i] = _repeats_of(text, hashes[word_at[i]:word_at[i + 1]], grams[gram_at[i]:gram_at[i + 1]],
+                             ngram=ngram, threshold=threshold, min_tokens=min_tokens,
+                             normalization=normalization, unspaced=unspaced)
     return out
+
+
+def _repeats_of(text: str, words: np.ndarray, grams: np.ndarray, *, ngram: int, threshold: float,
+                min_tokens: int, normalization: str, unspaced: str) -> List[InnerRepeat]:
+    """:func:`find_inner_repeats` of one text whose word hashes and n-grams are in hand."""
+    regions = _copied_regions(_distance_to_first(grams), ngram)
+    if next(_candidate_runs(regions, min_tokens), None) is None:
+        return []
+    sentences = sentence_spans(text)
+    per_sentence = _sentence_token_counts(text, sentences, normalization, unspaced)
+    if per_sentence is None or int(per_sentence.sum()) != len(words):
+        return find_inner_repeats(text, ngram=ngram, threshold=threshold, min_tokens=min_tokens,
+                                  normalization=normalization, unspaced=unspaced)
+    # the words and n-grams in hand are the ones the sentence-by-sentence search builds
+    return _repeats_in(text, sentences, per_sentence, words, grams, regions, ngram=ngram, threshold=threshold,
+                       min_tokens=min_tokens)
 
 
 def _sentence_token_counts(text: str, sentences: Sequence[Tuple[int, int]], normalization: str,

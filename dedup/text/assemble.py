@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import Sequence, Tuple, Union
 
 import numpy as np
 
+#: Unit offsets: an int64 array or a list of ints.
+Positions = Union[np.ndarray, Sequence[int]]
 
-def assemble(text: str, starts: Sequence[int], ends: Sequence[int], removed: np.ndarray,
+
+def assemble(text: str, starts: Positions, ends: Positions, removed: np.ndarray,
              cuts: Sequence[Tuple[int, int]] = ()) -> str:
     """``text`` without the removed units (and ``cuts`` inside kept ones); kept text byte-identical.
 
@@ -41,7 +44,7 @@ def _assemble_runs(text: str, starts: Sequence[int], ends: Sequence[int], kept: 
     return "".join(pieces)
 
 
-def _assemble_units(text: str, starts: Sequence[int], ends: Sequence[int], kept: Sequence[int],
+def _assemble_units(text: str, starts: Positions, ends: Positions, kept: Sequence[int],
                     cuts: Sequence[Tuple[int, int]]) -> str:
     """:func:`assemble` one kept unit at a time, each without the ``cuts`` (sorted) inside it."""
     pieces = [text[:starts[0]]]
