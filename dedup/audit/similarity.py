@@ -74,18 +74,29 @@ def best_matches(paragraphs: Sequence[str], doc_sizes: Sequence[int], config: De
     salt = scope_salt(sizes) if config.scope == "document" else None  # keys never meet across documents
     set_keys = sets.set_keys if salt is None else sets.set_keys ^ salt
 
-    # Exact repeats: the earliest paragraph with the same set key, verified.
+    exact_verified = _exact_repeats(sets, set_keys, best, match)
+    capped, near_verified = _near_repeats(sets, np.flatnonzero(match < 0), config, layouts, salt, best, match)
+    return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), capped, exact_verified + near_verified,
+                       layouts)
+
+
+def _exact_repeats(sets: ShingleSets, set_keys: np.ndarray, best: np.ndarray, match: np.ndarray) -> int:
+    """Exact repeats: the earliest paragraph with the same set key, verified. Returns pairs verified."""
+    n = len(set_keys)
     _, first_pos, inverse = np.unique(set_keys, return_index=True, return_inverse=True)
     first = first_pos[inverse.ravel()].astype(np.int64)
     dup = np.flatnonzero(first < np.arange(n))
-    verified = len(dup)
     if len(dup):
         same = pair_jaccard(sets, dup, first[dup]) == 1.0
         best[dup[same]] = 1.0
         match[dup[same]] = first[dup[same]]
+    return len(dup)
 
-    # Near repeats: first occurrences of each set share LSH buckets; verify every candidate.
-    reps = np.flatnonzero(match < 0)
+
+def _near_repeats(sets: ShingleSets, reps: np.ndarray, config: DedupConfig, layouts: List[LshLayout],
+                  salt: Optional[np.ndarray], best: np.ndarray, match: np.ndarray) -> Tuple[int, int]:
+    """Near repeats: first occurrences ``reps`` of each set share LSH buckets; every candidate is
+    verified. Returns (capped buckets, pairs verified)."""
     sub = _subset(sets, reps)
     sigs = signatures(sub.hashes, sub.offsets, config.num_perm, config.seed)
     codes, capped = _candidate_codes(sigs, layouts, config.max_bucket_candidates,
@@ -96,13 +107,12 @@ def best_matches(paragraphs: Sequence[str], doc_sizes: Sequence[int], config: De
         q = (codes // m).astype(np.int64)
         c = (codes % m).astype(np.int64)
         sims = pair_jaccard(sub, q, c)
-        verified += len(codes)
         order = np.lexsort((c, -sims, q))  # per query: most similar first, earliest among equals
         q, c, sims = q[order], c[order], sims[order]
         head = np.r_[True, q[1:] != q[:-1]]
         best[reps[q[head]]] = sims[head]
         match[reps[q[head]]] = reps[c[head]]
-    return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), capped, verified, layouts)
+    return capped, len(codes)
 
 
 def removed_at(best: np.ndarray, n_tokens: np.ndarray, doc_sizes: Sequence[int], threshold: float,

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from dedup.arrays import exclusive_cumsum, row_of
 from dedup.config import DedupConfig
 from dedup.decide.inner import find_inner_repeats
 from dedup.decide.rules import apply_run_rule, inner_removals, inner_search_mask, removal_reasons
@@ -50,48 +51,55 @@ def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str
     out_names = list(keep) + [names[k] for k in ("para", "start", "end", "tokens", "set_key", "shingles",
                                                  "bands", "inner")]
     step = config.batch_paragraphs
-    bands = config.layout.bands
     for batch in batches:
-        texts = batch.column(text_col).to_pylist()
-        doc_of: List[np.ndarray] = []
-        para: List[np.ndarray] = []
-        starts: List[np.ndarray] = []
-        ends: List[np.ndarray] = []
-        pieces: List[str] = []
-        for d, text in enumerate(texts):
-            check_text(text, f"column {text_col!r}, row {d} of a batch")
-            s, e = split_units(text, config.granularity)
-            doc_of.append(np.full(len(s), d, dtype=np.int64))
-            para.append(np.arange(len(s), dtype=np.int32))
-            starts.append(s)
-            ends.append(e)
-            pieces.extend(text[a:b] for a, b in zip(s.tolist(), e.tolist()))
+        pieces, starts, ends = _split_batch(batch.column(text_col).to_pylist(), config, text_col)
         if not pieces:
             continue
-        doc_all, para_all = np.concatenate(doc_of), np.concatenate(para)
+        sizes = np.array([len(s) for s in starts], dtype=np.int64)
+        doc_all = row_of(sizes)
+        para_all = (np.arange(len(doc_all), dtype=np.int64) - exclusive_cumsum(sizes)[doc_all]).astype(np.int32)
         start_all, end_all = np.concatenate(starts), np.concatenate(ends)
         for lo in range(0, len(pieces), step):
             hi = min(len(pieces), lo + step)
-            sets = shingle_sets(pieces[lo:hi], config.ngram, config.normalization, config.unspaced_scripts)
-            sigs = signatures(sets.hashes, sets.offsets, config.num_perm, config.seed)
-            keys = band_keys(sigs, config.layout)
-            n = hi - lo
-            byte_offsets = (sets.offsets * 4).astype(np.int32)
-            shingles = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(byte_offsets),
-                                                               pa.py_buffer(np.ascontiguousarray(sets.hashes))])
-            band_offsets = np.arange(0, n * bands + 1, bands, dtype=np.int32)
             columns = [batch.column(c).take(pa.array(doc_all[lo:hi])) for c in keep]
-            columns += [
-                pa.array(para_all[lo:hi]),
-                pa.array(start_all[lo:hi]),
-                pa.array(end_all[lo:hi]),
-                pa.array(sets.n_tokens.astype(np.int32)),
-                pa.array(sets.set_keys.view(np.int64)),
-                shingles,
-                pa.ListArray.from_arrays(pa.array(band_offsets), pa.array(keys.ravel().view(np.int64))),
-                pa.array(inner_search_mask(config, sets.n_tokens.astype(np.int64), np.diff(sets.offsets))),
-            ]
+            columns += [pa.array(para_all[lo:hi]), pa.array(start_all[lo:hi]), pa.array(end_all[lo:hi])]
+            columns += _fingerprint_columns(pieces[lo:hi], config)
             yield pa.RecordBatch.from_arrays(columns, names=out_names)
+
+
+def _fingerprint_columns(pieces: List[str], config: DedupConfig) -> list:
+    """Arrow columns of the units' tokens, set keys, shingle sets (bytes), band keys, inner flag."""
+    import pyarrow as pa
+
+    sets = shingle_sets(pieces, config.ngram, config.normalization, config.unspaced_scripts)
+    keys = band_keys(signatures(sets.hashes, sets.offsets, config.num_perm, config.seed), config.layout)
+    n, bands = len(pieces), config.layout.bands
+    byte_offsets = (sets.offsets * 4).astype(np.int32)
+    shingles = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(byte_offsets),
+                                                       pa.py_buffer(np.ascontiguousarray(sets.hashes))])
+    band_offsets = np.arange(0, n * bands + 1, bands, dtype=np.int32)
+    return [
+        pa.array(sets.n_tokens.astype(np.int32)),
+        pa.array(sets.set_keys.view(np.int64)),
+        shingles,
+        pa.ListArray.from_arrays(pa.array(band_offsets), pa.array(keys.ravel().view(np.int64))),
+        pa.array(inner_search_mask(config, sets.n_tokens.astype(np.int64), np.diff(sets.offsets))),
+    ]
+
+
+def _split_batch(texts: List[str], config: DedupConfig, text_col: str
+                 ) -> Tuple[List[str], List[np.ndarray], List[np.ndarray]]:
+    """(unit strings, unit starts per document, unit ends per document) of a batch's texts."""
+    pieces: List[str] = []
+    starts: List[np.ndarray] = []
+    ends: List[np.ndarray] = []
+    for d, text in enumerate(texts):
+        check_text(text, f"column {text_col!r}, row {d} of a batch")
+        s, e = split_units(text, config.granularity)
+        starts.append(s)
+        ends.append(e)
+        pieces.extend(text[a:b] for a, b in zip(s.tolist(), e.tolist()))
+    return pieces, starts, ends
 
 
 def shingle_arrays(column) -> Tuple[np.ndarray, np.ndarray]:

@@ -218,8 +218,12 @@ def _removals(units, cfg: DedupConfig, id_type, F, T):
         F.col(f"{FIRST}.{ID}").alias(M_ID), F.col(f"{FIRST}.{PARA}").alias(M_PARA),
         F.col(f"{FIRST}.{START}").alias(M_START), F.col(f"{FIRST}.{END}").alias(M_END),
         F.lit(1.0).alias(SIM), F.lit(True).alias(EXACT))
-    stored = units.filter(~F.col(EXACT))
+    near_rows = _near_rows(units.filter(~F.col(EXACT)), cfg, within, F, T)
+    return _run_rule(exact_rows.unionByName(near_rows), cfg, id_type, F, T)
 
+
+def _near_rows(stored, cfg: DedupConfig, within: list, F, T):
+    """The near repeats among the ``stored`` units (not exact repeats), with their matches."""
     # Near stage: LSH buckets of the units that are not exact repeats, each sorted in the
     # global order. A member at position p gets as candidates the members at positions
     # < min(p, max_bucket_candidates): the earliest ones, at most that many.
@@ -251,10 +255,12 @@ def _removals(units, cfg: DedupConfig, id_type, F, T):
         F.col(f"{BEST}.{CI}").alias(M_ID), F.col(f"{BEST}.{CP}").alias(M_PARA),
         F.col(f"{BEST}.{CS}").alias(M_START), F.col(f"{BEST}.{CE}").alias(M_END),
         F.col(f"{BEST}.{SIM}").alias(SIM), F.lit(False).alias(EXACT))
+    return near_rows
 
-    # Per document: the run rule over its repeats.
+
+def _run_rule(repeats, cfg: DedupConfig, id_type, F, T):
+    """Per document: the run rule over its repeats, giving ``ID`` and its list of removals."""
     fields = [PARA, START, END, TOKENS, M_ID, M_PARA, M_START, M_END, SIM, EXACT]
-    repeats = exact_rows.unionByName(near_rows)
     per_doc = repeats.groupBy(ID).agg(F.collect_list(F.struct(*fields)).alias(REPS))
     removal_type = _removal_type(T, batches.REMOVAL_FIELDS, id_type)
     schema = T.StructType([T.StructField(ID, id_type, False),
