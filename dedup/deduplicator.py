@@ -14,7 +14,7 @@ import os
 from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Optional, Tuple, cast
 
 import numpy as np
 
@@ -22,15 +22,17 @@ from dedup.config import DedupConfig, make_config
 from dedup.index.base import Index, IndexBatch
 from dedup.index.memory import MemoryIndex
 from dedup.fingerprint.lsh import band_keys
+from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take, row_of
 from dedup.decide.matching import candidate_pairs, exact_matches, ordered_pairs, verify
+from dedup.decide.rules import apply_run_rule, inner_removals, inner_search_mask, removal_reasons, scope_salt
 from dedup.fingerprint.minhash import minhash_rows
-from dedup.results import DedupResult, Removal, Spans, Stats, assemble, removals_from, utf8_len
+from dedup.results import DedupResult, Removal, Spans, Stats, removals_from, utf8_len
 from dedup.fingerprint.shingles import ShingleSets, shingle_sets, shingle_sets_of_spans
 from dedup.text.fastsplit import spans_sizes_points
-from dedup.decide.inner import InnerRepeat, find_inner_repeats_many, worth_searching
+from dedup.decide.inner import InnerRepeat, find_inner_repeats_many
+from dedup.text.assemble import assemble
 from dedup.text.split import check_text, split_units
 
-_U64 = np.uint64
 _READ_AHEAD = 64  # documents split per call
 
 
@@ -160,25 +162,16 @@ class Deduplicator:
     # -- the batch pipeline ------------------------------------------------------------
 
     def _run_batch(self, docs: List[_Doc]) -> List[DedupResult]:
-        cfg = self.config
-        corpus = cfg.scope == "corpus"
+        """One batch through the stages: shingle sets, replays, matches, decisions, index update."""
+        corpus = self.config.scope == "corpus"
         sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
-        n = int(sizes.sum())
         with _gc_paused():
-            row_first = np.cumsum(sizes) - sizes
-            sets = self._shingle_sets_of_points(docs, row_first, n)
-            if sets is None:
-                paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
-                sets = _shingle_sets_once(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
-                del paragraphs
-            set_keys = sets.set_keys
-            salt = None
-            if not corpus:  # repeats only inside a document: keys never meet across documents
-                doc_of_row = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
-                salt = (doc_of_row.astype(_U64) + _U64(1)) * _U64(0x9E3779B97F4A7C15)
-                set_keys = set_keys ^ salt
-            new_row = np.ones(n, dtype=bool)
-            row_id = np.empty(n, dtype=np.int64)
+            row_first = exclusive_cumsum(sizes)
+            sets = self._shingle_sets(docs, row_first, int(sizes.sum()))
+            salt = None if corpus else scope_salt(sizes)  # document scope: keys never meet across documents
+            set_keys = sets.set_keys if salt is None else sets.set_keys ^ salt
+            new_row = np.ones(len(set_keys), dtype=bool)
+            row_id = np.empty(len(set_keys), dtype=np.int64)
             # A persistent index holds its write lock from the first lookup to the add.
             with self.index.batch() if corpus and hasattr(self.index, "batch") else nullcontext():
                 if corpus:
@@ -191,16 +184,25 @@ class Deduplicator:
                     self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
         return results
 
+    def _shingle_sets(self, docs: List[_Doc], row_first: np.ndarray, n: int) -> ShingleSets:
+        """The batch's shingle sets: from the documents' code points when split so, else from strings."""
+        sets = self._shingle_sets_of_points(docs, row_first, n)
+        if sets is not None:
+            return sets
+        cfg = self.config
+        paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
+        return _shingle_sets_once(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
+
     def _shingle_sets_of_points(self, docs: List[_Doc], row_first: np.ndarray, n: int) -> Optional[ShingleSets]:
         """The batch's shingle sets read from the documents' code points (compiled path), or None."""
         if not docs or any(d.points is None for d in docs):
             return None
-        pieces = []
+        pieces: List[Tuple[np.ndarray, List[_Doc]]] = []
         for d in docs:  # consecutive documents read together share their code points: one piece
             if pieces and pieces[-1][0] is d.points:
                 pieces[-1][1].append(d)
             else:
-                pieces.append((d.points, [d]))
+                pieces.append((cast(np.ndarray, d.points), [d]))
         spans = [(points, np.concatenate([d.starts + d.points_at for d in group]),
                   np.concatenate([d.ends + d.points_at for d in group])) for points, group in pieces]
 
@@ -262,71 +264,58 @@ class Deduplicator:
 
     def _decide(self, docs: List[_Doc], sets: ShingleSets, row_first: np.ndarray, match: np.ndarray,
                 sim: np.ndarray, exact: np.ndarray, new_row: np.ndarray, base: int) -> List[DedupResult]:
-        cfg = self.config
-        long_enough = sets.n_tokens >= cfg.min_tokens
-        sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
-        removed = _apply_run_rule(match >= 0, long_enough, row_first)
+        """The last stages: the run rule, removal records, inner repeats, each document's result."""
+        long_enough = sets.n_tokens >= self.config.min_tokens
+        removed = apply_run_rule(match >= 0, long_enough, row_first)
         rows = np.flatnonzero(removed)
-        # Everything a Removal holds, for every removed row of the batch at once.
+        removals = self._removal_records(docs, row_first, rows, match, sim,
+                                         removal_reasons(long_enough[rows], exact[rows]), new_row, base)
+        # Rows ascend and each document's rows are contiguous: its removals are one slice.
+        cut = np.searchsorted(rows, row_first).tolist() + [len(rows)]
+        found = self._inner_repeats(docs, sets, removed, row_first)
+        return [self._result(doc, removals[cut[d]:cut[d + 1]], found.get(d, []), removed, int(row_first[d]))
+                for d, doc in enumerate(docs)]
+
+    def _removal_records(self, docs: List[_Doc], row_first: np.ndarray, rows: np.ndarray, match: np.ndarray,
+                         sim: np.ndarray, reasons: List[str], new_row: np.ndarray, base: int) -> List[Removal]:
+        """Everything a Removal holds, for every removed row of the batch at once."""
         starts = np.concatenate([d.starts for d in docs]) if docs else np.zeros(0, np.int64)
         ends = np.concatenate([d.ends for d in docs]) if docs else np.zeros(0, np.int64)
-        doc_of_row = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
-        entries = match[rows]
-        m = len(rows)
-        loc_doc: list = [None] * m
-        loc_index = [0] * m
-        loc_start = [0] * m
-        loc_end = [0] * m
+        doc_of_row = row_of(np.array([len(d.starts) for d in docs], dtype=np.int64))
+        located = self._matched_locations(docs, row_first, doc_of_row, match[rows], new_row, base, starts, ends)
+        own = (rows - row_first[doc_of_row[rows]]).tolist()
+        similarity = list(map(round, sim[rows].tolist(), itertools.repeat(6)))
+        return list(removals_from(zip(own, starts[rows].tolist(), ends[rows].tolist(), *located, similarity,
+                                      reasons)))
+
+    def _matched_locations(self, docs: List[_Doc], row_first: np.ndarray, doc_of_row: np.ndarray,
+                           entries: np.ndarray, new_row: np.ndarray, base: int, starts: np.ndarray,
+                           ends: np.ndarray) -> List[list]:
+        """(doc ids, paragraph indexes, starts, ends) of the matched paragraphs ``entries``:
+        from the index for earlier batches, from this batch's documents for the rest."""
+        m = len(entries)
+        located: List[list] = [[None] * m, [0] * m, [0] * m, [0] * m]
         earlier = np.flatnonzero(entries < base)
         if len(earlier):
-            columns = _index_location_columns(self.index, entries[earlier])
-            for k, d, i, a, b in zip(earlier.tolist(), *columns):
-                loc_doc[k], loc_index[k], loc_start[k], loc_end[k] = d, i, a, b
+            _place(located, earlier.tolist(), _index_location_columns(self.index, entries[earlier]))
         here = np.flatnonzero(entries >= base)
         if len(here):
             src = np.flatnonzero(new_row)[entries[here] - base]
             src_doc = doc_of_row[src]
-            for k, d, i, a, b in zip(here.tolist(), src_doc.tolist(), (src - row_first[src_doc]).tolist(),
-                                     starts[src].tolist(), ends[src].tolist()):
-                loc_doc[k], loc_index[k], loc_start[k], loc_end[k] = docs[d].doc_id, i, a, b
-        reasons = np.where(~long_enough[rows], "run", np.where(exact[rows], "exact", "near")).tolist()
-        own = (rows - row_first[doc_of_row[rows]]).tolist()
-        similarity = list(map(round, sim[rows].tolist(), itertools.repeat(6)))
-        removals = list(removals_from(zip(own, starts[rows].tolist(), ends[rows].tolist(), loc_doc, loc_index,
-                                          loc_start, loc_end, similarity, reasons)))
-        # Rows ascend and each document's rows are contiguous: its removals are one slice.
-        cut = np.searchsorted(rows, row_first).tolist() + [m]
-        per_doc: List[List[Removal]] = [removals[a:b] for a, b in zip(cut[:-1], cut[1:])]
-        # Kept paragraphs that may hold a span repeating an earlier span of themselves.
-        search = np.zeros(len(removed), dtype=bool)
-        if cfg.inner_repeats and cfg.granularity == "paragraph":
-            search = ~removed & worth_searching(sets.n_tokens, np.diff(sets.offsets), ngram=cfg.ngram,
-                                                threshold=cfg.threshold, min_tokens=cfg.inner_min_tokens)
-        found = self._inner_repeats(docs, sets, np.flatnonzero(search), doc_of_row, row_first)
-        results = []
-        for d, doc in enumerate(docs):
-            removals = per_doc[d]
-            lo = int(row_first[d])
-            hi = lo + len(doc.starts)
-            cuts = self._inner_removals(doc, found[d], removals) if d in found else []
-            if cuts:
-                out = assemble(doc.text, doc.starts, doc.ends, removed[lo:hi], cuts)
-            elif removals:
-                out = _assemble(doc.text, doc.starts, doc.ends, removed[lo:hi])
-            else:
-                out = doc.text
-            results.append(DedupResult(out, doc.doc_id, Spans(doc.starts, doc.ends),
-                                       removals, len(doc.text)))
-            self._count(doc, out, len(removals))
-        return results
+            _place(located, here.tolist(), ([docs[d].doc_id for d in src_doc.tolist()],
+                                            (src - row_first[src_doc]).tolist(), starts[src].tolist(),
+                                            ends[src].tolist()))
+        return located
 
-    def _inner_repeats(self, docs: List[_Doc], sets: ShingleSets, rows: np.ndarray, doc_of_row: np.ndarray,
+    def _inner_repeats(self, docs: List[_Doc], sets: ShingleSets, removed: np.ndarray,
                        row_first: np.ndarray) -> Dict[int, List[Tuple[int, List[InnerRepeat]]]]:
-        """Per document: (paragraph, repeats inside it) for the batch rows searched, in one pass."""
+        """Per document: (paragraph, repeats inside it) for its kept paragraphs worth a search, in one pass."""
+        rows = np.flatnonzero(~removed & inner_search_mask(self.config, sets.n_tokens, np.diff(sets.offsets)))
         if len(rows) == 0:
             return {}
         cfg = self.config
-        where = [(int(d), int(r - row_first[d])) for r, d in zip(rows.tolist(), doc_of_row[rows].tolist())]
+        doc_of = np.searchsorted(row_first, rows, side="right") - 1
+        where = [(d, r - int(row_first[d])) for r, d in zip(rows.tolist(), doc_of.tolist())]
         texts = [docs[d].text[int(docs[d].starts[i]):int(docs[d].ends[i])] for d, i in where]
         repeats = find_inner_repeats_many(texts, ngram=cfg.ngram, threshold=cfg.threshold,
                                           min_tokens=cfg.inner_min_tokens, normalization=cfg.normalization,
@@ -338,19 +327,21 @@ class Deduplicator:
                 found.setdefault(d, []).append((i, reps))
         return found
 
-    def _inner_removals(self, doc: _Doc, found: List[Tuple[int, List[InnerRepeat]]],
-                        removals: List[Removal]) -> List[Tuple[int, int]]:
-        """Removals and cuts for the repeats found inside the document's kept paragraphs."""
-        cuts = []
+    def _result(self, doc: _Doc, removals: List[Removal], found: List[Tuple[int, List[InnerRepeat]]],
+                removed: np.ndarray, first_row: int) -> DedupResult:
+        """One document's result: its removals (inner ones among them, in order) and its output text."""
+        cuts: List[Tuple[int, int]] = []
         for i, reps in found:
-            start = int(doc.starts[i])
-            for rep in reps:
-                removals.append(Removal(i, start + rep.start, start + rep.end, doc.doc_id, i,
-                                        start + rep.source_start, start + rep.source_end, rep.similarity,
-                                        "inner"))
-                cuts.append((start + rep.start, start + rep.end))
-        removals.sort(key=lambda r: (r.index, r.start))
-        return cuts
+            inner = inner_removals(doc.doc_id, i, int(doc.starts[i]), reps)
+            removals.extend(inner)
+            cuts.extend((r.start, r.end) for r in inner)
+        if found:
+            removals.sort(key=lambda r: (r.index, r.start))
+        out = doc.text
+        if removals:
+            out = assemble(doc.text, doc.starts, doc.ends, removed[first_row:first_row + len(doc.starts)], cuts)
+        self._count(doc, out, len(removals))
+        return DedupResult(out, doc.doc_id, Spans(doc.starts, doc.ends), removals, len(doc.text))
 
     def _index_batch(self, docs: List[_Doc], sets: ShingleSets, set_keys: np.ndarray, keys: np.ndarray,
                      new_row: np.ndarray, match: np.ndarray, exact: np.ndarray, row_id: np.ndarray) -> None:
@@ -359,13 +350,8 @@ class Deduplicator:
             return
         new_docs = [d for d in docs if d.replay_first < 0]
         lengths = np.diff(sets.offsets)[rows]
-        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        if len(rows) < len(set_keys):
-            take = np.repeat(sets.offsets[rows] - offsets[:-1], lengths) + np.arange(offsets[-1])
-            hashes = sets.hashes[take]
-        else:
-            hashes = sets.hashes
+        offsets = offsets_of(lengths)
+        hashes = sets.hashes[ragged_take(sets.offsets[rows], lengths)] if len(rows) < len(set_keys) else sets.hashes
         para_index = np.concatenate([np.arange(len(d.starts), dtype=np.int64) for d in new_docs]) \
             if new_docs else np.zeros(0, dtype=np.int64)
         batch = IndexBatch(
@@ -412,10 +398,8 @@ def _shingle_sets_once(paragraphs: List[str], ngram: int, normalization: str, un
     distinct = shingle_sets(list(first), ngram, normalization, unspaced)
     rows = np.fromiter(map(first.__getitem__, paragraphs), dtype=np.int64, count=len(paragraphs))
     lengths = np.diff(distinct.offsets)[rows]
-    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    take = np.repeat(distinct.offsets[rows] - offsets[:-1], lengths) + np.arange(offsets[-1])
-    return ShingleSets(distinct.hashes[take], offsets, distinct.n_tokens[rows], distinct.set_keys[rows])
+    return ShingleSets(distinct.hashes[ragged_take(distinct.offsets[rows], lengths)], offsets_of(lengths),
+                       distinct.n_tokens[rows], distinct.set_keys[rows])
 
 
 def _index_location_columns(index: Index, ids: np.ndarray):
@@ -427,53 +411,11 @@ def _index_location_columns(index: Index, ids: np.ndarray):
     return ([x.doc_id for x in locs], [x.index for x in locs], [x.start for x in locs], [x.end for x in locs])
 
 
-def _assemble(text: str, starts: np.ndarray, ends: np.ndarray, removed: np.ndarray) -> str:
-    """:func:`dedup.results.assemble` without cuts, one slice per run of kept units.
-
-    Between two kept units stands the separator that stood just before the second one;
-    after the last kept unit, whatever ended the input. Text before the first unit is kept.
-    """
-    if not removed.any():
-        return text
-    kept = np.flatnonzero(~removed).tolist()
-    if not kept:
-        return ""
-    starts_l = starts.tolist()
-    ends_l = ends.tolist()
-    pieces = [text[:starts_l[0]]]
-    first = prev = kept[0]
-    for i in kept[1:]:
-        if i != prev + 1:  # a removed stretch ends the run
-            pieces.append(text[starts_l[first]:ends_l[prev]])
-            pieces.append(text[ends_l[i - 1]:starts_l[i]])
-            first = i
-        prev = i
-    pieces.append(text[starts_l[first]:ends_l[prev]])
-    pieces.append(text[ends_l[-1]:])
-    return "".join(pieces)
-
-
-def _apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray,
-                    doc_first: Optional[np.ndarray] = None) -> np.ndarray:
-    """Removed paragraphs of a batch whose documents start at rows ``doc_first`` (one document if None).
-
-    A repeat with enough tokens is removed. A short repeat (a heading, a byline) is
-    removed only inside a run of consecutive repeats (within its document) that holds a
-    removed long one: the second copy of an article loses its title too, a lone
-    recurring "Features:" stays.
-    """
-    removed = is_repeat & long_enough
-    short = is_repeat & ~long_enough
-    if not short.any() or not removed.any():
-        return removed
-    n = len(is_repeat)
-    boundary = np.r_[True, is_repeat[1:] != is_repeat[:-1]]
-    if doc_first is not None:
-        boundary[doc_first[doc_first < n]] = True
-    run_id = np.cumsum(boundary) - 1
-    has_long = np.zeros(int(run_id[-1]) + 1, dtype=bool)
-    has_long[run_id[removed]] = True
-    return removed | (short & has_long[run_id])
+def _place(columns: List[list], at: List[int], values) -> None:
+    """``columns[j][at[k]] = values[j][k]``: one source's values into their places in the columns."""
+    for column, column_values in zip(columns, values):
+        for k, v in zip(at, column_values):
+            column[k] = v
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import pytest
 
 import dedup
 from dedup.cli import clean as cli
-from dedup.results import assemble
+from dedup.text.assemble import assemble
 from dedup.text.split import split_paragraphs
 
 ROOT = Path(__file__).resolve().parents[1]

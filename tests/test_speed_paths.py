@@ -236,15 +236,18 @@ def test_sentence_spans_kernel_equals_regex():
             assert fastsplit.sentence_spans(text, 5) == sentence_spans_re(text, 5), repr(text)
 
 def test_assemble_equals_reference():
-    from dedup.deduplicator import _assemble
-    from dedup.results import assemble
+    """The run-at-a-time path (no cuts) equals the unit-at-a-time one."""
+    from dedup.text.assemble import _assemble_runs, _assemble_units
 
     rng = random.Random(3)
     for _ in range(3000):
         text = "".join(rng.choice(["ab", "c d", "\n", "\n\n", " ", "x", "\r\n"]) for _ in range(rng.randint(0, 30)))
         starts, ends = split_paragraphs(text)
         removed = np.array([rng.random() < 0.5 for _ in range(len(starts))], dtype=bool)
-        assert _assemble(text, starts, ends, removed) == assemble(text, starts, ends, removed)
+        kept = np.flatnonzero(~removed).tolist()
+        if kept:
+            runs = _assemble_runs(text, starts.tolist(), ends.tolist(), kept)
+            assert runs == _assemble_units(text, starts, ends, kept, [])
 
 
 @needs_jit

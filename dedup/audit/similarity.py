@@ -26,7 +26,10 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take
 from dedup.config import DedupConfig
+from dedup.decide.rules import apply_run_rule, inner_search_mask, scope_salt
+from dedup.decide.verify import jaccard_rows
 from dedup.decide.inner import InnerRepeat, find_inner_repeats
 from dedup.fingerprint.lsh import LshLayout, band_keys, choose_layout
 from dedup.fingerprint.minhash import signatures
@@ -35,9 +38,7 @@ from dedup.fingerprint.shingles import ShingleSets, shingle_sets
 #: Lowest threshold the what-if table and the near-miss histogram look at.
 FLOOR = 0.5
 _U64 = np.uint64
-_SALT = _U64(0x9E3779B97F4A7C15)
 _PAIR_CODES_MERGE = 1 << 24  # candidate pair codes held before de-duplicating them
-_VERIFY_CHUNK = 1 << 22  # shingle hashes compared per vectorized verification step
 
 
 @dataclass
@@ -70,25 +71,32 @@ def best_matches(paragraphs: Sequence[str], doc_sizes: Sequence[int], config: De
     layouts = _layouts(config, floor)
     if n == 0:
         return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), 0, 0, layouts)
-    salt = None
-    set_keys = sets.set_keys
-    if config.scope == "document":  # keys never meet across documents
-        doc_of = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-        salt = (doc_of.astype(_U64) + _U64(1)) * _SALT
-        set_keys = set_keys ^ salt
+    salt = scope_salt(sizes) if config.scope == "document" else None  # keys never meet across documents
+    set_keys = sets.set_keys if salt is None else sets.set_keys ^ salt
 
-    # Exact repeats: the earliest paragraph with the same set key, verified.
+    exact_verified = _exact_repeats(sets, set_keys, best, match)
+    capped, near_verified = _near_repeats(sets, np.flatnonzero(match < 0), config, layouts, salt, best, match)
+    return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), capped, exact_verified + near_verified,
+                       layouts)
+
+
+def _exact_repeats(sets: ShingleSets, set_keys: np.ndarray, best: np.ndarray, match: np.ndarray) -> int:
+    """Exact repeats: the earliest paragraph with the same set key, verified. Returns pairs verified."""
+    n = len(set_keys)
     _, first_pos, inverse = np.unique(set_keys, return_index=True, return_inverse=True)
     first = first_pos[inverse.ravel()].astype(np.int64)
     dup = np.flatnonzero(first < np.arange(n))
-    verified = len(dup)
     if len(dup):
         same = pair_jaccard(sets, dup, first[dup]) == 1.0
         best[dup[same]] = 1.0
         match[dup[same]] = first[dup[same]]
+    return len(dup)
 
-    # Near repeats: first occurrences of each set share LSH buckets; verify every candidate.
-    reps = np.flatnonzero(match < 0)
+
+def _near_repeats(sets: ShingleSets, reps: np.ndarray, config: DedupConfig, layouts: List[LshLayout],
+                  salt: Optional[np.ndarray], best: np.ndarray, match: np.ndarray) -> Tuple[int, int]:
+    """Near repeats: first occurrences ``reps`` of each set share LSH buckets; every candidate is
+    verified. Returns (capped buckets, pairs verified)."""
     sub = _subset(sets, reps)
     sigs = signatures(sub.hashes, sub.offsets, config.num_perm, config.seed)
     codes, capped = _candidate_codes(sigs, layouts, config.max_bucket_candidates,
@@ -99,13 +107,12 @@ def best_matches(paragraphs: Sequence[str], doc_sizes: Sequence[int], config: De
         q = (codes // m).astype(np.int64)
         c = (codes % m).astype(np.int64)
         sims = pair_jaccard(sub, q, c)
-        verified += len(codes)
         order = np.lexsort((c, -sims, q))  # per query: most similar first, earliest among equals
         q, c, sims = q[order], c[order], sims[order]
         head = np.r_[True, q[1:] != q[:-1]]
         best[reps[q[head]]] = sims[head]
         match[reps[q[head]]] = reps[c[head]]
-    return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), capped, verified, layouts)
+    return capped, len(codes)
 
 
 def removed_at(best: np.ndarray, n_tokens: np.ndarray, doc_sizes: Sequence[int], threshold: float,
@@ -117,24 +124,7 @@ def removed_at(best: np.ndarray, n_tokens: np.ndarray, doc_sizes: Sequence[int],
     a short repeat goes only inside a run of consecutive repeats, in one document, that
     holds a removed long paragraph.
     """
-    sizes = np.asarray(doc_sizes, dtype=np.int64)
-    is_repeat = best >= threshold
-    long_enough = n_tokens >= min_tokens
-    removed = is_repeat & long_enough
-    short = is_repeat & ~long_enough
-    n = len(is_repeat)
-    if n == 0 or not short.any() or not removed.any():
-        return removed
-    doc_start = np.zeros(n, dtype=bool)
-    starts = (np.cumsum(sizes) - sizes)[sizes > 0]
-    doc_start[starts] = True
-    boundary = doc_start.copy()
-    boundary[1:] |= is_repeat[1:] != is_repeat[:-1]
-    boundary[0] = True
-    run_id = np.cumsum(boundary) - 1
-    has_long = np.zeros(int(run_id[-1]) + 1, dtype=bool)
-    has_long[run_id[removed]] = True
-    return removed | (short & has_long[run_id])
+    return apply_run_rule(best >= threshold, n_tokens >= min_tokens, exclusive_cumsum(np.asarray(doc_sizes)))
 
 
 def inner_repeats_at(paragraphs: Sequence[str], removed: np.ndarray, bm: BestMatches, config: DedupConfig,
@@ -146,11 +136,7 @@ def inner_repeats_at(paragraphs: Sequence[str], removed: np.ndarray, bm: BestMat
     verifies it), evaluated at ``threshold``. Only a few paragraphs pass the pre-filter,
     so doing this once per threshold is cheap.
     """
-    if not config.inner_repeats or config.granularity != "paragraph":
-        return []
-    repeated = (bm.n_tokens - config.ngram + 1) - bm.set_sizes
-    worth = (bm.n_tokens >= 2 * config.inner_min_tokens) & (
-        repeated >= threshold * (config.inner_min_tokens - config.ngram + 1) / 2)
+    worth = inner_search_mask(config, bm.n_tokens, bm.set_sizes, threshold)
     out = []
     for row in np.flatnonzero(~removed & worth).tolist():
         for rep in find_inner_repeats(paragraphs[row], ngram=config.ngram, threshold=threshold,
@@ -161,43 +147,11 @@ def inner_repeats_at(paragraphs: Sequence[str], removed: np.ndarray, bm: BestMat
 
 
 def pair_jaccard(sets: ShingleSets, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Exact Jaccard similarity of the set pairs ``(a[i], b[i])``, vectorized.
-
-    The same float as :func:`dedup.decide.verify.jaccard_sorted` (``inter / union`` of exact counts).
-    """
+    """Exact Jaccard similarity of the set pairs ``(a[i], b[i])`` (:func:`dedup.decide.verify.jaccard_rows`)."""
+    off = sets.offsets
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
-    out = np.empty(len(a), dtype=np.float64)
-    if len(a) == 0:
-        return out
-    off = sets.offsets
-    la = off[a + 1] - off[a]
-    lb = off[b + 1] - off[b]
-    cum = np.cumsum(la + lb)
-    lo = 0
-    while lo < len(a):
-        base = cum[lo - 1] if lo else 0
-        hi = int(np.searchsorted(cum, base + _VERIFY_CHUNK, side="right"))
-        hi = max(hi, lo + 1)
-        sl = slice(lo, hi)
-        m = hi - lo
-        pid = np.arange(m, dtype=_U64)
-        key_a = (np.repeat(pid, la[sl]) << _U64(32)) | sets.hashes[_ragged(off[a[sl]], la[sl])].astype(_U64)
-        key_b = (np.repeat(pid, lb[sl]) << _U64(32)) | sets.hashes[_ragged(off[b[sl]], lb[sl])].astype(_U64)
-        pos = np.searchsorted(key_b, key_a)
-        pos[pos == len(key_b)] = 0
-        hit = key_b[pos] == key_a
-        inter = np.bincount((key_a[hit] >> _U64(32)).astype(np.int64), minlength=m)
-        out[sl] = inter / (la[sl] + lb[sl] - inter)
-        lo = hi
-    return out
-
-
-def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ranges ``starts[i] .. starts[i] + lengths[i] - 1``."""
-    total = int(lengths.sum())
-    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return shift + np.arange(total, dtype=np.int64)
+    return jaccard_rows(sets.hashes, off[a], off[a + 1] - off[a], sets.hashes, off[b], off[b + 1] - off[b])
 
 
 def _layouts(config: DedupConfig, floor: float) -> List[LshLayout]:
@@ -237,7 +191,7 @@ def _candidate_codes(sigs: np.ndarray, layouts: List[LshLayout], cap: int,
             if len(hits) == 0:
                 continue
             cnt = count[hits]
-            rel = _ragged(np.zeros(len(cnt), dtype=np.int64), cnt)
+            rel = ragged_take(np.zeros(len(cnt), dtype=np.int64), cnt)
             q = np.repeat(order[hits], cnt).astype(_U64)
             c = order[np.repeat(group_of[hits], cnt) + rel].astype(_U64)
             parts.append(q * _U64(n) + c)
@@ -271,7 +225,5 @@ def _sets(paragraphs: Sequence[str], config: DedupConfig) -> ShingleSets:
 def _subset(sets: ShingleSets, rows: np.ndarray) -> ShingleSets:
     """The sets of ``rows`` only, renumbered 0..len(rows)-1."""
     lengths = sets.offsets[rows + 1] - sets.offsets[rows]
-    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    hashes = sets.hashes[_ragged(sets.offsets[rows], lengths)]
-    return ShingleSets(hashes, offsets, sets.n_tokens[rows], sets.set_keys[rows])
+    return ShingleSets(sets.hashes[ragged_take(sets.offsets[rows], lengths)], offsets_of(lengths),
+                       sets.n_tokens[rows], sets.set_keys[rows])

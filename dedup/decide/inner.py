@@ -16,6 +16,8 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from dedup.accel import jit
+from dedup.arrays import offsets_of
+from dedup.decide.verify import jaccard_sorted
 from dedup.text.fastsplit import code_points, sentence_spans
 from dedup.chardata import fold_table
 from dedup.fingerprint.shingles import _unicode_word_table, shingle_hashes, word_hashes
@@ -31,22 +33,6 @@ class InnerRepeat:
     source_start: int
     source_end: int
     similarity: float
-
-
-def worth_searching(n_tokens: np.ndarray, set_sizes: np.ndarray, *, ngram: int, threshold: float,
-                    min_tokens: int) -> np.ndarray:
-    """Which paragraphs can hold an inner repeat at all (a mask; the rest are skipped).
-
-    A paragraph needs ``2 * min_tokens`` tokens. And a copy of P >= min_tokens - ngram + 1
-    n-gram positions whose set has Jaccard >= threshold with its earlier source shares at
-    least ``threshold * |copy set|`` distinct n-grams with it, each at a position that
-    repeats an earlier one; the copy's own duplicates repeat too. So at least
-    ``threshold * P`` positions repeat: the paragraph's n-gram count exceeds its set size
-    by that much. The bound is exact, so the filter never drops a paragraph that
-    :func:`find_inner_repeats` would cut.
-    """
-    repeated = (n_tokens - ngram + 1) - set_sizes
-    return (n_tokens >= 2 * min_tokens) & (repeated >= threshold * (min_tokens - ngram + 1))
 
 
 def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min_tokens: int = 50,
@@ -81,7 +67,7 @@ def _repeats_in(text: str, sentences: Sequence[Tuple[int, int]], counts: np.ndar
         if cut is None or src is None or src[1] > cut[0]:
             continue
         (ca, cb, cta, ctb), (sa, sb, sta, stb) = cut, src
-        sim = _jaccard(grams, cta, ctb, sta, stb, ngram)
+        sim = _span_jaccard(grams, cta, ctb, sta, stb, ngram)
         if sim >= threshold and ctb - cta >= min_tokens:
             if out and ca < out[-1].end:
                 continue
@@ -95,7 +81,7 @@ def find_inner_repeats_many(texts: Sequence[str], *, ngram: int = 5, threshold: 
                             ) -> List[List[InnerRepeat]]:
     """:func:`find_inner_repeats` of each text, with one tokenizing pass over them all.
 
-    Most long paragraphs that pass :func:`worth_searching` hold no copied run at all; that
+    Most long paragraphs that pass :func:`dedup.decide.rules.worth_searching` hold no copied run at all; that
     is settled here from the whole paragraph's n-grams (tokens never cross a sentence end,
     so they are the same n-grams the sentence-by-sentence search sees), and only paragraphs
     with a run of ``min_tokens`` that could be a copy go through the sentence work.
@@ -105,26 +91,33 @@ def find_inner_repeats_many(texts: Sequence[str], *, ngram: int = 5, threshold: 
     out: List[List[InnerRepeat]] = [[] for _ in texts]
     if not texts:
         return out
-    words, counts = words if words is not None else word_hashes(list(texts), normalization, unspaced)
-    grams, per_text = shingle_hashes(words, counts, ngram)
-    gram_end = np.cumsum(per_text).tolist()
-    gram_start = [0] + gram_end[:-1]
-    word_end = np.cumsum(counts).tolist()
-    for i, (text, n_tok, a, b) in enumerate(zip(texts, counts.tolist(), gram_start, gram_end)):
+    hashes, counts = words if words is not None else word_hashes(list(texts), normalization, unspaced)
+    grams, per_text = shingle_hashes(hashes, counts, ngram)
+    gram_at = offsets_of(per_text).tolist()
+    word_at = offsets_of(counts).tolist()
+    for i, (text, n_tok) in enumerate(zip(texts, counts.tolist())):
         if n_tok < 2 * min_tokens or n_tok < ngram + 1:
             continue
-        regions = _copied_regions(_distance_to_first(grams[a:b]), ngram)
-        if next(_candidate_runs(regions, min_tokens), None) is None:
-            continue
-        sentences = sentence_spans(text)
-        per_sentence = _sentence_token_counts(text, sentences, normalization, unspaced)
-        if per_sentence is None or int(per_sentence.sum()) != n_tok:
-            out[i] = find_inner_repeats(text, ngram=ngram, threshold=threshold, min_tokens=min_tokens,
-                                        normalization=normalization, unspaced=unspaced)
-        else:  # the words and n-grams in hand are the ones the sentence-by-sentence search builds
-            out[i] = _repeats_in(text, sentences, per_sentence, words[word_end[i] - n_tok:word_end[i]],
-                                 grams[a:b], regions, ngram=ngram, threshold=threshold, min_tokens=min_tokens)
+        out[i] = _repeats_of(text, hashes[word_at[i]:word_at[i + 1]], grams[gram_at[i]:gram_at[i + 1]],
+                             ngram=ngram, threshold=threshold, min_tokens=min_tokens,
+                             normalization=normalization, unspaced=unspaced)
     return out
+
+
+def _repeats_of(text: str, words: np.ndarray, grams: np.ndarray, *, ngram: int, threshold: float,
+                min_tokens: int, normalization: str, unspaced: str) -> List[InnerRepeat]:
+    """:func:`find_inner_repeats` of one text whose word hashes and n-grams are in hand."""
+    regions = _copied_regions(_distance_to_first(grams), ngram)
+    if next(_candidate_runs(regions, min_tokens), None) is None:
+        return []
+    sentences = sentence_spans(text)
+    per_sentence = _sentence_token_counts(text, sentences, normalization, unspaced)
+    if per_sentence is None or int(per_sentence.sum()) != len(words):
+        return find_inner_repeats(text, ngram=ngram, threshold=threshold, min_tokens=min_tokens,
+                                  normalization=normalization, unspaced=unspaced)
+    # the words and n-grams in hand are the ones the sentence-by-sentence search builds
+    return _repeats_in(text, sentences, per_sentence, words, grams, regions, ngram=ngram, threshold=threshold,
+                       min_tokens=min_tokens)
 
 
 def _sentence_token_counts(text: str, sentences: Sequence[Tuple[int, int]], normalization: str,
@@ -201,7 +194,7 @@ def _token_char_bounds(text: str, sentences: Sequence[Tuple[int, int]], counts: 
     without sentence punctuation maps tokens to characters directly when normalization kept
     the token count.
     """
-    sent_first = np.r_[0, np.cumsum(counts)]
+    sent_first = offsets_of(counts)
     if len(sentences) > 1:
         def bounds(a: int, b: int):
             inside = np.minimum(sent_first[1:], b) - np.maximum(sent_first[:-1], a)
@@ -219,8 +212,7 @@ def _token_char_bounds(text: str, sentences: Sequence[Tuple[int, int]], counts: 
     return lambda a, b: (raw[a][0], raw[b - 1][1], a, b)
 
 
-def _jaccard(grams: np.ndarray, a1: int, b1: int, a2: int, b2: int, ngram: int) -> float:
-    s1 = np.unique(grams[a1:max(a1 + 1, b1 - ngram + 1)])
-    s2 = np.unique(grams[a2:max(a2 + 1, b2 - ngram + 1)])
-    inter = len(np.intersect1d(s1, s2, assume_unique=True))
-    return inter / (len(s1) + len(s2) - inter)
+def _span_jaccard(grams: np.ndarray, a1: int, b1: int, a2: int, b2: int, ngram: int) -> float:
+    """Exact Jaccard of the n-gram sets of token spans [a1, b1) and [a2, b2)."""
+    return jaccard_sorted(np.unique(grams[a1:max(a1 + 1, b1 - ngram + 1)]),
+                          np.unique(grams[a2:max(a2 + 1, b2 - ngram + 1)]))

@@ -17,6 +17,7 @@ from typing import Tuple
 import numpy as np
 
 from dedup.accel import jit
+from dedup.arrays import exclusive_cumsum, ragged_take
 from dedup.index.base import Index
 from dedup.index.sorted_table import stable_argsort
 from dedup.fingerprint.shingles import ShingleSets
@@ -37,7 +38,7 @@ def index_set_spans(index: Index, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarr
     uniq, inverse = np.unique(ids, return_inverse=True)
     parts = [np.asarray(index.shingles(int(e)), dtype=np.uint32) for e in uniq.tolist()]
     lengths = np.array([len(p) for p in parts], dtype=np.int64)
-    starts = np.cumsum(lengths) - lengths
+    starts = exclusive_cumsum(lengths)
     pool = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
     inverse = inverse.ravel()
     return pool, starts[inverse], lengths[inverse]
@@ -145,7 +146,7 @@ def _batch_candidates_numpy(sk, order, query, stored, bands, taken, limit, row_i
     hits = np.flatnonzero(count > 0)
     if len(hits):
         c = count[hits]
-        rel = np.arange(c.sum(), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
+        rel = ragged_take(np.zeros(len(c), dtype=np.int64), c)
         q_parts.append(np.repeat(sr[hits], c))
         c_parts.append(row_id[sr[np.repeat(group_of[hits], c) + rel]])
 

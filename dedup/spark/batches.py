@@ -15,30 +15,23 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from dedup.arrays import exclusive_cumsum, row_of
 from dedup.config import DedupConfig
-from dedup.deduplicator import _apply_run_rule
-from dedup.decide.inner import find_inner_repeats, worth_searching
+from dedup.decide.inner import find_inner_repeats
+from dedup.decide.rules import apply_run_rule, inner_removals, inner_search_mask, removal_reasons
+from dedup.decide.verify import jaccard_rows
 from dedup.fingerprint.lsh import band_keys
 from dedup.fingerprint.minhash import signatures
-from dedup.results import assemble
 from dedup.fingerprint.shingles import shingle_sets
+from dedup.results import Removal
+from dedup.text.assemble import assemble
 from dedup.text.split import check_text, split_units
-from dedup.decide.verify import jaccard_sorted
 
 #: Names of the fields of a removal (the report), as in :meth:`dedup.Removal.to_dict`.
-REMOVAL_FIELDS = ("index", "start", "end", "matched_doc_id", "matched_index", "matched_start",
-                  "matched_end", "similarity", "reason")
+REMOVAL_FIELDS = Removal._fields
 #: Fields of an inner removal as the canonical-text UDF returns it (the matched document is
 #: the document itself and the reason "inner"; Spark fills those in).
-INNER_FIELDS = ("index", "start", "end", "matched_index", "matched_start", "matched_end", "similarity")
-
-
-def inner_candidates(config: DedupConfig, n_tokens: np.ndarray, set_sizes: np.ndarray) -> np.ndarray:
-    """Units worth a search for a repeat inside themselves (as ``Deduplicator._decide``)."""
-    if not config.inner_repeats or config.granularity != "paragraph":
-        return np.zeros(len(n_tokens), dtype=bool)
-    return worth_searching(n_tokens, set_sizes, ngram=config.ngram, threshold=config.threshold,
-                           min_tokens=config.inner_min_tokens)
+INNER_FIELDS = tuple(name for name in REMOVAL_FIELDS if name not in ("matched_doc_id", "reason"))
 
 
 def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str, keep: Sequence[str],
@@ -58,48 +51,55 @@ def fingerprint_batches(batches: Iterable, *, config: DedupConfig, text_col: str
     out_names = list(keep) + [names[k] for k in ("para", "start", "end", "tokens", "set_key", "shingles",
                                                  "bands", "inner")]
     step = config.batch_paragraphs
-    bands = config.layout.bands
     for batch in batches:
-        texts = batch.column(text_col).to_pylist()
-        doc_of: List[np.ndarray] = []
-        para: List[np.ndarray] = []
-        starts: List[np.ndarray] = []
-        ends: List[np.ndarray] = []
-        pieces: List[str] = []
-        for d, text in enumerate(texts):
-            check_text(text, f"column {text_col!r}, row {d} of a batch")
-            s, e = split_units(text, config.granularity)
-            doc_of.append(np.full(len(s), d, dtype=np.int64))
-            para.append(np.arange(len(s), dtype=np.int32))
-            starts.append(s)
-            ends.append(e)
-            pieces.extend(text[a:b] for a, b in zip(s.tolist(), e.tolist()))
+        pieces, starts, ends = _split_batch(batch.column(text_col).to_pylist(), config, text_col)
         if not pieces:
             continue
-        doc_all, para_all = np.concatenate(doc_of), np.concatenate(para)
+        sizes = np.array([len(s) for s in starts], dtype=np.int64)
+        doc_all = row_of(sizes)
+        para_all = (np.arange(len(doc_all), dtype=np.int64) - exclusive_cumsum(sizes)[doc_all]).astype(np.int32)
         start_all, end_all = np.concatenate(starts), np.concatenate(ends)
         for lo in range(0, len(pieces), step):
             hi = min(len(pieces), lo + step)
-            sets = shingle_sets(pieces[lo:hi], config.ngram, config.normalization, config.unspaced_scripts)
-            sigs = signatures(sets.hashes, sets.offsets, config.num_perm, config.seed)
-            keys = band_keys(sigs, config.layout)
-            n = hi - lo
-            byte_offsets = (sets.offsets * 4).astype(np.int32)
-            shingles = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(byte_offsets),
-                                                               pa.py_buffer(np.ascontiguousarray(sets.hashes))])
-            band_offsets = np.arange(0, n * bands + 1, bands, dtype=np.int32)
             columns = [batch.column(c).take(pa.array(doc_all[lo:hi])) for c in keep]
-            columns += [
-                pa.array(para_all[lo:hi]),
-                pa.array(start_all[lo:hi]),
-                pa.array(end_all[lo:hi]),
-                pa.array(sets.n_tokens.astype(np.int32)),
-                pa.array(sets.set_keys.view(np.int64)),
-                shingles,
-                pa.ListArray.from_arrays(pa.array(band_offsets), pa.array(keys.ravel().view(np.int64))),
-                pa.array(inner_candidates(config, sets.n_tokens.astype(np.int64), np.diff(sets.offsets))),
-            ]
+            columns += [pa.array(para_all[lo:hi]), pa.array(start_all[lo:hi]), pa.array(end_all[lo:hi])]
+            columns += _fingerprint_columns(pieces[lo:hi], config)
             yield pa.RecordBatch.from_arrays(columns, names=out_names)
+
+
+def _fingerprint_columns(pieces: List[str], config: DedupConfig) -> list:
+    """Arrow columns of the units' tokens, set keys, shingle sets (bytes), band keys, inner flag."""
+    import pyarrow as pa
+
+    sets = shingle_sets(pieces, config.ngram, config.normalization, config.unspaced_scripts)
+    keys = band_keys(signatures(sets.hashes, sets.offsets, config.num_perm, config.seed), config.layout)
+    n, bands = len(pieces), config.layout.bands
+    byte_offsets = (sets.offsets * 4).astype(np.int32)
+    shingles = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(byte_offsets),
+                                                       pa.py_buffer(np.ascontiguousarray(sets.hashes))])
+    band_offsets = np.arange(0, n * bands + 1, bands, dtype=np.int32)
+    return [
+        pa.array(sets.n_tokens.astype(np.int32)),
+        pa.array(sets.set_keys.view(np.int64)),
+        shingles,
+        pa.ListArray.from_arrays(pa.array(band_offsets), pa.array(keys.ravel().view(np.int64))),
+        pa.array(inner_search_mask(config, sets.n_tokens.astype(np.int64), np.diff(sets.offsets))),
+    ]
+
+
+def _split_batch(texts: List[str], config: DedupConfig, text_col: str
+                 ) -> Tuple[List[str], List[np.ndarray], List[np.ndarray]]:
+    """(unit strings, unit starts per document, unit ends per document) of a batch's texts."""
+    pieces: List[str] = []
+    starts: List[np.ndarray] = []
+    ends: List[np.ndarray] = []
+    for d, text in enumerate(texts):
+        check_text(text, f"column {text_col!r}, row {d} of a batch")
+        s, e = split_units(text, config.granularity)
+        starts.append(s)
+        ends.append(e)
+        pieces.extend(text[a:b] for a, b in zip(s.tolist(), e.tolist()))
+    return pieces, starts, ends
 
 
 def shingle_arrays(column) -> Tuple[np.ndarray, np.ndarray]:
@@ -128,9 +128,7 @@ def verify_batches(batches: Iterable, *, threshold: float, query_col: str, cand_
     for batch in batches:
         q_val, q_off = shingle_arrays(batch.column(query_col))
         c_val, c_off = shingle_arrays(batch.column(cand_col))
-        sims = np.empty(len(batch), dtype=np.float64)
-        for i in range(len(batch)):
-            sims[i] = jaccard_sorted(q_val[q_off[i]:q_off[i + 1]], c_val[c_off[i]:c_off[i + 1]])
+        sims = jaccard_rows(q_val, q_off[:-1], np.diff(q_off), c_val, c_off[:-1], np.diff(c_off))
         ok = np.flatnonzero(sims >= threshold)
         if len(ok) == 0:
             continue
@@ -155,44 +153,50 @@ def run_rule_batches(batches: Iterable, *, min_tokens: int, id_col: str, reps_co
         reps = batch.column(reps_col)
         values = reps.flatten()
         offsets = reps.offsets.to_numpy()
-        base = offsets[0]
         para = values.field(fields["para"]).to_numpy(zero_copy_only=False).astype(np.int64)
-        tokens = values.field(fields["tokens"]).to_numpy(zero_copy_only=False)
-        exact = values.field(fields["exact"]).to_numpy(zero_copy_only=False)
-        take_parts: List[np.ndarray] = []
-        doc_rows: List[int] = []
-        new_offsets = [0]
-        for d in range(len(batch)):
-            lo, hi = offsets[d] - base, offsets[d + 1] - base
-            if hi == lo:
-                continue
-            order = lo + np.argsort(para[lo:hi], kind="stable")
-            p = para[order]
-            is_repeat = np.zeros(int(p[-1]) + 1, dtype=bool)
-            is_repeat[p] = True
-            long_enough = np.ones(len(is_repeat), dtype=bool)
-            long_enough[p] = tokens[order] >= min_tokens
-            removed = _apply_run_rule(is_repeat, long_enough)
-            chosen = order[removed[p]]
-            if len(chosen) == 0:
-                continue
-            take_parts.append(chosen)
-            doc_rows.append(d)
-            new_offsets.append(new_offsets[-1] + len(chosen))
+        long_enough = values.field(fields["tokens"]).to_numpy(zero_copy_only=False) >= min_tokens
+        take_parts, doc_rows, new_offsets = [], [], [0]
+        for d, (lo, hi) in enumerate(zip((offsets[:-1] - offsets[0]).tolist(), (offsets[1:] - offsets[0]).tolist())):
+            chosen = _removed_repeats(para, long_enough, lo, hi)
+            if len(chosen):
+                take_parts.append(chosen)
+                doc_rows.append(d)
+                new_offsets.append(new_offsets[-1] + len(chosen))
         if not doc_rows:
             continue
-        take = pa.array(np.concatenate(take_parts))
-        short = tokens[take.to_numpy()] < min_tokens
-        reason = np.where(short, "run", np.where(exact[take.to_numpy()], "exact", "near"))
-        # Python's round, as the local Removal: numpy's can differ in the last digit
-        sim = [round(float(x), 6) for x in values.field(fields["sim"]).to_numpy(zero_copy_only=False)[take.to_numpy()]]
-        children = [values.field(fields[k]).take(take) for k in
-                    ("para", "start", "end", "m_id", "m_para", "m_start", "m_end")]
-        children += [pa.array(sim, type=pa.float64()), pa.array(reason.tolist(), type=pa.string())]
-        removals = pa.StructArray.from_arrays(children, names=list(REMOVAL_FIELDS))
+        take = np.concatenate(take_parts)
+        removals = _removal_structs(values, take, long_enough, fields)
         listed = pa.ListArray.from_arrays(pa.array(new_offsets, type=pa.int32()), removals)
         ids = batch.column(id_col).take(pa.array(doc_rows, type=pa.int64()))
         yield pa.RecordBatch.from_arrays([ids, listed], names=[id_col, out_col])
+
+
+def _removed_repeats(para: np.ndarray, long_enough: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Of one document's repeats (entries ``lo:hi``), the entries the run rule removes, by paragraph."""
+    if hi == lo:
+        return np.zeros(0, dtype=np.int64)
+    order = lo + np.argsort(para[lo:hi], kind="stable")
+    p = para[order]
+    is_repeat = np.zeros(int(p[-1]) + 1, dtype=bool)
+    is_repeat[p] = True
+    long_doc = np.ones(len(is_repeat), dtype=bool)
+    long_doc[p] = long_enough[order]
+    return order[apply_run_rule(is_repeat, long_doc)[p]]
+
+
+def _removal_structs(values, take: np.ndarray, long_enough: np.ndarray, fields: dict):
+    """The removals (structs with :data:`REMOVAL_FIELDS`) of the repeat entries ``take``."""
+    import pyarrow as pa
+
+    exact = values.field(fields["exact"]).to_numpy(zero_copy_only=False)
+    # Python's round, as the local Removal: numpy's can differ in the last digit
+    sim = [round(float(x), 6) for x in values.field(fields["sim"]).to_numpy(zero_copy_only=False)[take]]
+    at = pa.array(take)
+    children = [values.field(fields[k]).take(at) for k in
+                ("para", "start", "end", "m_id", "m_para", "m_start", "m_end")]
+    children += [pa.array(sim, type=pa.float64()),
+                 pa.array(removal_reasons(long_enough[take], exact[take]), type=pa.string())]
+    return pa.StructArray.from_arrays(children, names=list(REMOVAL_FIELDS))
 
 
 def canonical_frame(texts, removed_lists, inner_lists, config: DedupConfig):
@@ -217,18 +221,20 @@ def canonical_frame(texts, removed_lists, inner_lists, config: DedupConfig):
         removed = np.zeros(len(starts), dtype=bool)
         if has_removed:
             removed[np.asarray(removed_idx, dtype=np.int64)] = True
-        cuts, inner = [], []
-        if has_inner:
-            for i in sorted(int(x) for x in inner_idx if not removed[int(x)]):
-                start, end = int(starts[i]), int(ends[i])
-                for rep in find_inner_repeats(text[start:end], ngram=config.ngram, threshold=config.threshold,
-                                              min_tokens=config.inner_min_tokens,
-                                              normalization=config.normalization,
-                                              unspaced=config.unspaced_scripts):
-                    inner.append({"index": i, "start": start + rep.start, "end": start + rep.end,
-                                  "matched_index": i, "matched_start": start + rep.source_start,
-                                  "matched_end": start + rep.source_end, "similarity": rep.similarity})
-                    cuts.append((start + rep.start, start + rep.end))
-        out_text.append(assemble(text, starts, ends, removed, cuts))
-        out_inner.append(inner)
+        inner = _inner_removals(text, starts, ends, removed, inner_idx if has_inner else (), config)
+        out_text.append(assemble(text, starts, ends, removed, [(r.start, r.end) for r in inner]))
+        out_inner.append([{name: getattr(r, name) for name in INNER_FIELDS} for r in inner])
     return pd.DataFrame({"text": out_text, "inner": out_inner})
+
+
+def _inner_removals(text: str, starts: np.ndarray, ends: np.ndarray, removed: np.ndarray, inner_idx,
+                    config: DedupConfig) -> List[Removal]:
+    """The removals of repeats inside the kept units ``inner_idx`` (the pre-filter's picks), in order."""
+    out: List[Removal] = []
+    for i in sorted(int(x) for x in inner_idx if not removed[int(x)]):
+        start = int(starts[i])
+        repeats = find_inner_repeats(text[start:int(ends[i])], ngram=config.ngram, threshold=config.threshold,
+                                     min_tokens=config.inner_min_tokens, normalization=config.normalization,
+                                     unspaced=config.unspaced_scripts)
+        out.extend(inner_removals(None, i, start, repeats))
+    return out

@@ -30,13 +30,14 @@ buckets), which is what the local Deduplicator does by salting keys per document
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Optional
+from typing import Any, Hashable, Optional, Sequence, get_type_hints
 
 from dedup.config import DedupConfig, make_config
+from dedup._optional import pip_hint
 from dedup.errors import ConfigError, DedupError, InputTypeError, MissingDependencyError
+from dedup.results import Removal
 from dedup.spark import batches
 
-PIP_COMMAND = "pip install 'paradedup[spark]'"
 REMOVED_COL = "removed_paragraphs"
 
 # Internal column names: prefixed so they never clash with a user's columns.
@@ -61,7 +62,7 @@ def _spark():
     except ImportError as exc:
         raise MissingDependencyError(
             f"the Spark backend needs pyspark, pyarrow and pandas ({exc.name or exc} is missing): "
-            f"{PIP_COMMAND}"
+            f"{pip_hint('spark')}"
         ) from exc
     return F, T, Window
 
@@ -217,8 +218,12 @@ def _removals(units, cfg: DedupConfig, id_type, F, T):
         F.col(f"{FIRST}.{ID}").alias(M_ID), F.col(f"{FIRST}.{PARA}").alias(M_PARA),
         F.col(f"{FIRST}.{START}").alias(M_START), F.col(f"{FIRST}.{END}").alias(M_END),
         F.lit(1.0).alias(SIM), F.lit(True).alias(EXACT))
-    stored = units.filter(~F.col(EXACT))
+    near_rows = _near_rows(units.filter(~F.col(EXACT)), cfg, within, F, T)
+    return _run_rule(exact_rows.unionByName(near_rows), cfg, id_type, F, T)
 
+
+def _near_rows(stored, cfg: DedupConfig, within: list, F, T):
+    """The near repeats among the ``stored`` units (not exact repeats), with their matches."""
     # Near stage: LSH buckets of the units that are not exact repeats, each sorted in the
     # global order. A member at position p gets as candidates the members at positions
     # < min(p, max_bucket_candidates): the earliest ones, at most that many.
@@ -250,22 +255,14 @@ def _removals(units, cfg: DedupConfig, id_type, F, T):
         F.col(f"{BEST}.{CI}").alias(M_ID), F.col(f"{BEST}.{CP}").alias(M_PARA),
         F.col(f"{BEST}.{CS}").alias(M_START), F.col(f"{BEST}.{CE}").alias(M_END),
         F.col(f"{BEST}.{SIM}").alias(SIM), F.lit(False).alias(EXACT))
+    return near_rows
 
-    # Per document: the run rule over its repeats.
+
+def _run_rule(repeats, cfg: DedupConfig, id_type, F, T):
+    """Per document: the run rule over its repeats, giving ``ID`` and its list of removals."""
     fields = [PARA, START, END, TOKENS, M_ID, M_PARA, M_START, M_END, SIM, EXACT]
-    repeats = exact_rows.unionByName(near_rows)
     per_doc = repeats.groupBy(ID).agg(F.collect_list(F.struct(*fields)).alias(REPS))
-    removal_type = T.StructType([
-        T.StructField("index", T.IntegerType(), False),
-        T.StructField("start", T.LongType(), False),
-        T.StructField("end", T.LongType(), False),
-        T.StructField("matched_doc_id", id_type, False),
-        T.StructField("matched_index", T.IntegerType(), False),
-        T.StructField("matched_start", T.LongType(), False),
-        T.StructField("matched_end", T.LongType(), False),
-        T.StructField("similarity", T.DoubleType(), False),
-        T.StructField("reason", T.StringType(), False),
-    ])
+    removal_type = _removal_type(T, batches.REMOVAL_FIELDS, id_type)
     schema = T.StructType([T.StructField(ID, id_type, False),
                            T.StructField(REMOVALS, T.ArrayType(removal_type, False), False)])
     names = {"para": PARA, "start": START, "end": END, "tokens": TOKENS, "m_id": M_ID, "m_para": M_PARA,
@@ -285,18 +282,27 @@ def _canonical(df, per_doc, cfg: DedupConfig, text_col: str, id_col: str, F, T):
 
     canonical.__annotations__ = {"texts": pd.Series, "removed": pd.Series, "inner": pd.Series,
                                  "return": pd.DataFrame}
-    inner_type = T.StructType([
-        T.StructField("index", T.IntegerType(), False),
-        T.StructField("start", T.LongType(), False),
-        T.StructField("end", T.LongType(), False),
-        T.StructField("matched_index", T.IntegerType(), False),
-        T.StructField("matched_start", T.LongType(), False),
-        T.StructField("matched_end", T.LongType(), False),
-        T.StructField("similarity", T.DoubleType(), False),
-    ])
+    inner_type = _removal_type(T, batches.INNER_FIELDS)
     result_type = T.StructType([T.StructField("text", T.StringType()),
                                 T.StructField("inner", T.ArrayType(inner_type, False))])
     udf = pandas_udf(canonical, result_type)
     joined = df.join(per_doc, on=id_col, how="left")
     removed = F.transform(F.col(REMOVALS), lambda r: r["index"])
     return joined.withColumn(OUT, udf(F.col(f"`{text_col}`"), removed, F.col(INNER)))
+
+
+def _removal_type(T, names: Sequence[str], id_type=None):
+    """The Spark struct of :class:`dedup.Removal`'s fields ``names``, typed from its annotations.
+
+    Paragraph indexes are ints (as the units' index column), other ints longs; the matched
+    document id has the id column's type.
+    """
+    hints = get_type_hints(Removal)
+    by_kind = {int: T.LongType(), float: T.DoubleType(), str: T.StringType(), Optional[Hashable]: id_type}
+
+    def spark_type(name: str):
+        if hints[name] is int and name.endswith("index"):
+            return T.IntegerType()
+        return by_kind[hints[name]]  # a KeyError here: a new kind of field needs its Spark type
+
+    return T.StructType([T.StructField(name, spark_type(name), False) for name in names])
