@@ -29,6 +29,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 import dedup
+from dedup.index.base import Index
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -94,7 +95,7 @@ class SortedLookupMemoryIndex(dedup.MemoryIndex):
         return order[q], ids
 
 
-class Timed:
+class Timed(Index):
     """An index wrapper that adds up the seconds spent in each Index call."""
 
     def __init__(self, index) -> None:

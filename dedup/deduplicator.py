@@ -19,7 +19,7 @@ from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Optiona
 import numpy as np
 
 from dedup.config import DedupConfig, make_config
-from dedup.index.base import Index, IndexBatch
+from dedup.index.base import Index, IndexBatch, as_index
 from dedup.index.memory import MemoryIndex
 from dedup.fingerprint.lsh import band_keys
 from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take, row_of
@@ -65,8 +65,8 @@ class Deduplicator:
         self.config = make_config(config, **overrides)
         if isinstance(index, (str, os.PathLike)):  # "corpus.dedup", "redis://host:6379/0"
             from dedup.index.open import open_index
-            index = open_index(index)
-        self.index: Index = index if index is not None else MemoryIndex()
+            index = open_index(index, self.config if self.config.scope == "corpus" else None)  # closed on mismatch
+        self.index: Index = as_index(index) if index is not None else MemoryIndex()
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
         self.stats = Stats()
@@ -173,7 +173,7 @@ class Deduplicator:
             new_row = np.ones(len(set_keys), dtype=bool)
             row_id = np.empty(len(set_keys), dtype=np.int64)
             # A persistent index holds its write lock from the first lookup to the add.
-            with self.index.batch() if corpus and hasattr(self.index, "batch") else nullcontext():
+            with self.index.batch() if corpus else nullcontext():
                 if corpus:
                     self._mark_replays(docs, row_first, set_keys, new_row, row_id)
                 base = len(self.index) if corpus else 0
@@ -297,7 +297,7 @@ class Deduplicator:
         located: List[list] = [[None] * m, [0] * m, [0] * m, [0] * m]
         earlier = np.flatnonzero(entries < base)
         if len(earlier):
-            _place(located, earlier.tolist(), _index_location_columns(self.index, entries[earlier]))
+            _place(located, earlier.tolist(), self.index.location_columns(entries[earlier]))
         here = np.flatnonzero(entries >= base)
         if len(here):
             src = np.flatnonzero(new_row)[entries[here] - base]
@@ -400,15 +400,6 @@ def _shingle_sets_once(paragraphs: List[str], ngram: int, normalization: str, un
     lengths = np.diff(distinct.offsets)[rows]
     return ShingleSets(distinct.hashes[ragged_take(distinct.offsets[rows], lengths)], offsets_of(lengths),
                        distinct.n_tokens[rows], distinct.set_keys[rows])
-
-
-def _index_location_columns(index: Index, ids: np.ndarray):
-    """(doc ids, paragraph indexes, starts, ends) of index entries, as lists; one call if the index can."""
-    columns = getattr(index, "location_columns", None)
-    if columns is not None:
-        return columns(ids)
-    locs = [index.location(int(e)) for e in ids.tolist()]
-    return ([x.doc_id for x in locs], [x.index for x in locs], [x.start for x in locs], [x.end for x in locs])
 
 
 def _place(columns: List[list], at: List[int], values) -> None:

@@ -1,4 +1,4 @@
-"""The Index contract, passed by every index: memory, SQLite and Redis.
+"""The Index contract, passed by every index: memory, SQLite, Redis and a user-written one.
 
 Each test takes ``backend``: a factory ``open()`` giving the index (again: the same
 storage reopened, so persistent indexes prove they kept everything).
@@ -10,10 +10,45 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup.index.base import Index, Location
+from dedup.index.base import Index, Location, check_settings
 from index_support import corpus, fresh_prefix, key_of, make_batch, redis_client, redis_url, run  # noqa: F401
 
 CONFIG = dedup.DedupConfig(scope="corpus")
+
+
+class CoreOnly(Index):
+    """A user-written index: only the abstract methods; ``batch``, ``shingle_spans``,
+    ``band_candidates_sorted``, ``location_columns`` are the base class's defaults."""
+
+    def __init__(self):
+        self.inner = dedup.MemoryIndex()
+
+    def bind(self, fingerprint, settings):
+        self.inner.bind(fingerprint, settings)
+
+    def __len__(self):
+        return len(self.inner)
+
+    def document(self, doc_id):
+        return self.inner.document(doc_id)
+
+    def first_exact(self, set_keys):
+        return self.inner.first_exact(set_keys)
+
+    def entry_set_keys(self, ids):
+        return self.inner.entry_set_keys(ids)
+
+    def band_candidates(self, band_keys, limit):
+        return self.inner.band_candidates(band_keys, limit)
+
+    def shingles(self, entry_id):
+        return self.inner.shingles(entry_id)
+
+    def location(self, entry_id):
+        return self.inner.location(entry_id)
+
+    def add(self, batch):
+        self.inner.add(batch)
 
 
 class Backend:
@@ -27,9 +62,9 @@ class Backend:
             self.prefix = fresh_prefix()
 
     def open(self):
-        if self.kind == "memory":
+        if self.kind in ("memory", "user"):
             if self._memory is None:
-                self._memory = dedup.MemoryIndex()
+                self._memory = dedup.MemoryIndex() if self.kind == "memory" else CoreOnly()
             return self._memory
         if self.kind == "sqlite":
             return dedup.SqliteIndex(self.path)
@@ -41,7 +76,7 @@ class Backend:
         return index
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "user", "sqlite", "redis"])
 def backend(request, tmp_path):
     return Backend(request.param, tmp_path, request)
 
@@ -71,8 +106,30 @@ def test_settings_are_part_of_the_index(backend):
         again.bind(other.fingerprint(), other.fingerprint_settings())
     message = str(err.value)
     assert CONFIG.fingerprint() in message and other.fingerprint() in message
-    assert "'threshold': 0.8" in message and "'threshold': 0.9" in message
+    # each setting that differs, with both values; none of those that agree
+    assert "built with bands=21, rows=6, threshold=0.8, now bands=12, rows=10, threshold=0.9 (" in message
+    assert "ngram" not in message
     backend.open().bind(CONFIG.fingerprint(), CONFIG.fingerprint_settings())  # same settings: fine
+
+
+def test_mismatch_without_a_differing_setting_names_the_fingerprints():
+    with pytest.raises(dedup.IndexMismatchError, match=r"^index built with settings fingerprint a, now b$"):
+        check_settings("index", ("a", {"threshold": 0.8}), "b", {"threshold": 0.8})
+    with pytest.raises(dedup.IndexMismatchError, match=r"built with seed=<not set>, now seed=2 \("):
+        check_settings("index", ("a", {}), "b", {"seed": 2})
+
+
+def test_an_object_that_is_not_an_index_is_a_type_error():
+    class DuckTyped:  # the methods, but not a dedup.Index
+        def bind(self, fingerprint, settings):
+            pass
+
+    with pytest.raises(TypeError, match=r"subclass of dedup.Index.*got DuckTyped"):
+        dedup.Deduplicator(index=DuckTyped())
+    with pytest.raises(TypeError, match="got DuckTyped"):
+        dedup.open_index(DuckTyped())
+    with pytest.raises(TypeError, match="abstract"):  # a subclass must implement the core methods
+        type("Partial", (Index,), {})()
 
 
 def _two_batches(index):

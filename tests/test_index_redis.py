@@ -13,7 +13,10 @@ import pytest
 
 import dedup
 from dedup.cli.index import main as index_main
-from index_support import corpus, decisions, fresh_prefix, python_child, redis_client, redis_url, run  # noqa: F401
+import index_support
+from index_support import corpus, decisions, fresh_prefix, python_child, redis_client, run  # noqa: F401
+
+redis_url = index_support.redis_url  # the fixture (a plain name: test arguments may take it)
 
 LONG = "The same notice appears here in several documents written by different people today."
 

@@ -49,8 +49,28 @@ def test_string_and_path_specs_open_the_file(tmp_path):
 def test_open_index_binds_when_given_a_config(tmp_path):
     index = dedup.open_index(tmp_path / "x.dedup", CONFIG)
     assert index.info()["fingerprint"] == CONFIG.fingerprint()
-    with pytest.raises(dedup.IndexMismatchError):
+    with pytest.raises(dedup.IndexMismatchError, match=f"index {tmp_path / 'x.dedup'} built with ngram=5, now ngram=3"):
         dedup.open_index(tmp_path / "x.dedup", CONFIG.replace(ngram=3))
+
+
+def test_an_index_that_does_not_match_is_closed_again(tmp_path, monkeypatch):
+    path = tmp_path / "x.dedup"
+    dedup.open_index(path, CONFIG).close()
+    closed = []
+    real_close = dedup.SqliteIndex.close
+    monkeypatch.setattr(dedup.SqliteIndex, "close", lambda self: closed.append(self) or real_close(self))
+    with pytest.raises(dedup.IndexMismatchError):
+        dedup.open_index(path, CONFIG.replace(ngram=3))
+    with pytest.raises(dedup.IndexMismatchError):
+        dedup.Deduplicator(index=path, ngram=3)
+    assert len(closed) == 2
+    for index in closed:  # the connection is really closed
+        with pytest.raises(sqlite3.ProgrammingError):
+            index._con.execute("SELECT 1")
+    mine = dedup.SqliteIndex(path)
+    with pytest.raises(dedup.IndexMismatchError):
+        dedup.open_index(mine, CONFIG.replace(ngram=3))
+    assert len(closed) == 2 and len(mine) == 0  # an index passed in stays open: it is the caller's
 
 
 def test_a_failed_batch_stores_nothing(tmp_path):

@@ -17,31 +17,13 @@ from typing import Tuple
 import numpy as np
 
 from dedup.accel import jit
-from dedup.arrays import exclusive_cumsum, ragged_take
+from dedup.arrays import ragged_take
 from dedup.index.base import Index
 from dedup.index.sorted_table import stable_argsort
 from dedup.fingerprint.shingles import ShingleSets
 from dedup.decide.verify import jaccard_sorted
 
 _EMPTY = np.zeros(0, dtype=np.int64)
-
-
-def index_set_spans(index: Index, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(pool, starts, lengths): entry ``ids[i]``'s set is ``pool[starts[i]:starts[i]+lengths[i]]``.
-
-    Uses the index's ``shingle_spans`` when it has one (no copy); otherwise gathers each
-    distinct entry once through the protocol's ``shingles``.
-    """
-    spans = getattr(index, "shingle_spans", None)
-    if spans is not None:
-        return spans(ids)
-    uniq, inverse = np.unique(ids, return_inverse=True)
-    parts = [np.asarray(index.shingles(int(e)), dtype=np.uint32) for e in uniq.tolist()]
-    lengths = np.array([len(p) for p in parts], dtype=np.int64)
-    starts = exclusive_cumsum(lengths)
-    pool = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
-    inverse = inverse.ravel()
-    return pool, starts[inverse], lengths[inverse]
 
 
 def exact_matches(sets: ShingleSets, set_keys: np.ndarray, new_row: np.ndarray, row_id: np.ndarray,
@@ -51,7 +33,7 @@ def exact_matches(sets: ShingleSets, set_keys: np.ndarray, new_row: np.ndarray, 
         first = index.first_exact(set_keys)
         rows = np.flatnonzero((first >= 0) & (first < row_id))
         if len(rows):
-            pool, starts, lengths = index_set_spans(index, first[rows])
+            pool, starts, lengths = index.shingle_spans(first[rows])
             ok = _equal(sets, rows, np.ones(len(rows), dtype=bool), starts, lengths, pool)
             hit = rows[ok]
             match[hit], sim[hit], exact[hit] = first[hit], 1.0, True
@@ -104,12 +86,7 @@ def candidate_pairs(query: np.ndarray, keys_q: np.ndarray, new_row: np.ndarray, 
     q_parts, c_parts = [], []
     taken = np.zeros(len(flat), dtype=np.int64)
     if use_index and len(index):
-        fast = getattr(index, "band_candidates_sorted", None)
-        if fast is not None:
-            pos, ids, taken = fast(sorted_keys, order, limit)
-        else:
-            pos, ids = index.band_candidates(keys_q, limit)
-            taken = np.bincount(pos, minlength=len(flat))
+        pos, ids, taken = index.band_candidates_sorted(sorted_keys, order, limit)
         q_parts.append(query[pos // bands])
         c_parts.append(np.asarray(ids, dtype=np.int64))
     # Earlier rows of this batch that share a key; only rows that store their set
@@ -195,7 +172,7 @@ def verify(sets: ShingleSets, q: np.ndarray, c: np.ndarray, base: int, new_rows:
     lengths[~from_index] = sets.offsets[rows + 1] - sets.offsets[rows]
     pool = np.zeros(0, dtype=np.uint32)
     if from_index.any():
-        pool, s_idx, l_idx = index_set_spans(index, c[from_index])
+        pool, s_idx, l_idx = index.shingle_spans(c[from_index])
         starts[from_index] = s_idx
         lengths[from_index] = l_idx
     kernels.verify_pairs(q, c, from_index, starts, lengths, sets.hashes, sets.offsets,

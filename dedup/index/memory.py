@@ -9,13 +9,12 @@ the set of the entry it repeats and is in no bucket.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from dedup.errors import IndexMismatchError
-from dedup.index.base import DocId, IndexBatch, Location
+from dedup.arrays import exclusive_cumsum, row_of
+from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
 from dedup.index.growable import GrowableArray
 from dedup.index.sorted_table import SortedTable
 
@@ -45,14 +44,14 @@ class _Column:
         self._data.extend(values)
 
 
-class MemoryIndex:
+class MemoryIndex(Index):
     """Entries of every paragraph seen, for corpus scope in one process.
 
     Picklable; lost when the process ends (use a persistent index to keep it).
     """
 
     def __init__(self) -> None:
-        self._settings: Optional[Tuple[str, dict]] = None
+        self._settings: Optional[Settings] = None
         self._exact = SortedTable()
         self._bands = SortedTable()
         self._set_keys = GrowableArray(np.uint64)
@@ -69,31 +68,16 @@ class MemoryIndex:
     def bind(self, settings_fingerprint: str, settings: dict) -> None:
         if self._settings is None:
             self._settings = (settings_fingerprint, dict(settings))
-        elif self._settings[0] != settings_fingerprint:
-            raise IndexMismatchError(
-                f"index was built with settings {self._settings[1]} (fingerprint "
-                f"{self._settings[0]}), not {settings} (fingerprint {settings_fingerprint})"
-            )
+        check_settings("index", self._settings, settings_fingerprint, settings)
 
     def __len__(self) -> int:
         return len(self._set_len)
 
-    @contextmanager
-    def batch(self) -> Iterator["MemoryIndex"]:
-        """One batch of lookups and adds; nothing to lock in one process (persistent indexes do)."""
-        yield self
-
     def info(self) -> Dict[str, Any]:
         """What the index holds (the same keys as the persistent indexes report)."""
-        return {
-            "kind": "memory",
-            "fingerprint": self._settings[0] if self._settings else None,
-            "settings": self._settings[1] if self._settings else None,
-            "paragraphs": len(self),
-            "documents": len(self._doc_ids),
-            "distinct_doc_ids": len(self._doc_first),
-            "size_bytes": self.nbytes,
-        }
+        return info_fields("memory", {}, self._settings, {
+            "paragraphs": len(self), "documents": len(self._doc_ids),
+            "distinct_doc_ids": len(self._doc_first), "size_bytes": self.nbytes})
 
     @property
     def n_documents(self) -> int:
@@ -121,10 +105,7 @@ class MemoryIndex:
 
     def band_candidates_sorted(self, sorted_keys: np.ndarray, positions: np.ndarray, limit: int
                                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`band_candidates` for flat keys given sorted (``positions[i]``: where key i was).
-
-        Returns (positions, ids, ids taken per position).
-        """
+        """Sorted keys walk the band table's runs forward: no re-sort, kinder to memory."""
         return self._bands.lookup_sorted(sorted_keys, positions, limit)
 
     def shingles(self, entry_id: int) -> np.ndarray:
@@ -132,7 +113,7 @@ class MemoryIndex:
         return self._hashes.view[start:start + int(self._set_len.view[entry_id])]
 
     def shingle_spans(self, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(pool, starts, lengths): entry ``ids[i]``'s set is ``pool[starts[i]:starts[i] + lengths[i]]``."""
+        """The sets where they are stored: no copy."""
         ids = np.asarray(ids, dtype=np.int64)
         return (self._hashes.view, self._set_start.view[ids].astype(np.int64),
                 self._set_len.view[ids].astype(np.int64))
@@ -145,37 +126,38 @@ class MemoryIndex:
             int(self._ends.view[entry_id]),
         )
 
-    def locations(self, ids: np.ndarray) -> List[Location]:
-        """:meth:`location` of many entries in one call."""
-        return [Location(*loc) for loc in zip(*self.location_columns(ids))]
-
     def location_columns(self, ids: np.ndarray) -> Tuple[list, list, list, list]:
-        """(doc ids, paragraph indexes, starts, ends) of many entries, as lists."""
+        """Column gathers instead of one :meth:`location` per entry."""
         ids = np.asarray(ids, dtype=np.int64)
         doc_ids = self._doc_ids
         return ([doc_ids[d] for d in self._doc.view[ids].tolist()], self._para_index.view[ids].tolist(),
                 self._starts.view[ids].tolist(), self._ends.view[ids].tolist())
 
     def add(self, batch: IndexBatch) -> None:
-        n = len(batch)
-        if n == 0:
+        if len(batch) == 0:
             return
         base = len(self)
-        ids = np.arange(base, base + n, dtype=np.int64)
         stored = batch.shingle_ref < 0
-        # Exact-set table: only the first entry of each set matters, so store those only.
+        self._add_keys(batch, base, stored)
+        self._add_sets(batch, base, stored)
+        self._add_documents(batch, base)
+
+    def _add_keys(self, batch: IndexBatch, base: int, stored: np.ndarray) -> None:
+        """Exact-set and band tables: only entries that store their set (the first of each set)."""
+        ids = np.arange(base, base + len(batch), dtype=np.int64)
         self._exact.add(batch.set_keys[stored], ids[stored])
-        presorted = getattr(batch, "sorted_band_pairs", None)  # set by the Deduplicator: saves a sort
-        if presorted is not None:
-            self._bands.add_sorted(*presorted)
+        if batch.sorted_band_pairs is not None:
+            self._bands.add_sorted(*batch.sorted_band_pairs)
         else:
             self._bands.add(batch.band_keys[stored].ravel(), np.repeat(ids[stored], batch.band_keys.shape[1]))
+
+    def _add_sets(self, batch: IndexBatch, base: int, stored: np.ndarray) -> None:
+        """Shingle sets of stored entries; an exact repeat points at the set of the entry it repeats."""
         lengths = np.diff(batch.offsets)
-        kept_len = np.where(stored, lengths, 0)
-        set_start = len(self._hashes) + np.cumsum(kept_len) - kept_len
+        set_start = len(self._hashes) + exclusive_cumsum(np.where(stored, lengths, 0))
         set_len = lengths.copy()
         refs = np.flatnonzero(~stored)
-        if len(refs):  # an exact repeat points at the set of the entry it repeats
+        if len(refs):
             ref = batch.shingle_ref[refs]
             earlier = ref < base
             set_start[refs[earlier]] = self._set_start.view[ref[earlier]]
@@ -187,14 +169,15 @@ class MemoryIndex:
         self._set_start.extend(set_start)
         self._set_len.extend(set_len.astype(np.uint32))
         self._set_keys.extend(np.asarray(batch.set_keys, dtype=np.uint64))
-        # Documents: each batch document gets the next ordinal; its entries point to it.
+
+    def _add_documents(self, batch: IndexBatch, base: int) -> None:
+        """Each batch document gets the next ordinal; its entries point to it."""
         first_ord = len(self._doc_ids)
-        first_row = base + np.cumsum(batch.doc_sizes) - batch.doc_sizes
+        first_row = base + exclusive_cumsum(batch.doc_sizes)
         for doc_id, first, size in zip(batch.doc_ids, first_row.tolist(), batch.doc_sizes.tolist()):
             self._doc_ids.append(doc_id)
             self._doc_first.setdefault(doc_id, (first, size))
-        doc_ord = np.repeat(np.arange(first_ord, len(self._doc_ids), dtype=np.int32), batch.doc_sizes)
-        self._doc.extend(doc_ord)
+        self._doc.extend(first_ord + row_of(batch.doc_sizes))
         self._para_index.extend(batch.para_index.astype(np.int32))
         self._starts.extend(batch.starts)
         self._ends.extend(batch.ends)

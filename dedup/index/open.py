@@ -3,42 +3,51 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Optional, Union
+from typing import Optional, Union
 from urllib.parse import parse_qs, urlsplit
 
 from dedup.config import DedupConfig
 from dedup.errors import ConfigError
+from dedup.index.base import Index, as_index
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-def open_index(spec: Union[str, os.PathLike, Any], config: Optional[DedupConfig] = None) -> Any:
+def open_index(spec: Union[str, os.PathLike, Index], config: Optional[DedupConfig] = None) -> Index:
     """A path -> :class:`SqliteIndex`; ``redis://host:port/db[?prefix=news:]`` -> :class:`RedisIndex`.
 
     An index object is returned as it is. With ``config``, the index is bound to its
-    settings at once (raising IndexMismatchError if it was built with others).
+    settings at once (raising IndexMismatchError if it was built with others; an index
+    opened here is closed first).
     """
-    if isinstance(spec, os.PathLike) or isinstance(spec, str):
-        text = os.fspath(spec)
-        if isinstance(text, bytes):
-            raise ConfigError(f"index path must be text, got bytes {text!r}")
-        if text.startswith(REDIS_SCHEMES):
-            index = _open_redis(text)
-        elif "://" in text:
-            raise ConfigError(f"index spec {text!r}: unknown scheme; give a file path or redis://host:port/db")
-        elif not text:
-            raise ConfigError("index spec is empty; give a file path or redis://host:port/db")
-        else:
-            from dedup.index.sqlite import SqliteIndex
-            index = SqliteIndex(text)
+    if isinstance(spec, (str, os.PathLike)):
+        index, opened = _open_spec(os.fspath(spec)), True
     else:
-        index = spec
+        index, opened = as_index(spec), False
     if config is not None:
-        index.bind(config.fingerprint(), config.fingerprint_settings())
+        try:
+            index.bind(config.fingerprint(), config.fingerprint_settings())
+        except BaseException:
+            if opened:  # ours to close; an index passed in stays the caller's
+                index.close()
+            raise
     return index
 
 
-def _open_redis(url: str) -> Any:
+def _open_spec(text: Union[str, bytes]) -> Index:
+    if isinstance(text, bytes):
+        raise ConfigError(f"index path must be text, got bytes {text!r}")
+    if text.startswith(REDIS_SCHEMES):
+        return _open_redis(text)
+    if "://" in text:
+        raise ConfigError(f"index spec {text!r}: unknown scheme; give a file path or redis://host:port/db")
+    if not text:
+        raise ConfigError("index spec is empty; give a file path or redis://host:port/db")
+    from dedup.index.sqlite import SqliteIndex
+    return SqliteIndex(text)
+
+
+def _open_redis(url: str) -> Index:
     from dedup.index.redis import RedisIndex, import_redis
     redis = import_redis()
     parts = urlsplit(url)

@@ -41,41 +41,31 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from dedup.errors import IndexBusyError, IndexMismatchError, MissingDependencyError
-from dedup.index.base import DocId, IndexBatch, Location
+from dedup._optional import require
+from dedup.arrays import exclusive_cumsum, ragged_take, row_of
+from dedup.errors import IndexBusyError
+from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
+from dedup.index.codec import I64, key_fields, pack, set_blobs, shingle_set, unpack
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
 
 _ENTRY = np.dtype([("set_key", "<u8"), ("shingle_ref", "<i8"), ("doc_first", "<i8"),
                    ("para", "<i8"), ("start", "<i8"), ("end", "<i8")])
-_I64 = np.dtype("<i8")
-_U64 = np.dtype("<u8")
-_U32 = np.dtype("<u4")
 _CHUNK = 20000  # fields per HMGET / HSET command
 _RETRIES = 1000
 
 
-def import_redis():
+def import_redis() -> Any:
     """The ``redis`` package, or MissingDependencyError naming the pip command."""
-    try:
-        import redis  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError(
-            "the Redis index needs the redis package: pip install 'paradedup[redis]'") from None
-    return redis
+    return require("redis", "redis", "the Redis index")
 
 
-def _fields(keys: np.ndarray) -> List[bytes]:
-    """uint64 keys as 8-byte field names (bytes, not numpy ``S8``, which drops trailing NULs)."""
-    raw = np.ascontiguousarray(keys, dtype=_U64).tobytes()
-    return [raw[i:i + 8] for i in range(0, len(raw), 8)]
-
-
-class RedisIndex:
+class RedisIndex(Index):
     """Corpus index in Redis, shared by several workers; takes a ``redis.Redis`` client.
 
     ``RedisIndex(client, prefix="dedup:")``: every key lives under ``prefix`` (one per
@@ -94,7 +84,7 @@ class RedisIndex:
         self._k_settings, self._k_next, self._k_entries = f"{k}settings", f"{k}next", f"{k}entries"
         self._k_sets, self._k_exact, self._k_bands = f"{k}sets", f"{k}exact", f"{k}bands"
         self._k_docs, self._k_docnames = f"{k}docs", f"{k}docnames"
-        self._settings: Optional[Tuple[str, dict]] = None
+        self._settings: Optional[Settings] = None
         self._cap: Optional[int] = None
         self._snapshot: Optional[int] = None  # entries visible to the batch in progress
         self._last_len = 0
@@ -118,7 +108,7 @@ class RedisIndex:
         redis = import_redis()
         cls, kwargs = state["connection"]
         client = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=cls, **kwargs))
-        self.__init__(client, state["prefix"], cache_size=state["cache_size"])
+        RedisIndex.__init__(self, client, state["prefix"], cache_size=state["cache_size"])
 
     @property
     def keys(self) -> List[str]:
@@ -138,11 +128,7 @@ class RedisIndex:
         self._settings = (fingerprint.decode(), stored_settings)
         cap = stored_settings.get("max_bucket_candidates")
         self._cap = int(cap) if isinstance(cap, int) else None
-        if self._settings[0] != settings_fingerprint:
-            raise IndexMismatchError(
-                f"Redis index {self.prefix!r} was built with settings {stored_settings} (fingerprint "
-                f"{self._settings[0]}), not {settings} (fingerprint {settings_fingerprint})"
-            )
+        check_settings(f"Redis index {self.prefix!r}", self._settings, settings_fingerprint, settings)
 
     def _counter(self) -> int:
         value = self.client.get(self._k_next)
@@ -175,7 +161,7 @@ class RedisIndex:
         raw = self.client.hget(self._k_docs, encode_doc_id(doc_id))
         if raw is None:
             return None
-        first, count = np.frombuffer(raw, _I64).tolist()
+        first, count = unpack(raw, I64).tolist()
         if first + count > self._visible():
             return None
         return int(first), int(count)
@@ -190,7 +176,7 @@ class RedisIndex:
 
     def first_exact(self, set_keys: np.ndarray) -> np.ndarray:
         keys = np.asarray(set_keys, dtype=np.uint64)
-        values = self._hmget(self._k_exact, _fields(keys))
+        values = self._hmget(self._k_exact, key_fields(keys))
         out = np.array([-1 if v is None else int(v) for v in values], dtype=np.int64)
         out[out >= self._visible()] = -1  # the first holder is later than this batch's snapshot
         return out
@@ -204,7 +190,8 @@ class RedisIndex:
         missing = [i for i, v in zip(ids_list, values) if v is None]
         if missing:
             raise KeyError(f"Redis index {self.prefix!r}: no entries {missing[:5]}")
-        return np.frombuffer(b"".join(values), _ENTRY) if values else np.zeros(0, _ENTRY)
+        return np.frombuffer(b"".join(v for v in values if v is not None), _ENTRY) if values \
+            else np.zeros(0, _ENTRY)
 
     def band_candidates(self, band_keys: np.ndarray, limit: int) -> Tuple[np.ndarray, np.ndarray]:
         if self._cap is not None and limit > self._cap:
@@ -212,7 +199,7 @@ class RedisIndex:
                              f"(max_bucket_candidates it was built with), asked for {limit}")
         flat = np.asarray(band_keys, dtype=np.uint64).ravel()
         uniq, inverse = np.unique(flat, return_inverse=True)
-        fields = _fields(uniq)
+        fields = key_fields(uniq)
         values = self._hmget(self._k_bands, fields)
         visible = self._visible()
         # Raw values as of this snapshot: add() reuses them if nobody committed since.
@@ -221,7 +208,7 @@ class RedisIndex:
         parts = []
         for u, v in enumerate(values):
             if v is not None:
-                ids = np.frombuffer(v, _I64)
+                ids = unpack(v, I64)
                 ids = ids[ids < visible][:limit]
                 counts[u] = len(ids)
                 parts.append(ids)
@@ -229,11 +216,8 @@ class RedisIndex:
         if not parts:
             return empty, empty.copy()
         all_ids = np.concatenate(parts).astype(np.int64)
-        starts = np.cumsum(counts) - counts
-        c = counts[inverse.ravel()]
-        pos = np.repeat(np.arange(len(flat), dtype=np.int64), c)
-        rel = np.arange(int(c.sum()), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
-        return pos, all_ids[np.repeat(starts[inverse.ravel()], c) + rel]
+        c = counts[inverse.ravel()]  # ids taken per query key
+        return row_of(c), all_ids[ragged_take(exclusive_cumsum(counts)[inverse.ravel()], c)]
 
     def _load_shingles(self, entry_id: int) -> np.ndarray:
         raw, entry = self.client.pipeline(transaction=False).hget(self._k_sets, entry_id) \
@@ -243,9 +227,7 @@ class RedisIndex:
         if raw is None:
             ref = int(np.frombuffer(entry, _ENTRY)["shingle_ref"][0])
             raw = self.client.hget(self._k_sets, ref)
-        out = np.frombuffer(raw, _U32).astype(np.uint32)
-        out.flags.writeable = False
-        return out
+        return shingle_set(raw)
 
     def shingles(self, entry_id: int) -> np.ndarray:
         return self._shingles(int(entry_id))
@@ -266,49 +248,51 @@ class RedisIndex:
         The caller numbered the batch from the length it saw (``base``); references to
         entries of this batch (``shingle_ref >= base``) move with it.
         """
-        n = len(batch)
-        if n == 0 and not batch.doc_ids:
+        if len(batch) == 0 and not batch.doc_ids:
             return
-        base = self._visible()
-        ref = np.asarray(batch.shingle_ref, dtype=np.int64)
-        stored = np.flatnonzero(ref < 0)
-        sizes = np.asarray(batch.doc_sizes, dtype=np.int64)
-        band_keys = np.asarray(batch.band_keys, dtype=np.uint64)[stored]
-        # Band keys of the batch grouped: unique key -> its rows (in row order).
-        flat = band_keys.ravel()
-        flat_row = np.repeat(stored, band_keys.shape[1] if band_keys.ndim == 2 else 0)
-        order = np.lexsort((flat_row, flat))
-        flat, flat_row = flat[order], flat_row[order]
-        starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]]) if len(flat) else np.zeros(0, np.int64)
-        uniq_fields = _fields(flat[starts])
-        bounds = np.r_[starts, len(flat)].tolist()
-        set_fields = _fields(np.asarray(batch.set_keys, dtype=np.uint64)[stored])
-        doc_names = [encode_doc_id(d) for d in batch.doc_ids]
-        hashes = np.ascontiguousarray(batch.hashes, dtype=_U32).tobytes()
-        offsets = (np.asarray(batch.offsets, dtype=np.int64) * 4).tolist()
-        cap = self._cap
+        pending = self._prepare(batch)
         for _ in range(_RETRIES):
-            with self.client.pipeline(transaction=True) as pipe:
-                try:
-                    pipe.watch(self._k_next)
-                    raw = pipe.get(self._k_next)
-                    first = int(raw) if raw is not None else 0
-                    current = self._cached_bands(first, uniq_fields)
-                    if current is None:
-                        current = self._hmget_watched(pipe, self._k_bands, uniq_fields)
-                    pipe.multi()
-                    self._queue_writes(pipe, batch, first, base, ref, stored, sizes, doc_names,
-                                       set_fields, hashes, offsets, uniq_fields, current, bounds,
-                                       flat_row, cap)
-                    pipe.execute()
-                except self._watch_error():
-                    continue
-            break
+            first = self._try_commit(pending)
+            if first is not None:
+                break
         else:
             raise IndexBusyError(f"Redis index {self.prefix!r}: {_RETRIES} commits by other workers "
                                  "in a row; could not store the batch")
-        self._last_len = first + n
+        self._last_len = first + len(batch)
         self._band_cache = (-1, {})
+
+    def _prepare(self, batch: IndexBatch) -> "_Pending":
+        """What to write, except the ids (known only at commit)."""
+        ref = np.asarray(batch.shingle_ref, dtype=np.int64)
+        stored = np.flatnonzero(ref < 0)
+        band_fields, band_bounds, band_rows = _group_bands(np.asarray(batch.band_keys, dtype=np.uint64)[stored],
+                                                           stored)
+        return _Pending(
+            batch=batch, base=self._visible(), ref=ref, stored=stored.tolist(),
+            sizes=np.asarray(batch.doc_sizes, dtype=np.int64),
+            doc_names=[encode_doc_id(d) for d in batch.doc_ids],
+            set_fields=key_fields(np.asarray(batch.set_keys, dtype=np.uint64)[stored]),
+            set_blobs=set_blobs(batch.hashes, batch.offsets, stored.tolist()),
+            band_fields=band_fields, band_bounds=band_bounds, band_rows=band_rows)
+
+    def _try_commit(self, pending: "_Pending") -> Optional[int]:
+        """One MULTI/EXEC of the batch; its first id, or None if another worker committed first."""
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(self._k_next)
+                raw = pipe.get(self._k_next)
+                first = int(raw) if raw is not None else 0
+                current = self._cached_bands(first, pending.band_fields)
+                if current is None:
+                    current = self._hmget_watched(pipe, self._k_bands, pending.band_fields)
+                pipe.multi()
+                self._queue_entries(pipe, pending, first)
+                self._queue_sets_and_documents(pipe, pending, first)
+                self._queue_bands(pipe, pending, first, current)
+                pipe.execute()
+            except self._watch_error():
+                return None
+        return first
 
     @staticmethod
     def _watch_error():
@@ -319,8 +303,9 @@ class RedisIndex:
         seen, cache = self._band_cache
         if seen != first:
             return None
-        out = [cache.get(f, False) for f in fields]
-        return None if any(v is False for v in out) else out
+        if not all(f in cache for f in fields):
+            return None
+        return [cache[f] for f in fields]
 
     @staticmethod
     def _hmget_watched(pipe: Any, key: str, fields: List[bytes]) -> List[Optional[bytes]]:
@@ -329,48 +314,45 @@ class RedisIndex:
             out += pipe.hmget(key, fields[i:i + _CHUNK])
         return out
 
-    def _queue_writes(self, pipe: Any, batch: IndexBatch, first: int, base: int, ref: np.ndarray,
-                      stored: np.ndarray, sizes: np.ndarray, doc_names: List[str],
-                      set_fields: List[bytes], hashes: bytes, offsets: List[int],
-                      uniq_fields: List[bytes], current: List[Optional[bytes]], bounds: List[int],
-                      flat_row: np.ndarray, cap: Optional[int]) -> None:
-        n = len(batch)
-        shift = first - base
-        ids = np.arange(first, first + n, dtype=np.int64)
-        new_ref = np.where(ref >= base, ref + shift, ref)
-        doc_first = first + np.cumsum(sizes) - sizes
+    def _queue_entries(self, pipe: Any, p: "_Pending", first: int) -> None:
+        batch, n = p.batch, len(p.batch)
         records = np.zeros(n, dtype=_ENTRY)
         records["set_key"] = np.asarray(batch.set_keys, dtype=np.uint64)
-        records["shingle_ref"] = new_ref
-        records["doc_first"] = np.repeat(doc_first, sizes)
+        records["shingle_ref"] = np.where(p.ref >= p.base, p.ref + (first - p.base), p.ref)
+        records["doc_first"] = np.repeat(first + exclusive_cumsum(p.sizes), p.sizes)
         records["para"] = batch.para_index
         records["start"] = batch.starts
         records["end"] = batch.ends
         blob = records.tobytes()
         size = _ENTRY.itemsize
         pipe.set(self._k_next, first + n)
-        id_list = ids.tolist()
         for lo in range(0, n, _CHUNK):
             pipe.hset(self._k_entries, mapping={
-                id_list[i]: blob[i * size:(i + 1) * size] for i in range(lo, min(n, lo + _CHUNK))})
-        stored_list = stored.tolist()
-        for lo in range(0, len(stored_list), _CHUNK):
+                first + i: blob[i * size:(i + 1) * size] for i in range(lo, min(n, lo + _CHUNK))})
+
+    def _queue_sets_and_documents(self, pipe: Any, p: "_Pending", first: int) -> None:
+        for lo in range(0, len(p.stored), _CHUNK):
             pipe.hset(self._k_sets, mapping={
-                first + r: hashes[offsets[r]:offsets[r + 1]] for r in stored_list[lo:lo + _CHUNK]})
-        for field, r in zip(set_fields, stored_list):  # first committed writer of a set wins
+                first + r: blob for r, blob in zip(p.stored[lo:lo + _CHUNK], p.set_blobs[lo:lo + _CHUNK])})
+        for field, r in zip(p.set_fields, p.stored):  # first committed writer of a set wins
             pipe.hsetnx(self._k_exact, field, first + r)
-        for name, f, size_ in zip(doc_names, doc_first.tolist(), sizes.tolist()):
-            pipe.hsetnx(self._k_docs, name, np.array([f, size_], dtype=_I64).tobytes())
-            if size_:  # an empty document shares its first id with the next one
+        doc_first = first + exclusive_cumsum(p.sizes)
+        for name, f, size in zip(p.doc_names, doc_first.tolist(), p.sizes.tolist()):
+            pipe.hsetnx(self._k_docs, name, pack(np.array([f, size]), I64))
+            if size:  # an empty document shares its first id with the next one
                 pipe.hset(self._k_docnames, f, name)
+
+    def _queue_bands(self, pipe: Any, p: "_Pending", first: int, current: List[Optional[bytes]]) -> None:
+        """Append the batch's ids to each bucket, up to the earliest ``cap`` entries per bucket."""
+        cap = self._cap
         updates: Dict[bytes, bytes] = {}
-        rows = (flat_row + first).astype(_I64)
-        for u, field in enumerate(uniq_fields):
+        rows = (p.band_rows + first).astype(I64)
+        for u, field in enumerate(p.band_fields):
             old = current[u] or b""
             have = len(old) // 8
             if cap is not None and have >= cap:
                 continue  # the bucket already holds its earliest `cap` entries
-            take = rows[bounds[u]:bounds[u + 1]]
+            take = rows[p.band_bounds[u]:p.band_bounds[u + 1]]
             if cap is not None:
                 take = take[:cap - have]
             updates[field] = old + take.tobytes()
@@ -393,14 +375,34 @@ class RedisIndex:
         for key in self.keys:
             pipe.memory_usage(key, samples=64)
         (fingerprint, settings), nxt, n_sets, n_doc_ids, n_docs, *sizes = pipe.execute()
-        return {
-            "kind": "redis",
-            "prefix": self.prefix,
-            "fingerprint": fingerprint.decode() if fingerprint else None,
-            "settings": json.loads(settings) if settings else None,
-            "paragraphs": int(nxt or 0),
-            "stored_sets": int(n_sets),
-            "documents": int(n_docs),
-            "distinct_doc_ids": int(n_doc_ids),
-            "size_bytes": int(sum(s or 0 for s in sizes)),
-        }
+        stored = (fingerprint.decode(), json.loads(settings)) if fingerprint and settings else None
+        return info_fields("redis", {"prefix": self.prefix}, stored, {
+            "paragraphs": int(nxt or 0), "stored_sets": int(n_sets), "documents": int(n_docs),
+            "distinct_doc_ids": int(n_doc_ids), "size_bytes": int(sum(s or 0 for s in sizes))})
+
+
+@dataclass
+class _Pending:
+    """A batch ready to write; only its first id is left to fill in (at commit)."""
+
+    batch: IndexBatch
+    base: int  # the first id the caller numbered the batch from
+    ref: np.ndarray
+    stored: List[int]  # rows that store their set
+    sizes: np.ndarray
+    doc_names: List[str]
+    set_fields: List[bytes]
+    set_blobs: List[bytes]
+    band_fields: List[bytes]  # distinct band keys of the stored rows
+    band_bounds: List[int]  # band_rows[band_bounds[u]:band_bounds[u + 1]]: the rows holding key u
+    band_rows: np.ndarray
+
+
+def _group_bands(band_keys: np.ndarray, rows: np.ndarray) -> Tuple[List[bytes], List[int], np.ndarray]:
+    """Band keys of ``rows`` grouped: (distinct keys as fields, group bounds, rows in key then row order)."""
+    flat = band_keys.ravel()
+    flat_row = np.repeat(rows, band_keys.shape[1] if band_keys.ndim == 2 else 0)
+    order = np.lexsort((flat_row, flat))
+    flat, flat_row = flat[order], flat_row[order]
+    starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]]) if len(flat) else np.zeros(0, np.int64)
+    return key_fields(flat[starts]), np.r_[starts, len(flat)].tolist(), flat_row

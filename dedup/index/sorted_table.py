@@ -16,6 +16,7 @@ from typing import List, Tuple
 import numpy as np
 
 from dedup.accel import jit
+from dedup.arrays import ragged_take
 
 _ID_LIMIT = 1 << 32
 _PAIRS_PER_BUCKET = 4
@@ -64,10 +65,6 @@ class SortedTable:
     def nbytes(self) -> int:
         """Bytes of the stored pairs (12 per pair) and of the run directories (~0.25 per pair)."""
         return self._size * (self._keys.itemsize + self._ids.itemsize) + self._dir_size * self._dir.itemsize
-
-    @property
-    def runs(self) -> int:
-        return len(self._bounds) - 1
 
     def add(self, keys: np.ndarray, ids: np.ndarray) -> None:
         """Append pairs; every id must be larger than every id already stored."""
@@ -169,9 +166,8 @@ class SortedTable:
             if len(hits) == 0:
                 continue
             c = count[hits]
-            rel = np.arange(c.sum(), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
             q_parts.append(np.repeat(hits, c))
-            id_parts.append(seg_ids[np.repeat(left[hits], c) + rel].astype(np.int64))
+            id_parts.append(seg_ids[ragged_take(left[hits], c)].astype(np.int64))
             taken[hits] += c
         if not q_parts:
             empty = np.zeros(0, dtype=np.int64)

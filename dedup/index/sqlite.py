@@ -40,8 +40,10 @@ from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import numpy as np
 
-from dedup.errors import DedupError, IndexBusyError, IndexMismatchError
-from dedup.index.base import DocId, IndexBatch, Location
+from dedup.arrays import exclusive_cumsum, row_of
+from dedup.errors import DedupError, IndexBusyError
+from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
+from dedup.index.codec import I64, U64, pack, set_blobs, shingle_set, unpack_all
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
 from dedup.index.keyview import KeyView
 
@@ -63,13 +65,10 @@ CREATE TABLE IF NOT EXISTS key_runs (
     set_keys BLOB NOT NULL, band_keys BLOB NOT NULL);
 """
 
-_I64 = np.dtype("<i8")
-_U64 = np.dtype("<u8")
-_U32 = np.dtype("<u4")
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
 
-class SqliteIndex:
+class SqliteIndex(Index):
     """Corpus index persisted in an SQLite file; reopen it to continue where a run ended.
 
     ``SqliteIndex(path, *, timeout=120.0, create=True)``. ``timeout``: seconds to wait
@@ -88,7 +87,7 @@ class SqliteIndex:
         if self.path.is_dir():
             raise DedupError(f"{self.path}: is a directory, not an index file")
         self._con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
-        self._settings: Optional[Tuple[str, dict]] = None
+        self._settings: Optional[Settings] = None
         self._depth = 0  # nesting of batch()
         self._view = KeyView()
         self._view_fresh = False  # loaded at least once
@@ -141,7 +140,7 @@ class SqliteIndex:
         return {"path": str(self.path), "timeout": self.timeout, "cache_size": self._cache_size}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["path"], timeout=state["timeout"], cache_size=state["cache_size"])
+        SqliteIndex.__init__(self, state["path"], timeout=state["timeout"], cache_size=state["cache_size"])
 
     def __repr__(self) -> str:
         return f"SqliteIndex({str(self.path)!r})"
@@ -209,16 +208,16 @@ class SqliteIndex:
             "SELECT ids, set_keys, band_keys FROM key_runs WHERE first_entry >= ? ORDER BY first_entry",
             (self._view.len,)).fetchall()
         if rows:
-            ids = np.concatenate([np.frombuffer(r[0], _I64) for r in rows])
-            set_keys = np.concatenate([np.frombuffer(r[1], _U64) for r in rows])
-            bands = np.concatenate([np.frombuffer(r[2], _U64) for r in rows]).reshape(len(ids), -1)
-            self._view.add_run(ids.astype(np.int64), set_keys.astype(np.uint64), bands.astype(np.uint64))
+            ids = unpack_all((r[0] for r in rows), I64)
+            set_keys = unpack_all((r[1] for r in rows), U64)
+            bands = unpack_all((r[2] for r in rows), U64).reshape(len(ids), -1)
+            self._view.add_run(ids, set_keys, bands)
         self._view.len = n
         self._view_fresh = True
 
     # -- the Index protocol ------------------------------------------------------------
 
-    def _stored_settings(self) -> Optional[Tuple[str, dict]]:
+    def _stored_settings(self) -> Optional[Settings]:
         rows = dict(self._con.execute(
             "SELECT name, value FROM settings WHERE name IN ('fingerprint', 'settings')").fetchall())
         if "fingerprint" not in rows:
@@ -234,11 +233,7 @@ class SqliteIndex:
                     ("settings", json.dumps(settings, sort_keys=True))])
                 stored = (settings_fingerprint, dict(settings))
         self._settings = stored
-        if stored[0] != settings_fingerprint:
-            raise IndexMismatchError(
-                f"{self.path}: index was built with settings {stored[1]} (fingerprint {stored[0]}), "
-                f"not {settings} (fingerprint {settings_fingerprint})"
-            )
+        check_settings(f"index {self.path}", stored, settings_fingerprint, settings)
 
     def __len__(self) -> int:
         if not self._depth:
@@ -290,9 +285,7 @@ class SqliteIndex:
             (entry_id,)).fetchone()
         if row is None:
             raise KeyError(f"{self.path}: no entry {entry_id}")
-        out = np.frombuffer(row[0], _U32).astype(np.uint32)
-        out.flags.writeable = False
-        return out
+        return shingle_set(row[0])
 
     def shingles(self, entry_id: int) -> np.ndarray:
         return self._shingles(int(entry_id))
@@ -333,14 +326,14 @@ class SqliteIndex:
         n = len(batch)
         first_ord = int(con.execute("SELECT COALESCE(MAX(ord) + 1, 0) FROM documents").fetchone()[0])
         sizes = np.asarray(batch.doc_sizes, dtype=np.int64)
-        first_row = base + np.cumsum(sizes) - sizes
+        first_row = base + exclusive_cumsum(sizes)
         con.executemany("INSERT INTO documents VALUES (?, ?, ?, ?)", [
             (first_ord + k, encode_doc_id(doc_id), first, size)
             for k, (doc_id, first, size) in enumerate(zip(batch.doc_ids, first_row.tolist(), sizes.tolist()))])
         if n == 0:
             return
         ids = np.arange(base, base + n, dtype=np.int64)
-        doc_ord = np.repeat(np.arange(first_ord, first_ord + len(sizes), dtype=np.int64), sizes)
+        doc_ord = first_ord + row_of(sizes)
         set_keys = np.asarray(batch.set_keys, dtype=np.uint64).view(np.int64)
         con.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", zip(
             ids.tolist(), doc_ord.tolist(), np.asarray(batch.para_index).tolist(),
@@ -349,14 +342,12 @@ class SqliteIndex:
         stored = np.flatnonzero(np.asarray(batch.shingle_ref) < 0)
         if len(stored) == 0:
             return
-        blob = np.ascontiguousarray(batch.hashes, dtype=_U32).tobytes()
-        offsets = (np.asarray(batch.offsets, dtype=np.int64) * 4).tolist()
-        con.executemany("INSERT INTO shingle_sets VALUES (?, ?)", [
-            (base + r, blob[offsets[r]:offsets[r + 1]]) for r in stored.tolist()])
+        rows = stored.tolist()
+        con.executemany("INSERT INTO shingle_sets VALUES (?, ?)", zip(
+            [base + r for r in rows], set_blobs(batch.hashes, batch.offsets, rows)))
         con.execute("INSERT INTO key_runs VALUES (?, ?, ?, ?)", (
-            base, ids[stored].astype(_I64).tobytes(),
-            np.asarray(batch.set_keys)[stored].astype(_U64).tobytes(),
-            np.ascontiguousarray(np.asarray(batch.band_keys)[stored], dtype=_U64).tobytes()))
+            base, pack(ids[stored], I64), pack(np.asarray(batch.set_keys)[stored], U64),
+            pack(np.asarray(batch.band_keys)[stored], U64)))
 
     # -- inspection --------------------------------------------------------------------
 
@@ -370,15 +361,10 @@ class SqliteIndex:
         con = self._con
         files = [self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")]
         stored = self._stored_settings()
-        return {
-            "kind": "sqlite",
-            "path": str(self.path),
-            "format": FORMAT_VERSION,
-            "fingerprint": stored[0] if stored else None,
-            "settings": stored[1] if stored else None,
+        return info_fields("sqlite", {"path": str(self.path), "format": FORMAT_VERSION}, stored, {
             "paragraphs": self._next_id(),
             "stored_sets": int(con.execute("SELECT COUNT(*) FROM shingle_sets").fetchone()[0]),
             "documents": int(con.execute("SELECT COUNT(*) FROM documents").fetchone()[0]),
             "distinct_doc_ids": int(con.execute("SELECT COUNT(DISTINCT doc_id) FROM documents").fetchone()[0]),
             "size_bytes": sum(f.stat().st_size for f in files if f.exists()),
-        }
+        })
