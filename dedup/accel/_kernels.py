@@ -338,18 +338,6 @@ def unique_sets(keyed, n, size_mult):
     return out[:pos].copy(), offsets, keys
 
 
-@njit(cache=True)
-def set_keys(hashes, offsets, size_mult):
-    n = offsets.size - 1
-    keys = np.empty(n, dtype=np.uint64)
-    for p in range(n):
-        s = _U64(0)
-        for j in range(offsets[p], offsets[p + 1]):
-            s += _fmix64(_U64(hashes[j]) + _GOLDEN)
-        keys[p] = _fmix64(s + _U64(offsets[p + 1] - offsets[p]) * size_mult)
-    return keys
-
-
 # -- signatures and band keys -----------------------------------------------------------
 
 @njit(cache=True)
@@ -391,31 +379,9 @@ def band_keys(sigs, bands, rows, mults, salt_mult):
 # -- exact similarity -------------------------------------------------------------------
 
 @njit(inline="always")
-def _jaccard(a, a0, a1, b, b0, b1):
-    la = a1 - a0
-    lb = b1 - b0
-    if la == 0 or lb == 0:
-        return 1.0 if la == lb else 0.0
-    i = a0
-    j = b0
-    inter = 0
-    while i < a1 and j < b1:
-        x = a[i]
-        y = b[j]
-        if x == y:
-            inter += 1
-            i += 1
-            j += 1
-        elif x < y:
-            i += 1
-        else:
-            j += 1
-    return inter / (la + lb - inter)
-
-
-@njit(inline="always")
 def _jaccard_if_reaches(a, a0, a1, b, b0, b1, threshold):
-    """``_jaccard`` when it can reach ``threshold``; -1.0 as soon as it provably cannot.
+    """Jaccard of the sorted sets ``a[a0:a1]``, ``b[b0:b1]`` when it can reach ``threshold``;
+    -1.0 as soon as it provably cannot.
 
     The intersection can grow by at most what is left of the shorter remainder, and
     J >= t needs inter >= t(|a|+|b|)/(1+t); the margin keeps float rounding out of it.
