@@ -10,11 +10,21 @@ from typing import Any, Literal, Optional
 
 from dedup.errors import ConfigError
 from dedup.fingerprint.lsh import LshLayout, choose_layout
+from dedup.text.settings import TextSettings
 
 Scope = Literal["document", "corpus"]
 
 #: Bump when the fingerprinting pipeline changes in a way that changes hashes.
 FINGERPRINT_VERSION = 1
+
+
+#: The settings that take one of a few strings, and those strings.
+_CHOICES = {
+    "unspaced_scripts": ("chars", "words"),
+    "granularity": ("paragraph", "sentence"),
+    "scope": ("document", "corpus"),
+    "normalization": ("nfkc_casefold", "none"),
+}
 
 
 @dataclass(frozen=True)
@@ -81,14 +91,10 @@ class DedupConfig:
         _check_number("inner_min_tokens", self.inner_min_tokens, int, low=1)
         if not isinstance(self.inner_repeats, bool):
             raise ConfigError(f"inner_repeats must be True or False, got {self.inner_repeats!r}")
-        if self.unspaced_scripts not in ("chars", "words"):
-            raise ConfigError(f"unspaced_scripts must be 'chars' or 'words', got {self.unspaced_scripts!r}")
-        if self.granularity not in ("paragraph", "sentence"):
-            raise ConfigError(f"granularity must be 'paragraph' or 'sentence', got {self.granularity!r}")
-        if self.scope not in ("document", "corpus"):
-            raise ConfigError(f"scope must be 'document' or 'corpus', got {self.scope!r}")
-        if self.normalization not in ("nfkc_casefold", "none"):
-            raise ConfigError(f"normalization must be 'nfkc_casefold' or 'none', got {self.normalization!r}")
+        for name, allowed in _CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ConfigError(f"{name} must be {' or '.join(map(repr, allowed))}, got {value!r}")
         for name in ("bands", "rows"):
             value = getattr(self, name)
             if value is not None:
@@ -103,6 +109,11 @@ class DedupConfig:
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         object.__setattr__(self, "layout", layout)
+
+    @property
+    def text(self) -> TextSettings:
+        """The settings that make a paragraph's shingle set, as one value to pass down whole."""
+        return TextSettings(self.normalization, self.unspaced_scripts, self.ngram)
 
     def replace(self, **overrides: Any) -> "DedupConfig":
         """A copy with some settings changed (validated again)."""

@@ -70,3 +70,13 @@ def test_deduplicator_is_picklable_mid_corpus():
     d.dedupe(para, doc_id="a")
     d2 = pickle.loads(pickle.dumps(d))
     assert d2.dedupe(para, doc_id="b").text == ""
+
+
+def test_text_settings_gather_what_makes_a_shingle_set():
+    from dedup.text.settings import TextSettings
+
+    cfg = DedupConfig(ngram=3, normalization="none", unspaced_scripts="words")
+    assert cfg.text == TextSettings(normalization="none", unspaced_scripts="words", ngram=3)
+    assert DedupConfig().text == TextSettings() and not cfg.text.case_fold
+    with pytest.raises(AttributeError):
+        cfg.text.ngram = 4  # frozen, like the config

@@ -34,10 +34,10 @@ def _keeps_paragraph_mode(text, result):
     is hard-wrapped, the output is read in line mode the next time; idempotence and
     paragraph identity are promised only where the split survives.
     """
-    from dedup.text.split import _BLANK_LINE_RE
+    from dedup.chardata import BLANK_LINE_RE
 
     def blank(t):
-        return bool(_BLANK_LINE_RE.search(t.replace("\r\n", "\n").replace("\r", "\n")))
+        return bool(BLANK_LINE_RE.search(t.replace("\r\n", "\n").replace("\r", "\n")))
 
     removed = {x.index for x in result.removed}
     kept = [text[s:e] for i, (s, e) in enumerate(result.paragraphs) if i not in removed]

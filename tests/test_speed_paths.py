@@ -43,6 +43,13 @@ def _random_paragraphs(rng: random.Random, n: int, mark: bool = True):
     return ["".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(0, 40))) for _ in range(n)]
 
 
+def _spans_and_sizes(texts):
+    """(starts, ends, UTF-8 size) per document, as the kernels find them."""
+    from dedup.text.fastsplit import spans_sizes_points
+
+    return [(starts, ends, size) for starts, ends, size, _, _ in spans_sizes_points(texts)]
+
+
 def _sets_equal(a, b) -> bool:
     return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in ("hashes", "offsets", "n_tokens", "set_keys"))
 
@@ -163,15 +170,13 @@ def test_shingle_sets_signatures_band_keys_equal_numpy_on_corpora(corpus_paragra
 
 @needs_jit
 def test_paragraph_spans_kernel_equals_regex(corpus_paragraphs):
-    from dedup.text.fastsplit import spans_and_size
-
     rng = random.Random(7)
     texts = ["".join(rng.choice(_PIECES + ["a", "b", " ", "\n", "\n\n"]) for _ in range(rng.randint(0, 40)))
              for _ in range(3000)]
     texts += ["\n\n".join(corpus_paragraphs[i:i + 30]) for i in range(0, 6000, 30)]
     with _jit.use_jit(True):
         for text in texts:
-            starts, ends, size = spans_and_size(text)
+            [(starts, ends, size)] = _spans_and_sizes([text])
             ref_starts, ref_ends = split_paragraphs(text)
             assert np.array_equal(starts, ref_starts) and np.array_equal(ends, ref_ends), repr(text)
             assert size == len(text.encode("utf-8", "surrogatepass"))
@@ -182,7 +187,7 @@ def test_paragraph_spans_kernel_equals_regex(corpus_paragraphs):
 @needs_jit
 def test_many_document_spans_and_sizes_equal_regex_for_every_string_width():
     """One kernel call over documents joined; code points copied at 1, 2 or 4 bytes each."""
-    from dedup.text.fastsplit import code_points, spans_and_sizes
+    from dedup.text.fastsplit import code_points
 
     rng = random.Random(3)
     alphabets = {"ascii": ["a", "b", " ", "\n", "\n\n", "\r\n", "\r", "\t"],
@@ -196,7 +201,7 @@ def test_many_document_spans_and_sizes_equal_regex_for_every_string_width():
         cps = code_points(joined)
         assert cps.itemsize == widths[name] and cps.tolist() == [ord(c) for c in joined]
         with _jit.use_jit(True):
-            got = spans_and_sizes(texts)
+            got = _spans_and_sizes(texts)
         for text, (starts, ends, size) in zip(texts, got):
             ref = split_paragraphs(text)
             assert starts.tolist() == ref[0].tolist() and ends.tolist() == ref[1].tolist(), repr(text)
@@ -206,15 +211,15 @@ def test_many_document_spans_and_sizes_equal_regex_for_every_string_width():
 def test_kernels_survive_text_of_blank_lines_and_sentence_ends():
     """Texts with more lines (or sentences) than half their characters: the kernels' scratch
     arrays once assumed at most that many and wrote past their end."""
-    from dedup.text.fastsplit import sentence_spans, spans_and_size, spans_and_sizes
+    from dedup.text.fastsplit import paragraph_spans, sentence_spans
     from dedup.text.split import sentence_spans as sentence_spans_re
 
     with _jit.use_jit(True):
         for text in ["\n" * 100_000 + "x", "\r\n \n" * 50_000 + "x", " \n" * 50_000]:
-            starts, ends, _ = spans_and_size(text)
+            starts, ends = paragraph_spans(text)
             ref = split_paragraphs(text)
             assert np.array_equal(starts, ref[0]) and np.array_equal(ends, ref[1])
-            assert [(s.tolist(), e.tolist()) for s, e, _ in spans_and_sizes([text, "a\n\nb"])] == \
+            assert [(s.tolist(), e.tolist()) for s, e, _ in _spans_and_sizes([text, "a\n\nb"])] == \
                 [(ref[0].tolist(), ref[1].tolist()), ([0, 3], [1, 4])]
         for text in ["\u3002. " * 30_000, ". " * 50_000, "!" * 10_000]:
             assert sentence_spans(text) == sentence_spans_re(text)

@@ -60,24 +60,23 @@ _GOLDEN = _U64(0x9E3779B97F4A7C15)
 # -- integer mixing ---------------------------------------------------------------------
 
 @njit(inline="always")
+def _xorshift_multiply(h, shift, mult):
+    """One round of the finalizers below: ``(h ^ h >> shift) * mult`` (mod 2**64)."""
+    return (h ^ (h >> _U64(shift))) * mult
+
+
+@njit(inline="always")
 def _fmix64(h):
-    h ^= h >> _U64(33)
-    h *= _U64(0xFF51AFD7ED558CCD)
-    h ^= h >> _U64(33)
-    h *= _U64(0xC4CEB9FE1A85EC53)
-    h ^= h >> _U64(33)
-    return h
+    h = _xorshift_multiply(_xorshift_multiply(h, 33, _U64(0xFF51AFD7ED558CCD)), 33, _U64(0xC4CEB9FE1A85EC53))
+    return h ^ (h >> _U64(33))
 
 
 @njit(inline="always")
 def _fmix32(h):
     # h is a uint64 holding a 32-bit value; the arithmetic is done mod 2**32.
-    h ^= h >> _U64(16)
-    h = (h * _U64(0x85EBCA6B)) & _MASK32
-    h ^= h >> _U64(13)
-    h = (h * _U64(0xC2B2AE35)) & _MASK32
-    h ^= h >> _U64(16)
-    return h
+    h = _xorshift_multiply(h, 16, _U64(0x85EBCA6B)) & _MASK32
+    h = _xorshift_multiply(h, 13, _U64(0xC2B2AE35)) & _MASK32
+    return h ^ (h >> _U64(16))
 
 
 # -- XXH3-64 (seed 0, default secret) for inputs of 1..128 bytes --------------------------
@@ -122,20 +121,14 @@ def _swap64(x):
 
 @njit(inline="always")
 def _xxh64_avalanche(h):
-    h ^= h >> _U64(33)
-    h *= _P64_2
-    h ^= h >> _U64(29)
-    h *= _P64_3
-    h ^= h >> _U64(32)
-    return h
+    h = _xorshift_multiply(_xorshift_multiply(h, 33, _P64_2), 29, _P64_3)
+    return h ^ (h >> _U64(32))
 
 
 @njit(inline="always")
 def _xxh3_avalanche(h):
-    h ^= h >> _U64(37)
-    h *= _PMX1
-    h ^= h >> _U64(32)
-    return h
+    h = _xorshift_multiply(h, 37, _PMX1)
+    return h ^ (h >> _U64(32))
 
 
 @njit(inline="always")
@@ -338,18 +331,6 @@ def unique_sets(keyed, n, size_mult):
     return out[:pos].copy(), offsets, keys
 
 
-@njit(cache=True)
-def set_keys(hashes, offsets, size_mult):
-    n = offsets.size - 1
-    keys = np.empty(n, dtype=np.uint64)
-    for p in range(n):
-        s = _U64(0)
-        for j in range(offsets[p], offsets[p + 1]):
-            s += _fmix64(_U64(hashes[j]) + _GOLDEN)
-        keys[p] = _fmix64(s + _U64(offsets[p + 1] - offsets[p]) * size_mult)
-    return keys
-
-
 # -- signatures and band keys -----------------------------------------------------------
 
 @njit(cache=True)
@@ -392,7 +373,8 @@ def band_keys(sigs, bands, rows, mults, salt_mult):
 
 @njit(inline="always")
 def _jaccard_if_reaches(a, a0, a1, b, b0, b1, threshold):
-    """The exact Jaccard of two sorted runs when it can reach ``threshold``; -1.0 as soon as it provably cannot.
+    """Jaccard of the sorted sets ``a[a0:a1]``, ``b[b0:b1]`` when it can reach ``threshold``;
+    -1.0 as soon as it provably cannot.
 
     The intersection can grow by at most what is left of the shorter remainder, and
     J >= t needs inter >= t(|a|+|b|)/(1+t); the margin keeps float rounding out of it.
@@ -468,15 +450,22 @@ def equal_pairs(q_rows, from_index, c_start, c_len, hashes, offsets, index_hashe
 
 # -- sorting and the index's sorted runs ------------------------------------------------
 
+@njit(inline="always")
+def _run_end(sorted_keys, i):
+    """Where the run of keys equal to ``sorted_keys[i]`` ends (the keys are sorted)."""
+    j = i + 1
+    while j < sorted_keys.size and sorted_keys[j] == sorted_keys[i]:
+        j += 1
+    return j
+
+
 @njit(cache=True)
 def stabilize_order(sorted_keys, order):
     """Make an argsort stable: sort the positions inside each run of equal keys, in place."""
     n = sorted_keys.size
     i = 0
     while i < n:
-        j = i + 1
-        while j < n and sorted_keys[j] == sorted_keys[i]:
-            j += 1
+        j = _run_end(sorted_keys, i)
         if j - i > 1:
             order[i:j].sort()
         i = j
@@ -617,9 +606,7 @@ def batch_candidates(sorted_keys, order, query, stored, bands, taken, limit, row
         n_out = 0
         i = 0
         while i < n:
-            j = i + 1
-            while j < n and sorted_keys[j] == sorted_keys[i]:
-                j += 1
+            j = _run_end(sorted_keys, i)
             if j - i > 1:
                 seen = 0
                 for t in range(i, j):

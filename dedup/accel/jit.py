@@ -25,16 +25,17 @@ _forced: Optional[bool] = None
 _work = 0
 
 
-_UNSET = object()
-_env_value = _UNSET
+_env_read = False
+_env_value: Optional[bool] = None
 
 
 def _env() -> Optional[bool]:
     """``DEDUP_JIT`` (read once)."""
-    global _env_value
-    if _env_value is _UNSET:
+    global _env_read, _env_value
+    if not _env_read:
         value = os.environ.get("DEDUP_JIT", "").strip().lower()
         _env_value = False if value in ("0", "false", "no", "off") else True if value in ("1", "true", "yes", "on") else None
+        _env_read = True
     return _env_value
 
 

@@ -28,24 +28,25 @@ def multiplier(i: int) -> np.uint64:
         return fmix64(np.array([i], dtype=_U64))[0] | _U64(1)
 
 
+def _finalize(h: np.ndarray, shifts: tuple, mults: tuple) -> np.ndarray:
+    """The finalizers' shape on a copy of ``h``: ``h = (h ^ h >> s) * m`` per round, then ``h ^ h >> s``."""
+    kind = h.dtype.type
+    h = h.copy()
+    for shift, mult in zip(shifts, mults):
+        h ^= h >> kind(shift)
+        h *= kind(mult)
+    h ^= h >> kind(shifts[-1])
+    return h
+
+
 def fmix32(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 32-bit finalizer (the pre-mix datasketch's affine32 scheme applies)."""
-    h = h ^ (h >> _U32(16))
-    h = h * _U32(0x85EBCA6B)
-    h ^= h >> _U32(13)
-    h *= _U32(0xC2B2AE35)
-    h ^= h >> _U32(16)
-    return h
+    return _finalize(h, (16, 13, 16), (0x85EBCA6B, 0xC2B2AE35))
 
 
 def fmix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finalizer: an avalanching bijection on uint64."""
-    h = h ^ (h >> _U64(33))
-    h = h * _U64(0xFF51AFD7ED558CCD)
-    h ^= h >> _U64(33)
-    h *= _U64(0xC4CEB9FE1A85EC53)
-    h ^= h >> _U64(33)
-    return h
+    return _finalize(h, (33, 33, 33), (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53))
 
 
 def combine_columns(block: np.ndarray, salt: int = 0) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Tuple
 import numpy as np
 
 from dedup.accel import jit
+from dedup.arrays import offsets_of, ragged_take
 from dedup.fingerprint.hashing import fmix32
 
 # Work on at most this many (shingle, permutation) cells at once: bounds memory for a
@@ -85,10 +86,7 @@ def minhash_rows(sets, rows: np.ndarray, num_perm: int = 128, seed: int = 1) -> 
         a, b = permutations(num_perm, seed)
         return kernels.minhash_rows(np.ascontiguousarray(sets.hashes, dtype=np.uint32), offsets, rows, a, b)
     lengths = offsets[rows + 1] - offsets[rows]
-    sub_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=sub_offsets[1:])
-    take = np.repeat(offsets[rows] - sub_offsets[:-1], lengths) + np.arange(sub_offsets[-1])
-    return signatures_numpy(sets.hashes[take], sub_offsets, num_perm, seed)
+    return signatures_numpy(sets.hashes[ragged_take(offsets[rows], lengths)], offsets_of(lengths), num_perm, seed)
 
 
 def _signature_of_large_set(mixed: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -107,7 +105,7 @@ def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
 
 def to_lean_minhash(signature: np.ndarray, seed: int = 1):
     """A ``datasketch.LeanMinHash`` holding this signature."""
-    from datasketch import LeanMinHash
+    from datasketch import LeanMinHash  # type: ignore[import-untyped]
 
     return LeanMinHash(seed=seed, hashvalues=np.asarray(signature, dtype=np.uint32), scheme="affine32")
 

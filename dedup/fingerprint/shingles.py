@@ -10,7 +10,6 @@ verification compares exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-import re
 import threading
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -18,9 +17,11 @@ import numpy as np
 import xxhash
 
 from dedup.accel import jit
-from dedup.chardata import fold_table
+from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take, row_of
+from dedup.chardata import ASCII_WORD, PARAGRAPH_MARK, fold_table, word_table
 from dedup.fingerprint.hashing import fmix64, multiplier
-from dedup.text.split import _UNSPACED_RE, PARAGRAPH_MARK, normalize, tokenize, tokenize_batch
+from dedup.text.settings import TextSettings
+from dedup.text.split import normalize, tokenize, tokenize_batch
 
 _U64 = np.uint64
 _MARK_HASH = 0  # stands for PARAGRAPH_MARK in the token-hash stream
@@ -28,6 +29,14 @@ _LENGTH_MULTIPLIER = 14  # multiplier index that mixes the shingle length in
 _WORD_CACHE_LIMIT = 2_000_000
 
 _word_cache: Dict[str, int] = {PARAGRAPH_MARK: _MARK_HASH}
+
+#: The old private name (decide/inner.py imports it until it uses dedup.chardata.word_table).
+_unicode_word_table = word_table
+
+
+def _settings(text: Optional[TextSettings], ngram: int, normalization: str, unspaced: str) -> TextSettings:
+    """``text`` when given, else the loose keywords of the older signatures, as one value."""
+    return text if text is not None else TextSettings(normalization, unspaced, ngram)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -49,10 +58,26 @@ class ShingleSets:
 
     def words_of(self, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """(word hashes, tokens per row) of some rows, as :func:`word_hashes` gives them."""
-        first = np.cumsum(self.n_tokens) - self.n_tokens
+        if self.words is None:
+            raise ValueError("only sets made by shingle_sets_of_spans keep their words")
         counts = self.n_tokens[rows]
-        take = np.repeat(first[rows] - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
-        return self.words[take], counts
+        return self.words[ragged_take(exclusive_cumsum(self.n_tokens)[rows], counts)], counts
+
+    def take(self, rows: np.ndarray) -> "ShingleSets":
+        """The sets of ``rows`` only (in that order, repeats allowed), renumbered 0..len(rows)-1."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lengths = self.offsets[rows + 1] - self.offsets[rows]
+        return ShingleSets(self.hashes[ragged_take(self.offsets[rows], lengths)], offsets_of(lengths),
+                           self.n_tokens[rows], self.set_keys[rows])
+
+    @staticmethod
+    def concat(parts: Sequence["ShingleSets"]) -> "ShingleSets":
+        """The sets of several batches, one after the other, as one (words are not kept)."""
+        sizes = [len(p.hashes) for p in parts]
+        shifted = [p.offsets[1:] + shift for p, shift in zip(parts, exclusive_cumsum(np.array(sizes)).tolist())]
+        return ShingleSets(np.concatenate([p.hashes for p in parts]),
+                           np.concatenate([np.zeros(1, dtype=np.int64)] + shifted),
+                           np.concatenate([p.n_tokens for p in parts]), np.concatenate([p.set_keys for p in parts]))
 
     def __len__(self) -> int:
         return len(self.n_tokens)
@@ -73,15 +98,18 @@ def _hash_words(tokens: List[str]) -> np.ndarray:
     return np.fromiter(map(cache.__getitem__, tokens), dtype=_U64, count=len(tokens))
 
 
-def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold", unspaced: str = "chars"):
+def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold", unspaced: str = "chars", *,
+                text: Optional[TextSettings] = None) -> Tuple[np.ndarray, np.ndarray]:
     """(flat word hashes, tokens per paragraph) for a batch of paragraph strings."""
+    settings = _settings(text, 5, normalization, unspaced)
     if not paragraphs:
         return np.zeros(0, dtype=_U64), np.zeros(0, dtype=np.int64)
     kernels = jit.kernels()
     if kernels is not None:
-        compiled = _word_hashes_compiled(kernels, paragraphs, normalization, unspaced)
+        compiled = _word_hashes_compiled(kernels, paragraphs, settings)
         if compiled is not None:
             return compiled
+    normalization, unspaced = settings.normalization, settings.unspaced_scripts
     tokens, ok = tokenize_batch(paragraphs, normalization, unspaced)
     if not ok:
         per = [tokenize(p, normalization, unspaced) for p in paragraphs]
@@ -95,73 +123,72 @@ def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold",
     return stream[stream != _U64(_MARK_HASH)], counts
 
 
-def shingle_hashes(words: np.ndarray, counts: np.ndarray, ngram: int):
+def shingle_hashes(words: np.ndarray, counts: np.ndarray, ngram: int) -> Tuple[np.ndarray, np.ndarray]:
     """(flat 32-bit shingle hashes in paragraph order, shingles per paragraph).
 
     Word n-grams inside each paragraph; a paragraph with fewer than ``ngram`` tokens has
     one shingle, its whole token sequence. Equal token sequences give equal hashes.
     """
-    n = len(counts)
-    starts = np.zeros(n, dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
+    starts = exclusive_cumsum(counts)
     long_mask = counts >= ngram
     per_para = np.where(long_mask, counts - ngram + 1, 1)
+    short_idx = np.flatnonzero(~long_mask)
     with np.errstate(over="ignore"):
-        # Windows over the whole stream; keep those that lie inside one paragraph.
-        total = len(words)
-        if total >= ngram and long_mask.any():
-            acc = np.full(total - ngram + 1, _U64(ngram) * multiplier(_LENGTH_MULTIPLIER), dtype=_U64)
-            for k in range(ngram):
-                acc += words[k:total - ngram + 1 + k] * multiplier(k)
-            n_windows = per_para[long_mask]
-            first = starts[long_mask]
-            # index of every valid window: first[p] + 0..n_windows[p]-1
-            rel = np.arange(n_windows.sum(), dtype=np.int64) - np.repeat(np.cumsum(n_windows) - n_windows, n_windows)
-            long_hashes = acc[np.repeat(first, n_windows) + rel]
-        else:
-            long_hashes = np.zeros(0, dtype=_U64)
-        short_idx = np.flatnonzero(~long_mask)
-        short_hashes = np.zeros(len(short_idx), dtype=_U64)
-        if len(short_idx):
-            c = counts[short_idx]
-            s = starts[short_idx]
-            short_hashes += c.astype(_U64) * multiplier(_LENGTH_MULTIPLIER)
-            for k in range(ngram - 1):
-                has = c > k
-                if not has.any():
-                    break
-                short_hashes[has] += words[s[has] + k] * multiplier(k)
+        long_hashes = _window_hashes(words, starts[long_mask], per_para[long_mask], ngram)
+        short_hashes = _whole_sequence_hashes(words, starts[short_idx], counts[short_idx], ngram)
     # Interleave in paragraph order: long paragraphs' windows and short paragraphs' one hash.
     out = np.empty(int(per_para.sum()), dtype=_U64)
-    para_start = np.zeros(n, dtype=np.int64)
-    np.cumsum(per_para[:-1], out=para_start[1:])
     is_short_slot = np.zeros(len(out), dtype=bool)
-    is_short_slot[para_start[short_idx]] = True
+    is_short_slot[exclusive_cumsum(per_para)[short_idx]] = True
     out[is_short_slot] = short_hashes
     out[~is_short_slot] = long_hashes
     return (fmix64(out) >> _U64(32)).astype(np.uint32), per_para
 
 
+def _window_hashes(words: np.ndarray, first: np.ndarray, n_windows: np.ndarray, ngram: int) -> np.ndarray:
+    """Hashes of the ``n_windows[p]`` n-gram windows starting at ``first[p]``, paragraph after paragraph."""
+    total = len(words)
+    if total < ngram or len(first) == 0:
+        return np.zeros(0, dtype=_U64)
+    # Windows over the whole stream; keep those that lie inside one paragraph.
+    acc = np.full(total - ngram + 1, _U64(ngram) * multiplier(_LENGTH_MULTIPLIER), dtype=_U64)
+    for k in range(ngram):
+        acc += words[k:total - ngram + 1 + k] * multiplier(k)
+    return acc[ragged_take(first, n_windows)]
+
+
+def _whole_sequence_hashes(words: np.ndarray, starts: np.ndarray, counts: np.ndarray, ngram: int) -> np.ndarray:
+    """One hash per paragraph shorter than ``ngram``: its whole token sequence."""
+    hashes = counts.astype(_U64) * multiplier(_LENGTH_MULTIPLIER)
+    for k in range(ngram - 1):
+        has = counts > k
+        if not has.any():
+            break
+        hashes[has] += words[starts[has] + k] * multiplier(k)
+    return hashes
+
+
 def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold",
-                 unspaced: str = "chars") -> ShingleSets:
-    """The shingle sets of a batch of paragraph strings."""
+                 unspaced: str = "chars", *, text: Optional[TextSettings] = None) -> ShingleSets:
+    """The shingle sets of a batch of paragraph strings (``text`` overrides the three loose settings)."""
+    settings = _settings(text, ngram, normalization, unspaced)
     jit.note_work(len(paragraphs))
     kernels = jit.kernels()
     if kernels is not None and paragraphs:
-        sets = _shingle_sets_compiled(kernels, paragraphs, ngram, normalization, unspaced)
-        if sets is not None:
-            return sets
-    return shingle_sets_numpy(paragraphs, ngram, normalization, unspaced)
+        tokens = _word_hashes_compiled(kernels, paragraphs, settings)
+        if tokens is not None:
+            return _sets_of_words(kernels, tokens[0], tokens[1], settings.ngram)
+    return shingle_sets_numpy(paragraphs, text=settings)
 
 
 def shingle_sets_numpy(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold",
-                       unspaced: str = "chars") -> ShingleSets:
+                       unspaced: str = "chars", *, text: Optional[TextSettings] = None) -> ShingleSets:
     """The reference path of :func:`shingle_sets`: ``re`` tokens, xxhash, numpy arithmetic."""
-    words, counts = word_hashes(paragraphs, normalization, unspaced)
-    hashes, per_para = shingle_hashes(words, counts, ngram)
+    settings = _settings(text, ngram, normalization, unspaced)
+    words, counts = word_hashes(paragraphs, text=settings)
+    hashes, per_para = shingle_hashes(words, counts, settings.ngram)
     n = len(counts)
-    owner = np.repeat(np.arange(n, dtype=_U64), per_para)
-    keyed = np.unique((owner << _U64(32)) | hashes.astype(_U64))
+    keyed = np.unique((row_of(per_para).astype(_U64) << _U64(32)) | hashes.astype(_U64))
     flat = (keyed & _U64(0xFFFFFFFF)).astype(np.uint32)
     offsets = np.searchsorted(keyed >> _U64(32), np.arange(n + 1, dtype=_U64)).astype(np.int64)
     return ShingleSets(flat, offsets, counts, set_keys(flat, offsets))
@@ -181,34 +208,12 @@ def set_keys(hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 # -- the compiled path ------------------------------------------------------------------
 
-_ASCII_WORD = np.zeros(128, dtype=np.uint8)
-for _c in "0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
-    _ASCII_WORD[ord(_c)] = 1
-_unicode_tables: Dict[str, np.ndarray] = {}
-
-
-def _unicode_word_table(unspaced: str = "words") -> np.ndarray:
-    """Per code point: 1 for ``re``'s ``\\w``, 2 for a character of a script written without
-    spaces when those are single-character tokens (``unspaced="chars"``), else 0. Built
-    once per mode, with the same regular expressions as :mod:`dedup.text.split`."""
-    table = _unicode_tables.get(unspaced)
-    if table is None:
-        table = np.zeros(0x110000, dtype=np.uint8)
-        everything = "".join(map(chr, range(0x110000)))
-        for m in re.finditer(r"\w+", everything):
-            table[m.start():m.end()] = 1
-        if unspaced == "chars":
-            for m in _UNSPACED_RE.finditer(everything):
-                table[m.start()] = 2
-        _unicode_tables[unspaced] = table
-    return table
-
-
-def _word_hashes_compiled(kernels, paragraphs: Sequence[str], normalization: str, unspaced: str):
+def _word_hashes_compiled(kernels, paragraphs: Sequence[str],
+                          settings: TextSettings) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """:func:`word_hashes` in one compiled pass; None when a paragraph holds the mark."""
     joined = PARAGRAPH_MARK.join(paragraphs)
     lower = False
-    if normalization == "none":
+    if not settings.case_fold:
         text = joined
     elif joined.isascii():  # NFKC leaves ASCII alone, and case-folding it maps A-Z to a-z
         text, lower = joined, True
@@ -216,16 +221,16 @@ def _word_hashes_compiled(kernels, paragraphs: Sequence[str], normalization: str
         # The mark is a normalization boundary (a starter that composes with nothing), so
         # paragraphs normalize one by one to the same text; ASCII ones only need A-Z -> a-z
         # (done below on the bytes, harmless on the others: case-folded text has no A-Z).
-        text = PARAGRAPH_MARK.join([p if p.isascii() else normalize(p, normalization) for p in paragraphs])
+        text = PARAGRAPH_MARK.join([p if p.isascii() else normalize(p, settings.normalization) for p in paragraphs])
         lower = True
-    table = _ASCII_WORD if text.isascii() else _unicode_word_table(unspaced)
+    table = ASCII_WORD if text.isascii() else word_table(settings.unspaced_scripts)
     buf = np.frombuffer(bytearray(text.encode("utf-8", "surrogatepass")), dtype=np.uint8)
     if lower:
         kernels.lower_ascii(buf)
     return _tokenize_buffer(kernels, buf, table, len(paragraphs))
 
 
-def _tokenize_buffer(kernels, buf: np.ndarray, table: np.ndarray, n: int):
+def _tokenize_buffer(kernels, buf: np.ndarray, table: np.ndarray, n: int) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """(word hashes, tokens per paragraph) of hashed-copy UTF-8 whose n paragraphs are
     separated by the mark; None when a paragraph holds the mark itself."""
     words, counts, seen, long_at, long_start, long_end = kernels.tokenize_hash(buf, table, n)
@@ -237,9 +242,13 @@ def _tokenize_buffer(kernels, buf: np.ndarray, table: np.ndarray, n: int):
     return words, counts
 
 
-def shingle_sets_of_spans(pieces: Sequence[Tuple[np.ndarray, np.ndarray, np.ndarray]],
-                          paragraph_texts: Callable[[np.ndarray], List[str]], n: int, ngram: int = 5,
-                          normalization: str = "nfkc_casefold", unspaced: str = "chars") -> Optional[ShingleSets]:
+#: In batch order, ``(cps, starts, ends)`` for runs of paragraphs that share one code point array.
+Pieces = Sequence[Tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def shingle_sets_of_spans(pieces: Pieces, paragraph_texts: Callable[[np.ndarray], List[str]], n: int,
+                          ngram: int = 5, normalization: str = "nfkc_casefold", unspaced: str = "chars", *,
+                          text: Optional[TextSettings] = None) -> Optional[ShingleSets]:
     """:func:`shingle_sets` of a batch's n paragraphs given as spans of code points, not strings.
 
     ``pieces``: in batch order, ``(cps, starts, ends)`` for runs of paragraphs that share one
@@ -250,58 +259,75 @@ def shingle_sets_of_spans(pieces: Sequence[Tuple[np.ndarray, np.ndarray, np.ndar
     paragraph. None when the kernels are not in use: call :func:`shingle_sets` with the
     strings instead. The words are kept on the result (``words_of``).
     """
+    settings = _settings(text, ngram, normalization, unspaced)
     kernels = jit.kernels()
     if kernels is None or n == 0:
         return None
     jit.note_work(n)
-    fold = fold_table(normalization != "none")
-    table = _unicode_word_table(unspaced)
-    chars = sum(int((ends - starts).sum()) for _, starts, ends in pieces)
-    # Room for a token per 4 characters (text has fewer); the kernel says when it needs more.
-    room = _scratch(8 * (chars // 4 + 64)).view(np.uint64)
+    words, counts, hard = _fold_tokenize(kernels, pieces, n, settings)
+    hard_rows = np.flatnonzero(hard)
+    if len(hard_rows):  # the rows Python normalizes: tokenized apart, spliced in at their place
+        hard_words, hard_counts = word_hashes(paragraph_texts(hard_rows), text=settings)
+        words = _splice(words, exclusive_cumsum(counts)[hard_rows], hard_words, hard_counts)
+        counts[hard_rows] = hard_counts
+    sets = _sets_of_words(kernels, words, counts, settings.ngram)
+    sets.words = words
+    return sets
+
+
+def _splice(words: np.ndarray, at: np.ndarray, inserted: np.ndarray, inserted_counts: np.ndarray) -> np.ndarray:
+    """``words`` with ``inserted`` (runs of ``inserted_counts``) put in at positions ``at``."""
+    parts, prev, taken = [], 0, 0
+    for p, c in zip(at.tolist(), inserted_counts.tolist()):
+        parts += [words[prev:p], inserted[taken:taken + c]]
+        prev, taken = p, taken + c
+    return np.concatenate(parts + [words[prev:]])
+
+
+class _Room:
+    """Output arrays of the folding tokenizer, doubled when the kernel runs out of room."""
+
+    def __init__(self, chars: int) -> None:
+        # Room for a token per 4 characters (text has fewer); the kernel says when it needs more.
+        self.words = _scratch(8 * (chars // 4 + 64)).view(np.uint64)
+        self.long_at = np.empty(64, dtype=np.int64)
+        self.long_span = np.empty((64, 2), dtype=np.int64)
+
+    def grow_for(self, size: int, nw: int, nl: int) -> None:
+        """Double what may have run out for a paragraph of ``size`` characters."""
+        grow_words = nw + 2 + size > len(self.words)  # at most a token per character
+        grow_long = nl + 2 + size // 33 > len(self.long_at)  # a long word has over 32 characters
+        if grow_words or not grow_long:
+            grown = np.empty(2 * len(self.words), dtype=np.uint64)
+            grown[:nw] = self.words[:nw]
+            self.words = grown
+        if grow_long or not grow_words:
+            self.long_at = np.concatenate([self.long_at, np.empty(len(self.long_at), dtype=np.int64)])
+            self.long_span = np.concatenate([self.long_span, np.empty_like(self.long_span)])
+
+
+def _fold_tokenize(kernels, pieces: Pieces, n: int, settings: TextSettings):
+    """(word hashes, tokens per row, rows Python must normalize) of the pieces' n rows."""
+    fold = fold_table(settings.case_fold)
+    table = word_table(settings.unspaced_scripts)
+    room = _Room(sum(int((ends - starts).sum()) for _, starts, ends in pieces))
     counts = np.zeros(n, dtype=np.int64)
     hard = np.zeros(n, dtype=np.bool_)
-    long_at = np.empty(64, dtype=np.int64)
-    long_span = np.empty((64, 2), dtype=np.int64)
     nw = nl = row = 0
     for cps, starts, ends in pieces:
         first_long = nl
         k = 0
         while True:
-            nw, nl, k = kernels.fold_tokenize(cps, starts, ends, fold, table, room, nw, counts, hard, long_at,
-                                              long_span, nl, row, k)
+            nw, nl, k = kernels.fold_tokenize(cps, starts, ends, fold, table, room.words, nw, counts, hard,
+                                              room.long_at, room.long_span, nl, row, k)
             if k == len(starts):
                 break
-            # Paragraph k ran out of room: double what may have, then go on from it.
-            size = int(ends[k] - starts[k])
-            grow_words = nw + 2 + size > len(room)  # at most a token per character
-            grow_long = nl + 2 + size // 33 > len(long_at)  # a long word has over 32 characters
-            if grow_words or not grow_long:
-                grown = np.empty(2 * len(room), dtype=np.uint64)
-                grown[:nw] = room[:nw]
-                room = grown
-            if grow_long or not grow_words:
-                long_at = np.concatenate([long_at, np.empty(len(long_at), dtype=np.int64)])
-                long_span = np.concatenate([long_span, np.empty_like(long_span)])
-        for at, (a, b) in zip(long_at[first_long:nl].tolist(), long_span[first_long:nl].tolist()):
+            room.grow_for(int(ends[k] - starts[k]), nw, nl)  # paragraph k ran out of room: go on from it
+        for at, (a, b) in zip(room.long_at[first_long:nl].tolist(), room.long_span[first_long:nl].tolist()):
             h = xxhash.xxh3_64_intdigest("".join(map(chr, fold[cps[a:b]].tolist())).encode("utf-8", "surrogatepass"))
-            room[at] = h if h != _MARK_HASH else 1
+            room.words[at] = h if h != _MARK_HASH else 1
         row += len(starts)
-    hard_rows = np.flatnonzero(hard)
-    if len(hard_rows):  # the rows Python normalizes: tokenized apart, spliced in at their place
-        hard_words, hard_counts = word_hashes(paragraph_texts(hard_rows), normalization, unspaced)
-        at = (np.cumsum(counts) - counts)[hard_rows].tolist()
-        parts, prev, taken = [], 0, 0
-        for p, c in zip(at, hard_counts.tolist()):
-            parts += [room[prev:p], hard_words[taken:taken + c]]
-            prev, taken = p, taken + c
-        words = np.concatenate(parts + [room[prev:nw]])
-        counts[hard_rows] = hard_counts
-    else:
-        words = room[:nw].copy()
-    sets = _sets_of_words(kernels, words, counts, ngram)
-    sets.words = words
-    return sets
+    return room.words[:nw].copy(), counts, hard
 
 
 _SCRATCH_KEPT = 64 << 20  # bytes of scratch a thread keeps between batches
@@ -322,15 +348,6 @@ def _scratch(size: int) -> np.ndarray:
     if size <= _SCRATCH_KEPT:
         _scratch_of.buf = buf
     return buf
-
-
-def _shingle_sets_compiled(kernels, paragraphs: Sequence[str], ngram: int, normalization: str,
-                           unspaced: str = "chars") -> Optional[ShingleSets]:
-    """:func:`shingle_sets_numpy` in compiled passes; None when a paragraph holds the mark."""
-    tokens = _word_hashes_compiled(kernels, paragraphs, normalization, unspaced)
-    if tokens is None:
-        return None
-    return _sets_of_words(kernels, *tokens, ngram)
 
 
 def _sets_of_words(kernels, words: np.ndarray, counts: np.ndarray, ngram: int) -> ShingleSets:

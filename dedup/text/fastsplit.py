@@ -6,33 +6,19 @@ from the string's own 1-, 2- or 4-byte storage), with ``re``'s own idea of white
 
 from __future__ import annotations
 
-import re
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from dedup.accel import jit
+from dedup.arrays import exclusive_cumsum, offsets_of
+from dedup.chardata import ASCII_SPACE, space_table
 from dedup.text.split import sentence_spans as _sentence_spans_re, split_paragraphs
-
-_ASCII_SPACE = np.array([1 if re.match(r"\s", chr(c)) else 0 for c in range(128)], dtype=np.uint8)
-_unicode_space: Optional[np.ndarray] = None
-
-
-def _unicode_space_table() -> np.ndarray:
-    """1 for every code point ``re``'s ``\\s`` matches (built once, with ``re`` itself)."""
-    global _unicode_space
-    if _unicode_space is None:
-        table = np.zeros(0x110000, dtype=np.uint8)
-        everything = "".join(map(chr, range(0x110000)))
-        for m in re.finditer(r"\s+", everything):
-            table[m.start():m.end()] = 1
-        _unicode_space = table
-    return _unicode_space
 
 
 def paragraph_spans(text: str) -> Tuple[np.ndarray, np.ndarray]:
     """(starts, ends) of the paragraphs of ``text``, as :func:`dedup.text.split.split_paragraphs`."""
-    starts, ends, _ = spans_and_size(text)
+    starts, ends, _, _, _ = spans_sizes_points([text])[0]
     return starts, ends
 
 
@@ -55,17 +41,6 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def spans_and_size(text: str) -> Tuple[np.ndarray, np.ndarray, int]:
-    """(starts, ends, UTF-8 length of ``text``): the size comes free with the code points."""
-    starts, ends, size, _, _ = spans_sizes_points([text])[0]
-    return starts, ends, size
-
-
-def spans_and_sizes(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarray, int]]:
-    """:func:`spans_and_size` of many documents in one kernel call (saves ~20 us per document)."""
-    return [(starts, ends, size) for starts, ends, size, _, _ in spans_sizes_points(texts)]
-
-
 def spans_sizes_points(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarray, int, Optional[np.ndarray], int]]:
     """Per document: (starts, ends, UTF-8 size, code points, where the document starts in them).
 
@@ -82,12 +57,10 @@ def spans_sizes_points(texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarra
     joined = "".join(texts)
     chars = np.array([len(t) for t in texts], dtype=np.int64)
     cps = code_points(joined)
-    table = _ASCII_SPACE if joined.isascii() else _unicode_space_table()
+    table = ASCII_SPACE if joined.isascii() else space_table()
     starts, ends, counts, sizes = kernels.paragraph_spans_many(cps, chars, table)
-    cut = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=cut[1:])
-    cut_l = cut.tolist()
-    at = (np.cumsum(chars) - chars).tolist()
+    cut_l = offsets_of(counts).tolist()
+    at = exclusive_cumsum(chars).tolist()
     return [(starts[a:b], ends[a:b], size, cps, first)
             for a, b, size, first in zip(cut_l[:-1], cut_l[1:], sizes.tolist(), at)]
 
@@ -106,10 +79,10 @@ def sentence_spans(text: str, offset: int = 0) -> List[Tuple[int, int]]:
     if kernels is None or len(text) < _KERNEL_SENTENCES_FROM:
         return _sentence_spans_re(text, offset)
     if text.isascii():
-        starts, ends = kernels.sentence_spans(np.frombuffer(text.encode("ascii"), dtype=np.uint8), _ASCII_SPACE)
+        starts, ends = kernels.sentence_spans(np.frombuffer(text.encode("ascii"), dtype=np.uint8), ASCII_SPACE)
     else:
         cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        starts, ends = kernels.sentence_spans(cps, _unicode_space_table())
+        starts, ends = kernels.sentence_spans(cps, space_table())
     if offset:
         starts = starts + offset
         ends = ends + offset

@@ -7,40 +7,17 @@ touches only the copy that is tokenized and hashed.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import List, Sequence, Tuple
 
 import numpy as np
 
+from dedup.chardata import (BLANK_LINE_RE, CHAR_OR_WORD_OR_MARK_RE, CHAR_OR_WORD_RE, LINE_RE, LONE_CR_RE,
+                            PARAGRAPH_MARK, PARAGRAPH_RE, SENTENCE_END_RE, UNSPACED_RE, WORD_OR_MARK_RE, WORD_RE)
 from dedup.errors import InputTypeError
 
-# A line that holds something other than white space. Lines end at \n or \r\n; a lone \r
-# is turned into \n in a same-length copy before matching, so it ends a line too.
-_LINE = r"[^\S\r\n]*\S[^\r\n]*"
-_PARAGRAPH_RE = re.compile(rf"(?m)^{_LINE}(?:\r?\n{_LINE})*")
-_LINE_RE = re.compile(rf"(?m)^{_LINE}")
-# A blank line: white space only, then a line break or the end of a non-empty last line.
-_BLANK_LINE_RE = re.compile(r"(?m)^(?:[^\S\r\n]*\r?\n|[^\S\r\n]+\Z)")
-_LONE_CR_RE = re.compile(r"\r(?!\n)")
-
-_WORD_RE = re.compile(r"\w+")
-# A sentence ends at . ! ? (then closing quotes/brackets) before white space or the end,
-# or at a CJK full stop.
-_SENTENCE_END_RE = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s|$)|[\u3002\uff01\uff1f]+")
-
-# Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): a
-# "word" there is a whole clause, so each character is a token instead, and word n-grams
-# become character n-grams. Other text is tokenized exactly as before.
-_UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
-             "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f")
-_UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
-_CHAR_OR_WORD_RE = re.compile(f"[{_UNSPACED}]|[^{_UNSPACED}\\W]+")
-_CHAR_OR_WORD_OR_MARK_RE = re.compile(f"[{_UNSPACED}]|[^{_UNSPACED}\\W]+|\x1e")
-
-#: Separates paragraphs when a batch is tokenized as one string; never part of a word.
-PARAGRAPH_MARK = "\x1e"
-_WORD_OR_MARK_RE = re.compile(r"\w+|\x1e")
+# The old private names (decide/inner.py imports _CHAR_OR_WORD_RE until it uses dedup.chardata).
+_CHAR_OR_WORD_RE = CHAR_OR_WORD_RE
 
 
 def check_text(text: object, what: str = "text") -> str:
@@ -63,8 +40,8 @@ def split_paragraphs(text: str) -> Tuple[np.ndarray, np.ndarray]:
     exclude line breaks around the paragraph.
     """
     if "\r" in text:
-        text = _LONE_CR_RE.sub("\n", text)  # same length: offsets unchanged
-    pattern = _PARAGRAPH_RE if _BLANK_LINE_RE.search(text) else _LINE_RE
+        text = LONE_CR_RE.sub("\n", text)  # same length: offsets unchanged
+    pattern = PARAGRAPH_RE if BLANK_LINE_RE.search(text) else LINE_RE
     spans = [m.span() for m in pattern.finditer(text)]
     if not spans:
         empty = np.zeros(0, dtype=np.int64)
@@ -77,7 +54,7 @@ def sentence_spans(text: str, offset: int = 0) -> List[Tuple[int, int]]:
     """Sentence spans of ``text`` (shifted by ``offset``), white space around them excluded."""
     spans: List[Tuple[int, int]] = []
     pos = 0
-    for m in _SENTENCE_END_RE.finditer(text):
+    for m in SENTENCE_END_RE.finditer(text):
         _append_stripped(text, pos, m.end(), offset, spans)
         pos = m.end()
     _append_stripped(text, pos, len(text), offset, spans)
@@ -112,9 +89,9 @@ def tokenize(text: str, normalization: str = "nfkc_casefold", unspaced: str = "c
     """Tokens of the normalized text: runs of word characters, and single characters of
     scripts written without spaces (``unspaced="chars"``, the default; ``"words"``: as runs)."""
     norm = normalize(text, normalization)
-    if unspaced == "chars" and _UNSPACED_RE.search(norm):
-        return _CHAR_OR_WORD_RE.findall(norm)
-    return _WORD_RE.findall(norm)
+    if unspaced == "chars" and UNSPACED_RE.search(norm):
+        return CHAR_OR_WORD_RE.findall(norm)
+    return WORD_RE.findall(norm)
 
 
 def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefold",
@@ -128,6 +105,6 @@ def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefol
     if joined.count(PARAGRAPH_MARK) != max(0, len(paragraphs) - 1):
         return [], False
     norm = normalize(joined, normalization)
-    if unspaced == "chars" and _UNSPACED_RE.search(norm):
-        return _CHAR_OR_WORD_OR_MARK_RE.findall(norm), True
-    return _WORD_OR_MARK_RE.findall(norm), True
+    if unspaced == "chars" and UNSPACED_RE.search(norm):
+        return CHAR_OR_WORD_OR_MARK_RE.findall(norm), True
+    return WORD_OR_MARK_RE.findall(norm), True
