@@ -22,6 +22,7 @@ import pytest
 import dedup
 from dedup.audit.gather import THRESHOLDS, AuditInputError
 from dedup.cli.audit import main as audit_main
+from dedup.io.report import ReportWriter
 from dedup.audit.similarity import best_matches, inner_repeats_at, removed_at
 
 from conftest import DATA
@@ -79,10 +80,10 @@ def what_if(paragraphs, starts, sizes, bm, threshold, config=None):
 def write_report(path, texts, ids, **settings):
     """What ``dedup --report`` writes: one line per removed paragraph."""
     d = dedup.Deduplicator(**settings)
-    with open(path, "w", encoding="utf-8") as f:
-        for text, r in zip(texts, d.dedupe_many(texts, ids)):
-            for x in r.removed:
-                f.write(json.dumps({"doc_id": r.doc_id, **x.to_dict(), "text": text[x.start:x.end]}) + "\n")
+    writer = ReportWriter(str(path))
+    for text, r in zip(texts, d.dedupe_many(texts, ids)):
+        writer.write(r.doc_id, text, r.removed)
+    writer.commit()
     return d.stats
 
 
