@@ -2,7 +2,7 @@
 
 import sys
 
-from dedup.cli.clean import main
+from dedup.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+import types
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pytest
 import dedup
 from dedup.audit.gather import THRESHOLDS, AuditInputError
 from dedup.cli.audit import main as audit_main
+from dedup.io.report import ReportWriter
 from dedup.audit.similarity import best_matches, inner_repeats_at, removed_at
 
 from conftest import DATA
@@ -78,10 +80,10 @@ def what_if(paragraphs, starts, sizes, bm, threshold, config=None):
 def write_report(path, texts, ids, **settings):
     """What ``dedup --report`` writes: one line per removed paragraph."""
     d = dedup.Deduplicator(**settings)
-    with open(path, "w", encoding="utf-8") as f:
-        for text, r in zip(texts, d.dedupe_many(texts, ids)):
-            for x in r.removed:
-                f.write(json.dumps({"doc_id": r.doc_id, **x.to_dict(), "text": text[x.start:x.end]}) + "\n")
+    writer = ReportWriter(str(path))
+    for text, r in zip(texts, d.dedupe_many(texts, ids)):
+        writer.write(r.doc_id, text, r.removed)
+    writer.commit()
     return d.stats
 
 
@@ -533,6 +535,21 @@ def test_cli_errors(tmp_path, capsys):
         dedup.write_audit(input=str(tmp_path / "c2.jsonl"), output=str(tmp_path / "o.html"), text_field="body")
 
 
+def test_cli_ids_are_the_dedup_commands(tmp_path, capsys):
+    """No --id-field on either command: the report and the audit both name documents <file>:<line>."""
+    from dedup.cli import main as dedup_main
+
+    corpus, _, _ = write_synthetic(tmp_path, 120)
+    report = tmp_path / "run.jsonl"
+    assert dedup_main([corpus, "-o", str(tmp_path / "clean.jsonl"), "--report", str(report), "-q"]) == 0
+    out = tmp_path / "a.html"
+    assert dedup_main(["audit", str(report), "--input", corpus, "-o", str(out), "--sample", "all"]) == 0
+    err = capsys.readouterr().err
+    assert "note:" not in err and "120 documents" in err
+    assert dedup_main(["audit", corpus, "-o", str(out), "--granularity", "sentence", "-q"]) == 0
+    assert "sentence" in out.read_text()
+
+
 def test_cli_as_a_module(tmp_path):
     corpus, _, _ = write_synthetic(tmp_path, 50)
     out = tmp_path / "m.html"
@@ -547,6 +564,17 @@ def test_plain_text_input(tmp_path):
     seed = DATA / "seed_news_doubled.txt"
     s = dedup.write_audit(input=str(seed), output=str(tmp_path / "seed.html"))
     assert s.documents == 1 and s.removed == dedup.explain(seed.read_text()).removed.__len__() > 0
+
+
+def test_audit_and_write_audit():
+    """``import dedup.audit`` is the module, ``dedup.write_audit`` the function; the old call still works."""
+    import dedup.audit
+    from dedup.audit.gather import write_audit
+
+    assert isinstance(dedup.audit, types.ModuleType) and dedup.write_audit is write_audit
+    with pytest.warns(DeprecationWarning, match="dedup.write_audit"):
+        with pytest.raises(ValueError, match="needs a report, an input corpus, or both"):
+            dedup.audit()
 
 
 # -- a real browser ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import dedup
+import dedup.cli
 from dedup.cli import clean as cli
 from dedup.text.assemble import assemble
 from dedup.text.split import split_paragraphs
@@ -405,21 +406,39 @@ def test_index_option_without_persistent_indexes(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "o.jsonl").exists()
 
 
-@pytest.mark.parametrize("name, module", sorted(cli.SUBCOMMANDS.items()))
+SUBCOMMANDS = sorted((name, module) for name, (module, _) in dedup.cli.COMMANDS.items())
+
+
+@pytest.mark.parametrize("name, module", SUBCOMMANDS)
 def test_subcommands_are_dispatched(capsys, monkeypatch, name, module):
     seen = []
     fake = types.ModuleType(module)
     fake.main = lambda argv: seen.append(argv) or 3
     monkeypatch.setitem(sys.modules, module, fake)
-    assert cli.main([name, "info", "x.db"]) == 3 and seen == [["info", "x.db"]]
+    assert dedup.cli.main([name, "info", "x.db"]) == 3 and seen == [["info", "x.db"]]
 
 
-@pytest.mark.parametrize("name, module", sorted(cli.SUBCOMMANDS.items()))
+def test_clean_is_the_default_command(monkeypatch):
+    seen = []
+    fake = types.ModuleType("dedup.cli.clean")
+    fake.main = lambda argv: seen.append(argv) or 0
+    monkeypatch.setitem(sys.modules, "dedup.cli.clean", fake)
+    assert dedup.cli.main(["in.jsonl", "-q"]) == 0 and dedup.cli.main(["clean", "x"]) == 0
+    assert seen == [["in.jsonl", "-q"], ["x"]]
+
+
+@pytest.mark.parametrize("name, module", SUBCOMMANDS)
 def test_subcommand_when_missing(capsys, monkeypatch, name, module):
     monkeypatch.setitem(sys.modules, module, None)  # import fails as if absent
-    code = cli.main([name, "info"])
+    code = dedup.cli.main([name, "info"])
     err = capsys.readouterr().err
     assert code == 2 and f"the '{name}' sub-command is not available in this build" in err
+
+
+def test_help_lists_the_commands(capsys):
+    assert dedup.cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"\n  {name} " in out for name in dedup.cli.COMMANDS)
 
 
 def test_help_and_version(capsys):

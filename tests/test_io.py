@@ -1,7 +1,6 @@
 """dedup.io: readers keep every record and name every bad line; writers are atomic and lossless."""
 
 import bz2
-import builtins
 import gzip
 import io
 import json
@@ -182,14 +181,7 @@ def test_text_writer_directory_mode(tmp_path):
 
 
 def test_missing_zstandard_names_the_extra(tmp_path, monkeypatch):
-    real_import = builtins.__import__
-
-    def no_zstd(name, *args, **kwargs):
-        if name == "zstandard":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_zstd)
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # every import of it fails, as if not installed
     with pytest.raises(ImportError, match=r"pip install 'paradedup\[zstd\]'"):
         AtomicOutput(str(tmp_path / "out.jsonl.zst"))
     path = tmp_path / "in.jsonl.zst"
@@ -202,14 +194,8 @@ def test_missing_zstandard_names_the_extra(tmp_path, monkeypatch):
 # -- Parquet ------------------------------------------------------------------------------
 
 def test_missing_pyarrow_names_the_extra(tmp_path, monkeypatch):
-    real_import = builtins.__import__
-
-    def no_pyarrow(name, *args, **kwargs):
-        if name.startswith("pyarrow"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    for name in ("pyarrow", "pyarrow.parquet"):
+        monkeypatch.setitem(sys.modules, name, None)  # every import of it fails, as if not installed
     with pytest.raises(ImportError, match=r"pip install 'paradedup\[parquet\]'"):
         open_writer(str(tmp_path / "o.parquet"), "parquet")
     (tmp_path / "i.parquet").write_bytes(b"PAR1")
@@ -300,3 +286,44 @@ def test_jsonl_round_trip_through_reader_and_writer(tmp_path, records):
     w.commit()
     back = [json.loads(line) for line in out.read_bytes().split(b"\n")[:-1]]  # not splitlines: U+2028 is text
     assert back == records
+
+
+# -- the removal report ---------------------------------------------------------------------
+
+def test_report_lines_round_trip_with_the_removal_fields(tmp_path):
+    from dedup.io.report import REPORT_FIELDS, ReportWriter, read_report
+    from dedup.results import Removal
+
+    text = "Same paragraph of enough words to count here.\n\nSame paragraph of enough words to count here.\n"
+    result = dedup.explain(text)
+    path = tmp_path / "removed.jsonl.gz"
+    writer = ReportWriter(str(path))
+    writer.write("doc-1", text, result.removed)
+    writer.commit()
+    lines = list(read_report(str(path)))
+    assert [tuple(line) for line in lines] == [REPORT_FIELDS] * len(result.removed) == [REPORT_FIELDS]
+    assert Removal(*(lines[0][f] for f in Removal._fields)) == result.removed[0]
+    assert lines[0]["doc_id"] == "doc-1" and lines[0]["text"] == text[result.removed[0].start:result.removed[0].end]
+
+
+@pytest.mark.parametrize("line, problem", [
+    ('[1, 2]', "expected a JSON object, got array"),
+    ('{"doc_id": "a", "index": 0}', "no field 'similarity'"),
+    ('{"doc_id": "a", "index": 0, "similarity": 1.5}', "similarity must be a number in [0, 1], got 1.5"),
+    ('{"doc_id": "a", "index": 0, "similarity": true}', "similarity must be a number in [0, 1], got True"),
+    ('{"doc_id": "a", "index": 0, "similarity": "0.9"}', "similarity must be a number"),
+    ('{"doc_id": "a", "index": 1.0, "similarity": 0.9}', "index must be an integer, got 1.0"),
+    ('{"doc_id": "a", "index": 0, "similarity": 0.9, "matched_index": "3"}', "matched_index must be an integer"),
+    ('{"doc_id": [1], "index": 0, "similarity": 0.9}', "doc_id must be a string or an integer, got array"),
+    ('{"doc_id": "a", "index": 0, "similarity": 0.9, "matched_doc_id": {}}', "matched_doc_id must be a string"),
+    ('{"doc_id": "a", "index": 0, "similarity": 0.9, "reason": "inner"}', "an 'inner' removal needs integer"),
+    ('{"doc_id": "a", "index": 0,', "malformed JSON at column"),
+])
+def test_bad_report_lines_name_file_and_line(tmp_path, line, problem):
+    from dedup.io.report import read_report
+
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"doc_id": 7, "index": 0, "similarity": 1, "matched_doc_id": null}\n\n' + line + "\n")
+    with pytest.raises(InputDataError) as info:
+        list(read_report(str(path)))
+    assert str(info.value).startswith(f"{path}:3: ") and problem in str(info.value)

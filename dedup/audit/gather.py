@@ -24,22 +24,22 @@ from __future__ import annotations
 import heapq
 import itertools
 import os
-import tempfile
+import re
 import time
 from array import array
 from collections import Counter, deque
-from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Dict, Generator, Iterable, Iterator, List, Optional, Set, Tuple
 
 import numpy as np
 
-from dedup.audit.inputs import (AuditInputError, Record, id_normalizer, read_corpus, read_report,
-                            report_uses_line_ids)
 from dedup.audit.page import DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, render
 from dedup.audit.similarity import FLOOR, best_matches, inner_repeats_at, removed_at
 from dedup.config import DedupConfig, make_config
 from dedup.deduplicator import Deduplicator
-from dedup.errors import ConfigError
+from dedup.errors import ConfigError, InputDataError
+from dedup.io import AtomicOutput, Item, open_source, read_items
+from dedup.io.report import read_report
 from dedup.results import Removal, utf8_len
 from dedup.text.split import split_units
 
@@ -48,6 +48,10 @@ THRESHOLDS: Tuple[float, ...] = tuple(k / 20 for k in range(10, 21))
 #: Examples shown on each side of the threshold.
 EXAMPLES_PER_SIDE = 6
 _TOP_DOCUMENTS = 10
+
+#: The name this error had before the audit read through :mod:`dedup.io` (kept for one release).
+AuditInputError = InputDataError
+_LINE_ID = re.compile(r"(.*):(\d+)")
 
 __all__ = ["AuditInputError", "AuditSummary", "THRESHOLDS", "write_audit"]
 
@@ -93,26 +97,21 @@ def write_audit(report: Optional[str] = None, input: Optional[str] = None, outpu
     ``None``: all; 0: none). ``config`` / ``overrides`` are the run's settings (a report
     does not record them; scope defaults to ``"corpus"``). ``doc``: id of the document to
     show (default: the analysed document with the most removals that keeps something).
-    Raises :class:`AuditInputError` (file and line) on unreadable input.
+    Raises :class:`~dedup.errors.InputDataError` (file and line) on unreadable input.
     """
     started = time.perf_counter()
-    if report is None and input is None:
-        raise ValueError("audit needs a report, an input corpus, or both")
-    for name, value in (("sample", sample), ("limit", limit)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise ConfigError(f"{name} must be a non-negative integer or None, got {value!r}")
-    if limit is not None and report is not None:
-        raise ConfigError("limit applies to a run made here (no report), not to a report")
+    _check_arguments(report, input, sample, limit)
     if config is None and "scope" not in overrides:
         overrides["scope"] = "corpus"
     cfg = make_config(config, **overrides)
-    if report is None:
-        state = _from_data(input, cfg, sample, limit, text_field, id_field, doc)
-    else:
-        state = _from_report(report, input, cfg, sample, text_field, id_field, doc)
+    corpus = _Corpus.of(input, text_field, id_field, report) if input else None
+    if report is not None:
+        state = _from_report(report, corpus, cfg, sample, doc)
+    elif corpus is not None:
+        state = _from_data(corpus, cfg, sample, limit, doc)
     page = state.page()
     html_text = render(page)
-    _write_atomic(output, html_text)
+    _write_page(output, html_text)
     return AuditSummary(
         output=output, mode=state.mode, threshold=cfg.threshold,
         documents=page.numbers.documents, paragraphs=page.numbers.paragraphs,
@@ -124,6 +123,17 @@ def write_audit(report: Optional[str] = None, input: Optional[str] = None, outpu
         notes=list(page.notes), page_bytes=len(html_text.encode("utf-8")),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _check_arguments(report: Optional[str], input: Optional[str], sample: Optional[int],
+                     limit: Optional[int]) -> None:
+    if report is None and not input:
+        raise ValueError("audit needs a report, an input corpus, or both")
+    for name, value in (("sample", sample), ("limit", limit)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ConfigError(f"{name} must be a non-negative integer or None, got {value!r}")
+    if limit is not None and report is not None:
+        raise ConfigError("limit applies to a run made here (no report), not to a report")
 
 
 # -- what both modes gather ---------------------------------------------------------------
@@ -360,12 +370,58 @@ class _State:
         return DocView(doc.doc_id, doc.text, list(zip(doc.starts.tolist(), doc.ends.tolist())), removals)
 
 
+# -- the input, named as the run named it -------------------------------------------------
+
+@dataclass(frozen=True)
+class _Corpus:
+    """The run's input, read through :mod:`dedup.io` with the ids the ``dedup`` command gave it."""
+
+    path: str
+    text_field: str
+    id_field: Optional[str]
+    name: Optional[str] = None  #: the file name the run's ``<file>:<line>`` ids use
+
+    @classmethod
+    def of(cls, path: str, text_field: str, id_field: Optional[str], report: Optional[str]) -> "_Corpus":
+        """The run named documents ``<file>:<line>`` (the report says so), or by ``id_field``
+        when the records have it, or by line when they do not."""
+        name = _line_id_file(report, path) if report else None
+        if name is not None:
+            return cls(path, text_field, None, name)
+        if id_field is not None and not _first_record_has(cls(path, text_field, None), id_field):
+            id_field = None
+        return cls(path, text_field, id_field)
+
+    def records(self) -> Generator[Item, None, None]:
+        source = open_source(self.path)
+        yield from read_items(replace(source, name=self.name) if self.name else source, self.text_field,
+                              self.id_field)
+
+
+def _line_id_file(report: str, input: str) -> Optional[str]:
+    """The file name in the report's first ``"<file>:<line>"`` id, when it is ``input``'s file
+    name (the same file, given under another path); else ``None``."""
+    lines = read_report(report)
+    first = next(lines, None)
+    lines.close()
+    doc_id = first["doc_id"] if first else None
+    m = _LINE_ID.fullmatch(doc_id) if isinstance(doc_id, str) else None
+    return m.group(1) if m and os.path.basename(m.group(1)) == os.path.basename(input) else None
+
+
+def _first_record_has(corpus: _Corpus, field_name: str) -> bool:
+    records = corpus.records()
+    first = next(records, None)
+    records.close()
+    return first is None or not isinstance(first.record, dict) or field_name in first.record
+
+
 # -- data mode: run here -------------------------------------------------------------------
 
-def _from_data(input: str, cfg: DedupConfig, sample: Optional[int], limit: Optional[int], text_field: str,
-               id_field: Optional[str], doc: Any) -> _State:
-    state = _State("data", cfg, [("input", input), ("mode", "run here (no report given)")])
-    records: Iterable[Record] = read_corpus(input, text_field, id_field)
+def _from_data(corpus: _Corpus, cfg: DedupConfig, sample: Optional[int], limit: Optional[int],
+               doc: Any) -> _State:
+    state = _State("data", cfg, [("input", corpus.path), ("mode", "run here (no report given)")])
+    records: Iterable[Item] = corpus.records()
     if limit is not None:
         records = itertools.islice(records, limit)
     pending: deque = deque()
@@ -414,21 +470,19 @@ def _from_data(input: str, cfg: DedupConfig, sample: Optional[int], limit: Optio
     state.top = _top_list(top)
     if doc is not None and state.shown is None:
         state.notes.append(f"document {doc!r} was not found in the input")
-    _fill_lookup(state, wanted, lambda: read_corpus(input, text_field, id_field))
+    _fill_lookup(state, wanted, corpus.records)
     return state
 
 
 # -- report mode -------------------------------------------------------------------------
 
-def _from_report(report: str, input: Optional[str], cfg: DedupConfig, sample: Optional[int], text_field: str,
-                 id_field: Optional[str], doc: Any) -> _State:
+def _from_report(report: str, corpus: Optional[_Corpus], cfg: DedupConfig, sample: Optional[int],
+                 doc: Any) -> _State:
+    input = corpus.path if corpus else None
     sources = [("report", report), ("input", input or "(not given: totals, near misses and the what-if "
                                                      "table need it)")]
     state = _State("report", cfg, sources)
-    if input and id_field is not None and report_uses_line_ids(report, input):
-        id_field = None  # the run named documents by line: so must we, whatever fields they have
-    norm = id_normalizer(input)
-    records: Iterator[Record] = iter(read_corpus(input, text_field, id_field)) if input else iter(())
+    records: Iterator[Item] = corpus.records() if corpus else iter(())
     prefix = list(itertools.islice(records, sample)) if (input and sample != 0) else []
     prefix_ids = {}
     for rec in prefix:
@@ -450,7 +504,7 @@ def _from_report(report: str, input: Optional[str], cfg: DedupConfig, sample: Op
         if raw_id != last_raw:
             if run:
                 per_doc[key] = per_doc.get(key, 0) + run
-            last_raw, key, run = raw_id, _hashable(norm(raw_id)), 0
+            last_raw, key, run = raw_id, _hashable(raw_id), 0
         run += 1
         sim = line["similarity"]
         sims.append(sim)
@@ -462,16 +516,13 @@ def _from_report(report: str, input: Optional[str], cfg: DedupConfig, sample: Op
         if sim < threshold and reason == "near":
             below_threshold += 1
         in_prefix = key in prefix_ids
-        shown = doc is not None and _same_id(norm(raw_id), doc)
+        shown = doc is not None and _same_id(raw_id, doc)
         if in_prefix or shown:
-            line["doc_id"] = norm(raw_id)
-            line["matched_doc_id"] = norm(line.get("matched_doc_id"))
             if in_prefix:
                 prefix_lines.setdefault(key, []).append(line)
             if shown:
                 shown_lines.append(line)
         if not input and sim < 1.0 and type(text) is str:
-            line["matched_doc_id"] = norm(line.get("matched_doc_id"))
             item = (-sim, -n_line, line)
             (heapq.heappush if len(heap) < EXAMPLES_PER_SIDE else heapq.heappushpop)(heap, item)
     if run:
@@ -594,17 +645,12 @@ def _same_id(value: Any, wanted: Any) -> bool:
     return value == wanted or str(value) == str(wanted)
 
 
-def _write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".audit-", suffix=".html", dir=directory)
+def _write_page(path: str, html_text: str) -> None:
+    """The page appears under its name only once it is written whole (:class:`AtomicOutput`)."""
+    out = AtomicOutput(path, compress=False)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        out.write(html_text.encode("utf-8"))
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        out.abort()
         raise
+    out.commit()

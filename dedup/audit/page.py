@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from dedup.config import DedupConfig
-from dedup.errors import MissingDependencyError
+from dedup._optional import require
 
 #: Characters of one example paragraph shown (the rest is elided, and said so).
 EXAMPLE_CHARS = 1500
@@ -416,13 +416,8 @@ def _bins(removal_sims: np.ndarray, near_miss_sims: np.ndarray, threshold: float
 def histogram_image(removal_sims: np.ndarray, near_miss_sims: np.ndarray, threshold: float,
                     floor: float) -> str:
     """The histogram as a ``data:image/svg+xml;base64,...`` URI (matplotlib, no pyplot state)."""
-    try:
-        import matplotlib
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise MissingDependencyError(
-            "the audit page draws its histogram with matplotlib: pip install 'paradedup[audit]'"
-        ) from None
+    matplotlib = require("matplotlib", "audit", "the audit page's histogram")
+    from matplotlib.figure import Figure
     edges, removed, near, log = _bins(removal_sims, near_miss_sims, threshold, floor)
     lo = edges[0]
     with matplotlib.rc_context({"svg.hashsalt": "dedup-audit", "svg.fonttype": "none",

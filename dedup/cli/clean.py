@@ -9,55 +9,42 @@ Errors are one line on stderr: ``dedup: error: <file>:<line>: <what is wrong>``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
-import signal
 import sys
-import threading
 import time
-from contextlib import contextmanager
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional, Sequence
 
+from dedup.cli import commands_help
+from dedup.cli.options import UsageError, run_command, run_settings, shared_options
 from dedup.config import DedupConfig
 from dedup.deduplicator import Deduplicator
-from dedup.errors import ConfigError, DedupError
-from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, Reject, Source, format_for_name, open_source,
-                      open_writer, read_source, same_file, strip_compression)
+from dedup.errors import DedupError
+from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, Reject, Source, Writer, format_for_name,
+                      open_source, open_writer, read_source, same_file, strip_compression)
 from dedup.io.files import is_directory_target
-from dedup.io.jsonl import write_json_line
+from dedup.io.report import ReportWriter
 from dedup.stream import pair_results
 
 PROG = "dedup"
-#: ``dedup NAME ...`` runs ``main(argv)`` of these modules (imported only when asked for).
-SUBCOMMANDS = {"index": "dedup.cli.index", "audit": "dedup.cli.audit"}
 #: Rejected records named one by one on stderr before only counting them.
 MAX_REJECT_WARNINGS = 10
 
 
-class UsageError(Exception):
-    """The command line asks for something that cannot work (exit code 2)."""
-
-
-@dataclass
-class Counts:
-    """Records through the command: in = out + dropped + rejected."""
-
-    records_in: int = 0
-    records_out: int = 0
-    rejected: int = 0
-    dropped: int = 0
+#: Records through the command, as named in the summary: in = out + dropped + rejected.
+RECORD_COUNTS = ("records_in", "records_out", "records_rejected", "records_dropped")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from dedup import __version__
 
     p = argparse.ArgumentParser(
-        prog=PROG,
+        prog=PROG, parents=[shared_options()],
         description="Remove repeated and near-repeated paragraphs from text files, JSONL or Parquet "
                     "records; keep each paragraph's first occurrence byte for byte.",
-        epilog="examples:\n"
+        epilog=commands_help() + "\n\nexamples:\n"
                "  dedup crawl.jsonl.gz -o clean.jsonl.gz --report removed.jsonl\n"
                "  zcat part-*.jsonl.gz | dedup - --id-field url --index seen.db > clean.jsonl\n"
                "  dedup index info seen.dedup      (what a persistent index holds)\n"
@@ -72,23 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "converts records; a directory for several text inputs")
     p.add_argument("--format", choices=["auto", "text", "jsonl", "parquet"], default="auto",
                    help="input format (default: auto, from the file suffix; on stdin from the first bytes)")
-    p.add_argument("--text-field", default="text", metavar="NAME",
-                   help="field (column) holding the text of a record (default: text)")
-    p.add_argument("--id-field", default=None, metavar="NAME",
-                   help="field holding a document id, used in reports and by --index "
-                        "(default: <file>:<line> for records, the file name for text files)")
-    p.add_argument("--scope", choices=["document", "corpus"], default="corpus",
-                   help="repeats inside each document only, or also across documents (default: corpus)")
-    p.add_argument("--threshold", type=float, default=None, metavar="J",
-                   help="Jaccard similarity of word 5-gram sets at which paragraphs count as repeats "
-                        "(default: 0.8)")
-    p.add_argument("--num-perm", type=int, default=None, metavar="N",
-                   help="MinHash permutations (default: 128)")
-    p.add_argument("--min-tokens", type=int, default=None, metavar="N",
-                   help="paragraphs with fewer tokens are removed only inside a run of removed repeats "
-                        "(default: 8)")
-    p.add_argument("--granularity", choices=["paragraph", "sentence"], default=None,
-                   help="the unit deduplicated: paragraphs, or sentences inside them (default: paragraph)")
     p.add_argument("--index", default=None, metavar="PATH",
                    help="persistent corpus index (SQLite file, or redis://...): paragraphs of earlier runs "
                         "count as earlier; needs --scope corpus")
@@ -99,8 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out records that deduplication emptied (every paragraph removed)")
     p.add_argument("--stats", action="store_true",
                    help="print the run's statistics as one JSON object on stderr")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="no progress bar, warnings or summary on stderr (errors are still printed)")
     p.add_argument("--on-error", choices=["stop", "skip"], default="stop",
                    help="bad record (malformed JSON, missing field, non-string text, invalid UTF-8): "
                         "stop with its file and line (default), or skip it")
@@ -112,76 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command; returns the exit code (the console script exits with it)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS:
-        return _subcommand(argv[0], argv[1:])
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
-        return exc.code if isinstance(exc.code, int) else 2
-    try:
-        with _terminate_as_interrupt():
-            return _run(args)
-    except BrokenPipeError:  # e.g. `dedup big.jsonl | head`: the reader left; say nothing
-        _silence_stdout()
-        return 1
-    except UsageError as exc:
-        return _fail(str(exc), 2)
-    except ConfigError as exc:
-        return _fail(str(exc), 2)
-    except (DedupError, OSError) as exc:
-        return _fail(_describe(exc), 1)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-
-
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler stopping the job) cleans up like Ctrl-C: temporary files go."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _subcommand(name: str, argv: List[str]) -> int:
-    """``dedup index ...`` / ``dedup audit ...``: handled by their modules when this build has them."""
-    module_name = SUBCOMMANDS[name]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return _fail(f"the {name!r} sub-command is not available in this build", 2)
-    return int(module.main(argv) or 0)
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return code
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}"
-    return str(exc)
+    return run_command(PROG, build_parser(), _run, argv)
 
 
 # -- planning: inputs, outputs, settings --------------------------------------------------
@@ -252,16 +151,7 @@ def _check_targets(args: argparse.Namespace, sources: List[Source], output: str,
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
-    settings: dict = {"scope": args.scope}
-    if args.threshold is not None:
-        settings["threshold"] = args.threshold
-    if args.num_perm is not None:
-        settings["num_perm"] = args.num_perm
-    if args.min_tokens is not None:
-        settings["min_tokens"] = args.min_tokens
-    if args.granularity is not None:
-        settings["granularity"] = args.granularity
-    return DedupConfig(**settings)
+    return DedupConfig(**run_settings(args))
 
 
 def _open_index(spec: str, config: DedupConfig) -> Any:
@@ -282,33 +172,33 @@ def _run(args: argparse.Namespace) -> int:
     plan = _plan(args)
     config = _config(args)
     index = _open_index(args.index, config) if args.index else None
-    outputs: List[Any] = []
     try:
         dd = Deduplicator(config, index=index)
+        started = time.perf_counter()
+        counts = _clean(args, plan, dd)
+    finally:
+        close = getattr(index, "close", None)
+        if callable(close):
+            close()
+    summary = _summary(dd, counts, time.perf_counter() - started, config)
+    if not args.quiet:
+        print(_summary_line(summary), file=sys.stderr)
+    if args.stats:
+        print(json.dumps(summary), file=sys.stderr)
+    return 0
+
+
+def _clean(args: argparse.Namespace, plan: _Plan, dd: Deduplicator) -> Counter[str]:
+    """Every input through ``dd``; the output, report and rejects appear only if all goes well."""
+    outputs: List[Any] = []
+    try:
         writer = open_writer(plan.output, plan.out_format, args.text_field, args.id_field, plan.directory)
         outputs.append(writer)
-        report = AtomicOutput(args.report) if args.report else None
+        report = ReportWriter(args.report) if args.report else None
         rejects = AtomicOutput(args.rejects) if args.rejects else None
         outputs += [o for o in (report, rejects) if o is not None]
-        counts = Counts()
-        started = time.perf_counter()
-        progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
-        items = _items(plan.sources, args, counts, rejects)
-        try:
-            for item, result in pair_results(dd, items, _text_of, _id_of):
-                if report is not None:
-                    for removal in result.removed:
-                        write_json_line(report, {"doc_id": result.doc_id, **removal.to_dict(),
-                                                 "text": item.text[removal.start:removal.end]})
-                emptied = bool(result.removed) and not result.text.strip()
-                if args.drop_empty and emptied:
-                    counts.dropped += 1
-                else:
-                    writer.write(item, result.text, result.changed)
-                    counts.records_out += 1
-                progress.update(dd)
-        finally:
-            progress.close()
+        counts: Counter[str] = Counter()
+        _write_results(args, dd, _items(plan.sources, args, counts, rejects), writer, report, counts)
         for out in outputs:
             out.commit()
         outputs = []
@@ -316,17 +206,24 @@ def _run(args: argparse.Namespace) -> int:
         for out in reversed(outputs):
             out.abort()
         raise
+    return counts
+
+
+def _write_results(args: argparse.Namespace, dd: Deduplicator, items: Iterator[Item], writer: Writer,
+                   report: Optional[ReportWriter], counts: Counter[str]) -> None:
+    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        for item, result in pair_results(dd, items, _text_of, _id_of):
+            if report is not None:
+                report.write(result.doc_id, item.text, result.removed)
+            if args.drop_empty and result.removed and not result.text.strip():
+                counts["records_dropped"] += 1
+            else:
+                writer.write(item, result.text, result.changed)
+                counts["records_out"] += 1
+            progress.update(dd)
     finally:
-        close = getattr(index, "close", None)
-        if callable(close):
-            close()
-    elapsed = time.perf_counter() - started
-    summary = _summary(dd, counts, elapsed, config)
-    if not args.quiet:
-        print(_summary_line(summary), file=sys.stderr)
-    if args.stats:
-        print(json.dumps(summary), file=sys.stderr)
-    return 0
+        progress.close()
 
 
 def _text_of(item: Item, _position: int) -> str:
@@ -337,12 +234,12 @@ def _id_of(item: Item, _position: int) -> Any:
     return item.doc_id
 
 
-def _items(sources: List[Source], args: argparse.Namespace, counts: Counts,
+def _items(sources: List[Source], args: argparse.Namespace, counts: Counter[str],
            rejects: Optional[AtomicOutput]) -> Iterator[Item]:
     """Good records of every input in order; bad ones stop the run or are set aside."""
     for source in sources:
         for read in read_source(source, args.text_field, args.id_field):
-            counts.records_in += 1
+            counts["records_in"] += 1
             if isinstance(read, Item):
                 yield read
                 continue
@@ -351,15 +248,15 @@ def _items(sources: List[Source], args: argparse.Namespace, counts: Counts,
             _reject(read, counts, rejects, args.quiet)
 
 
-def _reject(read: Reject, counts: Counts, rejects: Optional[AtomicOutput], quiet: bool) -> None:
-    counts.rejected += 1
+def _reject(read: Reject, counts: Counter[str], rejects: Optional[AtomicOutput], quiet: bool) -> None:
+    counts["records_rejected"] += 1
     if rejects is not None:
         rejects.write(read.raw if read.raw.endswith(b"\n") else read.raw + b"\n")
     if quiet:
         return
-    if counts.rejected <= MAX_REJECT_WARNINGS:
+    if counts["records_rejected"] <= MAX_REJECT_WARNINGS:
         print(f"{PROG}: warning: {read.source}:{read.line}: {read.message} (skipped)", file=sys.stderr)
-    elif counts.rejected == MAX_REJECT_WARNINGS + 1:
+    elif counts["records_rejected"] == MAX_REJECT_WARNINGS + 1:
         print(f"{PROG}: warning: more records skipped; the summary counts them", file=sys.stderr)
 
 
@@ -393,14 +290,11 @@ class _Progress:
             self.bar.close()
 
 
-def _summary(dd: Deduplicator, counts: Counts, elapsed: float, config: DedupConfig) -> dict:
+def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float, config: DedupConfig) -> dict:
     st = dd.stats
     seconds = max(elapsed, 1e-9)
     return {
-        "records_in": counts.records_in,
-        "records_out": counts.records_out,
-        "records_rejected": counts.rejected,
-        "records_dropped": counts.dropped,
+        **{name: counts[name] for name in RECORD_COUNTS},
         "documents": st.documents,
         "documents_changed": st.documents_changed,
         "documents_emptied": st.documents_emptied,

@@ -16,7 +16,7 @@ from dedup.errors import DedupError
 from dedup.index.open import REDIS_SCHEMES
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dedup index", description="Inspect a persistent corpus index.")
     sub = parser.add_subparsers(dest="command", required=True)
     info = sub.add_parser("info", help="settings, paragraphs, documents and size of an index")
@@ -64,7 +64,7 @@ def format_info(info: dict) -> str:
 def main(argv: Optional[List[str]] = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     """Run ``dedup index ARGS``; returns the exit code (0 ok, 1 error, 2 usage)."""
     try:
-        args = _parser().parse_args(argv)
+        args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse printed the usage
         return int(exc.code or 0)
     try:

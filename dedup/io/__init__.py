@@ -23,7 +23,7 @@ Writer = Union[JsonlWriter, ParquetWriter, TextWriter]
 __all__ = [
     "AtomicOutput", "FORMATS", "InputDataError", "Item", "JsonlWriter", "ParquetWriter", "Read",
     "Reject", "Source", "TextWriter", "STDIO", "format_for_name", "open_source", "open_writer",
-    "read_source", "same_file", "strip_compression",
+    "read_items", "read_source", "same_file", "strip_compression",
 ]
 
 
@@ -79,6 +79,14 @@ def read_source(source: Source, text_field: str = "text", id_field: Optional[str
     finally:
         if source.path != STDIO:
             stream.close()
+
+
+def read_items(source: Source, text_field: str = "text", id_field: Optional[str] = None) -> Iterator[Item]:
+    """Good records of one input, in order; the first bad one raises its :class:`InputDataError`."""
+    for read in read_source(source, text_field, id_field):
+        if isinstance(read, Reject):
+            raise read.error()
+        yield read
 
 
 def _is_plain_parquet(path: str) -> bool:

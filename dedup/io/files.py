@@ -92,7 +92,7 @@ class AtomicOutput:
             return
         kind = strip_compression(path)[1] if compress else None
         if kind == "zstd":  # fail before creating anything
-            require("zstandard", "zstd", f"{path}: writing zstd-compressed output")
+            self._zstandard = require("zstandard", "zstd", f"{path}: writing zstd-compressed output")
         directory = os.path.dirname(os.path.abspath(path))
         fd, self._tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
         self._raw = os.fdopen(fd, "wb")
@@ -102,8 +102,7 @@ class AtomicOutput:
         if kind == "gzip":
             stream = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
         elif kind == "zstd":
-            import zstandard
-            stream = zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False)
+            stream = self._zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False)
         elif kind == "bz2":
             import bz2
             stream = bz2.BZ2File(raw, "wb")

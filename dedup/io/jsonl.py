@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import BinaryIO, Iterator, Mapping, Optional
+from typing import Any, BinaryIO, Iterator, Mapping, Optional, Tuple
 
 from dedup.io.files import AtomicOutput
 from dedup.io.records import Item, Read, Reject, check_record, dumps_record
@@ -11,33 +11,40 @@ from dedup.io.records import Item, Read, Reject, check_record, dumps_record
 _BOM = b"\xef\xbb\xbf"
 
 
-def read_jsonl(stream: BinaryIO, source: str, text_field: str, id_field: Optional[str]) -> Iterator[Read]:
-    """Records of a JSONL stream in order; a bad line becomes a :class:`Reject` with its line number.
-
-    Blank lines are not records and are skipped. A UTF-8 byte-order mark on the first line
-    is ignored.
-    """
+def json_lines(stream: BinaryIO) -> Iterator[Tuple[int, bytes]]:
+    """``(line number, bytes)`` of the non-blank lines of a JSONL stream, a first-line
+    UTF-8 byte-order mark taken off: the one rule for records and reports alike."""
     for line_no, raw in enumerate(stream, 1):
         if line_no == 1 and raw.startswith(_BOM):
             raw = raw[len(_BOM):]
-        if not raw or raw.isspace():
-            continue
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield Reject(source, line_no, raw, f"invalid UTF-8 at byte {exc.start + 1} of the line")
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            column = min(exc.pos, len(line.rstrip("\r\n"))) + 1  # the newline is not a column
-            yield Reject(source, line_no, raw, f"malformed JSON at column {column}: {exc.msg.removesuffix(' at')}")
-            continue
-        except RecursionError:
-            yield Reject(source, line_no, raw, "malformed JSON: nested too deeply")
-            continue
-        del line
-        problem = check_record(record, text_field, id_field)
+        if raw and not raw.isspace():
+            yield line_no, raw
+
+
+def parse_line(raw: bytes) -> Tuple[Any, Optional[str]]:
+    """The JSON value of one line, or ``(None, what is wrong with it)``."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"invalid UTF-8 at byte {exc.start + 1} of the line"
+    try:
+        return json.loads(line), None
+    except json.JSONDecodeError as exc:
+        column = min(exc.pos, len(line.rstrip("\r\n"))) + 1  # the newline is not a column
+        return None, f"malformed JSON at column {column}: {exc.msg.removesuffix(' at')}"
+    except RecursionError:
+        return None, "malformed JSON: nested too deeply"
+
+
+def read_jsonl(stream: BinaryIO, source: str, text_field: str, id_field: Optional[str]) -> Iterator[Read]:
+    """Records of a JSONL stream in order; a bad line becomes a :class:`Reject` with its line number.
+
+    Blank lines are not records and are skipped (:func:`json_lines`).
+    """
+    for line_no, raw in json_lines(stream):
+        record, problem = parse_line(raw)
+        if problem is None:
+            problem = check_record(record, text_field, id_field)
         if problem:
             yield Reject(source, line_no, raw, problem)
             continue
@@ -74,7 +81,3 @@ class JsonlWriter:
     def abort(self) -> None:
         self.out.abort()
 
-
-def write_json_line(out: AtomicOutput, value: object) -> None:
-    """One JSON value as a line (reports)."""
-    out.write(dumps_record(value) if isinstance(value, Mapping) else (json.dumps(value) + "\n").encode())

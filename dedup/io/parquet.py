@@ -10,7 +10,8 @@ import shutil
 import tempfile
 from typing import Any, BinaryIO, Iterator, List, Optional
 
-from dedup.io.files import AtomicOutput, require
+from dedup._optional import require
+from dedup.io.files import AtomicOutput
 from dedup.io.jsonl import output_record
 from dedup.io.records import InputDataError, Item, Read, Reject, check_record, dumps_record
 
@@ -19,10 +20,7 @@ CHUNK_ROWS = 1024
 
 
 def _pyarrow(what: str):
-    require("pyarrow", "parquet", what)
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    return pa, pq
+    return require("pyarrow", "parquet", what), require("pyarrow.parquet", "parquet", what)
 
 
 def read_parquet(path: str, stream: Optional[BinaryIO], source: str, text_field: str,

@@ -1,0 +1,115 @@
+"""What the commands share: one parent parser of the run's settings, one usage error, one way to exit.
+
+``dedup`` and ``dedup audit`` both read records and describe a run (the audit describes the
+run it looks at), so the options for that are declared once here and given to both parsers
+as a parent: the same names, defaults and help everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence
+
+from dedup.errors import ConfigError, DedupError
+
+#: Settings of a run the commands take (option dests, named as the DedupConfig fields).
+RUN_SETTINGS = ("scope", "threshold", "num_perm", "min_tokens", "granularity")
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot work (exit code 2)."""
+
+
+def shared_options() -> argparse.ArgumentParser:
+    """The parent parser: where the text and ids are, and the run's settings."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--text-field", default="text", metavar="NAME",
+                   help="field (column) holding the text of a record (default: text)")
+    p.add_argument("--id-field", default=None, metavar="NAME",
+                   help="field holding a document id, as named in reports "
+                        "(default: <file>:<line> for records, the file name for text files)")
+    p.add_argument("--scope", choices=["document", "corpus"], default="corpus",
+                   help="repeats inside each document only, or also across documents (default: corpus)")
+    p.add_argument("--threshold", type=float, default=None, metavar="J",
+                   help="Jaccard similarity of word 5-gram sets at which paragraphs count as repeats "
+                        "(default: 0.8)")
+    p.add_argument("--num-perm", type=int, default=None, metavar="N",
+                   help="MinHash permutations (default: 128)")
+    p.add_argument("--min-tokens", type=int, default=None, metavar="N",
+                   help="paragraphs with fewer tokens are removed only inside a run of removed repeats "
+                        "(default: 8)")
+    p.add_argument("--granularity", choices=["paragraph", "sentence"], default=None,
+                   help="the unit deduplicated: paragraphs, or sentences inside them (default: paragraph)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="nothing on stderr but errors: no progress bar, warnings or summary")
+    return p
+
+
+def run_settings(args: argparse.Namespace) -> Dict[str, Any]:
+    """The DedupConfig settings given on the command line (the rest keep their defaults)."""
+    return {name: getattr(args, name) for name in RUN_SETTINGS if getattr(args, name) is not None}
+
+
+def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int],
+                argv: Optional[Sequence[str]], interrupted: str = "interrupted") -> int:
+    """Parse ``argv`` and run; every failure becomes one line ``PROG: error: ...`` and an exit code:
+    2 usage, 1 data or runtime error, 130 interrupted (Ctrl-C or SIGTERM)."""
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        with _terminate_as_interrupt():
+            return run(args)
+    except BrokenPipeError:  # e.g. `dedup big.jsonl | head`: the reader left; say nothing
+        _silence_stdout()
+        return 1
+    except (UsageError, ConfigError) as exc:
+        return fail(prog, str(exc), 2)
+    except (DedupError, OSError) as exc:
+        return fail(prog, describe(exc), 1)
+    except KeyboardInterrupt:
+        return fail(prog, interrupted, 130)
+
+
+def fail(prog: str, message: str, code: int) -> int:
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return code
+
+
+def describe(exc: BaseException) -> str:
+    """An error as one line; a file error names the file."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the job) cleans up like Ctrl-C: temporary files go."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
