@@ -183,7 +183,7 @@ class _State:
             self.numbers.removed_bytes += nbytes
 
     def page(self) -> Page:
-        from dedup import __version__
+        from dedup.version import __version__
 
         cfg = self.cfg
         self.numbers.reasons = dict(self.reasons)

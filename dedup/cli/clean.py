@@ -38,7 +38,7 @@ RECORD_COUNTS = ("records_in", "records_out", "records_rejected", "records_dropp
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dedup import __version__
+    from dedup.version import __version__
 
     p = argparse.ArgumentParser(
         prog=PROG, parents=[shared_options()],
@@ -177,9 +177,8 @@ def _run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         counts = _clean(args, plan, dd)
     finally:
-        close = getattr(index, "close", None)
-        if callable(close):
-            close()
+        if index is not None:
+            index.close()
     summary = _summary(dd, counts, time.perf_counter() - started, config)
     if not args.quiet:
         print(_summary_line(summary), file=sys.stderr)

@@ -70,9 +70,7 @@ def main(argv: Optional[List[str]] = None, stdout: TextIO = sys.stdout, stderr: 
     try:
         index = _open_for_reading(args.spec)
         info = index.info()
-        close = getattr(index, "close", None)
-        if close:
-            close()
+        index.close()
     except DedupError as exc:
         print(f"dedup index: error: {exc}", file=stderr)
         return 1

@@ -19,9 +19,8 @@ from dedup.accel import jit
 from dedup.arrays import offsets_of
 from dedup.decide.verify import jaccard_sorted
 from dedup.text.fastsplit import code_points, sentence_spans
-from dedup.chardata import fold_table
-from dedup.fingerprint.shingles import _unicode_word_table, shingle_hashes, word_hashes
-from dedup.text.split import _CHAR_OR_WORD_RE as _TOKEN_RE
+from dedup.chardata import CHAR_OR_WORD_RE, fold_table, word_table
+from dedup.fingerprint.shingles import shingle_hashes, word_hashes
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ def _sentence_token_counts(text: str, sentences: Sequence[Tuple[int, int]], norm
         return None
     spans = np.array(sentences, dtype=np.int64)
     counts = kernels.count_tokens(code_points(text), spans[:, 0].copy(), spans[:, 1].copy(),
-                                  fold_table(normalization != "none"), _unicode_word_table(unspaced))
+                                  fold_table(normalization != "none"), word_table(unspaced))
     return None if len(counts) and counts[0] < 0 else counts
 
 
@@ -206,7 +205,7 @@ def _token_char_bounds(text: str, sentences: Sequence[Tuple[int, int]], counts: 
                 return None
             return sentences[i][0], sentences[j][1], int(sent_first[i]), int(sent_first[j + 1])
         return bounds
-    raw = [m.span() for m in _TOKEN_RE.finditer(text)]
+    raw = [m.span() for m in CHAR_OR_WORD_RE.finditer(text)]
     if len(raw) != len(words):
         return lambda a, b: None
     return lambda a, b: (raw[a][0], raw[b - 1][1], a, b)
