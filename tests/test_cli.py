@@ -447,16 +447,6 @@ def test_help_and_version(capsys):
     assert cli.main([]) == 2 and "the following arguments are required: INPUT" in capsys.readouterr().err
 
 
-def test_every_option_is_documented_in_the_readme():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
-    for action in cli.build_parser()._actions:
-        for option in action.option_strings:
-            if option.startswith("--") and option != "--help":
-                assert f"`{option}" in section, f"{option} is not documented in README's Command line section"
-        for choice in action.choices or ():
-            assert f"{choice}" in section
-
 
 # -- real processes -------------------------------------------------------------------------
 
