@@ -9,8 +9,8 @@ from dedup.errors import MissingDependencyError
 
 
 def pip_hint(extra: str) -> str:
-    """The command that installs an extra, from a clone or from an index."""
-    return f"pip install 'paradedup[{extra}]'"
+    """The command that installs an extra (paradedup is installed from its clone, not from PyPI yet)."""
+    return f"pip install -e '.[{extra}]' in the paradedup clone"
 
 
 def require(module: str, extra: str, what: str) -> ModuleType:

@@ -1,5 +1,6 @@
 """Clean a pandas text column: one cleaned value per row, in order.
 
+    pip install -e '.[pandas]'      # pandas is not a dependency of dedup
     python examples/pandas_column.py
 
 ``dedupe_stream`` takes any iterable of strings, so a column (a ``Series``) goes straight
@@ -9,9 +10,14 @@ that holds one.
 
 from __future__ import annotations
 
-import pandas as pd
+import sys
 
 import dedup
+
+try:
+    import pandas as pd
+except ImportError:
+    sys.exit("examples/pandas_column.py needs pandas: pip install -e '.[pandas]'")
 
 CAVEAT = "Prices include tax and shipping to any address in the country, unless stated otherwise."
 

@@ -5,7 +5,7 @@
 
 Every row needs a stable unique id (``--id-col``, default ``doc_id``); "earlier" is the
 order of ``--order-col`` if given, else of the id. The executors need ``paradedup`` installed
-(``pip install 'paradedup[spark]'`` on each node, or ship it with ``--py-files``).
+(``pip install -e '.[spark]'`` on each node, or ship it with ``--py-files``).
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ def _redis_missing() -> Optional[str]:
     try:
         import redis  # noqa: F401
     except ImportError:
-        return "the redis package is not installed (pip install 'paradedup[redis]')"
+        return "the redis package is not installed (pip install -e '.[redis]')"
     return None
 
 

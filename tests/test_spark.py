@@ -30,7 +30,7 @@ def spark():
     except ImportError:
         if os.environ.get("CI"):
             pytest.fail("pyspark is not installed; CI must install the spark extra: pip install -e '.[spark]'")
-        pytest.skip("pyspark is not installed (pip install 'paradedup[spark]'); Spark tests skipped")
+        pytest.skip("pyspark is not installed (pip install -e '.[spark]'); Spark tests skipped")
     os.environ["PYSPARK_PYTHON"] = sys.executable  # workers must run this interpreter
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     session = (SparkSession.builder.master("local[2]").appName("dedup-tests")

@@ -14,6 +14,8 @@ from typing import Tuple
 
 import numpy as np
 
+from dedup._optional import require
+
 from dedup.accel import jit
 from dedup.arrays import offsets_of, ragged_take
 from dedup.fingerprint.hashing import fmix32
@@ -104,10 +106,9 @@ def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
 
 
 def to_lean_minhash(signature: np.ndarray, seed: int = 1):
-    """A ``datasketch.LeanMinHash`` holding this signature."""
-    from datasketch import LeanMinHash  # type: ignore[import-untyped]
-
-    return LeanMinHash(seed=seed, hashvalues=np.asarray(signature, dtype=np.uint32), scheme="affine32")
+    """A ``datasketch.LeanMinHash`` holding this signature (needs the ``datasketch`` extra)."""
+    datasketch = require("datasketch", "datasketch", "to_lean_minhash()")
+    return datasketch.LeanMinHash(seed=seed, hashvalues=np.asarray(signature, dtype=np.uint32), scheme="affine32")
 
 
 def from_minhash(minhash) -> np.ndarray:
