@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 import numpy as np
+from conftest import shared_data
 import pytest
 
 import dedup
 from dedup.index.base import IndexBatch
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
 
 
 def load_docs(name: str) -> list:
-    with gzip.open(DATA / name, "rt", encoding="utf-8") as f:
+    with gzip.open(shared_data(name), "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
 

@@ -21,15 +21,15 @@ from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
+from conftest import shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SETS = {"debian": "docs_debian_copyright.jsonl.gz", "kjv": "docs_kjv_chapters.jsonl.gz"}
 
 
 def load_docs(name: str) -> List[dict]:
-    with gzip.open(DATA / SETS.get(name, name), "rt", encoding="utf-8") as f:
+    with gzip.open(shared_data(SETS.get(name, name)), "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
 

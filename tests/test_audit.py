@@ -25,13 +25,13 @@ from dedup.cli.audit import main as audit_main
 from dedup.io.report import ReportWriter
 from dedup.audit.similarity import best_matches, inner_repeats_at, removed_at
 
-from conftest import DATA
+from conftest import EXAMPLE_DATA, shared_data
 
 if not os.environ.get("CI"):  # in CI the audit extra is installed and everything runs
     pytest.importorskip("matplotlib", reason="the audit page needs matplotlib: pip install -e '.[audit]'")
 
 ROOT = Path(__file__).resolve().parents[1]
-DEBIAN = DATA / "docs_debian_copyright.jsonl.gz"
+DEBIAN = "docs_debian_copyright.jsonl.gz"  # in ../shared/data: shared_data(DEBIAN)
 SCRIPT = "<script>document.body.setAttribute('data-pwned', '1')</script>"
 
 
@@ -235,7 +235,7 @@ def test_what_if_equals_a_real_run_on_debian(debian_flat, threshold):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["docs_debian_copyright.jsonl.gz", "docs_kjv_chapters.jsonl.gz"])
 def test_what_if_equals_real_runs_at_every_threshold(name):
-    docs = [json.loads(line) for line in gzip.open(DATA / name, "rt", encoding="utf-8")]
+    docs = [json.loads(line) for line in gzip.open(shared_data(name), "rt", encoding="utf-8")]
     texts, ids = [d["text"] for d in docs], [d["doc_id"] for d in docs]
     paragraphs, sizes, starts = flat(texts, with_starts=True)
     bm = best_matches(paragraphs, sizes, dedup.DedupConfig(scope="corpus"))
@@ -250,7 +250,7 @@ def test_best_similarity_matches_exhaustive_ground_truth(debian_docs, debian_fla
     sizes, bm = debian_flat[2], debian_flat[3]
     first = np.cumsum(sizes) - sizes
     gt = np.zeros(int(sizes.sum()))
-    with gzip.open(DATA / "corpus_debian_copyright_paragraphs.gt_pairs.jsonl.gz", "rt") as f:
+    with gzip.open(shared_data("corpus_debian_copyright_paragraphs.gt_pairs.jsonl.gz"), "rt") as f:
         for line in f:
             x = json.loads(line)
             rows = sorted(first[int(p.split(":")[1])] + int(p.split(":")[2]) for p in (x["a"], x["b"]))
@@ -306,7 +306,7 @@ def test_synthetic_corpus_decisions_are_what_a_run_decides(tmp_path):
 @pytest.fixture(scope="module")
 def debian_page(tmp_path_factory):
     out = tmp_path_factory.mktemp("audit") / "debian.html"
-    summary = dedup.write_audit(input=str(DEBIAN), output=str(out), id_field="doc_id")
+    summary = dedup.write_audit(input=str(shared_data(DEBIAN)), output=str(out), id_field="doc_id")
     return summary, out.read_text(encoding="utf-8")
 
 
@@ -403,7 +403,7 @@ def test_report_mode_equals_data_mode(debian_docs, debian_page, tmp_path):
     report = tmp_path / "removed.jsonl"
     write_report(report, texts, ids)
     out = tmp_path / "from_report.html"
-    s = dedup.write_audit(str(report), str(DEBIAN), str(out), id_field="doc_id")
+    s = dedup.write_audit(str(report), str(shared_data(DEBIAN)), str(out), id_field="doc_id")
     assert s.mode == "report" and s.report_mismatch == 0 and s.notes == summary_data.notes
     for name in ("documents", "paragraphs", "removed", "removed_bytes", "emptied", "what_if", "lsh_misses"):
         assert getattr(s, name) == getattr(summary_data, name), name
@@ -468,7 +468,7 @@ def test_chosen_document_outside_the_sample(mode, debian_docs, tmp_path):
         report = tmp_path / "r.jsonl"
         write_report(report, [d["text"] for d in debian_docs], [d["doc_id"] for d in debian_docs])
     out = tmp_path / "v.html"
-    s = dedup.write_audit(report and str(report), str(DEBIAN), str(out), id_field="doc_id", sample=position // 2,
+    s = dedup.write_audit(report and str(report), str(shared_data(DEBIAN)), str(out), id_field="doc_id", sample=position // 2,
                     doc=wanted)
     page = out.read_text()
     assert s.doc_id == wanted and s.analysed_documents == position // 2 < position
@@ -561,7 +561,7 @@ def test_cli_as_a_module(tmp_path):
 
 
 def test_plain_text_input(tmp_path):
-    seed = DATA / "seed_news_doubled.txt"
+    seed = EXAMPLE_DATA / "news_pasted_twice.txt"
     s = dedup.write_audit(input=str(seed), output=str(tmp_path / "seed.html"))
     assert s.documents == 1 and s.removed == dedup.explain(seed.read_text()).removed.__len__() > 0
 

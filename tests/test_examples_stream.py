@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -28,7 +29,7 @@ def test_pipeline_jsonl_demo(tmp_path):
 
 
 def test_pipeline_jsonl_on_the_debian_set(tmp_path):
-    src = ROOT.parent / "shared" / "data" / "docs_debian_copyright.jsonl.gz"
+    src = shared_data("docs_debian_copyright.jsonl.gz")
     stdout = _run("pipeline_jsonl.py", src, tmp_path, "doc_id")
     clean = [json.loads(x) for x in (tmp_path / "clean.jsonl").read_text(encoding="utf-8").splitlines()]
     report = [json.loads(x) for x in (tmp_path / "removed.jsonl").read_text(encoding="utf-8").splitlines()]

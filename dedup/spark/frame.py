@@ -285,7 +285,7 @@ def _canonical(df, per_doc, cfg: DedupConfig, text_col: str, id_col: str, F, T):
     inner_type = _removal_type(T, batches.INNER_FIELDS)
     result_type = T.StructType([T.StructField("text", T.StringType()),
                                 T.StructField("inner", T.ArrayType(inner_type, False))])
-    udf = pandas_udf(canonical, result_type)
+    udf = pandas_udf(canonical, result_type)  # type: ignore[call-overload]  # hints set at run time, above
     joined = df.join(per_doc, on=id_col, how="left")
     removed = F.transform(F.col(REMOVALS), lambda r: r["index"])
     return joined.withColumn(OUT, udf(F.col(f"`{text_col}`"), removed, F.col(INNER)))
