@@ -238,6 +238,7 @@ def test_kill_9_mid_batch_then_restart_gives_the_uninterrupted_output(tmp_path):
 
 
 def test_two_processes_writing_one_file_take_turns(tmp_path):
+    corpus(1, 1)  # the workers read the shared corpora: skip (fail in CI) here if they are missing
     path = tmp_path / "i.dedup"
     outs = [tmp_path / "even.jsonl", tmp_path / "odd.jsonl"]
     procs = [python_child(_WRITER, str(path), str(o), which, "150") for o, which in zip(outs, ["even", "odd"])]
