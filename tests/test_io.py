@@ -182,11 +182,11 @@ def test_text_writer_directory_mode(tmp_path):
 
 def test_missing_zstandard_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "zstandard", None)  # every import of it fails, as if not installed
-    with pytest.raises(ImportError, match=r"pip install 'paradedup\[zstd\]'"):
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[zstd\]'"):
         AtomicOutput(str(tmp_path / "out.jsonl.zst"))
     path = tmp_path / "in.jsonl.zst"
     path.write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 8)
-    with pytest.raises(dedup.MissingDependencyError, match=r"pip install 'paradedup\[zstd\]'"):
+    with pytest.raises(dedup.MissingDependencyError, match=r"pip install -e '\.\[zstd\]'"):
         _reads(path)
     assert not list(tmp_path.glob(".out*"))
 
@@ -196,7 +196,7 @@ def test_missing_zstandard_names_the_extra(tmp_path, monkeypatch):
 def test_missing_pyarrow_names_the_extra(tmp_path, monkeypatch):
     for name in ("pyarrow", "pyarrow.parquet"):
         monkeypatch.setitem(sys.modules, name, None)  # every import of it fails, as if not installed
-    with pytest.raises(ImportError, match=r"pip install 'paradedup\[parquet\]'"):
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[parquet\]'"):
         open_writer(str(tmp_path / "o.parquet"), "parquet")
     (tmp_path / "i.parquet").write_bytes(b"PAR1")
     with pytest.raises(dedup.MissingDependencyError, match=r"i.parquet: reading Parquet needs"):

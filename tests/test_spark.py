@@ -277,7 +277,7 @@ def test_missing_pyspark_names_the_pip_command(monkeypatch):
     for name in [m for m in sys.modules if m == "pyspark" or m.startswith("pyspark.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "pyspark", None)
-    with pytest.raises(MissingDependencyError, match=r"pip install 'paradedup\[spark\]'"):
+    with pytest.raises(MissingDependencyError, match=r"pip install -e '\.\[spark\]'"):
         dedupe_dataframe(object())
     assert issubclass(MissingDependencyError, ImportError)
 
