@@ -627,3 +627,17 @@ def test_page_in_a_real_browser(debian_page, hostile_corpus, tmp_path):
     assert "data-pwned" not in body  # the script did not run
     assert SCRIPT in html.unescape(raw)  # the sample is there, as text
     assert "&lt;script&gt;document.body.setAttribute" in raw
+
+
+def test_default_document_view_is_the_one_with_the_most_removals(tmp_path):
+    """--help promises the document with the most removals: many exact ones beat a single near one."""
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi".split()
+    paras = [" ".join(words[k:] + words[:k]) + f" paragraph {k}." for k in range(6)]
+    near = paras[0].replace("paragraph 0.", "paragraph 0 too.")
+    rows = [{"id": "source", "text": "\n\n".join(paras)},
+            {"id": "one-near", "text": f"Its own opening words here, nothing shared at all.\n\n{near}"},
+            {"id": "many-exact", "text": "A kept line that is its own, long enough to count.\n\n" + "\n\n".join(paras[1:])}]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    s = dedup.write_audit(input=str(corpus), output=str(tmp_path / "a.html"), id_field="id")
+    assert s.doc_id == "many-exact"

@@ -345,14 +345,17 @@ class _State:
         return mask, inner
 
     def _default_view(self) -> Optional[_Doc]:
-        """The analysed document with the most removals that keeps something (near ones first)."""
+        """The analysed document with the most removals that keeps something (on a tie, one with a near removal).
+
+        A document every paragraph of which went has nothing to show beside its removals.
+        """
         best, score = None, None
         for doc in self.analysed:
             k = len(doc.removals)
             whole = len({r["index"] for r in doc.removals if r.get("reason") != "inner"})
             if k == 0 or whole >= len(doc.starts):
                 continue
-            s = (any(r["similarity"] < 1.0 for r in doc.removals), k)
+            s = (k, any(r["similarity"] < 1.0 for r in doc.removals))
             if score is None or s > score:
                 best, score = doc, s
         return best

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="from data: read only the first N documents (default: all)")
     p.add_argument("--doc", metavar="ID", default=None,
                    help="document to show in the per-document view (default: the analysed document "
-                        "with the most removals)")
+                        "with the most removals that keeps something)")
     return p
 
 
