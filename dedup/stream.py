@@ -17,6 +17,7 @@ from dedup.config import DedupConfig
 from dedup.deduplicator import Deduplicator
 from dedup.errors import ConfigError, InputTypeError, RecordError
 from dedup.index.base import Index
+from dedup.io.records import field_list
 from dedup.results import DedupResult, Removal
 
 T = TypeVar("T")
@@ -160,7 +161,7 @@ def record_text(record: Any, position: int, text_field: str) -> str:
     try:
         text = record[text_field]
     except KeyError:
-        raise RecordError(f"record {position}: no field {text_field!r} (fields: {_field_list(record)})",
+        raise RecordError(f"record {position}: no field {text_field!r} (fields: {field_list(record)})",
                           position, text_field) from None
     if not isinstance(text, str):
         raise InputTypeError(f"record {position}: field {text_field!r} must be str, got {type(text).__name__}")
@@ -172,7 +173,7 @@ def record_id(record: Mapping, position: int, id_field: str) -> Hashable:
     try:
         value = record[id_field]
     except KeyError:
-        raise RecordError(f"record {position}: no id field {id_field!r} (fields: {_field_list(record)})",
+        raise RecordError(f"record {position}: no id field {id_field!r} (fields: {field_list(record)})",
                           position, id_field) from None
     try:
         hash(value)
@@ -180,8 +181,3 @@ def record_id(record: Mapping, position: int, id_field: str) -> Hashable:
         raise RecordError(f"record {position}: id field {id_field!r} must be a string or number, "
                           f"got {type(value).__name__}", position, id_field) from None
     return value
-
-
-def _field_list(record: Mapping) -> str:
-    names = [repr(k) for k in list(record)[:10]]
-    return ", ".join(names) + (", ..." if len(record) > 10 else "") if names else "none"

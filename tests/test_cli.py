@@ -223,7 +223,7 @@ def test_drop_empty_leaves_out_emptied_records(tmp_path, capsys):
 
 BAD_LINES = [
     (b'{"text": "unterminated', "malformed JSON at column 23: Invalid control character"),
-    (b'{"body": "no text field"}', "no field 'text'"),
+    (b'{"body": "no text field"}', "no field 'text' (fields: 'body'; name the text field with --text-field)"),
     (b'{"text": null}', "field 'text' must be a string, got null"),
     (b'{"text": 42}', "field 'text' must be a string, got number"),
     (b'{"text": ["a", "list"]}', "field 'text' must be a string, got array"),
@@ -549,3 +549,11 @@ def test_a_100_mb_record(tmp_path, kjv_docs):
     assert record["text"] == dedup.Deduplicator().dedupe(bible).text
     stats = json.loads(proc.stderr)
     assert stats["records_in"] == stats["records_out"] == 1 and stats["paragraphs"] == copies * len(kjv_docs)
+
+
+def test_a_json_array_file_is_named_as_not_json_lines(tmp_path, capsys):
+    src = tmp_path / "export.json"
+    src.write_text('[{"text": "a"}, {"text": "b"}]\n', encoding="utf-8")
+    code, _, err = run([src], capsys)
+    assert code == 1 and err.count("\n") == 1
+    assert "export.json:1: expected a JSON object, got array (input must be JSON Lines" in err

@@ -64,12 +64,12 @@ def test_jsonl_bad_lines_become_rejects_with_their_line_numbers(tmp_path):
     assert [g.line for g in got if isinstance(g, Item)] == [1, 9, 10]
     messages = {r.line: r.message for r in rejects}
     assert messages[2] == "malformed JSON at column 16: Expecting ',' delimiter"
-    assert messages[3] == "no field 'text'"
+    assert messages[3] == "no field 'text' (fields: 'body'; name the text field with --text-field)"
     assert messages[4] == "field 'text' must be a string, got null"
     assert messages[5] == "field 'text' must be a string, got number"
     assert messages[6] == "field 'text' must be a string, got array"
     assert messages[7] == "invalid UTF-8 at byte 14 of the line"
-    assert messages[8] == "expected a JSON object, got array"
+    assert messages[8].startswith("expected a JSON object, got array (input must be JSON Lines")
     assert [r.raw for r in rejects] == [lines[i - 1] + b"\n" for i in (2, 3, 4, 5, 6, 7, 8)]
     with_ids = _reads(path, id_field="id")
     assert {g.line: g.message for g in with_ids if isinstance(g, Reject)}[9] == \

@@ -69,17 +69,25 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
+def field_list(record: Mapping) -> str:
+    """The first field names of a record, for messages that say which fields there are."""
+    names = [repr(k) for k in list(record)[:10]]
+    return ", ".join(names) + (", ..." if len(record) > 10 else "") if names else "none"
+
+
 def check_record(record: Any, text_field: str, id_field: Optional[str]) -> Optional[str]:
     """What is wrong with a parsed record, or ``None`` when it can be deduplicated."""
+    if isinstance(record, list):
+        return "expected a JSON object, got array (input must be JSON Lines: one object per line, not a JSON array)"
     if not isinstance(record, Mapping):
         return f"expected a JSON object, got {json_type(record)}"
     if text_field not in record:
-        return f"no field {text_field!r}"
+        return f"no field {text_field!r} (fields: {field_list(record)}; name the text field with --text-field)"
     if not isinstance(record[text_field], str):
         return f"field {text_field!r} must be a string, got {json_type(record[text_field])}"
     if id_field is not None:
         if id_field not in record:
-            return f"no id field {id_field!r}"
+            return f"no id field {id_field!r} (fields: {field_list(record)})"
         value = record[id_field]
         if value is None or isinstance(value, (list, dict)):
             return f"id field {id_field!r} must be a string or number, got {json_type(value)}"
