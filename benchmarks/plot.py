@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Plots for the README: throughput vs corpus size, and the LSH S-curve.
 
-    python benchmarks/plot.py --sizes 10000,30000,100000,300000 --extra /tmp/compare_1m.jsonl
+    python benchmarks/compare.py --corpus scaled --paragraphs 1000000 --json results.jsonl
+    python benchmarks/plot.py --extra results.jsonl                  # writes ./performance.png
+    python benchmarks/plot.py --extra results.jsonl --out docs/performance.png   # the README's figure
 
 Left: paragraphs/s of dedup, datasketch and rensa on prefixes of the scaled corpus
 (``benchmarks/corpus.py``), measured by ``benchmarks/compare.py`` (one round per size
@@ -10,8 +12,9 @@ here, or read from ``--extra`` result files). Right: on
 paragraph is removed as a repeat of the first, against their true Jaccard similarity
 (word 5-grams), for each system; with the probability that a pair becomes an LSH
 candidate under dedup's layout (21 bands x 6 rows) and datasketch's (9 x 13), in theory
-(lines) and measured on dedup's signatures (dots). Writes ``docs/performance.png`` and
-the numbers behind it to ``docs/performance.json``.
+(lines) and measured on dedup's signatures (dots). Writes ``--out`` (``performance.png`` in
+the current directory unless told otherwise, so the tracked ``docs/`` figure changes only when
+asked) and the numbers behind it beside it (``.json``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ COLORS = {"dedup": "#1b7837", "datasketch": "#762a83", "rensa": "#e08214"}
 def throughput(sizes, extra_files):
     rows = []
     for path in extra_files:
+        if not Path(path).is_file():
+            sys.exit(f"plot.py: error: {path}: no such file (make it with: "
+                     f"python benchmarks/compare.py --corpus scaled --paragraphs 1000000 --json {path})")
         rows += [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
     have = {r["paragraphs"] for r in rows if r["corpus"] == "scaled"}
     for n in sizes:
@@ -147,7 +153,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,30000,100000,300000")
     ap.add_argument("--extra", nargs="*", default=[], help="compare.py --json files to include (e.g. the 1M run)")
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.png")
+    ap.add_argument("--out", type=Path, default=Path("performance.png"),
+                    help="the figure (default: ./performance.png; docs/performance.png is the README's)")
     args = ap.parse_args(argv)
     tp = throughput([int(x) for x in args.sizes.split(",") if x], args.extra)
     curve = s_curve()
