@@ -6,6 +6,8 @@ from typing import Sequence, Tuple, Union
 
 import numpy as np
 
+from dedup.text.split import line_breaks
+
 #: Unit offsets: an int64 array or a list of ints.
 Positions = Union[np.ndarray, Sequence[int]]
 
@@ -15,9 +17,12 @@ def assemble(text: str, starts: Positions, ends: Positions, removed: np.ndarray,
     """``text`` without the removed units (and ``cuts`` inside kept ones); kept text byte-identical.
 
     Between two kept units stands the separator that stood just before the second one in
-    the input (so a removed last sentence of a paragraph does not merge two paragraphs);
-    after the last kept unit, whatever ended the input (a final newline survives). Text
-    before the first unit is kept. A cut also takes the white space just before it.
+    the input: a removed unit goes with the separator before it. Except that a kept unit
+    keeps the paragraph break before its paragraph: when sentences are the units and the
+    first sentences of a paragraph go, the break before them stays (not the space after
+    them), so lines are never joined. After the last kept unit, whatever ended the input (a
+    final newline survives). Text before the first unit is kept. A cut also takes the white
+    space just before it.
     """
     if not removed.any() and not cuts:
         return text
@@ -36,7 +41,7 @@ def _assemble_runs(text: str, starts: Sequence[int], ends: Sequence[int], kept: 
     for i in kept[1:]:
         if i != prev + 1:  # a removed stretch ends the run
             pieces.append(text[starts[first]:ends[prev]])
-            pieces.append(text[ends[i - 1]:starts[i]])
+            pieces.append(separator(text, starts, ends, prev, i))
             first = i
         prev = i
     pieces.append(text[starts[first]:ends[prev]])
@@ -50,10 +55,34 @@ def _assemble_units(text: str, starts: Positions, ends: Positions, kept: Sequenc
     pieces = [text[:starts[0]]]
     for j, i in enumerate(kept):
         if j:
-            pieces.append(text[ends[i - 1]:starts[i]])
+            pieces.append(separator(text, starts, ends, kept[j - 1], i))
         pieces.append(_cut(text, starts[i], ends[i], cuts))
     pieces.append(text[ends[len(starts) - 1]:])
     return "".join(pieces)
+
+
+def separator(text: str, starts: Positions, ends: Positions, prev: int, i: int) -> str:
+    """What stands between kept units ``prev`` and ``i`` when the units between are removed.
+
+    The gap before ``i``, unless it holds no blank line and an earlier gap of the removed
+    stretch does: then ``i`` is a sentence whose paragraph lost its first sentences, and the
+    paragraph break before them (the last blank-line gap) stands instead. With no blank line
+    around, a gap before ``i`` without a line break gives way to the last one with a line
+    break (the line break before ``i``'s line, when every line is a paragraph).
+    """
+    sep = text[ends[i - 1]:starts[i]]
+    own = line_breaks(sep)
+    if i == prev + 1 or own >= 2:
+        return sep
+    line = sep
+    for j in range(i - 1, prev, -1):
+        gap = text[ends[j - 1]:starts[j]]
+        breaks = line_breaks(gap)
+        if breaks >= 2:
+            return gap
+        if breaks and line is sep and not own:
+            line = gap
+    return line
 
 
 def _cut(text: str, start: int, end: int, cuts: Sequence[Tuple[int, int]]) -> str:
