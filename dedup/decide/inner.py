@@ -54,30 +54,31 @@ def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min
     if not _long_enough(total, ngram, min_tokens):
         return []
     grams, _ = shingle_hashes(words, np.array([total], dtype=np.int64), ngram)
-    regions = _copied_regions(_distance_to_previous(grams), ngram)
+    regions = _copied_regions(_distance_to_previous(grams), ngram, grams)
     return _repeats_in(text, sentences, counts, words, grams, regions, ngram=ngram, threshold=threshold,
                        min_tokens=min_tokens)
 
 
 def _repeats_in(text: str, sentences: Sequence[Tuple[int, int]], counts: np.ndarray, words: np.ndarray,
-                grams: np.ndarray, regions: List[Tuple[int, int, int, int]], *, ngram: int, threshold: float,
+                grams: np.ndarray, regions: List[Region], *, ngram: int, threshold: float,
                 min_tokens: int) -> List[InnerRepeat]:
     """The copied regions of a paragraph snapped to its sentences and verified."""
     token_bounds = _token_char_bounds(text, sentences, counts, words)
     sentence_first = offsets_of(counts)
     out: List[InnerRepeat] = []
-    for a, b, src_a, src_b in _candidate_runs(regions, min_tokens):
+
+    def verified(a: int, b: int, src_a: int, src_b: int) -> Optional[InnerRepeat]:
         periodic, period = src_b > a, a - src_a
         if periodic and len(sentences) > 1:
             a, b = _sentence_phase(sentence_first, a, b, period)
         cut = token_bounds(a, b)
         if cut is None:
-            continue
+            return None
         ca, cb, cta, ctb = cut
         if periodic:  # the source is the first period, [a - period, a)
             src = token_bounds(max(0, cta - period), cta)
             if src is None:
-                continue
+                return None
             sa, sb, _, _ = src
             sb = min(sb, ca)  # a sentence split evenly by the period boundary goes to the cut
             # n-grams starting in the cut against those starting in the first period (which
@@ -87,13 +88,24 @@ def _repeats_in(text: str, sentences: Sequence[Tuple[int, int]], counts: np.ndar
         else:
             src = token_bounds(src_a, src_b)
             if src is None or src[1] > ca:
-                continue
+                return None
             sa, sb, sta, stb = src
             sim = _span_jaccard(grams, cta, ctb, sta, stb, ngram)
-        if sim >= threshold and ctb - cta >= min_tokens and sa < sb:
-            if out and ca < out[-1].end:
-                continue
-            out.append(InnerRepeat(ca, cb, sa, sb, round(sim, 6)))
+        if sim >= threshold and ctb - cta >= min_tokens and sa < sb and not (out and ca < out[-1].end):
+            return InnerRepeat(ca, cb, sa, sb, round(sim, 6))
+        return None
+
+    for a, b, src_a, src_b, runs in _candidate_runs(regions, min_tokens):
+        found = verified(a, b, src_a, src_b)
+        if found is not None:
+            out.append(found)
+            continue
+        # a group joined across edits can hold unlike text: its long runs may still be copies
+        for ra, rb, rd in runs:
+            if rb - ra >= min_tokens and ra - rd >= 0:
+                found = verified(ra, rb, ra - rd, rb - rd)
+                if found is not None:
+                    out.append(found)
     return out
 
 
@@ -147,7 +159,7 @@ def find_inner_repeats_many(texts: Sequence[str], *, ngram: int = 5, threshold: 
 def _repeats_of(text: str, words: np.ndarray, grams: np.ndarray, *, ngram: int, threshold: float,
                 min_tokens: int, normalization: str, unspaced: str) -> List[InnerRepeat]:
     """:func:`find_inner_repeats` of one text whose word hashes and n-grams are in hand."""
-    regions = _copied_regions(_distance_to_previous(grams), ngram)
+    regions = _copied_regions(_distance_to_previous(grams), ngram, grams)
     if next(_candidate_runs(regions, min_tokens), None) is None:
         return []
     sentences = sentence_spans(text)
@@ -199,26 +211,33 @@ def _distance_to_previous(grams: np.ndarray) -> np.ndarray:
     return distance
 
 
-def _candidate_runs(regions: List[Tuple[int, int, int, int]], min_tokens: int):
-    """The copied regions long enough to cut, with their source (a, b, src_a, src_b).
+def _candidate_runs(regions: List[Region], min_tokens: int):
+    """The copied regions long enough to cut, with their source and runs (a, b, src_a, src_b, runs).
 
     ``src_b > a``: the source overlaps the copy, which is then periodic (see
     :func:`_repeats_in`).
     """
-    for a, b, d_first, d_last in regions:
+    for a, b, d_first, d_last, runs in regions:
         src_a, src_b = a - d_first, b - d_last
         if b - a >= min_tokens and src_a >= 0:
-            yield a, b, src_a, src_b
+            yield a, b, src_a, src_b, runs
 
 
-def _copied_regions(distance: np.ndarray, ngram: int) -> List[Tuple[int, int, int, int]]:
-    """Token ranges [a, b) whose n-grams recur at about one distance: (a, b, d_first, d_last).
+#: A copied region: token range [a, b), distance of its first and last run, and its runs
+#: (a, b, distance) when it joins several.
+Region = Tuple[int, int, int, int, List[Tuple[int, int, int]]]
+
+
+def _copied_regions(distance: np.ndarray, ngram: int, grams: np.ndarray) -> List[Region]:
+    """Token ranges [a, b) whose n-grams recur at about one distance: (a, b, d_first, d_last, runs).
 
     Runs of consecutive positions repeating at one distance, of at least ``ngram`` positions
-    (shorter ones are common phrases, not copies), are joined across small edits: a gap of
-    up to 2 n-grams and a shift of the distance of up to 2 n-grams from the run before. A
-    run between two runs that join across it is an edit too (in a text pasted 3 times, an
-    edit in copy 2 makes copy 3 recur from copy 1 there, at twice the distance).
+    (shorter ones are common phrases, not copies), are extended while the n-grams still
+    equal those at that distance (a phrase used twice inside the source makes the previous
+    occurrence a nearer one there), then joined across small edits: a gap of up to 2 n-grams
+    and a shift of the distance of up to 2 n-grams from the run before. A run between two
+    runs that join across it is an edit too (in a text pasted 3 times, an edit in copy 2
+    makes copy 3 recur from copy 1 there, at twice the distance).
     """
     idx = np.flatnonzero(distance > 0)
     if len(idx) == 0:
@@ -231,17 +250,84 @@ def _copied_regions(distance: np.ndarray, ngram: int) -> List[Tuple[int, int, in
     lo, hi = lo[long_run], hi[long_run]
     if len(lo) == 0:
         return []
-    start, end, dist = idx[lo], idx[hi - 1] + ngram, d[lo]
-    if len(lo) > 2:
-        kept = np.ones(len(lo), dtype=bool)
+    first, last, dist = _extend_runs(grams, idx[lo], idx[hi - 1], d[lo])
+    start, end = first, last + ngram
+    if len(start) > 2:
+        kept = np.ones(len(start), dtype=bool)
         kept[1:-1] = ~((start[2:] - end[:-2] <= 2 * ngram) & (np.abs(dist[2:] - dist[:-2]) <= 2 * ngram))
         start, end, dist = start[kept], end[kept], dist[kept]
-    # A run joins the one before (run ends only grow, so the group's end is the last run's).
     joins = np.zeros(len(start), dtype=bool)
-    joins[1:] = (start[1:] - end[:-1] <= 2 * ngram) & (np.abs(dist[1:] - dist[:-1]) <= 2 * ngram)
-    first = np.flatnonzero(~joins)
-    last = np.concatenate((first[1:], [len(start)])) - 1
-    return list(zip(start[first].tolist(), end[last].tolist(), dist[first].tolist(), dist[last].tolist()))
+    joins[1:] = (start[1:] - np.maximum.accumulate(end)[:-1] <= 2 * ngram) & \
+        (np.abs(dist[1:] - dist[:-1]) <= 2 * ngram)
+    group = np.flatnonzero(~joins)
+    last_run = np.concatenate((group[1:], [len(start)])) - 1
+    group_end = np.maximum.reduceat(end, group)
+    several = np.flatnonzero(last_run > group)
+    runs: List[List[Tuple[int, int, int]]] = [[] for _ in group]
+    for g in several.tolist():
+        k0, k1 = int(group[g]), int(last_run[g]) + 1
+        runs[g] = list(zip(start[k0:k1].tolist(), end[k0:k1].tolist(), dist[k0:k1].tolist()))
+    return list(zip(start[group].tolist(), group_end.tolist(), dist[group].tolist(), dist[last_run].tolist(), runs))
+
+
+def _extend_runs(grams: np.ndarray, first: np.ndarray, last: np.ndarray, dist: np.ndarray
+                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs (first and last n-gram position, distance) moved out while their n-grams equal the
+    ones ``dist`` before them, in start order; a run inside a longer one's extension goes.
+
+    A run extends over shorter runs only: up to the nearest run at least as long on each
+    side. So a long copy swallows the few n-grams whose previous occurrence is a nearer one
+    (a phrase used twice in the source), while a short run at another distance (an edit in
+    an earlier copy) cannot swallow the copy around it. Chunks grow as they match: most runs
+    end where they are.
+    """
+    n, r = len(grams), len(first)
+    length = last - first
+    upper = _nearest_at_least(length.tolist(), first.tolist(), n, forward=True)
+    lower = _nearest_at_least(length.tolist(), (last + 1).tolist(), 0, forward=False)
+    first, last = first.copy(), last.copy()
+    for k, (f, la, d, up, low) in enumerate(zip(first.tolist(), last.tolist(), dist.tolist(), upper, lower)):
+        p, step = la + 1, 16
+        while p < up:
+            q = min(up, p + step)
+            miss = np.flatnonzero(grams[p:q] != grams[p - d:q - d])
+            if len(miss):
+                p += int(miss[0])
+                break
+            p, step = q, 2 * step
+        last[k] = min(p, up) - 1
+        p, step = f, 16  # positions [p, f) match; p - 1 is next
+        low = max(low, d)
+        while p > low:
+            q = max(low, p - step)
+            miss = np.flatnonzero(grams[q:p] != grams[q - d:p - d])
+            if len(miss):
+                p = q + int(miss[-1]) + 1
+                break
+            p, step = q, 2 * step
+        first[k] = max(p, low) if p < f else f
+    order = np.lexsort((-last, first))
+    first, last, dist = first[order], last[order], dist[order]
+    if r > 1:
+        inside = np.zeros(r, dtype=bool)
+        inside[1:] = last[1:] <= np.maximum.accumulate(last)[:-1]
+        first, last, dist = first[~inside], last[~inside], dist[~inside]
+    return first, last, dist
+
+
+def _nearest_at_least(length: List[int], bound: List[int], default: int, *, forward: bool) -> List[int]:
+    """Per run, ``bound`` of the nearest run after it (``forward``) or before it at least as
+    long, or ``default``: how far the run may extend that way."""
+    out = [default] * len(length)
+    stack: List[int] = []
+    order = range(len(length) - 1, -1, -1) if forward else range(len(length))
+    for k in order:
+        while stack and length[stack[-1]] < length[k]:
+            stack.pop()
+        if stack:
+            out[k] = bound[stack[-1]]
+        stack.append(k)
+    return out
 
 
 def _token_char_bounds(text: str, sentences: Sequence[Tuple[int, int]], counts: np.ndarray, words: np.ndarray):
@@ -259,9 +345,9 @@ def _token_char_bounds(text: str, sentences: Sequence[Tuple[int, int]], counts: 
             chosen = np.flatnonzero((counts > 0) & (2 * inside >= counts))
             if len(chosen) == 0:
                 return None
+            # every sentence between them lies inside the range; one without tokens (a lone
+            # "*." in a license's margin) is not chosen but is taken along
             i, j = int(chosen[0]), int(chosen[-1])
-            if not np.all(np.diff(chosen) == 1):
-                return None
             return sentences[i][0], sentences[j][1], int(sent_first[i]), int(sent_first[j + 1])
         return bounds
     raw = [m.span() for m in CHAR_OR_WORD_RE.finditer(text)]
