@@ -68,6 +68,15 @@ def test_copies_separated_by_other_text(article):
     assert dedup.dedupe_text(text) == f"{article} {between[0]} {between[1]}"
 
 
+@pytest.mark.parametrize("between", [("Advertisement.", "Read more."), ("Advertisement.", "Advertisement."),
+                                     ("Click here to subscribe today.", "Share this story with friends.")])
+def test_short_text_between_copies_stays_unless_it_repeats_too(article, between):
+    x, y = between
+    r = dedup.explain(" ".join([article, x, article, y, article]))
+    assert r.text == (f"{article} {x}" if x == y else f"{article} {x} {y}")
+    assert dedup.dedupe_text(r.text) == r.text
+
+
 def test_lightly_edited_copies(article):
     second = article.replace("lighthouse", "light house", 1).replace("Tuesday", "Monday")
     third = article.replace("council", "councillors", 2).replace(" heritage", "")

@@ -67,18 +67,19 @@ def _repeats_in(text: str, sentences: Sequence[Tuple[int, int]], counts: np.ndar
     sentence_first = offsets_of(counts)
     out: List[InnerRepeat] = []
 
-    def verified(a: int, b: int, src_a: int, src_b: int) -> Optional[InnerRepeat]:
+    def verified(a: int, b: int, src_a: int, src_b: int,
+                 runs: Sequence[Tuple[int, int, int]] = ()) -> List[InnerRepeat]:
         periodic, period = src_b > a, a - src_a
         if periodic and len(sentences) > 1:
             a, b = _sentence_phase(sentence_first, a, b, period)
         cut = token_bounds(a, b)
         if cut is None:
-            return None
+            return []
         ca, cb, cta, ctb = cut
         if periodic:  # the source is the first period, [a - period, a)
             src = token_bounds(max(0, cta - period), cta)
             if src is None:
-                return None
+                return []
             sa, sb, _, _ = src
             sb = min(sb, ca)  # a sentence split evenly by the period boundary goes to the cut
             # n-grams starting in the cut against those starting in the first period (which
@@ -88,25 +89,53 @@ def _repeats_in(text: str, sentences: Sequence[Tuple[int, int]], counts: np.ndar
         else:
             src = token_bounds(src_a, src_b)
             if src is None or src[1] > ca:
-                return None
+                return []
             sa, sb, sta, stb = src
             sim = _span_jaccard(grams, cta, ctb, sta, stb, ngram)
-        if sim >= threshold and ctb - cta >= min_tokens and sa < sb and not (out and ca < out[-1].end):
-            return InnerRepeat(ca, cb, sa, sb, round(sim, 6))
-        return None
+        if sim < threshold or ctb - cta < min_tokens or sa >= sb or (out and ca < out[-1].end):
+            return []
+        sim = round(sim, 6)
+        if periodic and runs and len(sentences) > 1:
+            # text between the copies that no run covers (whole sentences) stays
+            return [InnerRepeat(pa, pb, sa, sb, sim)
+                    for pa, pb in _covered_pieces(sentences, sentence_first, cta, ctb, runs)]
+        return [InnerRepeat(ca, cb, sa, sb, sim)]
 
     for a, b, src_a, src_b, runs in _candidate_runs(regions, min_tokens):
-        found = verified(a, b, src_a, src_b)
-        if found is not None:
-            out.append(found)
-            continue
-        # a group joined across edits can hold unlike text: its long runs may still be copies
-        for ra, rb, rd in runs:
-            if rb - ra >= min_tokens and ra - rd >= 0:
-                found = verified(ra, rb, ra - rd, rb - rd)
-                if found is not None:
-                    out.append(found)
+        found = verified(a, b, src_a, src_b, runs)
+        if not found:
+            # a group joined across edits can hold unlike text: its long runs may still be copies
+            for ra, rb, rd in runs:
+                if rb - ra >= min_tokens and ra - rd >= 0:
+                    out.extend(verified(ra, rb, ra - rd, rb - rd))
+        out.extend(found)
     return out
+
+
+def _covered_pieces(sentences: Sequence[Tuple[int, int]], sentence_first: np.ndarray, ta: int, tb: int,
+                    runs: Sequence[Tuple[int, int, int]]) -> List[Tuple[int, int]]:
+    """Character spans of the sentences in tokens [ta, tb) that a run covers (a token of them is
+    in one), runs of them joined; a sentence without tokens goes with its neighbours."""
+    covered = np.zeros(tb - ta, dtype=bool)
+    for a, b, _ in runs:
+        covered[max(a, ta) - ta:max(min(b, tb) - ta, 0)] = True
+    first = int(np.searchsorted(sentence_first, ta, side="right")) - 1
+    last = int(np.searchsorted(sentence_first, tb, side="left"))
+    pieces: List[Tuple[int, int]] = []
+    open_at = -1
+    for k in range(first, last):
+        lo, hi = max(int(sentence_first[k]), ta), min(int(sentence_first[k + 1]), tb)
+        if hi <= lo:
+            continue
+        keep = not covered[lo - ta:hi - ta].any()
+        if not keep and open_at < 0:
+            open_at = k
+        elif keep and open_at >= 0:
+            pieces.append((sentences[open_at][0], sentences[k - 1][1]))
+            open_at = -1
+    if open_at >= 0:
+        pieces.append((sentences[open_at][0], sentences[last - 1][1]))
+    return pieces
 
 
 def _sentence_phase(sentence_first: np.ndarray, a: int, b: int, period: int) -> Tuple[int, int]:
