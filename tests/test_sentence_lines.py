@@ -88,3 +88,21 @@ def test_output_is_the_input_paragraphs_without_their_removed_sentences(paragrap
     assert unit == len(r.paragraphs)
     assert r.text == sep.join(kept) + "\n"
     assert dedup.dedupe_text(r.text, granularity="sentence") == r.text
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_sentence_end_rule(jit):
+    """. ! ? (a run), then closing quotes or brackets, then white space or the end; or a CJK full stop."""
+    from dedup.accel import jit as _jit
+    from dedup.text.fastsplit import sentence_spans
+
+    if jit and not _jit.jit_available():
+        pytest.skip("numba not installed")
+    text = ('He said "Stop." Then left. Really?! (Yes.) [No!] \u2018Fine.\u2019 Pi is 3.14 today. '
+            'e.g.this stays\u3002\u4eca\u5929\uff01Done')
+    expected = ['He said "Stop."', "Then left.", "Really?!", "(Yes.)", "[No!]", "\u2018Fine.\u2019",
+                "Pi is 3.14 today.", "e.g.this stays\u3002", "\u4eca\u5929\uff01", "Done"]
+    long_text = text + " " + "x" * 600  # long texts go through the kernel
+    with _jit.use_jit(jit):
+        assert [text[s:e] for s, e in sentence_spans(text)] == expected
+        assert [long_text[s:e] for s, e in sentence_spans(long_text)][:-1] == expected[:-1]
