@@ -16,8 +16,10 @@ from dedup.fingerprint.lsh import LshLayout, choose_layout
 from dedup.fingerprint.minhash import from_minhash, signatures, to_lean_minhash
 from dedup.fingerprint.shingles import ShingleSets, shingle_sets
 from dedup.index import Index, Location, MemoryIndex, RedisIndex, SqliteIndex, open_index
+from dedup.io.report import apply_removals
 from dedup.results import DedupResult, Removal, Stats
 from dedup.stream import StreamResult, dedupe_stream
+from dedup.text.assemble import removal_cuts
 from dedup.text.split import split_paragraphs
 from dedup.version import __version__
 
@@ -25,7 +27,7 @@ __all__ = [
     "AuditSummary", "ConfigError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
     "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "Location", "LshLayout",
     "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Removal", "ShingleSets", "SqliteIndex",
-    "Stats", "StreamResult", "__version__", "choose_layout", "dedupe_stream", "dedupe_text", "explain",
-    "from_minhash", "open_index", "shingle_sets", "signatures", "split_paragraphs", "to_lean_minhash",
-    "write_audit",
+    "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_stream", "dedupe_text",
+    "explain", "from_minhash", "open_index", "removal_cuts", "shingle_sets", "signatures", "split_paragraphs",
+    "to_lean_minhash", "write_audit",
 ]

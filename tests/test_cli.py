@@ -16,6 +16,7 @@ import pytest
 import dedup
 import dedup.cli
 from dedup.cli import clean as cli
+from dedup.io.report import apply_removals
 from dedup.text.assemble import assemble
 from dedup.text.split import split_paragraphs
 
@@ -74,6 +75,8 @@ def check_report(inputs, outputs, report, id_field="doc_id", text_field="text"):
                 exact_pairs.append((matched[line["matched_start"]:line["matched_end"]], line["text"]))
             mask[i] = True
         assert assemble(text, starts, ends, mask, cuts) == out[text_field]
+        # the report alone replays the run: input minus every [cut_start, cut_end) = output
+        assert apply_removals(text, by_doc.get(rec[id_field], [])) == out[text_field]
         removed_chars += len(text) - len(out[text_field])
         seen[rec[id_field]] = text
     if exact_pairs:  # "exact" means the same shingle set
@@ -98,7 +101,8 @@ def test_jsonl_output_equals_the_api_and_the_report_accounts_for_it(tmp_path, ca
     api = list(dedup.dedupe_stream(inputs, id_field="doc_id"))
     assert outputs == [r.record for r in api]
     report = read_jsonl(rep)
-    assert [{k: v for k, v in line.items() if k not in ("doc_id", "text")} for line in report] == \
+    not_removal_fields = ("doc_id", "text", "cut_start", "cut_end")
+    assert [{k: v for k, v in line.items() if k not in not_removal_fields} for line in report] == \
         [x.to_dict() for r in api for x in r.removed]
     removed_chars = check_report(inputs, outputs, report)
     summary_line, stats_line = err.strip().split("\n")

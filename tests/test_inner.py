@@ -7,7 +7,7 @@ import pytest
 
 import dedup
 from dedup.accel import jit as _jit
-from dedup.decide.inner import _distance_to_first, find_inner_repeats, find_inner_repeats_many
+from dedup.decide.inner import _distance_to_previous, find_inner_repeats, find_inner_repeats_many
 from dedup.text.split import sentence_spans
 
 
@@ -111,12 +111,17 @@ def test_japanese_repeat_and_distinct_text():
     assert dedup.dedupe_text(f"{SOSEKI}\n\n{ANALECTS}\n") == f"{SOSEKI}\n\n{ANALECTS}\n"
 
 
-def test_distance_to_first_occurrence():
+def test_distance_to_previous_occurrence():
     rng = np.random.default_rng(3)
     for n in (0, 1, 7, 500, 20_000):
         grams = rng.integers(0, max(2, n // 3), n).astype(np.uint32)
-        _, first, inverse = np.unique(grams, return_index=True, return_inverse=True)
-        assert np.array_equal(_distance_to_first(grams), np.arange(n) - first[inverse.ravel()])
+        last: dict = {}
+        expected = np.zeros(n, dtype=np.int64)
+        for i, g in enumerate(grams.tolist()):
+            if g in last:
+                expected[i] = i - last[g]
+            last[g] = i
+        assert np.array_equal(_distance_to_previous(grams), expected)
 
 
 @pytest.mark.parametrize("jit", [False, True])

@@ -298,7 +298,7 @@ def test_report_lines_round_trip_with_the_removal_fields(tmp_path):
     result = dedup.explain(text)
     path = tmp_path / "removed.jsonl.gz"
     writer = ReportWriter(str(path))
-    writer.write("doc-1", text, result.removed)
+    writer.write("doc-1", text, result.removed, result.paragraphs)
     writer.commit()
     lines = list(read_report(str(path)))
     assert [tuple(line) for line in lines] == [REPORT_FIELDS] * len(result.removed) == [REPORT_FIELDS]

@@ -456,7 +456,8 @@ def _from_data(corpus: _Corpus, cfg: DedupConfig, sample: Optional[int], limit: 
         k = len(result.removed)
         if k:
             num.changed += 1
-            num.emptied += k == len(starts)
+            # emptied: every unit removed (inner removals cut spans of kept units)
+            num.emptied += k - sum(r.reason == "inner" for r in result.removed) == len(starts)
             _push_top(top, k, position, rec.doc_id)
         keep = sample is None or position < sample
         chosen = doc is not None and state.shown is None and _same_id(rec.doc_id, doc)
@@ -493,6 +494,7 @@ def _from_report(report: str, corpus: Optional[_Corpus], cfg: DedupConfig, sampl
     prefix_lines: Dict[Any, List[dict]] = {}
     shown_lines: List[dict] = []
     per_doc: Dict[Any, int] = {}
+    inner_per_doc: Dict[Any, int] = {}  # of those, spans cut inside kept units
     below_threshold = 0
     heap: List[Tuple[float, int, dict]] = []
     threshold = cfg.threshold
@@ -513,6 +515,8 @@ def _from_report(report: str, corpus: Optional[_Corpus], cfg: DedupConfig, sampl
         sims.append(sim)
         reason = line.get("reason", "near")
         reasons[reason] = reasons.get(reason, 0) + 1
+        if reason == "inner":
+            inner_per_doc[key] = inner_per_doc.get(key, 0) + 1
         text = line.get("text")
         if removed_bytes is not None:
             removed_bytes = removed_bytes + utf8_len(text) if type(text) is str else None
@@ -562,7 +566,7 @@ def _from_report(report: str, corpus: Optional[_Corpus], cfg: DedupConfig, sampl
         k = per_doc.get(key, 0)
         if k:
             found += 1
-            num.emptied += k >= len(starts) > 0
+            num.emptied += k - inner_per_doc.get(key, 0) >= len(starts) > 0
         if position < len(prefix):
             lines = [x for x in prefix_lines.get(key, []) if 0 <= x["index"] < len(starts)]
             bad_index += len(prefix_lines.get(key, [])) - len(lines)

@@ -214,7 +214,7 @@ def _write_results(args: argparse.Namespace, dd: Deduplicator, items: Iterator[I
     try:
         for item, result in pair_results(dd, items, _text_of, _id_of):
             if report is not None:
-                report.write(result.doc_id, item.text, result.removed)
+                report.write(result.doc_id, item.text, result.removed, result.paragraphs)
             if args.drop_empty and result.removed and not result.text.strip():
                 counts["records_dropped"] += 1
             else:

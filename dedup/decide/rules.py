@@ -52,7 +52,8 @@ def worth_searching(n_tokens: np.ndarray, set_sizes: np.ndarray, *, ngram: int, 
                     min_tokens: int) -> np.ndarray:
     """Which paragraphs can hold an inner repeat at all (a mask; the rest are skipped).
 
-    A paragraph needs ``2 * min_tokens`` tokens. And a copy of P >= min_tokens - ngram + 1
+    A paragraph needs more than ``min_tokens`` tokens (a periodic repeat's source, its first
+    period, can be one sentence). And a copy of P >= min_tokens - ngram + 1
     n-gram positions whose set has Jaccard >= threshold with its earlier source shares at
     least ``threshold * |copy set|`` distinct n-grams with it, each at a position that
     repeats an earlier one; the copy's own duplicates repeat too. So at least
@@ -61,7 +62,7 @@ def worth_searching(n_tokens: np.ndarray, set_sizes: np.ndarray, *, ngram: int, 
     :func:`dedup.decide.inner.find_inner_repeats` would cut.
     """
     repeated = (n_tokens - ngram + 1) - set_sizes
-    return (n_tokens >= 2 * min_tokens) & (repeated >= threshold * (min_tokens - ngram + 1))
+    return (n_tokens > min_tokens) & (n_tokens > ngram) & (repeated >= threshold * (min_tokens - ngram + 1))
 
 
 def inner_search_mask(config: "DedupConfig", n_tokens: np.ndarray, set_sizes: np.ndarray,

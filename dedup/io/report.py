@@ -1,35 +1,47 @@
 """The removal report: one JSON line per removed unit, written by ``dedup --report``, read by the audit.
 
 One schema, derived from :class:`~dedup.results.Removal`: ``doc_id``, then every field of
-the removal (``Removal._fields``), then ``text`` (the removed text). Reading checks the
-types of what comes back and names the file and line of a bad one.
+the removal (``Removal._fields``), then ``cut_start``, ``cut_end`` (the span of the input
+that went: the unit or span and the separator that went with it), then ``text`` (the
+removed text). Deleting every ``[cut_start, cut_end)`` of a document from its input gives
+its output byte for byte (:func:`apply_removals`). Reading checks the types of what comes
+back and names the file and line of a bad one.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Generator, Hashable, Iterable, Optional, get_type_hints
+from typing import Any, Dict, Generator, Hashable, Iterable, Mapping, Optional, Sequence, Tuple, Union, get_type_hints
 
 from dedup.errors import InputDataError
 from dedup.io.files import AtomicOutput, display, open_input
 from dedup.io.jsonl import json_lines, parse_line
 from dedup.io.records import dumps_record, json_type
 from dedup.results import Removal
+from dedup.text.assemble import removal_cuts
 
+#: The span of the input that went with a removal (the removed text and its separator).
+CUT_FIELDS = ("cut_start", "cut_end")
 #: Every field of a report line, in the order written.
-REPORT_FIELDS = ("doc_id",) + Removal._fields + ("text",)
+REPORT_FIELDS = ("doc_id",) + Removal._fields + CUT_FIELDS + ("text",)
 #: What a line must have to be read (older and hand-made reports may leave out the rest).
 REQUIRED_FIELDS = ("doc_id", "index", "similarity")
 #: Integer fields: checked when present.
-INT_FIELDS = tuple(name for name, kind in get_type_hints(Removal).items() if kind is int)
+INT_FIELDS = tuple(name for name, kind in get_type_hints(Removal).items() if kind is int) + CUT_FIELDS
 #: Character spans an "inner" removal (part of a paragraph) needs.
 SPAN_FIELDS = ("start", "end", "matched_start", "matched_end")
 _ID_TYPES = (str, int)
 
 
-def report_line(doc_id: Optional[Hashable], removal: Removal, text: str) -> Dict[str, Any]:
-    """The report line of ``removal`` from the document ``text`` named ``doc_id``."""
-    return {"doc_id": doc_id, **removal.to_dict(), "text": text[removal.start:removal.end]}
+def report_line(doc_id: Optional[Hashable], removal: Removal, text: str,
+                cut: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
+    """The report line of ``removal`` from the document ``text`` named ``doc_id``, with the
+    span ``cut`` that went with it (:func:`dedup.text.assemble.removal_cuts`) when given."""
+    line: Dict[str, Any] = {"doc_id": doc_id, **removal.to_dict()}
+    if cut is not None:
+        line["cut_start"], line["cut_end"] = cut
+    line["text"] = text[removal.start:removal.end]
+    return line
 
 
 class ReportWriter:
@@ -38,9 +50,15 @@ class ReportWriter:
     def __init__(self, path: str) -> None:
         self.out = AtomicOutput(path)
 
-    def write(self, doc_id: Optional[Hashable], text: str, removals: Iterable[Removal]) -> None:
-        for removal in removals:
-            self.out.write(dumps_record(report_line(doc_id, removal, text)))
+    def write(self, doc_id: Optional[Hashable], text: str, removals: Sequence[Removal],
+              units: Optional[Sequence[Tuple[int, int]]] = None) -> None:
+        """The lines of one document's ``removals``; with its ``units`` (``DedupResult.paragraphs``)
+        they carry ``cut_start``/``cut_end`` too (the command line always passes them)."""
+        cuts: Sequence[Optional[Tuple[int, int]]] = [None] * len(removals)
+        if units is not None and removals:
+            cuts = removal_cuts(text, units, removals)
+        for removal, cut in zip(removals, cuts):
+            self.out.write(dumps_record(report_line(doc_id, removal, text, cut)))
 
     def commit(self) -> None:
         self.out.commit()
@@ -100,3 +118,36 @@ def looks_like_report(path: str) -> bool:
             obj, _problem = parse_line(raw)
             return isinstance(obj, dict) and "similarity" in obj and "matched_doc_id" in obj
     return False
+
+
+#: A removal as :func:`apply_removals` takes it: a report line, or a (cut_start, cut_end) pair.
+CutLike = Union[Mapping[str, Any], Tuple[int, int]]
+
+
+def apply_removals(text: str, removals: Iterable[CutLike]) -> str:
+    """``text`` without every ``[cut_start, cut_end)`` of ``removals``: the output of the run.
+
+    ``removals``: one document's report lines (or (cut_start, cut_end) pairs). Replays a
+    report: ``apply_removals(input, lines_of_that_document) == output``, byte for byte.
+    Raises :class:`ValueError` when a line has no cut span, or spans overlap or leave the text.
+    """
+    spans = sorted(_cut_of(r) for r in removals)
+    pieces, pos = [], 0
+    for start, end in spans:
+        if not pos <= start <= end <= len(text):
+            raise ValueError(f"cut span [{start}, {end}) overlaps another or lies outside the text "
+                             f"(length {len(text)})")
+        pieces.append(text[pos:start])
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def _cut_of(removal: CutLike) -> Tuple[int, int]:
+    if isinstance(removal, tuple):
+        return int(removal[0]), int(removal[1])
+    try:
+        return int(removal["cut_start"]), int(removal["cut_end"])
+    except KeyError:
+        raise ValueError("report line without cut_start/cut_end (written by an older dedup, or "
+                         "without the document's units)") from None

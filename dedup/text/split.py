@@ -50,6 +50,11 @@ def split_paragraphs(text: str) -> Tuple[np.ndarray, np.ndarray]:
     return arr[:, 0].copy(), arr[:, 1].copy()
 
 
+def line_breaks(text: str) -> int:
+    """How many line breaks ``text`` holds (``\r\n``, ``\n`` and a lone ``\r`` count one each)."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
 def sentence_spans(text: str, offset: int = 0) -> List[Tuple[int, int]]:
     """Sentence spans of ``text`` (shifted by ``offset``), white space around them excluded."""
     spans: List[Tuple[int, int]] = []
