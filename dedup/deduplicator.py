@@ -74,8 +74,18 @@ class Deduplicator:
         self._stored_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
 
     def dedupe(self, text: str, doc_id: Optional[Hashable] = None) -> DedupResult:
-        """Deduplicate one document (against earlier ones in corpus scope)."""
-        return self.dedupe_many([text], [doc_id])[0]
+        """Deduplicate one document (against earlier ones in corpus scope).
+
+        The same as ``dedupe_many([text], [doc_id])[0]``, without the streaming machinery
+        (read-ahead, batch filling, a generator): a loop of calls pays only the batch itself.
+        """
+        pending: Deque[_Doc] = deque()
+        error: List[BaseException] = []
+        self._read_ahead(iter((text,)), iter((doc_id,)), pending, error, 0, 1)
+        if error:
+            raise error[0]
+        with _gc_paused():
+            return self._run_batch([pending[0]])[0]
 
     def dedupe_many(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]] = None
                     ) -> List[DedupResult]:
@@ -268,10 +278,13 @@ class Deduplicator:
         long_enough = sets.n_tokens >= self.config.min_tokens
         removed = apply_run_rule(match >= 0, long_enough, row_first)
         rows = np.flatnonzero(removed)
-        removals = self._removal_records(docs, row_first, rows, match, sim,
-                                         removal_reasons(long_enough[rows], exact[rows]), new_row, base)
-        # Rows ascend and each document's rows are contiguous: its removals are one slice.
-        cut = np.searchsorted(rows, row_first).tolist() + [len(rows)]
+        if len(rows):
+            removals = self._removal_records(docs, row_first, rows, match, sim,
+                                             removal_reasons(long_enough[rows], exact[rows]), new_row, base)
+            # Rows ascend and each document's rows are contiguous: its removals are one slice.
+            cut = np.searchsorted(rows, row_first).tolist() + [len(rows)]
+        else:  # nothing removed (most batches of one short document): no records to build
+            removals, cut = [], [0] * (len(docs) + 1)
         found = self._inner_repeats(docs, sets, removed, row_first)
         return [self._result(doc, removals[cut[d]:cut[d + 1]], found.get(d, []), removed, int(row_first[d]))
                 for d, doc in enumerate(docs)]
