@@ -14,7 +14,7 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List
 
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_SIGNALS = (int(signal.SIGINT), int(signal.SIGTERM))
 
 
 @contextmanager
@@ -34,11 +34,11 @@ def signals_deferred() -> Iterator[None]:
             previous[signum] = signal.signal(signum, hold)
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        for signum in dict.fromkeys(caught):  # each signal once, in arrival order
-            handler = previous.get(signum)
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        for number in dict.fromkeys(caught):  # each signal once, in arrival order
+            handler = previous.get(number)
             if callable(handler):
-                handler(signum, None)  # e.g. signal.default_int_handler: KeyboardInterrupt
+                handler(number, None)  # e.g. signal.default_int_handler: KeyboardInterrupt
             elif handler != signal.SIG_IGN:
-                signal.raise_signal(signum)  # the default action, now that it is back
+                signal.raise_signal(number)  # the default action, now that it is back

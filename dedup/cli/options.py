@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from dedup.errors import ConfigError, DedupError
 
@@ -97,7 +97,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
         return
 
-    stopping = []
+    stopping: List[int] = []
 
     def interrupt(signum: int, frame: Any) -> None:
         if stopping:  # Ctrl-C pressed again, TERM after INT: the cleanup under way must finish
