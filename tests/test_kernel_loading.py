@@ -165,3 +165,18 @@ def test_signals_deferred_delivers_after_the_block():
             reached = True  # the signal did not cut the block short
     assert reached
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_build_lock_counts_only_while_its_builder_lives(tmp_path, monkeypatch):
+    monkeypatch.setattr(jit, "cache_dir", lambda module=None: str(tmp_path))
+    lock = tmp_path / "dedup-kernels.building"
+    assert not jit._build_running(None)
+    lock.write_text(str(os.getpid()))
+    assert jit._build_running(None)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock.write_text(str(dead.pid))
+    assert not jit._build_running(None)  # a builder that died: the next process takes over
+    lock.write_text(str(os.getpid()))
+    os.utime(lock, (time.time() - 3600, time.time() - 3600))
+    assert not jit._build_running(None)

@@ -202,11 +202,27 @@ def _load():
 
 
 def _build_running(module) -> bool:
+    """A build lock is there, recent, and its builder (the pid it holds) is alive."""
     where = cache_dir(module)
-    try:
-        return where is not None and time.time() - os.stat(os.path.join(where, _LOCK)).st_mtime < _STALE_LOCK
-    except OSError:
+    if where is None:
         return False
+    lock = os.path.join(where, _LOCK)
+    try:
+        if time.time() - os.stat(lock).st_mtime >= _STALE_LOCK:
+            return False
+        with open(lock) as f:
+            pid = int(f.read() or 0)
+    except (OSError, ValueError):
+        return False
+    if pid <= 0:
+        return True  # being written by the process starting the builder
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, someone else's
+        pass
+    return True
 
 
 def _start_builder(module) -> None:
