@@ -46,6 +46,7 @@ CACHE = Path(os.environ.get("DEDUP_BENCH_CACHE", ROOT / "benchmarks" / ".cache")
 REAL_SETS = ("docs_debian_copyright.jsonl.gz", "docs_kjv_chapters.jsonl.gz")
 _WORD = re.compile(r"\w+")
 _TOKEN_OR_GAP = re.compile(r"(\w+)")
+_BLANK_LINE = re.compile(r"\n[ \t\f\v]*(\r?\n|\r)")
 
 
 def load(name: str) -> List[dict]:
@@ -269,14 +270,20 @@ def _prefix(path: Path, n_paragraphs: int) -> List[dict]:
 
 def _cut(doc: dict, sizes: Sequence[int]) -> List[dict]:
     """``doc`` cut into consecutive documents of ``sizes`` paragraphs (the text between kept as it was)."""
-    out, at, paras = [], 0, doc["paragraphs"]
+    out, at, paras, text = [], 0, doc["paragraphs"], doc["text"]
     for k, size in enumerate(sizes):
         group = paras[at:at + size]
         at += size
         if not group:
             break
-        lo, hi = group[0]["start"], group[-1]["end"]
-        out.append({"doc_id": f"{doc['doc_id']}#{k}", "text": doc["text"][lo:hi],
+        lo = group[0]["start"]
+        # Up to the next paragraph: the separator after the last one is kept, so a document of
+        # one hard-wrapped paragraph still has its blank line (without one, every line of a
+        # text is a paragraph: docs/contract.md).
+        piece = text[lo:paras[at]["start"] if at < len(paras) else len(text)]
+        if len(group) == 1 and "\n" in piece.strip() and not _BLANK_LINE.search(piece):
+            piece = piece.rstrip() + "\n\n"  # (dedup's splitter sees a blank line at the end)
+        out.append({"doc_id": f"{doc['doc_id']}#{k}", "text": piece,
                     "paragraphs": [{**m, "start": m["start"] - lo, "end": m["end"] - lo} for m in group]})
     return out
 
