@@ -1,20 +1,25 @@
 #!/usr/bin/env python3
-"""dedup side by side with datasketch and rensa: same paragraphs, one process, interleaved rounds.
+"""dedup side by side with datasketch and rensa: same paragraphs, one process per corpus, interleaved rounds.
 
-    python benchmarks/compare.py                                # Debian and KJV sets
+    python benchmarks/compare.py                                # short documents, Debian and KJV
     python benchmarks/compare.py --corpus scaled --paragraphs 1000000 --rounds 3
-    python benchmarks/compare.py --corpus kjv --systems dedup,rensa --no-rss
+    python benchmarks/compare.py --corpus kjv --systems dedup,rensa --no-rss --no-first-run
 
-Per corpus, every system runs once to warm up (imports, compiled kernels), then
-``--rounds`` times in rotating order; the table shows medians: paragraphs/s, MB/s
-(UTF-8 bytes of the documents), precision / recall / F1 against the exact ground truth
-(paragraphs with >= 8 tokens, as ``benchmarks/quality.py``), and dedup's throughput
-ratio to each peer (median of the per-round ratios). Peak RSS is measured for each
-system in a subprocess of its own that loads the corpus and runs once ("corpus" is that
-subprocess's RSS before the run). ``--json`` appends the results to a file (for
-``benchmarks/plot.py``). What each system does exactly: ``benchmarks/systems.py``.
-dedup runs with its compiled kernels from the start (``DEDUP_JIT=1``; by default a process
-loads them after its first 20,000 paragraphs).
+Per corpus (each in a process of its own), every system runs once to warm up (imports,
+compiled kernels), then ``--rounds`` times in rotating order; the table shows medians of
+CPU time (``time.process_time``; the machine may be shared): paragraphs/s, MB/s (UTF-8
+bytes of the documents), precision / recall / F1 against the exact ground truth
+(paragraphs with >= 8 tokens, as ``benchmarks/quality.py``), and each dedup row's
+throughput ratio to each peer (median of the per-round ratios). The dedup rows are the
+ways a user calls it (``benchmarks/systems.py``): streamed ``iter_dedupe``, one
+``dedupe`` call per document, ``dedupe_arrow`` on a column, and the first two on the numpy
+path (what an install without numba runs). Peak RSS is measured for dedup, datasketch
+and rensa in a subprocess each that loads the corpus and runs once ("corpus" is that
+subprocess's RSS before the run). The first-run rows time a fresh process (import and
+one streamed run, default settings: kernels after 20,000 paragraphs) with an empty numba
+cache against the same with the cache built, interleaved, wall and CPU seconds.
+``--json`` appends the results to a file (for ``benchmarks/plot.py``).
+In-process rows run dedup's compiled kernels from the start (``DEDUP_JIT=1``).
 """
 
 from __future__ import annotations
@@ -30,8 +35,6 @@ import time
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-# Steady state: dedup's compiled kernels from the first call (not after its warm-up).
-os.environ.setdefault("DEDUP_JIT", "1")
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -84,16 +87,58 @@ def child(system: str, corpus: str, n: int) -> None:
     base = _status_mb("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:  # resets VmHWM (peak RSS) to the current RSS
         f.write("5")
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     SYSTEMS[system](docs, paras)
-    secs = time.perf_counter() - t0
+    secs = time.process_time() - t0
     print(json.dumps({"system": system, "corpus_rss_mb": base, "peak_rss_mb": _status_mb("VmHWM"), "seconds": secs}))
+
+
+#: Systems whose peak RSS is measured (one subprocess each).
+RSS_SYSTEMS = ("dedup", "datasketch", "rensa")
 
 
 def measure_rss(system: str, corpus: str, n: int) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", system, "--corpus", corpus, "--paragraphs", str(n)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env={**os.environ, "DEDUP_JIT": "1"})
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def first_run_child(corpus: str, n: int) -> None:
+    """Subprocess body: load the corpus, then time ``import dedup`` and one streamed run."""
+    docs, _ = _load(corpus, n)
+    texts, ids = [d["text"] for d in docs], [d["doc_id"] for d in docs]
+    w0, c0 = time.perf_counter(), time.process_time()
+    import dedup
+
+    for _ in dedup.Deduplicator().iter_dedupe(texts, ids):
+        pass
+    print(json.dumps({"wall": time.perf_counter() - w0, "cpu": time.process_time() - c0}))
+
+
+def first_run(corpus: str, n: int, rounds: int) -> dict:
+    """Fresh processes with an empty kernel cache and with the cache built, interleaved."""
+    import shutil
+    import signal
+    import tempfile
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DEDUP_JIT", "NUMBA_CACHE_DIR")}
+    subprocess.run([sys.executable, "-m", "dedup.warmup"], env=env, capture_output=True, cwd=ROOT)  # built cache
+    times: Dict[str, List[dict]] = {"empty cache": [], "cache built": []}
+    for _ in range(rounds):
+        for kind in times:
+            cache = tempfile.mkdtemp(prefix="dedup-numba-")
+            run_env = {**env, "NUMBA_CACHE_DIR": cache} if kind == "empty cache" else env
+            out = subprocess.run([sys.executable, __file__, "--child-first-run", "--corpus", corpus,
+                                  "--paragraphs", str(n)], capture_output=True, text=True, check=True, env=run_env)
+            times[kind].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            for lock in Path(cache).rglob("dedup-kernels.building"):  # the background build it started
+                try:
+                    os.killpg(int(lock.read_text() or "0"), signal.SIGKILL)
+                except (ValueError, OSError):
+                    pass
+            shutil.rmtree(cache, ignore_errors=True)
+    return {kind: {"wall": statistics.median(t["wall"] for t in runs), "cpu": statistics.median(t["cpu"] for t in runs)}
+            for kind, runs in times.items()}
 
 
 def compare(corpus: str, n: int, systems: List[str], rounds: int, rss: bool) -> dict:
@@ -110,9 +155,9 @@ def compare(corpus: str, n: int, systems: List[str], rounds: int, rss: bool) -> 
         order = systems[r % len(systems):] + systems[: r % len(systems)]
         for name in order:
             gc.collect()
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             raw = SYSTEMS[name](docs, paras)
-            seconds[name].append(time.perf_counter() - t0)
+            seconds[name].append(time.process_time() - t0)
             pred = predict(name, docs, raw)
             del raw
             if name in preds and not np.array_equal(preds[name], pred):
@@ -123,49 +168,65 @@ def compare(corpus: str, n: int, systems: List[str], rounds: int, rss: bool) -> 
         med = statistics.median(seconds[name])
         rows[name] = {"seconds": seconds[name], "paragraphs_per_s": n_par / med, "mb_per_s": mb / med,
                       **quality(preds[name], truth, scored)}
-        if rss:
+        if rss and name in RSS_SYSTEMS:
             rows[name].update(measure_rss(name, corpus, n))
-    if "dedup" in systems:
-        for name in systems:
-            if name != "dedup":
-                ratios = [p / d for d, p in zip(seconds["dedup"], seconds[name])]
-                rows["dedup"][f"x_{name}"] = statistics.median(ratios)
-                rows["dedup"][f"x_{name}_rounds"] = ratios
+    for ours in (s for s in systems if s.startswith("dedup")):
+        for name in (s for s in systems if not s.startswith("dedup")):
+            ratios = [p / d for d, p in zip(seconds[ours], seconds[name])]
+            rows[ours][f"x_{name}"] = statistics.median(ratios)
+            rows[ours][f"x_{name}_rounds"] = ratios
     return {"corpus": corpus, "paragraphs": n_par, "documents": len(docs), "mb": mb, "rounds": rounds,
             "systems": rows, "time": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
 def table(result: dict) -> str:
     rows = result["systems"]
-    peers = [s for s in rows if s != "dedup"]
+    peers = [s for s in rows if not s.startswith("dedup")]
     head = (f"{result['corpus']}: {result['paragraphs']:,} paragraphs, {result['documents']:,} documents, "
             f"{result['mb']:.1f} MB, median of {result['rounds']} rounds")
-    cols = ["system", "paragraphs/s", "MB/s", "peak RSS MB (corpus)", "P", "R", "F1"] + [f"dedup x {p}" for p in peers]
+    cols = ["system", "paragraphs/s", "MB/s", "peak RSS MB (corpus)", "P", "R", "F1"] + [f"x {p}" for p in peers]
     lines = [head, "| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for name, r in rows.items():
         rss = f"{r['peak_rss_mb']:,.0f} ({r['corpus_rss_mb']:,.0f})" if "peak_rss_mb" in r else "-"
         cells = [name, f"{r['paragraphs_per_s']:,.0f}", f"{r['mb_per_s']:.2f}", rss,
                  f"{r['precision']:.4f}", f"{r['recall']:.4f}", f"{r['f1']:.4f}"]
         for p in peers:
-            cells.append(f"{rows['dedup'][f'x_{p}']:.1f}x" if name == "dedup" and f"x_{p}" in rows["dedup"] else "")
+            cells.append(f"{r[f'x_{p}']:.2f}x" if f"x_{p}" in r else "")
         lines.append("| " + " | ".join(cells) + " |")
+    if "first_run" in result:
+        fr = result["first_run"]
+        lines += ["", "first run (fresh process: import + one streamed run, default settings), median wall / CPU s:",
+                  "| numba cache | wall s | CPU s |", "|---|---|---|"]
+        lines += [f"| {kind} | {t['wall']:.2f} | {t['cpu']:.2f} |" for kind, t in fr.items()]
     return "\n".join(lines)
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", action="append", choices=["debian", "kjv", "real", "scaled"],
-                    help="corpus to run (repeatable; default: debian and kjv)")
+    ap.add_argument("--corpus", action="append", choices=["short", "debian", "kjv", "real", "scaled"],
+                    help="corpus to run (repeatable; default: short, debian and kjv)")
     ap.add_argument("--paragraphs", type=int, default=1_000_000, help="size of the scaled corpus")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--systems", default="dedup,datasketch,rensa")
+    ap.add_argument("--systems", default=",".join(SYSTEMS))
     ap.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
+    ap.add_argument("--no-first-run", action="store_true", help="skip the empty-cache first-run processes")
     ap.add_argument("--json", type=Path, help="append results (one JSON object per line) to this file")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--child-first-run", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    corpora = args.corpus or ["debian", "kjv"]
+    corpora = args.corpus or ["short", "debian", "kjv"]
+    if args.child_first_run:
+        first_run_child(corpora[0], args.paragraphs)
+        return
+    os.environ.setdefault("DEDUP_JIT", "1")  # steady state: the kernels from the first call
     if args.child:
         child(args.child, corpora[0], args.paragraphs)
+        return
+    if len(corpora) > 1:  # one process per corpus
+        rest = [a for a in (argv if argv is not None else sys.argv[1:])]
+        rest = [a for i, a in enumerate(rest) if a != "--corpus" and (i == 0 or rest[i - 1] != "--corpus")]
+        for corpus in corpora:
+            subprocess.run([sys.executable, __file__, "--corpus", corpus] + rest, check=True)
         return
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = set(systems) - set(SYSTEMS)
@@ -173,6 +234,8 @@ def main(argv=None) -> None:
         ap.error(f"unknown system(s) {sorted(unknown)}: choose from {sorted(SYSTEMS)}")
     for corpus in corpora:
         result = compare(corpus, args.paragraphs, systems, args.rounds, not args.no_rss)
+        if not args.no_first_run:
+            result["first_run"] = first_run(corpus, args.paragraphs, args.rounds)
         print(table(result), flush=True)
         print(flush=True)
         if args.json:

@@ -46,6 +46,7 @@ CACHE = Path(os.environ.get("DEDUP_BENCH_CACHE", ROOT / "benchmarks" / ".cache")
 REAL_SETS = ("docs_debian_copyright.jsonl.gz", "docs_kjv_chapters.jsonl.gz")
 _WORD = re.compile(r"\w+")
 _TOKEN_OR_GAP = re.compile(r"(\w+)")
+_BLANK_LINE = re.compile(r"\n[ \t\f\v]*(\r?\n|\r)")
 
 
 def load(name: str) -> List[dict]:
@@ -267,8 +268,48 @@ def _prefix(path: Path, n_paragraphs: int) -> List[dict]:
     return out
 
 
+def _cut(doc: dict, sizes: Sequence[int]) -> List[dict]:
+    """``doc`` cut into consecutive documents of ``sizes`` paragraphs (the text between kept as it was)."""
+    out, at, paras, text = [], 0, doc["paragraphs"], doc["text"]
+    for k, size in enumerate(sizes):
+        group = paras[at:at + size]
+        at += size
+        if not group:
+            break
+        lo = group[0]["start"]
+        # Up to the next paragraph: the separator after the last one is kept, so a document of
+        # one hard-wrapped paragraph still has its blank line (without one, every line of a
+        # text is a paragraph: docs/contract.md).
+        piece = text[lo:paras[at]["start"] if at < len(paras) else len(text)]
+        if len(group) == 1 and "\n" in piece.strip() and not _BLANK_LINE.search(piece):
+            piece = piece.rstrip() + "\n\n"  # (dedup's splitter sees a blank line at the end)
+        out.append({"doc_id": f"{doc['doc_id']}#{k}", "text": piece,
+                    "paragraphs": [{**m, "start": m["start"] - lo, "end": m["end"] - lo} for m in group]})
+    return out
+
+
+def short_documents(seed: int = 0) -> List[dict]:
+    """Real short documents: Debian copyright files cut into documents of 1-3 paragraphs, then
+    KJV chapters cut into documents of 1-4 verses (sizes drawn uniformly, deterministic for
+    ``seed``). Paragraph order is unchanged, so the ground truth of the whole sets holds
+    (a repeat is of an earlier paragraph, in this document or an earlier one)."""
+    rng = random.Random(seed)
+    docs: List[dict] = []
+    for name, most in zip(REAL_SETS, (3, 4)):
+        for doc in load(name):
+            n = len(doc["paragraphs"])
+            sizes = []
+            while sum(sizes) < n:
+                sizes.append(rng.randint(1, most))
+            docs += _cut(doc, sizes)
+    return docs
+
+
 def documents(name: str, n_paragraphs: int = 0) -> List[dict]:
-    """A named corpus: ``debian``, ``kjv``, ``real`` (both) or ``scaled`` (``n_paragraphs``)."""
+    """A named corpus: ``debian``, ``kjv``, ``real`` (both), ``short`` (both cut into short
+    documents) or ``scaled`` (``n_paragraphs``)."""
+    if name == "short":
+        return short_documents()
     if name == "debian":
         return load(REAL_SETS[0])
     if name == "kjv":
@@ -277,7 +318,7 @@ def documents(name: str, n_paragraphs: int = 0) -> List[dict]:
         return real_documents()
     if name == "scaled":
         return scaled_documents(n_paragraphs)
-    raise ValueError(f"unknown corpus {name!r}: use debian, kjv, real or scaled")
+    raise ValueError(f"unknown corpus {name!r}: use debian, kjv, real, short or scaled")
 
 
 def paragraphs(docs: Sequence[dict]) -> List[str]:

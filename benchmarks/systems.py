@@ -14,6 +14,15 @@ their splitting for free). ``run`` returns what the system returns (timed);
   estimated Jaccard is >= 0.8, and every paragraph is inserted.
 * ``rensa``: the same shingle strings into ``RMinHashDeduplicator(threshold=0.8,
   num_perm=128, use_lsh=True).add_pairs`` (its own hashing; duplicates are not added).
+
+How dedup is called, one system each (the same decisions every way):
+
+* ``dedup-percall``: ``Deduplicator.dedupe(text, doc_id)`` once per document (a user's first loop);
+* ``dedup-arrow``: ``dedupe_arrow`` on a ``pyarrow`` string array of the documents (built in the call);
+* ``dedup-numpy`` / ``dedup-numpy-percall``: ``dedup`` / ``dedup-percall`` on the numpy path
+  (``use_jit(False)``): what an install without numba runs.
+* ``rensa-percall``: rensa called once per document (``add_pairs`` with that document's
+  paragraphs), the per-item peer of ``dedup-percall``.
 """
 
 from __future__ import annotations
@@ -42,6 +51,40 @@ def run_dedup(docs: Sequence[dict], paragraphs: Sequence[str]):
     d = dedup.Deduplicator()
     return [[(r.start, r.end) for r in res.removed]
             for res in d.iter_dedupe([doc["text"] for doc in docs], [doc["doc_id"] for doc in docs])]
+
+
+def run_dedup_percall(docs: Sequence[dict], paragraphs: Sequence[str]):
+    """One ``dedupe`` call per document."""
+    import dedup
+
+    d = dedup.Deduplicator()
+    return [[(r.start, r.end) for r in d.dedupe(doc["text"], doc["doc_id"]).removed] for doc in docs]
+
+
+def run_dedup_arrow(docs: Sequence[dict], paragraphs: Sequence[str]):
+    """``dedupe_arrow`` over the column of texts; returns the removals table."""
+    import pyarrow as pa
+
+    import dedup
+
+    _, removals = dedup.dedupe_arrow(pa.array([doc["text"] for doc in docs]), ids=[doc["doc_id"] for doc in docs])
+    return removals
+
+
+def _numpy_path(run: Callable) -> Callable:
+    def numpy_run(docs: Sequence[dict], paragraphs: Sequence[str]):
+        from dedup.accel import jit
+
+        with jit.use_jit(False):
+            return run(docs, paragraphs)
+    return numpy_run
+
+
+def _spans_of_table(docs: Sequence[dict], table) -> list:
+    spans: list = [[] for _ in docs]
+    for row, start, end in zip(*(table.column(c).to_pylist() for c in ("row", "start", "end"))):
+        spans[row].append((start, end))
+    return spans
 
 
 def predict_dedup(docs: Sequence[dict], results) -> np.ndarray:
@@ -88,13 +131,32 @@ def run_rensa(docs: Sequence[dict], paragraphs: Sequence[str]) -> np.ndarray:
     return ~np.array(added, dtype=bool)
 
 
+def run_rensa_percall(docs: Sequence[dict], paragraphs: Sequence[str]) -> np.ndarray:
+    import rensa
+
+    dedup = rensa.RMinHashDeduplicator(threshold=0.8, num_perm=128, use_lsh=True)
+    added: List[bool] = []
+    for doc in docs:
+        text = doc["text"]
+        added += dedup.add_pairs([(str(len(added) + j), shingle_strings(text[m["start"]:m["end"]]))
+                                  for j, m in enumerate(doc["paragraphs"])])
+    return ~np.array(added, dtype=bool)
+
+
 SYSTEMS: Dict[str, Callable[[Sequence[dict], Sequence[str]], Any]] = {
     "dedup": run_dedup,
+    "dedup-percall": run_dedup_percall,
+    "dedup-arrow": run_dedup_arrow,
+    "dedup-numpy": _numpy_path(run_dedup),
+    "dedup-numpy-percall": _numpy_path(run_dedup_percall),
     "datasketch": run_datasketch,
     "rensa": run_rensa,
+    "rensa-percall": run_rensa_percall,
 }
 
 
 def predict(system: str, docs: Sequence[dict], raw) -> np.ndarray:
     """One bool per labelled paragraph: did ``system`` remove it?"""
-    return predict_dedup(docs, raw) if system == "dedup" else raw
+    if system == "dedup-arrow":
+        raw = _spans_of_table(docs, raw)
+    return predict_dedup(docs, raw) if system.startswith("dedup") else raw

@@ -8,6 +8,7 @@
 
 
 from dedup.audit import AuditSummary, write_audit
+from dedup.columnar import dedupe_arrow
 from dedup.config import DedupConfig
 from dedup.deduplicator import Deduplicator, dedupe_text, explain
 from dedup.errors import (ConfigError, DedupError, IndexBusyError, IndexMismatchError, InputDataError, InputTypeError,
@@ -27,7 +28,7 @@ __all__ = [
     "AuditSummary", "ConfigError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
     "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "Location", "LshLayout",
     "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Removal", "ShingleSets", "SqliteIndex",
-    "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_stream", "dedupe_text",
-    "explain", "from_minhash", "open_index", "removal_cuts", "shingle_sets", "signatures", "split_paragraphs",
-    "to_lean_minhash", "write_audit",
+    "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_arrow", "dedupe_stream",
+    "dedupe_text", "explain", "from_minhash", "open_index", "removal_cuts", "shingle_sets", "signatures",
+    "split_paragraphs", "to_lean_minhash", "write_audit",
 ]

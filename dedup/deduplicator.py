@@ -26,7 +26,7 @@ from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take, row_of
 from dedup.decide.matching import candidate_pairs, exact_matches, ordered_pairs, verify
 from dedup.decide.rules import apply_run_rule, inner_removals, inner_search_mask, removal_reasons, scope_salt
 from dedup.fingerprint.minhash import minhash_rows
-from dedup.results import DedupResult, Removal, Spans, Stats, removals_from, utf8_len
+from dedup.results import DedupResult, Removal, Spans, Stats, make_result, removals_from, utf8_len
 from dedup.fingerprint.shingles import ShingleSets, shingle_sets, shingle_sets_of_spans
 from dedup.text.fastsplit import spans_sizes_points
 from dedup.decide.inner import InnerRepeat, find_inner_repeats_many
@@ -74,8 +74,18 @@ class Deduplicator:
         self._stored_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
 
     def dedupe(self, text: str, doc_id: Optional[Hashable] = None) -> DedupResult:
-        """Deduplicate one document (against earlier ones in corpus scope)."""
-        return self.dedupe_many([text], [doc_id])[0]
+        """Deduplicate one document (against earlier ones in corpus scope).
+
+        The same as ``dedupe_many([text], [doc_id])[0]``, without the streaming machinery
+        (read-ahead, batch filling, a generator): a loop of calls pays only the batch itself.
+        """
+        pending: Deque[_Doc] = deque()
+        error: List[BaseException] = []
+        self._read_ahead(iter((text,)), iter((doc_id,)), pending, error, 0, 1)
+        if error:
+            raise error[0]
+        with _gc_paused():
+            return self._run_batch([pending[0]])[0]
 
     def dedupe_many(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]] = None
                     ) -> List[DedupResult]:
@@ -268,13 +278,28 @@ class Deduplicator:
         long_enough = sets.n_tokens >= self.config.min_tokens
         removed = apply_run_rule(match >= 0, long_enough, row_first)
         rows = np.flatnonzero(removed)
-        removals = self._removal_records(docs, row_first, rows, match, sim,
-                                         removal_reasons(long_enough[rows], exact[rows]), new_row, base)
-        # Rows ascend and each document's rows are contiguous: its removals are one slice.
-        cut = np.searchsorted(rows, row_first).tolist() + [len(rows)]
+        if len(rows):
+            removals = self._removal_records(docs, row_first, rows, match, sim,
+                                             removal_reasons(long_enough[rows], exact[rows]), new_row, base)
+            # Rows ascend and each document's rows are contiguous: its removals are one slice.
+            cut = np.searchsorted(rows, row_first).tolist() + [len(rows)]
+        else:  # nothing removed (most batches of one short document): no records to build
+            removals, cut = [], [0] * (len(docs) + 1)
         found = self._inner_repeats(docs, sets, removed, row_first)
-        return [self._result(doc, removals[cut[d]:cut[d + 1]], found.get(d, []), removed, int(row_first[d]))
-                for d, doc in enumerate(docs)]
+        if not removals and not found:  # nothing removed anywhere in the batch (short documents, often)
+            self._count_unchanged(docs)
+            return [make_result(doc.text, doc.doc_id, Spans(doc.starts, doc.ends), [], len(doc.text)) for doc in docs]
+        results = []
+        unchanged = []
+        for d, doc in enumerate(docs):
+            if cut[d] == cut[d + 1] and d not in found:
+                unchanged.append(doc)
+                results.append(make_result(doc.text, doc.doc_id, Spans(doc.starts, doc.ends), [], len(doc.text)))
+            else:
+                results.append(self._result(doc, removals[cut[d]:cut[d + 1]], found.get(d, []), removed,
+                                            int(row_first[d])))
+        self._count_unchanged(unchanged)
+        return results
 
     def _removal_records(self, docs: List[_Doc], row_first: np.ndarray, rows: np.ndarray, match: np.ndarray,
                          sim: np.ndarray, reasons: List[str], new_row: np.ndarray, base: int) -> List[Removal]:
@@ -341,7 +366,7 @@ class Deduplicator:
         if removals:
             out = assemble(doc.text, doc.starts, doc.ends, removed[first_row:first_row + len(doc.starts)], cuts)
         self._count(doc, out, len(removals))
-        return DedupResult(out, doc.doc_id, Spans(doc.starts, doc.ends), removals, len(doc.text))
+        return make_result(out, doc.doc_id, Spans(doc.starts, doc.ends), removals, len(doc.text))
 
     def _index_batch(self, docs: List[_Doc], sets: ShingleSets, set_keys: np.ndarray, keys: np.ndarray,
                      new_row: np.ndarray, match: np.ndarray, exact: np.ndarray, row_id: np.ndarray) -> None:
@@ -370,6 +395,20 @@ class Deduplicator:
             batch.sorted_band_pairs = self._stored_pairs
         self._stored_pairs = None
         self.index.add(batch)
+
+    def _count_unchanged(self, docs: List[_Doc]) -> None:
+        """:meth:`_count` of documents nothing was removed from, in one go."""
+        if not docs:
+            return
+        st = self.stats
+        chars = sum(len(d.text) for d in docs)
+        utf8 = sum(d.utf8_size if d.utf8_size >= 0 else utf8_len(d.text) for d in docs)
+        st.documents += len(docs)
+        st.paragraphs += sum(len(d.starts) for d in docs)
+        st.chars_in += chars
+        st.chars_out += chars
+        st.bytes_in += utf8
+        st.bytes_out += utf8
 
     def _count(self, doc: _Doc, out: str, removed: int) -> None:
         st = self.stats

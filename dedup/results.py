@@ -95,6 +95,19 @@ class DedupResult:
         return self.text
 
 
+_new = object.__new__
+
+
+def make_result(text: str, doc_id: Optional[Hashable], paragraphs: Sequence[Tuple[int, int]],
+                removed: List[Removal], original_length: int) -> DedupResult:
+    """``DedupResult(...)``, built without the frozen dataclass's ``__init__`` (one
+    ``object.__setattr__`` per field): a result per document is most of a short document's cost."""
+    result = _new(DedupResult)
+    result.__dict__.update(text=text, doc_id=doc_id, paragraphs=paragraphs, removed=removed,
+                           original_length=original_length)
+    return result
+
+
 @dataclass
 class Stats:
     """Running totals of a Deduplicator."""

@@ -8,6 +8,7 @@ share are declared once, in :mod:`dedup.cli.options`.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -35,7 +36,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if exc.name != module_name:
             raise
         return fail("dedup", f"the {name!r} sub-command is not available in this build", 2)
-    return int(module.main(args) or 0)
+    code = int(module.main(args) or 0)
+    if argv is None and code == 130:  # the process exits next: a late second signal must not kill it
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+    return code
 
 
 def commands_help() -> str:

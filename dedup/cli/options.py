@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from dedup.errors import ConfigError, DedupError
 
@@ -91,19 +91,26 @@ def describe(exc: BaseException) -> str:
 
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler stopping the job) cleans up like Ctrl-C: temporary files go."""
+    """SIGTERM (a scheduler stopping the job) cleans up like Ctrl-C: temporary files go.
+    Signals after the first are ignored until the command returns, so the cleanup completes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
+    stopping: List[int] = []
+
     def interrupt(signum: int, frame: Any) -> None:
+        if stopping:  # Ctrl-C pressed again, TERM after INT: the cleanup under way must finish
+            return
+        stopping.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _silence_stdout() -> None:

@@ -5,6 +5,8 @@ All arithmetic wraps around in unsigned integers on purpose (that *is* the modul
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 _U64 = np.uint64
@@ -26,6 +28,13 @@ def multiplier(i: int) -> np.uint64:
         return _MULTIPLIERS[i]
     with np.errstate(over="ignore"):
         return fmix64(np.array([i], dtype=_U64))[0] | _U64(1)
+
+
+@lru_cache(maxsize=64)
+def multipliers(k: int) -> np.ndarray:
+    """The first ``k`` multipliers as one uint64 array, made once per ``k`` (shared: do not write
+    to it; it stays writable because a read-only array is another type to the kernels)."""
+    return np.array([multiplier(i) for i in range(k)], dtype=_U64)
 
 
 def _finalize(h: np.ndarray, shifts: tuple, mults: tuple) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 
 from dedup.accel import jit
-from dedup.fingerprint.hashing import combine_columns, multiplier
+from dedup.fingerprint.hashing import combine_columns, multiplier, multipliers
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,8 @@ def band_keys(signatures: np.ndarray, layout: LshLayout) -> np.ndarray:
     """
     kernels = jit.kernels()
     if kernels is not None and signatures.dtype == np.uint32 and signatures.ndim == 2:
-        mults = np.array([multiplier(i) for i in range(layout.rows)], dtype=np.uint64)
-        return kernels.band_keys(np.ascontiguousarray(signatures), layout.bands, layout.rows, mults,
-                                 multiplier(15))
+        return kernels.band_keys(np.ascontiguousarray(signatures), layout.bands, layout.rows,
+                                 multipliers(layout.rows), multiplier(15))
     return band_keys_numpy(signatures, layout)
 
 

@@ -19,7 +19,7 @@ import xxhash
 from dedup.accel import jit
 from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take, row_of
 from dedup.chardata import ASCII_WORD, PARAGRAPH_MARK, fold_table, word_table
-from dedup.fingerprint.hashing import fmix64, multiplier
+from dedup.fingerprint.hashing import fmix64, multiplier, multipliers
 from dedup.text.settings import TextSettings
 from dedup.text.split import normalize, tokenize, tokenize_batch
 
@@ -351,8 +351,7 @@ def _scratch(size: int) -> np.ndarray:
 
 
 def _sets_of_words(kernels, words: np.ndarray, counts: np.ndarray, ngram: int) -> ShingleSets:
-    mults = np.array([multiplier(k) for k in range(ngram)], dtype=_U64)
-    keyed = kernels.shingle_windows(words, counts, ngram, mults, multiplier(_LENGTH_MULTIPLIER))
+    keyed = kernels.shingle_windows(words, counts, ngram, multipliers(ngram), multiplier(_LENGTH_MULTIPLIER))
     keyed.sort()  # numpy's SIMD sort: all sets sorted at once, grouped by paragraph
     hashes, offsets, keys = kernels.unique_sets(keyed, len(counts), multiplier(13))
     return ShingleSets(hashes, offsets, counts, keys)

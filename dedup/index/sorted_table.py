@@ -11,7 +11,7 @@ lookup jumps to its bucket and binary-searches a few keys, whatever the run's si
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -57,6 +57,7 @@ class SortedTable:
         self._run_dir: List[int] = []
         self._dir = np.zeros(0, dtype=np.uint32)
         self._dir_size = 0
+        self._run_arrays: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]] = None  # the three lists, for kernels
 
     def __len__(self) -> int:
         return self._size
@@ -90,6 +91,7 @@ class SortedTable:
         self._keys[self._size:need] = keys
         self._ids[self._size:need] = ids
         self._size = need
+        self._run_arrays = None
         self._bounds.append(need)
         self._run_dir.append(self._dir_size)
         self._run_bits.append(0)
@@ -133,9 +135,11 @@ class SortedTable:
         return self._lookup_compiled(kernels, sorted_keys, positions, limit)
 
     def _lookup_compiled(self, kernels, keys, positions, limit):
-        return kernels.runs_lookup(self._keys, self._ids, np.asarray(self._bounds, dtype=np.int64),
-                                   np.asarray(self._run_bits, dtype=np.int64),
-                                   np.asarray(self._run_dir, dtype=np.int64), self._dir, keys,
+        if getattr(self, "_run_arrays", None) is None:  # made once per add, not per lookup (one per document, in a loop of calls)
+            self._run_arrays = (np.asarray(self._bounds, dtype=np.int64), np.asarray(self._run_bits, dtype=np.int64),
+                                np.asarray(self._run_dir, dtype=np.int64))
+        bounds, run_bits, run_dir = self._run_arrays
+        return kernels.runs_lookup(self._keys, self._ids, bounds, run_bits, run_dir, self._dir, keys,
                                    np.asarray(positions, dtype=np.int64), int(limit))
 
     def first(self, keys: np.ndarray) -> np.ndarray:
