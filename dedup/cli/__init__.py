@@ -37,7 +37,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise
         return fail("dedup", f"the {name!r} sub-command is not available in this build", 2)
     code = int(module.main(args) or 0)
-    if argv is None and code == 130:  # the process exits next: a late second signal must not kill it
+    if argv is None:  # the process exits next (outputs committed or cleaned up): a late signal changes nothing
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_IGN)
     return code
