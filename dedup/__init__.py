@@ -4,8 +4,12 @@
 >>> dedup.dedupe_text("Same paragraph here, long enough to count for sure.\\n"
 ...                   "Same paragraph here, long enough to count for sure.\\n")
 'Same paragraph here, long enough to count for sure.\\n'
+
+The library logs through the ``dedup`` logger (a background kernel build, a wait for an
+index's write lock) and adds no handler of its own beyond a ``NullHandler``.
 """
 
+import logging
 
 from dedup.audit import AuditSummary, write_audit
 from dedup.columnar import dedupe_arrow
@@ -23,6 +27,8 @@ from dedup.stream import StreamResult, dedupe_stream
 from dedup.text.assemble import removal_cuts
 from dedup.text.split import split_paragraphs
 from dedup.version import __version__
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AuditSummary", "ConfigError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",

@@ -22,6 +22,7 @@ block (tests).
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -30,6 +31,8 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
 from dedup.accel.signals import signals_deferred
+
+log = logging.getLogger(__name__)
 
 #: Paragraphs the numpy path handles before the kernels are loaded (unless forced).
 WARM_UP_PARAGRAPHS = 20_000
@@ -89,7 +92,10 @@ def _import():
         with signals_deferred():
             try:
                 from dedup.accel import _kernels as module
-            except Exception:  # numba missing or broken, no writable cache: the numpy path does the same work
+            except Exception as exc:  # numba missing or broken, no writable cache: the numpy path does the same work
+                level = logging.WARNING if _env() else logging.INFO
+                log.log(level, "compiled kernels unavailable (%s: %s); the numpy path is used",
+                        type(exc).__name__, exc)
                 module = False
         _module = module
     return _module or None
@@ -161,6 +167,7 @@ def _ready(module):
     global _kernels
     _load_cached(module)
     _kernels = module
+    log.debug("compiled kernels loaded (cache: %s)", cache_dir(module))
     return module
 
 
@@ -177,6 +184,8 @@ def _load_if_built():
         return _ready(module)
     _start_builder(module)
     if _builder is not None and _builder.poll() is not None:  # it ended without finishing
+        log.warning("the background kernel build ended without finishing (exit %s); this process "
+                    "stays on the numpy path (run 'python -m dedup.warmup' to see why)", _builder.returncode)
         _gave_up = True
     _next_check = _work + _CHECK_EVERY
     return None
@@ -260,6 +269,8 @@ def _start_builder(module) -> None:
         return
     with os.fdopen(fd, "w") as f:
         f.write(str(_builder.pid))
+    log.info("kernel cache not built yet: building it in the background (pid %d, %s) while the numpy "
+             "path serves", _builder.pid, where)
 
 
 def compile_here():

@@ -8,6 +8,7 @@ as a parent: the same names, defaults and help everywhere.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -64,7 +65,7 @@ def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argpa
     except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        with _terminate_as_interrupt():
+        with _terminate_as_interrupt(), _library_warnings(prog, quiet=bool(getattr(args, "quiet", False))):
             return run(args)
     except BrokenPipeError:  # e.g. `dedup big.jsonl | head`: the reader left; say nothing
         _silence_stdout()
@@ -87,6 +88,23 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
         return f"{exc.filename}: {exc.strerror}"
     return str(exc)
+
+
+@contextmanager
+def _library_warnings(prog: str, quiet: bool) -> Iterator[None]:
+    """The library's warnings (the ``dedup`` logger) on stderr as ``PROG: warning: ...``, unless -q."""
+    if quiet:
+        yield
+        return
+    logger = logging.getLogger("dedup")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter(f"{prog}: warning: %(message)s"))
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 @contextmanager

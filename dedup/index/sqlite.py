@@ -31,8 +31,10 @@ outside :meth:`batch` when another process wrote in between.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +50,10 @@ from dedup.index.doc_ids import decode_doc_id, encode_doc_id
 from dedup.index.keyview import KeyView
 
 FORMAT_VERSION = 1
+#: A wait for the write lock at least this long (seconds) is logged.
+_LOG_WAIT = 1.0
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -153,11 +159,15 @@ class SqliteIndex(Index):
         if self._con.in_transaction:
             yield
             return
+        started = time.monotonic()
         try:
             self._con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise IndexBusyError(f"{self.path}: could not take the write lock within "
                                  f"{self.timeout:g} s ({exc}); another process is writing") from None
+        waited = time.monotonic() - started
+        if waited >= _LOG_WAIT:
+            log.info("%s: waited %.1f s for the write lock (another process was writing)", self.path, waited)
         try:
             yield
         except BaseException:
