@@ -17,7 +17,8 @@ class Removal(NamedTuple):
     one, and a tuple is built and collected several times cheaper than an object).
     """
 
-    index: int  #: paragraph index in this document
+    index: int  # type: ignore[assignment]  # the field's name shadows tuple.index; it is the public name
+    #: paragraph index in this document
     start: int  #: character offset of the removed paragraph in the input text
     end: int
     matched_doc_id: Optional[Hashable]  #: document of the earlier paragraph

@@ -229,7 +229,7 @@ class _State:
                     run_removed[first[d] + r["index"]] = True
         thresholds = sorted(set(THRESHOLDS) | {cfg.threshold})
         rows = []
-        at_run = (np.zeros(n, dtype=bool), set())
+        at_run: Tuple[np.ndarray, Set[Tuple[int, int, int]]] = (np.zeros(n, dtype=bool), set())
         for t in thresholds:
             rem = removed_at(bm.best, bm.n_tokens, sizes, t, cfg.min_tokens)
             inner = {(row, int(unit_start[row]) + rep.start, int(unit_start[row]) + rep.end)
@@ -282,6 +282,8 @@ class _State:
         for sim, d, r in heapq.nsmallest(EXAMPLES_PER_SIDE, cands,
                                          key=lambda x: (x[0], x[1], x[2]["index"], x[2].get("start", 0))):
             doc = docs[d]
+            text: Optional[str]
+            m_text: Optional[str]
             if r.get("reason") == "inner":  # a span of a paragraph repeating an earlier span of it
                 text, m_text = doc.text[r["start"]:r["end"]], doc.text[r["matched_start"]:r["matched_end"]]
             else:
@@ -488,7 +490,7 @@ def _from_report(report: str, corpus: Optional[_Corpus], cfg: DedupConfig, sampl
     state = _State("report", cfg, sources)
     records: Iterator[Item] = corpus.records() if corpus else iter(())
     prefix = list(itertools.islice(records, sample)) if (input and sample != 0) else []
-    prefix_ids = {}
+    prefix_ids: Dict[Any, int] = {}
     for rec in prefix:
         prefix_ids.setdefault(_hashable(rec.doc_id), len(prefix_ids))
     prefix_lines: Dict[Any, List[dict]] = {}

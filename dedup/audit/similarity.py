@@ -22,7 +22,7 @@ found by set key and verified, as in the run; only first occurrences of a set en
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -54,7 +54,7 @@ class BestMatches:
     layouts: List[LshLayout]  #: the candidate layouts used
 
 
-def best_matches(paragraphs: Sequence[str], doc_sizes: Sequence[int], config: DedupConfig,
+def best_matches(paragraphs: Sequence[str], doc_sizes: Union[Sequence[int], np.ndarray], config: DedupConfig,
                  floor: float = FLOOR) -> BestMatches:
     """Best verified match of every paragraph, in the scope of ``config`` (corpus or document).
 
@@ -115,7 +115,7 @@ def _near_repeats(sets: ShingleSets, reps: np.ndarray, config: DedupConfig, layo
     return capped, len(codes)
 
 
-def removed_at(best: np.ndarray, n_tokens: np.ndarray, doc_sizes: Sequence[int], threshold: float,
+def removed_at(best: np.ndarray, n_tokens: np.ndarray, doc_sizes: Union[Sequence[int], np.ndarray], threshold: float,
                min_tokens: int) -> np.ndarray:
     """Which paragraphs a run at ``threshold`` removes, given each one's best similarity.
 
