@@ -113,6 +113,8 @@ class Deduplicator:
                 while size < self.config.batch_paragraphs:
                     if not pending:
                         if error:
+                            if batch:  # the documents before the bad one first: results, index
+                                break
                             raise error[0]
                         # read ahead about what this batch still needs (at most _READ_AHEAD)
                         want = 1 if not position else -(-(self.config.batch_paragraphs - size) * position
@@ -147,10 +149,13 @@ class Deduplicator:
         chunk: List[str] = []
         chunk_ids: list = []
         chunk_auto: List[bool] = []
-        for text in itertools.islice(source, count):
-            try:
+        for _ in range(count):
+            try:  # a bad document, or a source that raises on one: raised in order, after those before it
+                text = next(source)
                 check_text(text, f"document {position + len(chunk)}")
-            except Exception as exc:  # raised in order, after the documents before it
+            except StopIteration:
+                break
+            except Exception as exc:
                 error.append(exc)
                 break
             doc_id = next(ids, None)
