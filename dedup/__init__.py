@@ -15,7 +15,7 @@ from dedup.audit import AuditSummary, write_audit
 from dedup.columnar import dedupe_arrow
 from dedup.config import DedupConfig
 from dedup.deduplicator import Deduplicator, dedupe_text, explain
-from dedup.errors import (ConfigError, DedupError, IndexBusyError, IndexMismatchError, InputDataError, InputTypeError,
+from dedup.errors import (ConfigError, DamagedInputError, DedupError, IndexBusyError, IndexMismatchError, InputDataError, InputTypeError,
                           MissingDependencyError, RecordError)
 from dedup.fingerprint.lsh import LshLayout, choose_layout
 from dedup.fingerprint.minhash import from_minhash, signatures, to_lean_minhash
@@ -31,7 +31,7 @@ from dedup.version import __version__
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
-    "AuditSummary", "ConfigError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
+    "AuditSummary", "ConfigError", "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
     "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "Location", "LshLayout",
     "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Removal", "ShingleSets", "SqliteIndex",
     "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_arrow", "dedupe_stream",

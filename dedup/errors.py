@@ -45,6 +45,11 @@ class InputDataError(DedupError, ValueError):
         self.message = message
 
 
+class DamagedInputError(DedupError, ValueError):
+    """A compressed input is truncated or corrupt: the records past the damage cannot be read,
+    so the run stops rather than silently giving fewer records. Names the file."""
+
+
 class RecordError(DedupError, ValueError):
     """A record cannot be deduplicated (missing field, wrong shape); names where it is."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional, Union
 
+from dedup.errors import DamagedInputError
 from dedup.io.files import STDIO, AtomicOutput, display, open_input, same_file, strip_compression
 from dedup.io.jsonl import JsonlWriter, read_jsonl
 from dedup.io.parquet import ParquetWriter, read_parquet
@@ -69,13 +70,19 @@ def read_source(source: Source, text_field: str = "text", id_field: Optional[str
         yield from read_parquet(source.path, None, source.name, text_field, id_field)
         return
     stream = source.stream if source.stream is not None else open_input(source.path)
+    count = 0
     try:
         if source.format == "jsonl":
-            yield from read_jsonl(stream, source.name, text_field, id_field)
+            reads = read_jsonl(stream, source.name, text_field, id_field)
         elif source.format == "parquet":
-            yield from read_parquet(source.path, stream, source.name, text_field, id_field)
+            reads = read_parquet(source.path, stream, source.name, text_field, id_field)
         else:
-            yield from read_text(stream, source.name)
+            reads = read_text(stream, source.name)
+        for read in reads:
+            yield read
+            count += 1
+    except DamagedInputError as exc:  # say how far the input was good
+        raise DamagedInputError(f"{exc} after {count:,} record{'' if count == 1 else 's'}") from None
     finally:
         if source.path != STDIO:
             stream.close()

@@ -14,9 +14,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, List, Optional
+from typing import Any, BinaryIO, List, Optional
 
 from dedup._optional import require
+from dedup.errors import DamagedInputError
 
 STDIO = "-"
 
@@ -52,17 +53,92 @@ def open_input(path: str) -> BinaryIO:
 
 
 def _decompressor(raw: BinaryIO, kind: str, path: str) -> BinaryIO:
+    """The decompressed stream; a truncated or corrupt archive raises :class:`DamagedInputError`
+    naming the file, never an early end that would pass for the last record."""
+    inner: Any
     if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    if kind == "zstd":
+        inner = gzip.GzipFile(fileobj=raw, mode="rb")
+    elif kind == "zstd":
         zstandard = require("zstandard", "zstd", f"{path}: reading zstd-compressed input")
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        return io.BufferedReader(reader)  # type: ignore[arg-type]
-    if kind == "bz2":
+        inner = _ZstdFrames(raw, zstandard)
+    elif kind == "bz2":
         import bz2
-        return bz2.BZ2File(raw, "rb")  # type: ignore[return-value]
-    import lzma
-    return lzma.LZMAFile(raw, "rb")  # type: ignore[return-value]
+        inner = bz2.BZ2File(raw, "rb")
+    else:
+        import lzma
+        inner = lzma.LZMAFile(raw, "rb")
+    return io.BufferedReader(_Checked(inner, kind, display(path)), buffer_size=1 << 16)  # type: ignore[arg-type]
+
+
+class _Checked(io.RawIOBase):
+    """A decompressed stream whose damage becomes one :class:`DamagedInputError` naming the file."""
+
+    def __init__(self, inner: Any, kind: str, name: str) -> None:
+        self._inner = inner
+        self._kind = kind
+        self._name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self._inner.readinto(buffer)
+        except EOFError:
+            raise DamagedInputError(f"{self._name}: truncated {self._kind} stream") from None
+        except DamagedInputError:
+            raise
+        except Exception as exc:  # zlib.error, OSError("Invalid data stream"), LZMAError, ZstdError
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # a real I/O error of the file (it names the file itself)
+            raise DamagedInputError(f"{self._name}: corrupt {self._kind} stream ({exc})") from None
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            super().close()
+
+
+class _ZstdFrames(io.RawIOBase):
+    """zstd frames one after another, each required to end: a stream cut inside a frame is
+    truncated (zstandard's own reader returns what it has and stops quietly)."""
+
+    def __init__(self, raw: BinaryIO, zstandard: Any) -> None:
+        self._raw = raw
+        self._zstd = zstandard
+        self._dobj: Any = None  # the frame being decompressed; None between frames
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._pending:
+            chunk = self._raw.read(1 << 16)
+            if not chunk:
+                if self._dobj is not None:
+                    raise EOFError("zstd frame not finished")
+                return 0
+            while chunk:
+                if self._dobj is None:
+                    self._dobj = self._zstd.ZstdDecompressor().decompressobj()
+                self._pending += self._dobj.decompress(chunk)
+                chunk = b""
+                if self._dobj.eof:
+                    chunk = self._dobj.unused_data
+                    self._dobj = None
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
 
 
 def same_file(a: str, b: str) -> bool:
