@@ -399,7 +399,8 @@ class _Corpus:
 
     def records(self) -> Generator[Item, None, None]:
         source = open_source(self.path)
-        yield from read_items(replace(source, name=self.name) if self.name else source, self.text_field,
+        yield from read_items(replace(source, name=self.name, id_name=self.name) if self.name else source,
+                              self.text_field,
                               self.id_field)
 
 

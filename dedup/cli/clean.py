@@ -93,7 +93,16 @@ class _Plan:
     directory: bool
 
 
+#: Options naming a file; an empty value (``--index "$IDX"`` with IDX unset) is a usage error.
+_PATH_OPTIONS = ("output", "report", "rejects", "index")
+
+
 def _plan(args: argparse.Namespace) -> _Plan:
+    for name in _PATH_OPTIONS:
+        if getattr(args, name, None) == "":
+            raise UsageError(f"--{name}: the path is empty")
+    if "" in args.inputs:
+        raise UsageError("an input path is empty")
     if args.inputs.count(STDIO) > 1:
         raise UsageError("- (stdin) can be given only once")
     for path in args.inputs:
@@ -106,6 +115,10 @@ def _plan(args: argparse.Namespace) -> _Plan:
         raise UsageError("--rejects needs --on-error skip")
     if args.index and args.scope != "corpus":
         raise UsageError("--index needs --scope corpus")
+    if args.index and args.id_field is None and not args.quiet:
+        print(f"{PROG}: warning: --index without --id-field: documents are named <resolved path>:<line>, "
+              "so a file moved, renamed or read from stdin counts as new documents; give --id-field "
+              "for ids that survive that", file=sys.stderr)
     sources = [open_source(path, args.format) for path in args.inputs]
     text_inputs = [s for s in sources if s.format == "text"]
     if text_inputs and len(text_inputs) != len(sources):

@@ -33,7 +33,7 @@ def shared_options() -> argparse.ArgumentParser:
                    help="field (column) holding the text of a record (default: text)")
     p.add_argument("--id-field", default=None, metavar="NAME",
                    help="field holding a document id, as named in reports "
-                        "(default: <file>:<line> for records, the file name for text files)")
+                        "(default: <resolved path>:<line> for records, the resolved path for text files)")
     p.add_argument("--scope", choices=["document", "corpus"], default="corpus",
                    help="repeats inside each document only, or also across documents (default: corpus)")
     p.add_argument("--threshold", type=float, default=None, metavar="J",

@@ -9,6 +9,7 @@ place at the end).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional, Union
 
@@ -36,6 +37,13 @@ class Source:
     name: str
     format: str
     stream: Optional[BinaryIO] = None  #: already open (stdin, after sniffing its format)
+    #: What default document ids are made from: the resolved path (``<stdin>`` for stdin), so
+    #: a rerun from another directory or with another spelling of the path gives the same ids.
+    id_name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.id_name:
+            self.id_name = self.name if self.path == STDIO else os.path.realpath(self.path)
 
 
 def open_source(path: str, fmt: str = "auto") -> Source:
@@ -67,17 +75,17 @@ def _sniff(stream: BinaryIO) -> str:
 def read_source(source: Source, text_field: str = "text", id_field: Optional[str] = None) -> Iterator[Read]:
     """Items and rejects of one input, in order."""
     if source.format == "parquet" and source.stream is None and _is_plain_parquet(source.path):
-        yield from read_parquet(source.path, None, source.name, text_field, id_field)
+        yield from read_parquet(source.path, None, source.name, text_field, id_field, source.id_name)
         return
     stream = source.stream if source.stream is not None else open_input(source.path)
     count = 0
     try:
         if source.format == "jsonl":
-            reads = read_jsonl(stream, source.name, text_field, id_field)
+            reads = read_jsonl(stream, source.name, text_field, id_field, source.id_name)
         elif source.format == "parquet":
-            reads = read_parquet(source.path, stream, source.name, text_field, id_field)
+            reads = read_parquet(source.path, stream, source.name, text_field, id_field, source.id_name)
         else:
-            reads = read_text(stream, source.name)
+            reads = read_text(stream, source.name, source.id_name)
         for read in reads:
             yield read
             count += 1

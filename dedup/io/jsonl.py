@@ -36,11 +36,14 @@ def parse_line(raw: bytes) -> Tuple[Any, Optional[str]]:
         return None, "malformed JSON: nested too deeply"
 
 
-def read_jsonl(stream: BinaryIO, source: str, text_field: str, id_field: Optional[str]) -> Iterator[Read]:
+def read_jsonl(stream: BinaryIO, source: str, text_field: str, id_field: Optional[str],
+               id_source: Optional[str] = None) -> Iterator[Read]:
     """Records of a JSONL stream in order; a bad line becomes a :class:`Reject` with its line number.
 
-    Blank lines are not records and are skipped (:func:`json_lines`).
+    Blank lines are not records and are skipped (:func:`json_lines`). Without ``id_field`` a
+    record's id is ``<id_source>:<line>`` (``id_source``: the resolved path; default ``source``).
     """
+    id_source = source if id_source is None else id_source
     for line_no, raw in json_lines(stream):
         record, problem = parse_line(raw)
         if problem is None:
@@ -48,7 +51,7 @@ def read_jsonl(stream: BinaryIO, source: str, text_field: str, id_field: Optiona
         if problem:
             yield Reject(source, line_no, raw, problem)
             continue
-        doc_id = record[id_field] if id_field is not None else f"{source}:{line_no}"
+        doc_id = record[id_field] if id_field is not None else f"{id_source}:{line_no}"
         yield Item(record, record[text_field], doc_id, source, line_no, raw)
 
 

@@ -24,9 +24,11 @@ def _pyarrow(what: str):
 
 
 def read_parquet(path: str, stream: Optional[BinaryIO], source: str, text_field: str,
-                 id_field: Optional[str]) -> Iterator[Read]:
+                 id_field: Optional[str], id_source: Optional[str] = None) -> Iterator[Read]:
     """Rows of a Parquet file in order. ``stream`` (stdin, or decompressed bytes) is spooled
-    to a temporary file first, since Parquet is read from its footer."""
+    to a temporary file first, since Parquet is read from its footer. Without ``id_field`` a
+    row's id is ``<id_source>:<row>`` (``id_source``: the resolved path; default ``source``)."""
+    id_source = source if id_source is None else id_source
     pa, pq = _pyarrow(f"{source}: reading Parquet")
     spool = None
     try:
@@ -48,7 +50,7 @@ def read_parquet(path: str, stream: Optional[BinaryIO], source: str, text_field:
                 if problem:
                     yield Reject(source, row, dumps_record(record), problem)
                     continue
-                doc_id = record[id_field] if id_field is not None else f"{source}:{row}"
+                doc_id = record[id_field] if id_field is not None else f"{id_source}:{row}"
                 yield Item(record, record[text_field], doc_id, source, row, None, schema)
     finally:
         if spool is not None:

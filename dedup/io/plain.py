@@ -9,8 +9,9 @@ from dedup.io.files import AtomicOutput
 from dedup.io.records import Item, Read, Reject, InputDataError
 
 
-def read_text(stream: BinaryIO, source: str) -> Iterator[Read]:
-    """The whole stream as one document, its id the file name; invalid UTF-8 is a Reject."""
+def read_text(stream: BinaryIO, source: str, id_source: Optional[str] = None) -> Iterator[Read]:
+    """The whole stream as one document, its id ``id_source`` (the resolved path; default
+    ``source``); invalid UTF-8 is a Reject."""
     data = stream.read()
     try:
         text = data.decode("utf-8")
@@ -20,7 +21,7 @@ def read_text(stream: BinaryIO, source: str) -> Iterator[Read]:
         yield Reject(source, line, data, f"invalid UTF-8 at byte {column} of the line")
         return
     del data
-    yield Item(text, text, source, source, 1, None)
+    yield Item(text, text, source if id_source is None else id_source, source, 1, None)
 
 
 class TextWriter:
