@@ -115,10 +115,6 @@ def _plan(args: argparse.Namespace) -> _Plan:
         raise UsageError("--rejects needs --on-error skip")
     if args.index and args.scope != "corpus":
         raise UsageError("--index needs --scope corpus")
-    if args.index and args.id_field is None and not args.quiet:
-        print(f"{PROG}: warning: --index without --id-field: documents are named <resolved path>:<line>, "
-              "so a file moved, renamed or read from stdin counts as new documents; give --id-field "
-              "for ids that survive that", file=sys.stderr)
     sources = [open_source(path, args.format) for path in args.inputs]
     text_inputs = [s for s in sources if s.format == "text"]
     if text_inputs and len(text_inputs) != len(sources):
@@ -185,6 +181,10 @@ def _run(args: argparse.Namespace) -> int:
     plan = _plan(args)
     config = _config(args)
     index = _open_index(args.index, config) if args.index else None
+    if index is not None and args.id_field is None and not args.quiet:
+        print(f"{PROG}: warning: --index without --id-field: documents are named <resolved path>:<line>, "
+              "so a file moved, renamed or read from stdin counts as new documents; give --id-field "
+              "for ids that survive that", file=sys.stderr)
     try:
         dd = Deduplicator(config, index=index)
         started = time.perf_counter()
