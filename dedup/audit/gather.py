@@ -39,6 +39,7 @@ from dedup.config import DedupConfig, make_config
 from dedup.deduplicator import Deduplicator
 from dedup.errors import ConfigError, InputDataError
 from dedup.io import AtomicOutput, Item, open_source, read_items
+from dedup.io.files import target_problem
 from dedup.io.report import read_report
 from dedup.results import Removal, utf8_len
 from dedup.text.split import split_units
@@ -101,6 +102,9 @@ def write_audit(report: Optional[str] = None, input: Optional[str] = None, outpu
     """
     started = time.perf_counter()
     _check_arguments(report, input, sample, limit)
+    problem = target_problem([("page", output)], [path for path in (report, input) if path])
+    if problem:
+        raise ConfigError(problem)
     if config is None and "scope" not in overrides:
         overrides["scope"] = "corpus"
     cfg = make_config(config, **overrides)

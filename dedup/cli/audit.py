@@ -15,6 +15,7 @@ import sys
 from typing import Optional, Sequence
 
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
+from dedup.io.files import target_problem
 from dedup.io.report import looks_like_report
 
 PROG = "dedup audit"
@@ -63,6 +64,11 @@ def _run(args: argparse.Namespace) -> int:
     for path in [args.file] + ([args.input] if args.input else []):
         if not os.path.isfile(path):
             raise UsageError(f"{path}: no such file")
+    if args.output == "":
+        raise UsageError("-o: the path is empty")
+    problem = target_problem([("page", args.output)], [args.file] + ([args.input] if args.input else []))
+    if problem:
+        raise UsageError(problem)
     sample = _sample(args.sample)
     kind = args.kind
     if kind == "auto":

@@ -24,7 +24,7 @@ from dedup.deduplicator import Deduplicator
 from dedup.errors import DedupError
 from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, Reject, Source, Writer, format_for_name,
                       open_source, open_writer, read_source, same_file, strip_compression)
-from dedup.io.files import is_directory_target
+from dedup.io.files import is_directory_target, publish_together, target_problem
 from dedup.io.report import ReportWriter
 from dedup.stream import pair_results
 
@@ -143,20 +143,9 @@ def _check_targets(args: argparse.Namespace, sources: List[Source], output: str,
     targets = [("output", output)] if not directory else [
         ("output", os.path.join(output, os.path.basename(s.path))) for s in sources]
     targets += [(name, path) for name, path in (("--report", args.report), ("--rejects", args.rejects)) if path]
-    for name, path in targets:
-        parent = os.path.dirname(os.path.abspath(path))
-        if path != STDIO and not (directory and name == "output") and not os.path.isdir(parent):
-            raise UsageError(f"the {name} {path} is in a directory that does not exist: {parent}")
-    if sum(path == STDIO for _, path in targets) > 1:
-        raise UsageError("only one of the output, --report and --rejects can go to stdout")
-    for name, path in targets:
-        for source in sources:
-            if same_file(path, source.path):
-                raise UsageError(f"refusing to write the {name} over the input {source.path}")
-    for i, (name, path) in enumerate(targets):
-        for other, other_path in targets[i + 1:]:
-            if path != STDIO and same_file(path, other_path):
-                raise UsageError(f"the {name} and the {other} are the same file: {path}")
+    problem = target_problem(targets, [s.path for s in sources], made_here=["output"] if directory else [])
+    if problem:
+        raise UsageError(problem)
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
@@ -211,8 +200,9 @@ def _clean(args: argparse.Namespace, plan: _Plan, dd: Deduplicator) -> Counter[s
         outputs += [o for o in (report, rejects) if o is not None]
         counts: Counter[str] = Counter()
         _write_results(args, dd, _items(plan.sources, args, counts, rejects), writer, report, counts)
-        for out in outputs:
-            out.commit()
+        with publish_together():  # all outputs appear, or none
+            for out in outputs:
+                out.commit()
         outputs = []
     except BaseException:
         for out in reversed(outputs):

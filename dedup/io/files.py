@@ -11,10 +11,12 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import stat
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, List, Optional
+from typing import Any, BinaryIO, Iterator, List, Optional, Sequence, Tuple
 
 from dedup._optional import require
 from dedup.errors import DamagedInputError
@@ -141,6 +143,46 @@ class _ZstdFrames(io.RawIOBase):
             super().close()
 
 
+def target_problem(targets: Sequence[Tuple[str, str]], inputs: Sequence[str],
+                   made_here: Sequence[str] = ()) -> Optional[str]:
+    """Why these outputs (``(what, path)``; ``-`` is stdout) cannot be written, or None.
+
+    The one check every command that writes makes: an output never replaces an input (through
+    links and other spellings, and stdout redirected onto an input file, as ``cat`` refuses
+    ``cat a >> a``), two outputs never share a file, at most one goes to stdout, and each
+    one's directory exists (unless its ``what`` is in ``made_here``: a directory the command makes).
+    """
+    for name, path in targets:
+        parent = os.path.dirname(os.path.abspath(path))
+        if path != STDIO and name not in made_here and not os.path.isdir(parent):
+            return f"the {name} {path} is in a directory that does not exist: {parent}"
+    if sum(path == STDIO for _, path in targets) > 1:
+        return "only one of the outputs can go to stdout"
+    for name, path in targets:
+        for source in inputs:
+            if path == STDIO and _stdout_is(source):
+                return f"refusing to write the {name} (stdout) onto the input {source}"
+            if same_file(path, source):
+                return f"refusing to write the {name} over the input {source}"
+    for i, (name, path) in enumerate(targets):
+        for other, other_path in targets[i + 1:]:
+            if path != STDIO and not _written_through(path) and same_file(path, other_path):
+                return f"the {name} and the {other} are the same file: {path}"
+    return None
+
+
+def _stdout_is(path: str) -> bool:
+    """Whether stdout is redirected onto the regular file ``path`` (``dedup a >> a``)."""
+    if path == STDIO:
+        return False
+    try:
+        out = os.fstat(sys.stdout.fileno())
+        where = os.stat(path)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISREG(out.st_mode) and (out.st_dev, out.st_ino) == (where.st_dev, where.st_ino)
+
+
 def same_file(a: str, b: str) -> bool:
     """Whether two paths name the same file (existing or not); ``-`` is never a file."""
     if STDIO in (a, b):
@@ -154,25 +196,40 @@ def same_file(a: str, b: str) -> bool:
 class AtomicOutput:
     """A binary output that appears under its name only on :meth:`commit`.
 
-    Writes go to a temporary file beside ``path`` (same directory, so the final rename is
-    atomic) through the compressor its suffix asks for. ``-`` writes to stdout directly.
+    A regular file (new or existing, or the file a symlink points to) is written to a
+    temporary file beside it (same directory, so the final rename is atomic) through the
+    compressor its suffix asks for. Anything else (``-``: stdout, ``/dev/null``, a FIFO, a
+    terminal, ``>(gzip > x)``, ``/dev/stdout``) is written straight through: renaming over
+    it would replace a device or a pipe with a regular file. Errors name the target, never
+    the temporary file, and :meth:`abort` never fails.
     """
 
     def __init__(self, path: str, compress: bool = True) -> None:
         self.path = path
         self._tmp: Optional[str] = None
+        self._target = path
         self._closers: List[object] = []
-        if path == STDIO:
-            self._raw: BinaryIO = sys.stdout.buffer
-            self.stream: BinaryIO = self._raw
-            return
-        kind = strip_compression(path)[1] if compress else None
+        kind = strip_compression(path)[1] if compress and path != STDIO else None
         if kind == "zstd":  # fail before creating anything
             self._zstandard = require("zstandard", "zstd", f"{path}: writing zstd-compressed output")
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, self._tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-        self._raw = os.fdopen(fd, "wb")
-        self.stream = self._compressor(self._raw, kind) if kind else self._raw
+        if path == STDIO:
+            self._raw: BinaryIO = sys.stdout.buffer
+        elif _written_through(path):
+            self._raw = self._guard(lambda: open(path, "ab"))  # "a": a shell's >> onto /dev/stdout stays >>
+        else:
+            self._target = os.path.realpath(path)  # through a symlink, its target is replaced
+            directory = os.path.dirname(self._target)
+            fd, self._tmp = self._guard(lambda: tempfile.mkstemp(
+                prefix="." + os.path.basename(self._target) + ".", suffix=".tmp", dir=directory))
+            self._raw = os.fdopen(fd, "wb")
+        self.stream: BinaryIO = self._compressor(self._raw, kind) if kind else self._raw
+
+    def _guard(self, action: Any) -> Any:
+        """Run ``action``; an OS error names the target (not the temporary file)."""
+        try:
+            return action()
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror or str(exc), self.path) from None
 
     def _compressor(self, raw: BinaryIO, kind: str) -> BinaryIO:
         if kind == "gzip":
@@ -189,39 +246,99 @@ class AtomicOutput:
         return stream  # type: ignore[return-value]
 
     def write(self, data: bytes) -> None:
-        self.stream.write(data)
+        try:
+            self.stream.write(data)
+        except OSError as exc:
+            if self.path == STDIO:
+                raise
+            raise OSError(exc.errno, exc.strerror or str(exc), self.path) from None
 
     def commit(self) -> None:
-        """Finish the compressed stream, flush to disk and move the file into place."""
-        for closer in self._closers:
-            closer.close()  # type: ignore[attr-defined]
-        self._closers = []
-        if self._tmp is None:
+        """Finish the compressed stream, flush to disk and move the file into place (inside
+        :func:`publish_together`, the move waits for every output of the block)."""
+        self.finish()
+        if _deferred:
+            _deferred[-1].append(self)
+        else:
+            self.publish()
+
+    def finish(self) -> None:
+        """Everything written and on disk under the temporary name; nothing visible yet."""
+        def close_all() -> None:
+            for closer in self._closers:
+                closer.close()  # type: ignore[attr-defined]
+            self._closers = []
             self._raw.flush()
+            if self._tmp is not None:
+                os.fsync(self._raw.fileno())
+                self._raw.close()
+            elif self.path != STDIO:
+                self._raw.close()
+        self._guard(close_all)
+
+    def publish(self) -> None:
+        """Move the finished temporary file over the target."""
+        if self._tmp is None:
             return
-        self._raw.flush()
-        os.fsync(self._raw.fileno())
-        self._raw.close()
-        _set_default_mode(self._tmp)
-        os.replace(self._tmp, self.path)
+        tmp = self._tmp
+        self._guard(lambda: (_set_default_mode(tmp), os.replace(tmp, self._target)))
         self._tmp = None
 
     def abort(self) -> None:
-        """Throw the temporary file away (stdout cannot be taken back)."""
-        if self._tmp is None:
-            return
+        """Throw the temporary file away (stdout and special files cannot be taken back).
+        Never fails: a full disk that made the run fail must not keep its file too."""
         for closer in self._closers:
             try:
                 closer.close()  # type: ignore[attr-defined]
             except Exception:  # the stream is being discarded; its errors do not matter
                 pass
         self._closers = []
-        self._raw.close()
-        try:
-            os.unlink(self._tmp)
-        except FileNotFoundError:
-            pass
-        self._tmp = None
+        if self.path != STDIO:
+            try:
+                self._raw.close()  # may flush into a full disk again: ignored, the file goes anyway
+            except Exception:
+                pass
+        if self._tmp is not None:
+            try:
+                os.unlink(self._tmp)
+            except OSError:
+                pass
+            self._tmp = None
+
+
+#: Outputs finished inside :func:`publish_together`, published when the block ends well.
+_deferred: List[List[AtomicOutput]] = []
+
+
+@contextmanager
+def publish_together() -> Iterator[None]:
+    """Commit several outputs as one: each ``commit()`` in the block only finishes its file
+    (all data on disk under the temporary name); the renames happen together after the
+    block, and only if it succeeded, so a failed run never leaves some outputs in place
+    (a full disk while the report is flushed used to leave the output already renamed)."""
+    batch: List[AtomicOutput] = []
+    _deferred.append(batch)
+    try:
+        yield
+    except BaseException:
+        _deferred.pop()
+        for out in batch:
+            out.abort()
+        raise
+    _deferred.pop()
+    for out in batch:
+        out.publish()
+
+
+def _written_through(path: str) -> bool:
+    """Whether ``path`` is written in place: an existing target (through links) that is not a
+    regular file, or anything under /dev, /proc or /dev/fd."""
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False  # not there yet: a new regular file
 
 
 def _set_default_mode(path: str) -> None:
