@@ -52,3 +52,61 @@ def test_an_empty_path_is_a_usage_error(option, tmp_path):
     proc = _run(["in.jsonl", option, ""], cwd=tmp_path)
     assert proc.returncode == 2
     assert "the path is empty" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_one_identity_for_ids_on_every_backend(tmp_path):
+    from dedup.index.doc_ids import encode_doc_id
+    assert encode_doc_id(1) == encode_doc_id(True) == encode_doc_id(1.0) != encode_doc_id("1")
+    assert encode_doc_id(1.5) != encode_doc_id(1)
+    docs = [(1, PARAS[0]), (True, PARAS[0] + "\n\n" + PARAS[1]), (1.0, PARAS[2]), ("1", PARAS[0])]
+    outputs = []
+    for index in (None, dedup.SqliteIndex(tmp_path / "ids.dedup")):
+        d = dedup.Deduplicator(index=index)
+        outputs.append([d.dedupe(text, doc_id=doc_id).text for doc_id, text in docs])
+        if index is not None:
+            index.close()
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_ids_are_refused_by_a_persistent_index(bad, tmp_path):
+    with dedup.SqliteIndex(tmp_path / "x.dedup") as index:
+        d = dedup.Deduplicator(index=index)
+        with pytest.raises(dedup.InputTypeError, match="finite"):
+            d.dedupe(PARAS[0], doc_id=bad)
+
+
+def test_a_lone_surrogate_id_works_with_an_sqlite_index(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "\\ud800", "text": "%s"}\n{"id": "b\\udfff", "text": "%s"}\n' % (PARAS[0], PARAS[0]))
+    for run in range(2):
+        proc = _run(["in.jsonl", "--id-field", "id", "--index", "x.dedup", "-o", f"out{run}.jsonl",
+                     "--report", f"r{run}.jsonl"], cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out0.jsonl").read_bytes() == (tmp_path / "out1.jsonl").read_bytes()  # a rerun replays
+
+
+def test_bad_id_values_and_huge_integers_are_rejected_records(tmp_path):
+    src = tmp_path / "in.jsonl"
+    lines = ['{"id": NaN, "text": "x"}', '{"id": Infinity, "text": "x"}', '{"id": 1, "n": %s, "text": "x"}' % ("7" * 5000),
+             '{"id": 2, "text": "fine"}']
+    src.write_text("\n".join(lines) + "\n")
+    proc = _run(["in.jsonl", "--id-field", "id", "--on-error", "skip", "--rejects", "rej.jsonl", "-o", "out.jsonl",
+                 "--stats"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len((tmp_path / "rej.jsonl").read_text().splitlines()) == 3
+    assert (tmp_path / "out.jsonl").read_text() == '{"id": 2, "text": "fine"}\n'
+    stop = _run(["in.jsonl", "--id-field", "id", "-o", "out2.jsonl"], cwd=tmp_path)
+    assert stop.returncode == 1 and stop.stderr.count("\n") == 1 and "in.jsonl:1:" in stop.stderr
+
+
+def test_crlf_input_keeps_crlf_on_changed_records(tmp_path):
+    src = tmp_path / "in.jsonl"
+    rows = [{"text": PARAS[0]}, {"text": PARAS[0] + "\n\n" + PARAS[1]}, {"text": PARAS[2]}]
+    src.write_bytes(b"".join(json.dumps(r).encode() + b"\r\n" for r in rows))
+    proc = _run(["in.jsonl", "-o", "out.jsonl", "-q"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = (tmp_path / "out.jsonl").read_bytes()
+    assert out.count(b"\r\n") == 3 and out.count(b"\n") == 3
+    assert json.loads(out.splitlines()[1])["text"] == PARAS[1]

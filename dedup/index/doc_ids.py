@@ -1,13 +1,18 @@
-"""Doc ids as text for persistent indexes, decoded back to what the caller gave.
+"""Doc ids as text for persistent indexes: one identity for every backend.
 
-JSON keeps ``str``, ``int``, ``float``, ``bool`` and ``None`` apart (``"1"`` vs ``1``);
-tuples (of those, nested) are tagged so they come back as tuples. Anything else cannot be
-stored faithfully and is refused with a message naming the type.
+Two ids are the same document when Python says they are equal, as in the in-memory index
+(a dict): ``1``, ``1.0`` and ``True`` are one id, ``"1"`` another. So the text is that of a
+canonical value: a bool or an integral float is written as the int it equals. ``str``, ``int``,
+``float``, ``bool`` and ``None`` are kept apart as JSON keeps them; tuples (of those, nested)
+are tagged so they come back as tuples. NaN and infinities (never equal to anything, not
+even themselves; not strict JSON) and any other type are refused with a message naming them.
+A lone surrogate in a ``str`` id (legal in JSON, not in UTF-8) is written as a JSON escape (ensure_ascii).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import numbers
 from typing import Any
 
@@ -17,12 +22,15 @@ _TUPLE = "__tuple__"
 
 
 def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, (str, bool)):
+    if value is None or isinstance(value, str):
         return value
-    if isinstance(value, numbers.Integral):
+    if isinstance(value, numbers.Integral):  # bool included: True == 1
         return int(value)
     if isinstance(value, numbers.Real):
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise InputTypeError(f"doc_id {value!r} is not a finite number; it cannot name a document")
+        return int(number) if number.is_integer() else number
     if isinstance(value, tuple):
         return {_TUPLE: [_plain(v) for v in value]}
     raise InputTypeError(
@@ -33,7 +41,12 @@ def _plain(value: Any) -> Any:
 
 def encode_doc_id(doc_id: Any) -> str:
     """Canonical text of a doc id (equal ids of one type give equal text)."""
-    return json.dumps(_plain(doc_id), separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(_plain(doc_id), separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: escaped (the same id always gives the same text)
+        text = json.dumps(_plain(doc_id), separators=(",", ":"), ensure_ascii=True)
+    return text
 
 
 def _unplain(value: Any) -> Any:

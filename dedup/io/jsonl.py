@@ -34,6 +34,8 @@ def parse_line(raw: bytes) -> Tuple[Any, Optional[str]]:
         return None, f"malformed JSON at column {column}: {exc.msg.removesuffix(' at')}"
     except RecursionError:
         return None, "malformed JSON: nested too deeply"
+    except ValueError as exc:  # an integer past Python's digit limit (4,300 digits)
+        return None, f"malformed JSON: {exc}"
 
 
 def read_jsonl(stream: BinaryIO, source: str, text_field: str, id_field: Optional[str],
@@ -76,7 +78,10 @@ class JsonlWriter:
         if not changed and raw is not None:
             self.out.write(raw if raw.endswith(b"\n") else raw + b"\n")
         else:
-            self.out.write(dumps_record(output_record(item, text, self.text_field, self.id_field)))
+            line = dumps_record(output_record(item, text, self.text_field, self.id_field))
+            if raw is not None and raw.endswith(b"\r\n"):  # keep the input's line endings
+                line = line[:-1] + b"\r\n"
+            self.out.write(line)
 
     def commit(self) -> None:
         self.out.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Hashable, Mapping, Optional, Union
 
@@ -95,6 +96,8 @@ def check_record(record: Any, text_field: str, id_field: Optional[str]) -> Optio
             hash(value)
         except TypeError:
             return f"id field {id_field!r} must be a string or number, got {json_type(value)}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"id field {id_field!r} must be a finite number, got {value}"
     return None
 
 
