@@ -244,6 +244,7 @@ class Deduplicator:
             ids = np.arange(known[0], known[0] + known[1], dtype=np.int64)
             if np.array_equal(self.index.entry_set_keys(ids), set_keys[first:first + known[1]]):
                 doc.replay_first = known[0]
+                self.stats.documents_replayed += 1
                 new_row[first:first + known[1]] = False
                 row_id[first:first + known[1]] = ids
 

@@ -122,6 +122,9 @@ class Stats:
     chars_out: int = 0
     bytes_in: int = 0
     bytes_out: int = 0
+    #: documents given again under an id the index holds, with the same text: they got the
+    #: decisions of their first run (a rerun after a crash), not deduplicated against themselves
+    documents_replayed: int = 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)

@@ -110,3 +110,20 @@ def test_crlf_input_keeps_crlf_on_changed_records(tmp_path):
     out = (tmp_path / "out.jsonl").read_bytes()
     assert out.count(b"\r\n") == 3 and out.count(b"\n") == 3
     assert json.loads(out.splitlines()[1])["text"] == PARAS[1]
+
+
+def test_a_known_id_replays_only_with_the_same_text_and_replays_are_counted(tmp_path):
+    d = dedup.Deduplicator()
+    page = PARAS[0] + "\n\n" + PARAS[1]
+    assert d.dedupe(page, doc_id="https://a").text == page
+    assert d.dedupe(page, doc_id="https://a").text == page  # a rerun: the first run's decisions
+    assert d.stats.documents_replayed == 1
+    edited = PARAS[0] + "\n\n" + PARAS[2]  # a new version under the same id: deduplicated against all
+    assert d.dedupe(edited, doc_id="https://a").text == PARAS[2]
+    assert d.stats.documents_replayed == 1
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"url": "u", "text": page}) + "\n" for _ in range(2)))
+    proc = _run(["in.jsonl", "--id-field", "url", "-o", "out.jsonl", "--stats"], cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "warning: 1 documents came again under an id already in the index" in proc.stderr
+    assert json.loads(proc.stderr.strip().splitlines()[-1])["documents_replayed"] == 1

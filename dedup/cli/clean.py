@@ -183,6 +183,10 @@ def _run(args: argparse.Namespace) -> int:
             index.close()
     summary = _summary(dd, counts, time.perf_counter() - started, config)
     if not args.quiet:
+        if summary["documents_replayed"]:
+            print(f"{PROG}: warning: {summary['documents_replayed']:,} documents came again under an id already "
+                  "in the index with the same text, and got the decisions of their first run (kept as then); "
+                  "if they are re-fetches rather than a rerun, give each fetch its own id", file=sys.stderr)
         print(_summary_line(summary), file=sys.stderr)
     if args.stats:
         print(json.dumps(summary), file=sys.stderr)
@@ -300,6 +304,7 @@ def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float, config: Ded
         "documents": st.documents,
         "documents_changed": st.documents_changed,
         "documents_emptied": st.documents_emptied,
+        "documents_replayed": st.documents_replayed,
         "paragraphs": st.paragraphs,
         "paragraphs_removed": st.removed,
         "bytes_in": st.bytes_in,
