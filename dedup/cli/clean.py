@@ -22,8 +22,9 @@ from dedup.cli.options import UsageError, run_command, run_settings, shared_opti
 from dedup.config import DedupConfig
 from dedup.deduplicator import Deduplicator
 from dedup.errors import DedupError
-from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, Reject, Source, Writer, format_for_name,
-                      open_source, open_writer, read_source, same_file, strip_compression)
+from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, ParquetWriter, Reject, Source, Writer,
+                      format_for_name, is_plain_parquet, open_source, open_writer, read_source, same_file,
+                      strip_compression)
 from dedup.io.files import is_directory_target, publish_together, target_problem
 from dedup.io.report import ReportWriter
 from dedup.stream import pair_results
@@ -199,6 +200,10 @@ def _clean(args: argparse.Namespace, plan: _Plan, dd: Deduplicator) -> Counter[s
     try:
         writer = open_writer(plan.output, plan.out_format, args.text_field, args.id_field, plan.directory)
         outputs.append(writer)
+        first = plan.sources[0] if plan.sources else None
+        if isinstance(writer, ParquetWriter) and first is not None and first.format == "parquet" \
+                and first.path != STDIO and is_plain_parquet(first.path):
+            writer.schema_from(first.path)
         report = ReportWriter(args.report) if args.report else None
         rejects = AtomicOutput(args.rejects) if args.rejects else None
         outputs += [o for o in (report, rejects) if o is not None]

@@ -24,8 +24,8 @@ Writer = Union[JsonlWriter, ParquetWriter, TextWriter]
 
 __all__ = [
     "AtomicOutput", "FORMATS", "InputDataError", "Item", "JsonlWriter", "ParquetWriter", "Read",
-    "Reject", "Source", "TextWriter", "STDIO", "format_for_name", "open_source", "open_writer",
-    "read_items", "read_source", "same_file", "strip_compression",
+    "Reject", "Source", "TextWriter", "STDIO", "format_for_name", "is_plain_parquet", "open_source",
+    "open_writer", "read_items", "read_source", "same_file", "strip_compression",
 ]
 
 
@@ -74,7 +74,7 @@ def _sniff(stream: BinaryIO) -> str:
 
 def read_source(source: Source, text_field: str = "text", id_field: Optional[str] = None) -> Iterator[Read]:
     """Items and rejects of one input, in order."""
-    if source.format == "parquet" and source.stream is None and _is_plain_parquet(source.path):
+    if source.format == "parquet" and source.stream is None and is_plain_parquet(source.path):
         yield from read_parquet(source.path, None, source.name, text_field, id_field, source.id_name)
         return
     stream = source.stream if source.stream is not None else open_input(source.path)
@@ -104,7 +104,8 @@ def read_items(source: Source, text_field: str = "text", id_field: Optional[str]
         yield read
 
 
-def _is_plain_parquet(path: str) -> bool:
+def is_plain_parquet(path: str) -> bool:
+    """Whether ``path`` is an uncompressed Parquet file (read in place, its schema known)."""
     with open(path, "rb") as f:
         return f.read(4) == b"PAR1"
 

@@ -44,8 +44,11 @@ def read_parquet(path: str, stream: Optional[BinaryIO], source: str, text_field:
         _check_schema(pa, schema, source, text_field, id_field)
         row = 0
         for batch in pf.iter_batches(batch_size=CHUNK_ROWS):
-            for record in batch.to_pylist():
+            for record in _rows(batch):
                 row += 1
+                if isinstance(record, _BadRow):
+                    yield Reject(source, row, record.raw, "invalid UTF-8 in a string column")
+                    continue
                 problem = check_record(record, text_field, id_field)
                 if problem:
                     yield Reject(source, row, dumps_record(record), problem)
@@ -57,12 +60,53 @@ def read_parquet(path: str, stream: Optional[BinaryIO], source: str, text_field:
             spool.close()
 
 
+class _BadRow:
+    """A row whose strings are not valid UTF-8; ``raw`` is it as JSON, bad bytes replaced."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+
+def _rows(batch: Any) -> Iterator[Any]:
+    """The rows of a record batch as dicts; a row holding invalid UTF-8 as a :class:`_BadRow`
+    (pyarrow reads such strings unchecked and fails only when they become Python objects)."""
+    try:
+        yield from batch.to_pylist()
+        return
+    except UnicodeDecodeError:
+        pass
+    for i in range(batch.num_rows):
+        one = batch.slice(i, 1)
+        try:
+            yield one.to_pylist()[0]
+        except UnicodeDecodeError:
+            yield _BadRow(dumps_record({name: _lossy(column[0].as_py() if not _is_text(column.type) else
+                                                     column.cast(_binary_of(column.type))[0].as_py())
+                                        for name, column in zip(one.schema.names, one.columns)}))
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _binary_of(kind: Any) -> Any:
+    import pyarrow as pa
+    return pa.large_binary() if pa.types.is_large_string(kind) else pa.binary()
+
+
+def _lossy(value: Any) -> Any:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
 def _check_schema(pa: Any, schema: Any, source: str, text_field: str, id_field: Optional[str]) -> None:
     names = schema.names
     for field in (text_field, id_field):
         if field is not None and field not in names:
             raise InputDataError(source, None, f"no column {field!r} (columns: {', '.join(names)})")
     kind = schema.field(text_field).type
+    if pa.types.is_dictionary(kind):  # pandas categoricals, Spark: strings behind a dictionary
+        kind = kind.value_type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
             or getattr(pa.types, "is_string_view", lambda _: False)(kind)):
         raise InputDataError(source, None, f"column {text_field!r} has type {kind}; it must hold strings")
@@ -82,6 +126,12 @@ class ParquetWriter:
         self._writer = None
         self._rows: List[dict] = []
         self._sources: List[Item] = []
+        self._schema_source: Optional[str] = None
+
+    def schema_from(self, path: str) -> None:
+        """Take the schema of the Parquet file ``path`` should no row come (a zero-row input
+        gives a zero-row output with its columns, not a file without any)."""
+        self._schema_source = path
 
     def write(self, item: Item, text: str, changed: bool) -> None:
         if item.schema is not None:
@@ -121,7 +171,8 @@ class ParquetWriter:
     def commit(self) -> None:
         if self._rows or self._writer is None:
             if self.schema is None and not self._rows:
-                self.schema = self._pa.schema([])
+                self.schema = (self._pq.read_schema(self._schema_source) if self._schema_source
+                               else self._pa.schema([]))
             self._flush()
         self._writer.close()
         self.out.commit()

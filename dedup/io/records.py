@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from dataclasses import dataclass
@@ -104,9 +105,16 @@ def check_record(record: Any, text_field: str, id_field: Optional[str]) -> Optio
 def dumps_record(record: Mapping) -> bytes:
     """One JSONL line for a record; UTF-8 as written, ``\\u`` escapes only where UTF-8 cannot go.
 
-    Values JSON has no type for (dates, decimals from Parquet) are written as ``str(value)``.
+    Values JSON has no type for are written as base64 (bytes) or ``str(value)`` (dates, decimals).
     """
     try:
-        return (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        return (json.dumps(record, ensure_ascii=False, default=_json_value) + "\n").encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (legal in JSON escapes, not in UTF-8)
-        return (json.dumps(record, ensure_ascii=True, default=str) + "\n").encode("ascii")
+        return (json.dumps(record, ensure_ascii=True, default=_json_value) + "\n").encode("ascii")
+
+
+def _json_value(value: Any) -> Any:
+    """A value JSON has no type for: bytes (Parquet binary columns) as base64, others as str."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)
