@@ -258,8 +258,8 @@ def _example_list(examples: Sequence[Example], kind: str) -> str:
         right_html = right if right is not None else '<span class="small">(text not available: give the input)</span>'
         out.append(
             f'<div class="example {kind}" id="{kind}-{k}">'
-            f'<div class="meta"><b>{x.similarity:.3f}</b> &middot; {left_label}: {e(x.doc_id)} &para;{x.index}'
-            f' &larr; repeats {e(x.matched_doc_id)} &para;{x.matched_index}</div>'
+            f'<div class="meta"><b>{x.similarity:.3f}</b> &middot; {left_label}: {e(x.doc_id)} &para;{e(x.index)}'
+            f' &larr; repeats {e(x.matched_doc_id)} &para;{e(x.matched_index)}</div>'
             f'<div class="pair"><div class="para">{left}</div><div class="para earlier">{right_html}</div></div></div>')
     return "".join(out)
 
@@ -296,12 +296,12 @@ def _doc_view(page: Page) -> str:
                 shown = e(_clip_text(r.matched_text)) if r.matched_text is not None else \
                     '<span class="small">(text not available)</span>'
                 matched_rows.append(f'<div class="match" id="m{matched[key]}"><div class="meta">'
-                                    f'{e(r.matched_doc_id)} &para;{r.matched_index}</div>'
+                                    f'{e(r.matched_doc_id)} &para;{e(r.matched_index)}</div>'
                                     f'<div class="para">{shown}</div></div>')
             href = f"#m{matched[key]}" if key in matched else ""
         link = f' href="{href}"' if href else ""
         return (f'<del class="removed"{ident} title="{e(r.reason)} {r.similarity:.3f}">{body}</del>'
-                f' <a class="ref"{link}>&rarr; {e(r.matched_doc_id)} &para;{r.matched_index} '
+                f' <a class="ref"{link}>&rarr; {e(r.matched_doc_id)} &para;{e(r.matched_index)} '
                 f'({e(r.reason)} {r.similarity:.3f})</a>')
 
     for i, (s, t) in enumerate(v.spans):

@@ -31,6 +31,8 @@ INT_FIELDS = tuple(name for name, kind in get_type_hints(Removal).items() if kin
 #: Character spans an "inner" removal (part of a paragraph) needs.
 SPAN_FIELDS = ("start", "end", "matched_start", "matched_end")
 _ID_TYPES = (str, int)
+#: The reasons a removal can have (``Removal.reason``).
+REASONS = ("exact", "near", "run", "inner")
 
 
 def report_line(doc_id: Optional[Hashable], removal: Removal, text: str,
@@ -99,8 +101,14 @@ def line_problem(obj: Any) -> Optional[str]:
         return f"similarity must be a number in [0, 1], got {sim!r}"
     for name in INT_FIELDS:
         value = obj.get(name)
-        if value is not None and type(value) is not int:
-            return f"{name} must be an integer, got {value!r}"
+        if value is not None and (type(value) is not int or value < 0):
+            return f"{name} must be a non-negative integer, got {_shown(value)}"
+    reason = obj.get("reason", "near")
+    if reason not in REASONS:
+        return f"reason must be one of {', '.join(REASONS)}, got {_shown(reason)}"
+    text = obj.get("text")
+    if text is not None and type(text) is not str:
+        return f"text must be a string, got {json_type(text)}"
     if type(obj["doc_id"]) not in _ID_TYPES:
         return f"doc_id must be a string or an integer, got {json_type(obj['doc_id'])}"
     matched = obj.get("matched_doc_id")
@@ -109,6 +117,12 @@ def line_problem(obj: Any) -> Optional[str]:
     if obj.get("reason") == "inner" and not all(type(obj.get(k)) is int for k in SPAN_FIELDS):
         return f"an 'inner' removal needs integer {', '.join(SPAN_FIELDS)}"
     return None
+
+
+def _shown(value: Any) -> str:
+    """A bad value as a message shows it: short, one line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def looks_like_report(path: str) -> bool:
