@@ -15,7 +15,8 @@ from dedup.audit import AuditSummary, write_audit
 from dedup.columnar import dedupe_arrow
 from dedup.config import DedupConfig
 from dedup.deduplicator import Deduplicator, dedupe_text, explain
-from dedup.errors import (ConfigError, DamagedInputError, DedupError, IndexBusyError, IndexMismatchError, InputDataError, InputTypeError,
+from dedup.errors import (ConfigError, DamagedInputError, DedupError, IndexAccessError, IndexBusyError,
+                          IndexMismatchError, InputDataError, InputTypeError,
                           MissingDependencyError, RecordError)
 from dedup.fingerprint.lsh import LshLayout, choose_layout
 from dedup.fingerprint.minhash import from_minhash, signatures, to_lean_minhash
@@ -32,7 +33,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AuditSummary", "ConfigError", "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
-    "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "Location", "LshLayout",
+    "IndexAccessError", "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "Location", "LshLayout",
     "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Removal", "ShingleSets", "SqliteIndex",
     "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_arrow", "dedupe_stream",
     "dedupe_text", "explain", "from_minhash", "open_index", "removal_cuts", "shingle_sets", "signatures",

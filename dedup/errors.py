@@ -50,6 +50,10 @@ class DamagedInputError(DedupError, ValueError):
     so the run stops rather than silently giving fewer records. Names the file."""
 
 
+class IndexAccessError(DedupError, RuntimeError):
+    """A persistent index cannot be opened, read or written (its file or server); names it."""
+
+
 class RecordError(DedupError, ValueError):
     """A record cannot be deduplicated (missing field, wrong shape); names where it is."""
 

@@ -26,6 +26,7 @@ from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, ParquetWriter, 
                       format_for_name, is_plain_parquet, open_source, open_writer, read_source, same_file,
                       strip_compression)
 from dedup.io.files import is_directory_target, publish_together, target_problem
+from dedup.index.guard import index_access
 from dedup.io.report import ReportWriter
 from dedup.stream import pair_results
 
@@ -178,7 +179,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         dd = Deduplicator(config, index=index)
         started = time.perf_counter()
-        counts = _clean(args, plan, dd)
+        with index_access(args.index or "index"):  # a failing index file or server: one line naming it
+            counts = _clean(args, plan, dd)
     finally:
         if index is not None:
             index.close()

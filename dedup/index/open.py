@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from dedup.config import DedupConfig
 from dedup.errors import ConfigError
 from dedup.index.base import Index, as_index
+from dedup.index.guard import index_access
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -21,15 +22,22 @@ def open_index(spec: Union[str, os.PathLike, Index], config: Optional[DedupConfi
     opened here is closed first).
     """
     if isinstance(spec, (str, os.PathLike)):
-        index, opened = _open_spec(os.fspath(spec)), True
+        where = os.fspath(spec)
+        with index_access(str(where)):
+            index, opened = _open_spec(where), True
     else:
         index, opened = as_index(spec), False
+        where = repr(index)
     if config is not None:
         try:
-            index.bind(config.fingerprint(), config.fingerprint_settings())
+            with index_access(str(where)):
+                index.bind(config.fingerprint(), config.fingerprint_settings())
         except BaseException:
             if opened:  # ours to close; an index passed in stays the caller's
-                index.close()
+                try:
+                    index.close()
+                except Exception:  # the error being raised says what is wrong
+                    pass
             raise
     return index
 
@@ -55,4 +63,8 @@ def _open_redis(url: str) -> Index:
     prefix = query.pop("prefix", ["dedup:"])[-1]
     rest = "&".join(f"{k}={v}" for k, values in query.items() for v in values)
     clean = parts._replace(query=rest).geturl()
-    return RedisIndex(redis.Redis.from_url(clean), prefix=prefix)
+    try:
+        client = redis.Redis.from_url(clean)
+    except ValueError as exc:  # a bad port or database number
+        raise ConfigError(f"{url}: {exc}") from None
+    return RedisIndex(client, prefix=prefix)

@@ -92,6 +92,8 @@ class SqliteIndex(Index):
             raise DedupError(f"{self.path}: no index there (file not found)")
         if self.path.is_dir():
             raise DedupError(f"{self.path}: is a directory, not an index file")
+        if not self.path.parent.is_dir():
+            raise DedupError(f"{self.path}: the directory {self.path.parent} does not exist")
         self._con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
         self._settings: Optional[Settings] = None
         self._depth = 0  # nesting of batch()
