@@ -148,3 +148,19 @@ def test_a_full_disk_names_the_target_and_leaves_nothing(tmp_path):
             assert list(mnt.iterdir()) == [] and not (tmp_path / "ok.jsonl").exists()
     finally:
         subprocess.run(["umount", str(mnt)])
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not sys.platform.startswith("linux"), reason="mounting a tmpfs needs root")
+def test_a_read_only_target_names_the_target(tmp_path):
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mnt)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        _corpus(tmp_path / "in.jsonl")
+        proc = _dedup(str(tmp_path / "in.jsonl"), "-o", str(mnt / "out.jsonl"), "-q")
+        err = proc.stderr.decode().strip()
+        assert proc.returncode == 1 and err.count("\n") == 0, err
+        assert err == f"dedup: error: {mnt / 'out.jsonl'}: Read-only file system"
+    finally:
+        subprocess.run(["umount", str(mnt)])
