@@ -46,8 +46,8 @@ def strip_compression(name: str) -> tuple[str, Optional[str]]:
 def open_input(path: str) -> BinaryIO:
     """A buffered binary stream of the decompressed bytes of ``path`` (``-``: stdin)."""
     raw: BinaryIO = sys.stdin.buffer if path == STDIO else open(path, "rb")
-    buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
-    head = buffered.peek(8)[:8]  # type: ignore[attr-defined]
+    buffered: Any = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[type-var]
+    head = buffered.peek(8)[:8]
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return _decompressor(buffered, kind, path)
@@ -232,6 +232,7 @@ class AtomicOutput:
             raise OSError(exc.errno, exc.strerror or str(exc), self.path) from None
 
     def _compressor(self, raw: BinaryIO, kind: str) -> BinaryIO:
+        stream: Any
         if kind == "gzip":
             stream = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
         elif kind == "zstd":
@@ -281,7 +282,11 @@ class AtomicOutput:
         if self._tmp is None:
             return
         tmp = self._tmp
-        self._guard(lambda: (_set_default_mode(tmp), os.replace(tmp, self._target)))
+
+        def move() -> None:
+            _set_default_mode(tmp)
+            os.replace(tmp, self._target)
+        self._guard(move)
         self._tmp = None
 
     def abort(self) -> None:

@@ -123,7 +123,7 @@ class ParquetWriter:
         self.id_field = id_field
         self.schema = None
         self._first_source: Optional[str] = None
-        self._writer = None
+        self._writer: Any = None
         self._rows: List[dict] = []
         self._sources: List[Item] = []
         self._schema_source: Optional[str] = None
