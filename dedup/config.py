@@ -21,7 +21,7 @@ FINGERPRINT_VERSION = 1
 #: The settings that take one of a few strings, and those strings.
 _CHOICES = {
     "unspaced_scripts": ("chars", "words"),
-    "granularity": ("paragraph", "sentence"),
+    "granularity": ("paragraph", "sentence", "line", "document"),
     "scope": ("document", "corpus"),
     "normalization": ("nfkc_casefold", "none"),
 }
@@ -53,8 +53,10 @@ class DedupConfig:
         unspaced_scripts: ``"chars"`` (default): in scripts written without spaces
             (Chinese, Japanese, Thai...) every character is a token, so shingles are
             character n-grams; ``"words"``: runs of word characters, as elsewhere.
-        granularity: ``"paragraph"`` (default) or ``"sentence"``: the unit that is
-            deduplicated (sentences are found inside paragraphs).
+        granularity: the unit that is deduplicated: ``"paragraph"`` (default),
+            ``"sentence"`` (found inside paragraphs), ``"line"`` (every non-blank line,
+            whatever the blank lines say) or ``"document"`` (a document goes whole when it
+            near-repeats an earlier one).
         inner_repeats: also remove a span of a kept paragraph that repeats an earlier
             span of the same paragraph (text that lost its line breaks).
         inner_min_tokens: the shortest such span, in tokens (about two sentences).
@@ -73,7 +75,7 @@ class DedupConfig:
     max_bucket_candidates: int = 64
     batch_paragraphs: int = 8192
     unspaced_scripts: Literal["chars", "words"] = "chars"
-    granularity: Literal["paragraph", "sentence"] = "paragraph"
+    granularity: Literal["paragraph", "sentence", "line", "document"] = "paragraph"
     inner_repeats: bool = True
     inner_min_tokens: int = 50
     layout: LshLayout = field(init=False, repr=False, compare=False)

@@ -44,8 +44,9 @@ def shared_options() -> argparse.ArgumentParser:
     p.add_argument("--min-tokens", type=int, default=None, metavar="N",
                    help="paragraphs with fewer tokens are removed only inside a run of removed repeats "
                         "(default: 8)")
-    p.add_argument("--granularity", choices=["paragraph", "sentence"], default=None,
-                   help="the unit deduplicated: paragraphs, or sentences inside them (default: paragraph)")
+    p.add_argument("--granularity", choices=["paragraph", "sentence", "line", "document"], default=None,
+                   help="the unit deduplicated: paragraphs, sentences inside them, every line, or whole "
+                        "documents (default: paragraph)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="nothing on stderr but errors: no progress bar, warnings or summary")
     return p

@@ -50,6 +50,20 @@ def split_paragraphs(text: str) -> Tuple[np.ndarray, np.ndarray]:
     return arr[:, 0].copy(), arr[:, 1].copy()
 
 
+def document_span(text: str) -> Tuple[np.ndarray, np.ndarray]:
+    """The whole text as one unit, white space around it excluded (none for a blank text)."""
+    stripped = text.lstrip()
+    if not stripped:
+        return _spans([])
+    start = len(text) - len(stripped)
+    return _spans([(start, len(text.rstrip()))])
+
+
+def _spans(spans: List[Tuple[int, int]]) -> Tuple[np.ndarray, np.ndarray]:
+    arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    return arr[:, 0].copy(), arr[:, 1].copy()
+
+
 def line_breaks(text: str) -> int:
     """How many line breaks ``text`` holds (``\r\n``, ``\n`` and a lone ``\r`` count one each)."""
     return text.count("\n") + text.count("\r") - text.count("\r\n")
@@ -74,7 +88,13 @@ def _append_stripped(text: str, start: int, end: int, offset: int, spans: list) 
 
 
 def split_units(text: str, granularity: str = "paragraph") -> Tuple[np.ndarray, np.ndarray]:
-    """Spans of the units deduplicated: paragraphs, or sentences inside each paragraph."""
+    """Spans of the units deduplicated: paragraphs, sentences inside each paragraph, every
+    non-blank line (whatever the blank lines say: cc_net's unit), or the whole document
+    (white space around it excluded)."""
+    if granularity == "document":
+        return document_span(text)
+    if granularity == "line":
+        return _spans([m.span() for m in LINE_RE.finditer(LONE_CR_RE.sub("\n", text) if "\r" in text else text)])
     starts, ends = split_paragraphs(text)
     if granularity == "paragraph" or len(starts) == 0:
         return starts, ends
