@@ -12,6 +12,7 @@ index's write lock) and adds no handler of its own beyond a ``NullHandler``.
 import logging
 
 from dedup.audit import AuditSummary, write_audit
+from dedup.check import CheckResult, Hit, Reference
 from dedup.columnar import dedupe_arrow
 from dedup.config import DedupConfig
 from dedup.deduplicator import Deduplicator, dedupe_text, explain
@@ -32,9 +33,9 @@ from dedup.version import __version__
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
-    "AuditSummary", "ConfigError", "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Index",
+    "AuditSummary", "CheckResult", "ConfigError", "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Hit", "Index",
     "IndexAccessError", "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "Location", "LshLayout",
-    "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Removal", "ShingleSets", "SqliteIndex",
+    "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Reference", "Removal", "ShingleSets", "SqliteIndex",
     "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_arrow", "dedupe_stream",
     "dedupe_text", "explain", "from_minhash", "open_index", "removal_cuts", "shingle_sets", "signatures",
     "split_paragraphs", "to_lean_minhash", "write_audit",

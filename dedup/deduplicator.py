@@ -19,6 +19,7 @@ from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Optiona
 import numpy as np
 
 from dedup.config import DedupConfig, make_config
+from dedup.errors import ConfigError
 from dedup.index.base import Index, IndexBatch, as_index
 from dedup.index.memory import MemoryIndex
 from dedup.fingerprint.lsh import band_keys
@@ -59,13 +60,22 @@ class Deduplicator:
     """
 
     def __init__(self, config: Optional[DedupConfig] = None, *,
-                 index: Optional[Index | str | os.PathLike] = None, **overrides: Any) -> None:
+                 index: Optional[Index | str | os.PathLike] = None, read_only: bool = False,
+                 **overrides: Any) -> None:
         if config is None and "scope" not in overrides:
             overrides["scope"] = "corpus"
         self.config = make_config(config, **overrides)
+        #: Query only: units are matched against the index, never against each other, and
+        #: nothing is added (a reference set checked for leaks, "have we seen this?").
+        self.read_only = bool(read_only)
+        if self.read_only and self.config.scope != "corpus":
+            raise ConfigError("read_only=True queries an index: it needs scope 'corpus'")
+        if self.read_only and self.config.inner_repeats:  # a repeat inside a unit is not a hit in the index
+            self.config = make_config(self.config, inner_repeats=False)
         if isinstance(index, (str, os.PathLike)):  # "corpus.dedup", "redis://host:6379/0"
             from dedup.index.open import open_index
-            index = open_index(index, self.config if self.config.scope == "corpus" else None)  # closed on mismatch
+            index = open_index(index, self.config if self.config.scope == "corpus" else None,
+                               read_only=self.read_only)  # closed on mismatch
         self.index: Index = as_index(index) if index is not None else MemoryIndex()
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
@@ -189,13 +199,16 @@ class Deduplicator:
             row_id = np.empty(len(set_keys), dtype=np.int64)
             # A persistent index holds its write lock from the first lookup to the add.
             with self.index.batch() if corpus else nullcontext():
-                if corpus:
+                if corpus and not self.read_only:
                     self._mark_replays(docs, row_first, set_keys, new_row, row_id)
                 base = len(self.index) if corpus else 0
+                if self.read_only:  # matched against the index only: no row is a candidate for another
+                    new_row[:] = False
+                    row_id[:] = base
                 row_id[new_row] = base + np.arange(int(new_row.sum()), dtype=np.int64)
                 match, sim, exact, keys = self._find_matches(sets, set_keys, salt, new_row, row_id, base)
                 results = self._decide(docs, sets, row_first, match, sim, exact, new_row, base)
-                if corpus:
+                if corpus and not self.read_only:
                     self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
         return results
 

@@ -41,3 +41,12 @@ def test_corpus_scope_example():
     assert ns["LICENCE"] in out["pkg-a"]
     assert "Permission" not in out["pkg-b"]  # a near-duplicate (one word changed in 30)
     assert out["pkg-c"] == "pkg-c renders charts to PNG and SVG from the command line.\n"
+
+
+def test_decontaminate_example():
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "decontaminate.py")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("forum/1 paragraph 1: geo-1 ") and "containment 1.00" in lines[0]
+    assert lines[1].startswith("homework/3 paragraph 0: math-1 (similarity 1.00")
+    assert lines[-1] == "2 of 3 documents contain benchmark items"

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import dedup  # noqa: F401  (installs the NullHandler)
+import dedup.accel
 from dedup.accel import jit
 from dedup.cli.options import run_command
 
@@ -22,6 +23,7 @@ def test_the_dedup_logger_has_a_null_handler_and_no_output_of_its_own():
 def test_unusable_kernels_are_logged_and_the_numpy_path_serves(monkeypatch, caplog):
     monkeypatch.setattr(jit, "_module", None)
     monkeypatch.setitem(sys.modules, "dedup.accel._kernels", None)  # the import fails, as without numba
+    monkeypatch.delattr(dedup.accel, "_kernels", raising=False)  # (a loaded module is also an attribute)
     with caplog.at_level(logging.INFO, logger="dedup"):
         assert jit._import() is None
     records = [r for r in caplog.records if r.name == "dedup.accel.jit"]

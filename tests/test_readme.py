@@ -96,6 +96,10 @@ def _workspace(tmp: Path) -> None:
     (tmp / "notes" / "b.txt").write_text(f"Another note.\n\n{shared}\n", encoding="utf-8")
     with open(tmp / "corpus.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(d) + "\n" for d in docs)
+    with open(tmp / "crawl.jsonl", "w", encoding="utf-8") as f:  # documents, one a copy of another
+        f.writelines(json.dumps(d) + "\n" for d in docs + docs[:1])
+    with open(tmp / "test_split.jsonl", "w", encoding="utf-8") as f:  # a benchmark with one item in corpus
+        f.write(json.dumps({"text": shared}) + "\n")
     pa = pytest.importorskip("pyarrow", reason="pyarrow is in the test group")
     import pyarrow.parquet as pq
 

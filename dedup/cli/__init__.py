@@ -18,6 +18,7 @@ from dedup.cli.options import fail
 COMMANDS: Dict[str, Tuple[str, str]] = {
     "clean": ("dedup.cli.clean", "remove repeated paragraphs from files (the default command)"),
     "index": ("dedup.cli.index", "what a persistent corpus index holds (dedup index info PATH)"),
+    "check": ("dedup.cli.check", "find units of a corpus that are in a reference set, adding nothing (decontamination)"),
     "audit": ("dedup.cli.audit", "an HTML page of what a run removed and what other thresholds would"),
 }
 DEFAULT_COMMAND = "clean"

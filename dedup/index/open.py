@@ -14,17 +14,19 @@ from dedup.index.guard import index_access
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-def open_index(spec: Union[str, os.PathLike, Index], config: Optional[DedupConfig] = None) -> Index:
+def open_index(spec: Union[str, os.PathLike, Index], config: Optional[DedupConfig] = None, *,
+               read_only: bool = False) -> Index:
     """A path -> :class:`SqliteIndex`; ``redis://host:port/db[?prefix=news:]`` -> :class:`RedisIndex`.
 
     An index object is returned as it is. With ``config``, the index is bound to its
     settings at once (raising IndexMismatchError if it was built with others; an index
-    opened here is closed first).
+    opened here is closed first). ``read_only``: the index is only queried, never written
+    (SQLite is opened ``mode=ro``; it must exist and hold settings).
     """
     if isinstance(spec, (str, os.PathLike)):
         where = os.fspath(spec)
         with index_access(str(where)):
-            index, opened = _open_spec(where), True
+            index, opened = _open_spec(where, read_only), True
     else:
         index, opened = as_index(spec), False
         where = repr(index)
@@ -42,20 +44,20 @@ def open_index(spec: Union[str, os.PathLike, Index], config: Optional[DedupConfi
     return index
 
 
-def _open_spec(text: Union[str, bytes]) -> Index:
+def _open_spec(text: Union[str, bytes], read_only: bool = False) -> Index:
     if isinstance(text, bytes):
         raise ConfigError(f"index path must be text, got bytes {text!r}")
     if text.startswith(REDIS_SCHEMES):
-        return _open_redis(text)
+        return _open_redis(text, read_only)
     if "://" in text:
         raise ConfigError(f"index spec {text!r}: unknown scheme; give a file path or redis://host:port/db")
     if not text:
         raise ConfigError("index spec is empty; give a file path or redis://host:port/db")
     from dedup.index.sqlite import SqliteIndex
-    return SqliteIndex(text)
+    return SqliteIndex(text, read_only=read_only)
 
 
-def _open_redis(url: str) -> Index:
+def _open_redis(url: str, read_only: bool = False) -> Index:
     from dedup.index.redis import RedisIndex, import_redis
     redis = import_redis()
     parts = urlsplit(url)
@@ -67,4 +69,4 @@ def _open_redis(url: str) -> Index:
         client = redis.Redis.from_url(clean)
     except ValueError as exc:  # a bad port or database number
         raise ConfigError(f"{url}: {exc}") from None
-    return RedisIndex(client, prefix=prefix)
+    return RedisIndex(client, prefix=prefix, read_only=read_only)

@@ -49,7 +49,7 @@ import numpy as np
 
 from dedup._optional import require
 from dedup.arrays import exclusive_cumsum, ragged_take, row_of
-from dedup.errors import IndexBusyError
+from dedup.errors import DedupError, IndexBusyError
 from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
 from dedup.index.codec import I64, key_fields, pack, set_blobs, shingle_set, unpack
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
@@ -73,8 +73,10 @@ class RedisIndex(Index):
     See the module docstring for what several concurrent workers can and cannot produce.
     """
 
-    def __init__(self, client: Any, prefix: str = "dedup:", *, cache_size: int = 16384) -> None:
+    def __init__(self, client: Any, prefix: str = "dedup:", *, cache_size: int = 16384,
+                 read_only: bool = False) -> None:
         import_redis()
+        self.read_only = bool(read_only)
         if getattr(client, "get_encoder", None) and client.get_encoder().decode_responses:
             raise ValueError("RedisIndex needs a client with decode_responses=False (binary values)")
         self.client = client
@@ -120,10 +122,13 @@ class RedisIndex(Index):
 
     def bind(self, settings_fingerprint: str, settings: dict) -> None:
         pipe = self.client.pipeline(transaction=True)
-        pipe.hsetnx(self._k_settings, "fingerprint", settings_fingerprint)
-        pipe.hsetnx(self._k_settings, "settings", json.dumps(settings, sort_keys=True))
+        if not self.read_only:
+            pipe.hsetnx(self._k_settings, "fingerprint", settings_fingerprint)
+            pipe.hsetnx(self._k_settings, "settings", json.dumps(settings, sort_keys=True))
         pipe.hmget(self._k_settings, ["fingerprint", "settings"])
-        fingerprint, stored = pipe.execute()[2]
+        fingerprint, stored = pipe.execute()[-1]
+        if stored is None:
+            raise DedupError(f"Redis index {self.prefix!r}: an empty index (nothing to query)")
         stored_settings = json.loads(stored)
         self._settings = (fingerprint.decode(), stored_settings)
         cap = stored_settings.get("max_bucket_candidates")
@@ -248,6 +253,8 @@ class RedisIndex(Index):
         The caller numbered the batch from the length it saw (``base``); references to
         entries of this batch (``shingle_ref >= base``) move with it.
         """
+        if self.read_only:
+            raise DedupError(f"Redis index {self.prefix!r}: opened read-only; nothing can be added")
         if len(batch) == 0 and not batch.doc_ids:
             return
         pending = self._prepare(batch)

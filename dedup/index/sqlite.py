@@ -84,25 +84,33 @@ class SqliteIndex(Index):
     """
 
     def __init__(self, path: Union[str, os.PathLike], *, timeout: float = 120.0,
-                 create: bool = True, cache_size: int = 16384) -> None:
+                 create: bool = True, cache_size: int = 16384, read_only: bool = False) -> None:
         self.path = Path(path)
         self.timeout = float(timeout)
         self._cache_size = int(cache_size)
-        if not create and not self.path.exists():
+        self.read_only = bool(read_only)
+        if (not create or read_only) and not self.path.exists():
             raise DedupError(f"{self.path}: no index there (file not found)")
         if self.path.is_dir():
             raise DedupError(f"{self.path}: is a directory, not an index file")
         if not self.path.parent.is_dir():
             raise DedupError(f"{self.path}: the directory {self.path.parent} does not exist")
-        self._con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
+        if self.read_only:  # never writes the file (SQLite may add its -wal/-shm side files beside it)
+            self._con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                        timeout=self.timeout, isolation_level=None)
+        else:
+            self._con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
         self._settings: Optional[Settings] = None
         self._depth = 0  # nesting of batch()
         self._view = KeyView()
         self._view_fresh = False  # loaded at least once
         self._shingles = lru_cache(maxsize=self._cache_size)(self._load_shingles)
         try:
-            self._con.execute("PRAGMA journal_mode=WAL")
-            self._con.execute("PRAGMA synchronous=NORMAL")
+            if not self.read_only:
+                self._con.execute("PRAGMA journal_mode=WAL")
+                self._con.execute("PRAGMA synchronous=NORMAL")
+            elif not self._has_schema():
+                raise DedupError(f"{self.path}: an empty index (nothing to query)")
             if not self._has_schema():
                 with self._write():  # a new file: create the tables (once, whoever is first)
                     self._create_schema()
@@ -145,10 +153,12 @@ class SqliteIndex(Index):
         self.close()
 
     def __getstate__(self) -> dict:
-        return {"path": str(self.path), "timeout": self.timeout, "cache_size": self._cache_size}
+        return {"path": str(self.path), "timeout": self.timeout, "cache_size": self._cache_size,
+                "read_only": self.read_only}
 
     def __setstate__(self, state: dict) -> None:
-        SqliteIndex.__init__(self, state["path"], timeout=state["timeout"], cache_size=state["cache_size"])
+        SqliteIndex.__init__(self, state["path"], timeout=state["timeout"], cache_size=state["cache_size"],
+                             read_only=state.get("read_only", False))
 
     def __repr__(self) -> str:
         return f"SqliteIndex({str(self.path)!r})"
@@ -183,7 +193,9 @@ class SqliteIndex(Index):
 
         Re-entrant. On an exception the batch is rolled back (nothing of it is stored).
         """
-        if self._depth:
+        if self._depth or self.read_only:  # read-only: nothing to lock, nothing added
+            if not self._depth:
+                self._sync()
             self._depth += 1
             try:
                 yield self
@@ -237,6 +249,13 @@ class SqliteIndex(Index):
         return rows["fingerprint"], json.loads(rows["settings"])
 
     def bind(self, settings_fingerprint: str, settings: dict) -> None:
+        if self.read_only:
+            stored = self._stored_settings()
+            if stored is None:
+                raise DedupError(f"{self.path}: an empty index (nothing to query)")
+            self._settings = stored
+            check_settings(f"index {self.path}", stored, settings_fingerprint, settings)
+            return
         with self._write():
             stored = self._stored_settings()
             if stored is None:
@@ -311,6 +330,8 @@ class SqliteIndex(Index):
         return Location(decode_doc_id(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
     def add(self, batch: IndexBatch) -> None:
+        if self.read_only:
+            raise DedupError(f"{self.path}: opened read-only; nothing can be added")
         n = len(batch)
         if n == 0 and not batch.doc_ids:
             return

@@ -1,0 +1,131 @@
+"""``dedup check CORPUS... --against REFERENCE...``: find (and optionally remove) units of a
+corpus that are in a reference set, adding nothing to anything (decontamination).
+
+The reference is files of records (a benchmark's test split) or a persistent index (a path
+to a dedup SQLite index, or ``redis://``), opened read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, List, Optional, Sequence
+
+from dedup.check import Reference
+from dedup.cli.options import UsageError, run_command, run_settings, shared_options
+from dedup.config import DedupConfig
+from dedup.index.guard import index_access
+from dedup.io import STDIO, AtomicOutput, Reject, open_source, open_writer, read_items, read_source
+from dedup.io.files import publish_together, target_problem
+from dedup.io.records import dumps_record
+
+PROG = "dedup check"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG, parents=[shared_options()],
+        description="Find the units (paragraphs by default) of a corpus that are in a reference set: "
+                    "near-duplicates (Jaccard >= threshold) or containing a reference unit (containment "
+                    ">= --min-containment). Nothing is added to the reference.",
+        epilog="examples:\n"
+               "  dedup check corpus.jsonl --against test_split.jsonl                  # hits on stdout\n"
+               "  dedup check corpus.jsonl --against seen.dedup -o clean.jsonl --hits hits.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("inputs", nargs="+", metavar="CORPUS", help="files to check (text, JSONL or Parquet; - for stdin)")
+    p.add_argument("--against", nargs="+", required=True, metavar="REF",
+                   help="the reference: files of records, or a persistent index (SQLite path or redis://...)")
+    p.add_argument("--against-id-field", metavar="NAME", default=None,
+                   help="field naming a reference document, as hits report it (default: <resolved path>:<line>)")
+    p.add_argument("--against-text-field", metavar="NAME", default=None,
+                   help="field holding a reference record's text (default: the same as --text-field)")
+    p.add_argument("--min-containment", type=float, default=0.8, metavar="C",
+                   help="a unit holding at least this share of a reference unit's shingles is a hit, "
+                        "whatever its Jaccard similarity (default: 0.8)")
+    p.add_argument("--hits", metavar="FILE", default=None,
+                   help="one JSON line per hit (default: stdout when no -o is given)")
+    p.add_argument("-o", "--output", metavar="FILE", default=None,
+                   help="the corpus with hit units removed (default: not written)")
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run ``dedup check``; returns the exit code."""
+    return run_command(PROG, build_parser(), _run, argv)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = run_settings(args)
+    settings.pop("scope", None)
+    config = DedupConfig(**settings)
+    reference = _reference(args, config)
+    hits_path = args.hits if args.hits is not None else (STDIO if args.output is None else None)
+    targets = [(name, path) for name, path in (("output", args.output), ("--hits", hits_path)) if path]
+    problem = target_problem(targets, [p for p in args.inputs] + [p for p in args.against if "://" not in p])
+    if problem:
+        raise UsageError(problem)
+    sources = [open_source(path) for path in args.inputs]
+    outputs: List[Any] = []
+    counts = {"documents": 0, "units": 0, "hits": 0, "documents_with_hits": 0}
+    try:
+        hits_out = AtomicOutput(hits_path) if hits_path else None
+        writer = open_writer(args.output, sources[0].format if sources[0].format != "text" else "jsonl",
+                             args.text_field, args.id_field) if args.output else None
+        outputs = [o for o in (hits_out, writer) if o is not None]
+        for source in sources:
+            for read in read_source(source, args.text_field, args.id_field):
+                if isinstance(read, Reject):
+                    raise read.error()
+                result = reference.check(read.text, read.doc_id)
+                counts["documents"] += 1
+                counts["hits"] += len(result.hits)
+                counts["documents_with_hits"] += bool(result.hits)
+                if hits_out is not None:
+                    for hit in result.hits:
+                        hits_out.write(dumps_record({"doc_id": read.doc_id, **hit.to_dict()}))
+                if writer is not None:
+                    writer.write(read, result.text, bool(result.hits))
+        with publish_together():
+            for out in outputs:
+                out.commit()
+        outputs = []
+    except BaseException:
+        for out in reversed(outputs):
+            out.abort()
+        raise
+    if not args.quiet:
+        print(f"{PROG}: {counts['documents']:,} documents checked against {len(reference):,} reference units: "
+              f"{counts['hits']:,} hits in {counts['documents_with_hits']:,} documents", file=sys.stderr)
+    return 0
+
+
+def _reference(args: argparse.Namespace, config: DedupConfig) -> Reference:
+    """The reference: one persistent index, or the records of files."""
+    if len(args.against) == 1 and _is_index(args.against[0]):
+        from dedup.index.open import open_index
+        spec = args.against[0]
+        with index_access(spec):
+            index = open_index(spec, read_only=True)
+            try:
+                return Reference.from_index(index, config, min_containment=args.min_containment)
+            finally:
+                index.close()
+    texts, ids = [], []
+    for path in args.against:
+        for item in read_items(open_source(path), args.against_text_field or args.text_field,
+                               args.against_id_field):
+            texts.append(item.text)
+            ids.append(item.doc_id)
+    return Reference(texts, ids, config, min_containment=args.min_containment)
+
+
+def _is_index(spec: str) -> bool:
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        return True
+    try:
+        with open(spec, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
