@@ -23,8 +23,10 @@ _CHOICES = {
     "unspaced_scripts": ("chars", "words"),
     "granularity": ("paragraph", "sentence", "line", "document"),
     "scope": ("document", "corpus"),
-    "normalization": ("nfkc_casefold", "none"),
 }
+#: The bases of ``normalization`` and the steps that may follow them (``"nfkc_casefold+digits"``).
+NORMALIZATION_BASES = ("nfkc_casefold", "none")
+NORMALIZATION_STEPS = ("digits", "accents", "punctuation")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,11 @@ class DedupConfig:
         rows: explicit rows per band (``None``: derived).
         recall_target: probability with which a pair exactly at ``threshold`` must share
             a band when the layout is derived.
-        normalization: ``"nfkc_casefold"`` (default) or ``"none"`` (tokens as written).
+        normalization: ``"nfkc_casefold"`` (default) or ``"none"`` (tokens as written),
+            optionally followed by steps joined with ``+``: ``digits`` (every run of digits
+            is one symbol: a footer differing only in its year repeats), ``accents`` (accents
+            stripped), ``punctuation`` (apostrophes and hyphens inside words dropped: tokens are
+            runs of word characters already). E.g. ``"nfkc_casefold+digits+accents"``.
         max_bucket_candidates: earliest paragraphs read per LSH bucket; bounds the cost of
             boilerplate that recurs in thousands of variants.
         batch_paragraphs: paragraphs fingerprinted together; bounds memory, never
@@ -71,7 +77,7 @@ class DedupConfig:
     bands: Optional[int] = None
     rows: Optional[int] = None
     recall_target: float = 0.99
-    normalization: Literal["nfkc_casefold", "none"] = "nfkc_casefold"
+    normalization: str = "nfkc_casefold"
     max_bucket_candidates: int = 64
     batch_paragraphs: int = 8192
     unspaced_scripts: Literal["chars", "words"] = "chars"
@@ -97,6 +103,7 @@ class DedupConfig:
             value = getattr(self, name)
             if value not in allowed:
                 raise ConfigError(f"{name} must be {' or '.join(map(repr, allowed))}, got {value!r}")
+        _check_normalization(self.normalization)
         for name in ("bands", "rows"):
             value = getattr(self, name)
             if value is not None:
@@ -165,3 +172,17 @@ def make_config(config: Optional[DedupConfig] = None, /, **overrides: Any) -> De
     base = config or DedupConfig()
     return base.replace(**overrides) if overrides else base
 
+
+def _check_normalization(value: object) -> None:
+    """``base[+step...]`` with a known base and known steps, each once."""
+    if not isinstance(value, str):
+        raise ConfigError(f"normalization must be a string, got {value!r}")
+    base, *steps = value.split("+")
+    if base not in NORMALIZATION_BASES:
+        raise ConfigError(f"normalization must start with {' or '.join(map(repr, NORMALIZATION_BASES))}, "
+                          f"got {value!r}")
+    for step in steps:
+        if step not in NORMALIZATION_STEPS:
+            raise ConfigError(f"normalization step {step!r} is not one of {', '.join(NORMALIZATION_STEPS)}")
+    if len(set(steps)) != len(steps):
+        raise ConfigError(f"normalization {value!r} names a step twice")

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 from dedup.errors import ConfigError, DedupError
 
 #: Settings of a run the commands take (option dests, named as the DedupConfig fields).
-RUN_SETTINGS = ("scope", "threshold", "num_perm", "min_tokens", "granularity")
+RUN_SETTINGS = ("scope", "threshold", "num_perm", "min_tokens", "granularity", "ngram", "normalization")
 
 
 class UsageError(Exception):
@@ -47,6 +47,12 @@ def shared_options() -> argparse.ArgumentParser:
     p.add_argument("--granularity", choices=["paragraph", "sentence", "line", "document"], default=None,
                    help="the unit deduplicated: paragraphs, sentences inside them, every line, or whole "
                         "documents (default: paragraph)")
+    p.add_argument("--ngram", type=int, default=None, metavar="N",
+                   help="word n-gram length of the shingles (default: 5)")
+    p.add_argument("--normalization", default=None, metavar="SPEC",
+                   help="the hashed copy of the text: nfkc_casefold (default) or none, then +digits (every run "
+                        "of digits one symbol), +accents (stripped), +punctuation (inside words dropped), "
+                        "e.g. nfkc_casefold+digits")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="nothing on stderr but errors: no progress bar, warnings or summary")
     return p

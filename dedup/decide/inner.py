@@ -205,7 +205,7 @@ def _sentence_token_counts(text: str, sentences: Sequence[Tuple[int, int]], norm
                            unspaced: str) -> Optional[np.ndarray]:
     """Tokens per sentence counted by a kernel on the text's code points; None when the
     kernels are not in use or a character needs Python's normalization."""
-    kernels = jit.kernels()
+    kernels = jit.kernels() if "+" not in normalization else None  # the extra steps are Python only
     if kernels is None or not sentences:
         return None
     spans = np.array(sentences, dtype=np.int64)

@@ -104,7 +104,7 @@ def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold",
     settings = _settings(text, 5, normalization, unspaced)
     if not paragraphs:
         return np.zeros(0, dtype=_U64), np.zeros(0, dtype=np.int64)
-    kernels = jit.kernels()
+    kernels = jit.kernels() if settings.compiled else None
     if kernels is not None:
         compiled = _word_hashes_compiled(kernels, paragraphs, settings)
         if compiled is not None:
@@ -173,7 +173,7 @@ def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str =
     """The shingle sets of a batch of paragraph strings (``text`` overrides the three loose settings)."""
     settings = _settings(text, ngram, normalization, unspaced)
     jit.note_work(len(paragraphs))
-    kernels = jit.kernels()
+    kernels = jit.kernels() if settings.compiled else None
     if kernels is not None and paragraphs:
         tokens = _word_hashes_compiled(kernels, paragraphs, settings)
         if tokens is not None:
@@ -260,7 +260,7 @@ def shingle_sets_of_spans(pieces: Pieces, paragraph_texts: Callable[[np.ndarray]
     strings instead. The words are kept on the result (``words_of``).
     """
     settings = _settings(text, ngram, normalization, unspaced)
-    kernels = jit.kernels()
+    kernels = jit.kernels() if settings.compiled else None
     if kernels is None or n == 0:
         return None
     jit.note_work(n)

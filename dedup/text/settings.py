@@ -14,11 +14,17 @@ class TextSettings:
     (``DedupConfig.text`` builds one); they are not validated again here.
     """
 
-    normalization: Literal["nfkc_casefold", "none"] = "nfkc_casefold"
+    normalization: str = "nfkc_casefold"
     unspaced_scripts: Literal["chars", "words"] = "chars"
     ngram: int = 5
 
     @property
     def case_fold(self) -> bool:
         """True when the hashed copy is NFKC + case-folded (the fold table to use)."""
-        return self.normalization != "none"
+        return not self.normalization.startswith("none")
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the compiled kernels implement this normalization (the extra steps after
+        the base are Python only: the numpy path serves them, to the same result)."""
+        return "+" not in self.normalization

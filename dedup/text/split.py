@@ -12,7 +12,7 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-from dedup.chardata import (BLANK_LINE_RE, CHAR_OR_WORD_OR_MARK_RE, CHAR_OR_WORD_RE, LINE_RE, LONE_CR_RE,
+from dedup.chardata import (BLANK_LINE_RE, DIGITS_RE, INNER_PUNCTUATION_RE, CHAR_OR_WORD_OR_MARK_RE, CHAR_OR_WORD_RE, LINE_RE, LONE_CR_RE,
                             PARAGRAPH_MARK, PARAGRAPH_RE, SENTENCE_END_RE, UNSPACED_RE, WORD_OR_MARK_RE, WORD_RE)
 from dedup.errors import InputTypeError
 
@@ -104,10 +104,25 @@ def split_units(text: str, granularity: str = "paragraph") -> Tuple[np.ndarray, 
 
 
 def normalize(text: str, normalization: str = "nfkc_casefold") -> str:
-    """The hashed copy of ``text``: NFKC then case-folded (or as written with ``"none"``)."""
-    if normalization == "none":
-        return text
-    return unicodedata.normalize("NFKC", text).casefold()
+    """The hashed copy of ``text``: NFKC then case-folded (or as written with ``"none"``),
+    then the steps after ``+`` (see :class:`dedup.DedupConfig`)."""
+    base, _, steps = normalization.partition("+")
+    out = text if base == "none" else unicodedata.normalize("NFKC", text).casefold()
+    for step in steps.split("+") if steps else ():
+        out = _STEPS[step](out)
+    return out
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
+
+
+_STEPS = {
+    "digits": lambda text: DIGITS_RE.sub("0", text),  # every run of digits: one symbol
+    "accents": _strip_accents,
+    "punctuation": lambda text: INNER_PUNCTUATION_RE.sub("", text),  # don't -> dont, e-mail -> email
+}
 
 
 def tokenize(text: str, normalization: str = "nfkc_casefold", unspaced: str = "chars") -> List[str]:
