@@ -27,6 +27,7 @@ from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, ParquetWriter, 
                       strip_compression)
 from dedup.io.files import is_directory_target, publish_together, target_problem
 from dedup.index.guard import index_access
+from dedup.io.remote import exists as url_exists, expand as expand_url, is_url
 from dedup.io.report import ReportWriter
 from dedup.stream import pair_results
 
@@ -105,10 +106,16 @@ def _plan(args: argparse.Namespace) -> _Plan:
             raise UsageError(f"--{name}: the path is empty")
     if "" in args.inputs:
         raise UsageError("an input path is empty")
+    args.inputs = [url for path in args.inputs for url in (expand_url(path) if is_url(path) else [path])]
+    if not args.inputs:
+        raise UsageError("the input URLs match no object")
     if args.inputs.count(STDIO) > 1:
         raise UsageError("- (stdin) can be given only once")
     for path in args.inputs:
-        if path != STDIO:
+        if is_url(path):
+            if not url_exists(path):
+                raise InputDataError(path, None, "no such file")
+        elif path != STDIO:
             if os.path.isdir(path):
                 raise UsageError(f"{path}: is a directory; give the files in it")
             if not os.path.exists(path):
@@ -204,7 +211,7 @@ def _clean(args: argparse.Namespace, plan: _Plan, dd: Deduplicator) -> Counter[s
         outputs.append(writer)
         first = plan.sources[0] if plan.sources else None
         if isinstance(writer, ParquetWriter) and first is not None and first.format == "parquet" \
-                and first.path != STDIO and is_plain_parquet(first.path):
+                and first.path != STDIO and not is_url(first.path) and is_plain_parquet(first.path):
             writer.schema_from(first.path)
         report = ReportWriter(args.report) if args.report else None
         rejects = AtomicOutput(args.rejects) if args.rejects else None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional, Union
 
 from dedup.errors import DamagedInputError
+from dedup.io.remote import is_url
 from dedup.io.files import STDIO, AtomicOutput, display, open_input, same_file, strip_compression
 from dedup.io.jsonl import JsonlWriter, read_jsonl
 from dedup.io.parquet import ParquetWriter, read_parquet
@@ -43,7 +44,7 @@ class Source:
 
     def __post_init__(self) -> None:
         if not self.id_name:
-            self.id_name = self.name if self.path == STDIO else os.path.realpath(self.path)
+            self.id_name = self.name if self.path == STDIO or is_url(self.path) else os.path.realpath(self.path)
 
 
 def open_source(path: str, fmt: str = "auto") -> Source:
@@ -74,7 +75,8 @@ def _sniff(stream: BinaryIO) -> str:
 
 def read_source(source: Source, text_field: str = "text", id_field: Optional[str] = None) -> Iterator[Read]:
     """Items and rejects of one input, in order."""
-    if source.format == "parquet" and source.stream is None and is_plain_parquet(source.path):
+    if source.format == "parquet" and source.stream is None and not is_url(source.path) \
+            and is_plain_parquet(source.path):
         yield from read_parquet(source.path, None, source.name, text_field, id_field, source.id_name)
         return
     stream = source.stream if source.stream is not None else open_input(source.path)

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Iterator, List, Optional, Sequence, Tuple
 
 from dedup._optional import require
 from dedup.errors import DamagedInputError
+from dedup.io.remote import RemoteUpload, is_url, open_remote
 
 STDIO = "-"
 
@@ -44,8 +45,15 @@ def strip_compression(name: str) -> tuple[str, Optional[str]]:
 
 
 def open_input(path: str) -> BinaryIO:
-    """A buffered binary stream of the decompressed bytes of ``path`` (``-``: stdin)."""
-    raw: BinaryIO = sys.stdin.buffer if path == STDIO else open(path, "rb")
+    """A buffered binary stream of the decompressed bytes of ``path`` (``-``: stdin; a URL
+    through fsspec, see :mod:`dedup.io.remote`)."""
+    raw: BinaryIO
+    if path == STDIO:
+        raw = sys.stdin.buffer
+    elif is_url(path):
+        raw = open_remote(path)
+    else:
+        raw = open(path, "rb")
     buffered: Any = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[type-var]
     head = buffered.peek(8)[:8]
     for magic, kind in _MAGIC:
@@ -154,7 +162,7 @@ def target_problem(targets: Sequence[Tuple[str, str]], inputs: Sequence[str],
     """
     for name, path in targets:
         parent = os.path.dirname(os.path.abspath(path))
-        if path != STDIO and name not in made_here and not os.path.isdir(parent):
+        if path != STDIO and not is_url(path) and name not in made_here and not os.path.isdir(parent):
             return f"the {name} {path} is in a directory that does not exist: {parent}"
     if sum(path == STDIO for _, path in targets) > 1:
         return "only one of the outputs can go to stdout"
@@ -173,7 +181,7 @@ def target_problem(targets: Sequence[Tuple[str, str]], inputs: Sequence[str],
 
 def _stdout_is(path: str) -> bool:
     """Whether stdout is redirected onto the regular file ``path`` (``dedup a >> a``)."""
-    if path == STDIO:
+    if path == STDIO or is_url(path):
         return False
     try:
         out = os.fstat(sys.stdout.fileno())
@@ -187,6 +195,8 @@ def same_file(a: str, b: str) -> bool:
     """Whether two paths name the same file (existing or not); ``-`` is never a file."""
     if STDIO in (a, b):
         return False
+    if is_url(a) or is_url(b):
+        return a == b
     try:
         return os.path.samefile(a, b)
     except OSError:
@@ -212,8 +222,13 @@ class AtomicOutput:
         kind = strip_compression(path)[1] if compress and path != STDIO else None
         if kind == "zstd":  # fail before creating anything
             self._zstandard = require("zstandard", "zstd", f"{path}: writing zstd-compressed output")
+        self._upload: Optional[RemoteUpload] = None
         if path == STDIO:
             self._raw: BinaryIO = sys.stdout.buffer
+        elif is_url(path):  # written here, uploaded whole on publish
+            self._upload = RemoteUpload(path)
+            self._tmp = self._upload.local
+            self._raw = open(self._tmp, "wb")
         elif _written_through(path):
             self._raw = self._guard(lambda: open(path, "ab"))  # "a": a shell's >> onto /dev/stdout stays >>
         else:
@@ -282,6 +297,10 @@ class AtomicOutput:
         if self._tmp is None:
             return
         tmp = self._tmp
+        if self._upload is not None:
+            self._guard(self._upload.upload)
+            self._tmp = None
+            return
 
         def move() -> None:
             _set_default_mode(tmp)
@@ -338,6 +357,8 @@ def publish_together() -> Iterator[None]:
 def _written_through(path: str) -> bool:
     """Whether ``path`` is written in place: an existing target (through links) that is not a
     regular file, or anything under /dev, /proc or /dev/fd."""
+    if is_url(path):
+        return False
     if os.path.abspath(path).startswith(("/dev/", "/proc/")):
         return True
     try:
@@ -360,4 +381,4 @@ def is_directory_target(path: Optional[str]) -> bool:
 
 def display(path: str) -> str:
     """How a path is named in messages (``<stdin>`` for ``-``)."""
-    return "<stdin>" if path == STDIO else str(Path(path))
+    return "<stdin>" if path == STDIO else path if is_url(path) else str(Path(path))
