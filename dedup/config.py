@@ -66,6 +66,9 @@ class DedupConfig:
         inner_repeats: also remove a span of a kept paragraph that repeats an earlier
             span of the same paragraph (text that lost its line breaks).
         inner_min_tokens: the shortest such span, in tokens (about two sentences).
+        exact_only: only exact repeats (identical shingle sets, by their 64-bit key), no
+            MinHash or LSH: a few bytes per paragraph for first passes at web scale
+            (:class:`dedup.index.exact.ExactIndex`).
     """
 
     threshold: float = 0.8
@@ -84,6 +87,7 @@ class DedupConfig:
     granularity: Literal["paragraph", "sentence", "line", "document"] = "paragraph"
     inner_repeats: bool = True
     inner_min_tokens: int = 50
+    exact_only: bool = False
     layout: LshLayout = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -99,6 +103,8 @@ class DedupConfig:
         _check_number("inner_min_tokens", self.inner_min_tokens, int, low=1)
         if not isinstance(self.inner_repeats, bool):
             raise ConfigError(f"inner_repeats must be True or False, got {self.inner_repeats!r}")
+        if not isinstance(self.exact_only, bool):
+            raise ConfigError(f"exact_only must be True or False, got {self.exact_only!r}")
         for name, allowed in _CHOICES.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -145,6 +151,7 @@ class DedupConfig:
             "granularity": self.granularity,
             "unspaced_scripts": self.unspaced_scripts,
             "max_bucket_candidates": self.max_bucket_candidates,
+            **({"exact_only": True} if self.exact_only else {}),  # absent when off: older indexes still match
         }
 
     def fingerprint(self) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 from dedup.config import DedupConfig, make_config
 from dedup.errors import ConfigError
 from dedup.index.base import Index, IndexBatch, as_index
+from dedup.index.exact import ExactIndex
 from dedup.index.memory import MemoryIndex
 from dedup.fingerprint.lsh import band_keys
 from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take, row_of
@@ -76,7 +77,8 @@ class Deduplicator:
             from dedup.index.open import open_index
             index = open_index(index, self.config if self.config.scope == "corpus" else None,
                                read_only=self.read_only)  # closed on mismatch
-        self.index: Index = as_index(index) if index is not None else MemoryIndex()
+        self.index: Index = as_index(index) if index is not None else (
+            ExactIndex() if self.config.exact_only else MemoryIndex())
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
         self.stats = Stats()
@@ -251,15 +253,13 @@ class Deduplicator:
         for doc, first in zip(docs, row_first.tolist()):
             if doc.auto_id:
                 continue
-            known = self.index.document(doc.doc_id)
-            if known is None or known[1] != len(doc.starts) or known[1] == 0:
-                continue
-            ids = np.arange(known[0], known[0] + known[1], dtype=np.int64)
-            if np.array_equal(self.index.entry_set_keys(ids), set_keys[first:first + known[1]]):
-                doc.replay_first = known[0]
+            n = len(doc.starts)
+            start = self.index.replay_of(doc.doc_id, set_keys[first:first + n]) if n else None
+            if start is not None:
+                doc.replay_first = start
                 self.stats.documents_replayed += 1
-                new_row[first:first + known[1]] = False
-                row_id[first:first + known[1]] = ids
+                new_row[first:first + n] = False
+                row_id[first:first + n] = np.arange(start, start + n, dtype=np.int64)
 
     def _find_matches(self, sets: ShingleSets, set_keys: np.ndarray, salt: Optional[np.ndarray],
                       new_row: np.ndarray, row_id: np.ndarray, base: int):
@@ -277,7 +277,7 @@ class Deduplicator:
         keys = np.zeros((n, cfg.layout.bands), dtype=np.uint64)
         exact_matches(sets, set_keys, new_row, row_id, self.index, corpus, match, sim, exact)
         query = np.flatnonzero(match < 0)
-        if len(query) == 0:
+        if len(query) == 0 or cfg.exact_only:  # exact-only: no signatures, no LSH
             return match, sim, exact, keys
         sigs = minhash_rows(sets, query, cfg.num_perm, cfg.seed)
         keys_q = band_keys(sigs, cfg.layout)

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "converts records; a directory for several text inputs")
     p.add_argument("--format", choices=["auto", "text", "jsonl", "parquet"], default="auto",
                    help="input format (default: auto, from the file suffix; on stdin from the first bytes)")
+    p.add_argument("--exact-only", action="store_true",
+                   help="exact repeats only (identical word 5-gram sets), no near-duplicates: a few bytes of "
+                        "memory per paragraph, for first passes at web scale")
     p.add_argument("--index", default=None, metavar="PATH",
                    help="persistent corpus index (SQLite file, or redis://...): paragraphs of earlier runs "
                         "count as earlier; needs --scope corpus")
@@ -158,7 +161,7 @@ def _check_targets(args: argparse.Namespace, sources: List[Source], output: str,
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
-    return DedupConfig(**run_settings(args))
+    return DedupConfig(**run_settings(args), exact_only=args.exact_only)
 
 
 def _open_index(spec: str, config: DedupConfig) -> Any:

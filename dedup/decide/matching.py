@@ -32,10 +32,13 @@ def exact_matches(sets: ShingleSets, set_keys: np.ndarray, new_row: np.ndarray, 
     if use_index and len(index):
         first = index.first_exact(set_keys)
         rows = np.flatnonzero((first >= 0) & (first < row_id))
-        if len(rows):
+        if len(rows) and index.stores_shingles:
             pool, starts, lengths = index.shingle_spans(first[rows])
             ok = _equal(sets, rows, np.ones(len(rows), dtype=bool), starts, lengths, pool)
             hit = rows[ok]
+            match[hit], sim[hit], exact[hit] = first[hit], 1.0, True
+        elif len(rows):  # an index without sets (exact-only): the 64-bit set key decides
+            hit = rows
             match[hit], sim[hit], exact[hit] = first[hit], 1.0, True
     new_rows = np.flatnonzero(new_row)
     if len(new_rows) < 2:

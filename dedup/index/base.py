@@ -114,6 +114,18 @@ class Index(ABC):
 
     # -- with defaults -----------------------------------------------------------------
 
+    #: Whether :meth:`shingles` holds the sets (exact repeats are then verified on them).
+    stores_shingles = True
+
+    def replay_of(self, doc_id: DocId, set_keys: np.ndarray) -> Optional[int]:
+        """The first entry of document ``doc_id`` when it was indexed with these very set keys
+        (fed again unchanged: it gets its first decisions), else None."""
+        known = self.document(doc_id)
+        if known is None or known[1] != len(set_keys) or known[1] == 0:
+            return None
+        ids = np.arange(known[0], known[0] + known[1], dtype=np.int64)
+        return known[0] if np.array_equal(self.entry_set_keys(ids), set_keys) else None
+
     @contextmanager
     def batch(self) -> Iterator["Index"]:
         """Scope of one batch's lookups, decisions and ``add`` (re-entrant).
