@@ -14,7 +14,8 @@ import os
 from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Optional, Tuple, cast
+from types import MappingProxyType
+from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Tuple, cast
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class Deduplicator:
 
     def __init__(self, config: Optional[DedupConfig] = None, *,
                  index: Optional[Index | str | os.PathLike] = None, read_only: bool = False,
-                 **overrides: Any) -> None:
+                 clusters: bool = False, **overrides: Any) -> None:
         if config is None and "scope" not in overrides:
             overrides["scope"] = "corpus"
         self.config = make_config(config, **overrides)
@@ -84,6 +85,8 @@ class Deduplicator:
         self.stats = Stats()
         self._auto_ids = itertools.count()
         self._stored_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
+        #: (doc_id, unit index) -> its cluster's first member, for every unit in a removal decision
+        self._clusters: Optional[Dict[Tuple[Hashable, int], Tuple[Hashable, int]]] = {} if clusters else None
 
     def dedupe(self, text: str, doc_id: Optional[Hashable] = None) -> DedupResult:
         """Deduplicate one document (against earlier ones in corpus scope).
@@ -212,7 +215,34 @@ class Deduplicator:
                 results = self._decide(docs, sets, row_first, match, sim, exact, new_row, base)
                 if corpus and not self.read_only:
                     self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
+        if self._clusters is not None:
+            self._join_clusters(results)
         return results
+
+    def _join_clusters(self, results: List[DedupResult]) -> None:
+        """Each removal is a verified edge from a unit to an earlier one: the unit joins the
+        cluster of the unit it repeats, whose first member is the cluster's id. Edges only point
+        back in input order, so following one edge gives the first member: no union-find."""
+        clusters = self._clusters
+        assert clusters is not None
+        for result in results:
+            for r in result.removed:
+                if r.reason == "inner":  # a span inside a unit: not a unit of its own
+                    continue
+                earlier = (r.matched_doc_id, r.matched_index)
+                first = clusters.setdefault(earlier, earlier)
+                clusters[(result.doc_id, r.index)] = first
+
+    def clusters(self) -> Mapping[Tuple[Hashable, int], Tuple[Hashable, int]]:
+        """Every unit that took part in a near-duplicate decision, ``(doc_id, unit index)``, mapped
+        to its cluster's id: ``(doc_id, unit index)`` of the cluster's first member (which maps
+        to itself). Clusters are the connected components of verified removal edges (single
+        linkage: if B repeats A and C repeats B, C is in A's cluster even when C and A are
+        not similar). Needs ``Deduplicator(clusters=True)``. A read-only view that grows
+        as documents are deduplicated (in the order members joined)."""
+        if self._clusters is None:
+            raise ConfigError("clusters() needs Deduplicator(clusters=True)")
+        return MappingProxyType(self._clusters)
 
     def _shingle_sets(self, docs: List[_Doc], row_first: np.ndarray, n: int) -> ShingleSets:
         """The batch's shingle sets: from the documents' code points when split so, else from strings."""

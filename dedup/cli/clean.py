@@ -28,6 +28,7 @@ from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, ParquetWriter, 
 from dedup.io.files import is_directory_target, publish_together, target_problem
 from dedup.index.guard import index_access
 from dedup.io.remote import exists as url_exists, expand as expand_url, is_url
+from dedup.io.records import dumps_record
 from dedup.io.report import ReportWriter
 from dedup.stream import pair_results
 
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "converts records; a directory for several text inputs")
     p.add_argument("--format", choices=["auto", "text", "jsonl", "parquet"], default="auto",
                    help="input format (default: auto, from the file suffix; on stdin from the first bytes)")
+    p.add_argument("--clusters", default=None, metavar="FILE",
+                   help="one JSON line per unit that took part in a removal: doc_id, index and cluster "
+                        "([doc_id, index] of the cluster's first member); the --report gets a cluster field")
     p.add_argument("--exact-only", action="store_true",
                    help="exact repeats only (identical word 5-gram sets), no near-duplicates: a few bytes of "
                         "memory per paragraph, for first passes at web scale")
@@ -100,7 +104,7 @@ class _Plan:
 
 
 #: Options naming a file; an empty value (``--index "$IDX"`` with IDX unset) is a usage error.
-_PATH_OPTIONS = ("output", "report", "rejects", "index")
+_PATH_OPTIONS = ("output", "report", "rejects", "index", "clusters")
 
 
 def _plan(args: argparse.Namespace) -> _Plan:
@@ -154,7 +158,8 @@ def _check_targets(args: argparse.Namespace, sources: List[Source], output: str,
     """Never write over an input, and never two outputs to one place."""
     targets = [("output", output)] if not directory else [
         ("output", os.path.join(output, os.path.basename(s.path))) for s in sources]
-    targets += [(name, path) for name, path in (("--report", args.report), ("--rejects", args.rejects)) if path]
+    targets += [(name, path) for name, path in (("--report", args.report), ("--rejects", args.rejects),
+                                                ("--clusters", args.clusters)) if path]
     problem = target_problem(targets, [s.path for s in sources], made_here=["output"] if directory else [])
     if problem:
         raise UsageError(problem)
@@ -187,7 +192,7 @@ def _run(args: argparse.Namespace) -> int:
               "so a file moved, renamed or read from stdin counts as new documents; give --id-field "
               "for ids that survive that", file=sys.stderr)
     try:
-        dd = Deduplicator(config, index=index)
+        dd = Deduplicator(config, index=index, clusters=bool(args.clusters))
         started = time.perf_counter()
         with index_access(args.index or "index"):  # a failing index file or server: one line naming it
             counts = _clean(args, plan, dd)
@@ -218,9 +223,13 @@ def _clean(args: argparse.Namespace, plan: _Plan, dd: Deduplicator) -> Counter[s
             writer.schema_from(first.path)
         report = ReportWriter(args.report) if args.report else None
         rejects = AtomicOutput(args.rejects) if args.rejects else None
-        outputs += [o for o in (report, rejects) if o is not None]
+        clusters = AtomicOutput(args.clusters) if args.clusters else None
+        outputs += [o for o in (report, rejects, clusters) if o is not None]
         counts: Counter[str] = Counter()
         _write_results(args, dd, _items(plan.sources, args, counts, rejects), writer, report, counts)
+        if clusters is not None:
+            for (doc_id, index), (first_doc, first_index) in dd.clusters().items():
+                clusters.write(dumps_record({"doc_id": doc_id, "index": index, "cluster": [first_doc, first_index]}))
         with publish_together():  # all outputs appear, or none
             for out in outputs:
                 out.commit()
@@ -238,7 +247,8 @@ def _write_results(args: argparse.Namespace, dd: Deduplicator, items: Iterator[I
     try:
         for item, result in pair_results(dd, items, _text_of, _id_of):
             if report is not None:
-                report.write(result.doc_id, item.text, result.removed, result.paragraphs)
+                report.write(result.doc_id, item.text, result.removed, result.paragraphs,
+                             dd.clusters() if args.clusters else None)
             if args.drop_empty and result.removed and not result.text.strip():
                 counts["records_dropped"] += 1
             else:

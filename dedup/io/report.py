@@ -53,14 +53,20 @@ class ReportWriter:
         self.out = AtomicOutput(path)
 
     def write(self, doc_id: Optional[Hashable], text: str, removals: Sequence[Removal],
-              units: Optional[Sequence[Tuple[int, int]]] = None) -> None:
+              units: Optional[Sequence[Tuple[int, int]]] = None,
+              clusters: Optional[Mapping[Tuple[Any, int], Tuple[Any, int]]] = None) -> None:
         """The lines of one document's ``removals``; with its ``units`` (``DedupResult.paragraphs``)
-        they carry ``cut_start``/``cut_end`` too (the command line always passes them)."""
+        they carry ``cut_start``/``cut_end`` too (the command line always passes them), with
+        ``clusters`` (``Deduplicator.clusters``) a ``cluster`` field: ``[doc_id, index]`` of the
+        cluster's first member."""
         cuts: Sequence[Optional[Tuple[int, int]]] = [None] * len(removals)
         if units is not None and removals:
             cuts = removal_cuts(text, units, removals)
         for removal, cut in zip(removals, cuts):
-            self.out.write(dumps_record(report_line(doc_id, removal, text, cut)))
+            line = report_line(doc_id, removal, text, cut)
+            if clusters is not None and removal.reason != "inner":
+                line["cluster"] = list(clusters[(doc_id, removal.index)])
+            self.out.write(dumps_record(line))
 
     def commit(self) -> None:
         self.out.commit()
