@@ -14,11 +14,13 @@ import os
 from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
-from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Tuple, cast
+from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, cast
 
 import numpy as np
 
+from dedup.accel import jit
 from dedup.config import DedupConfig, make_config
 from dedup.errors import ConfigError
 from dedup.index.base import Index, IndexBatch, as_index
@@ -63,7 +65,7 @@ class Deduplicator:
 
     def __init__(self, config: Optional[DedupConfig] = None, *,
                  index: Optional[Index | str | os.PathLike] = None, read_only: bool = False,
-                 clusters: bool = False, **overrides: Any) -> None:
+                 clusters: bool = False, workers: int = 1, **overrides: Any) -> None:
         if config is None and "scope" not in overrides:
             overrides["scope"] = "corpus"
         self.config = make_config(config, **overrides)
@@ -85,6 +87,12 @@ class Deduplicator:
         self.stats = Stats()
         self._auto_ids = itertools.count()
         self._stored_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
+        self._ready_keys: Optional[np.ndarray] = None
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
+        #: threads in iter_dedupe: 1 works on the calling thread only; N fingerprints the next
+        #: batch on N - 1 threads while this one is decided (the same decisions for every N)
+        self.workers = workers
         #: (doc_id, unit index) -> its cluster's first member, for every unit in a removal decision
         self._clusters: Optional[Dict[Tuple[Hashable, int], Tuple[Hashable, int]]] = {} if clusters else None
 
@@ -109,53 +117,64 @@ class Deduplicator:
 
     def iter_dedupe(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]] = None
                     ) -> Iterator[DedupResult]:
-        """Stream results, one per input document in order, working in bounded batches."""
-        ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
-        source = iter(texts)
-        pending: Deque[_Doc] = deque()
-        error: List[BaseException] = []  # a bad input, raised when the batch reaches it
-        corpus = self.config.scope == "corpus"
-        position = 0
-        seen_paragraphs = 0
-        while True:
-            # Collect and run a batch with the garbage collector paused (our work creates no
-            # cycles, and a full collection walks every object the caller keeps); resume it
-            # before handing results back.
-            with _gc_paused():
-                batch: List[_Doc] = []
-                batch_ids: set = set()
-                size = 0
-                while size < self.config.batch_paragraphs:
-                    if not pending:
-                        if error:
-                            if batch:  # the documents before the bad one first: results, index
-                                break
-                            raise error[0]
-                        # read ahead about what this batch still needs (at most _READ_AHEAD)
-                        want = 1 if not position else -(-(self.config.batch_paragraphs - size) * position
-                                                        // max(1, seen_paragraphs))
-                        before = position
-                        position = self._read_ahead(source, ids, pending, error, position,
-                                                    max(1, min(_READ_AHEAD, want)))
-                        seen_paragraphs += sum(len(d.starts) for d in itertools.islice(
-                            reversed(pending), position - before))
-                        if not pending and not error:
-                            break
-                        continue
-                    doc = pending[0]
-                    if corpus and not doc.auto_id:
-                        if doc.doc_id in batch_ids:
-                            # The same id again: index the batch first, so the second copy is
-                            # a replay of the first whatever the batch size.
-                            break
-                        batch_ids.add(doc.doc_id)
-                    pending.popleft()
-                    batch.append(doc)
-                    size += len(doc.starts)
-                results = self._run_batch(batch) if batch else []
-            if not results:
-                return
-            yield from results
+        """Stream results, one per input document in order, working in bounded batches.
+
+        With ``workers`` > 1 the next batch is fingerprinted (shingle sets, signatures, band
+        keys: work that does not depend on earlier decisions) on worker threads while this
+        one is decided; decisions run in input order on this thread, so they are the same for
+        every number of workers.
+        """
+        collect = _Collector(self, texts, doc_ids)
+        if self.workers <= 1:
+            while True:
+                # Collect and run a batch with the garbage collector paused (our work creates no
+                # cycles, and a full collection walks every object the caller keeps); resume it
+                # before handing results back.
+                with _gc_paused():
+                    batch = collect.next_batch()
+                    results = self._run_batch(batch) if batch else []
+                if not results:
+                    return
+                yield from results
+        else:
+            yield from self._pipelined(collect)
+
+    def _pipelined(self, collect: "_Collector") -> Iterator[DedupResult]:
+        """Batch k+1 fingerprinted on worker threads while batch k is decided here."""
+        jit.kernels()  # load (or start building) the kernels here, not on a worker thread
+        parts = self.workers - 1  # threads fingerprinting the next batch, a part each
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedup-ahead") as ahead_pool, \
+                ThreadPoolExecutor(max_workers=parts, thread_name_prefix="dedup-fingerprint") as pool:
+            def prepare(docs: List[_Doc]) -> "_Prepared":
+                if parts == 1 or len(docs) < 2 * parts:
+                    return self._prepare(docs)
+                cut = [round(k * len(docs) / parts) for k in range(parts + 1)]
+                pieces = [pool.submit(self._prepare, docs[a:b]) for a, b in zip(cut, cut[1:])]
+                return _Prepared.concat([piece.result() for piece in pieces])
+
+            batch, failed = collect.next_batch_or_error()
+            ahead = ahead_pool.submit(prepare, batch) if batch else None
+            while ahead is not None:
+                nxt, nxt_failed = collect.next_batch_or_error() if failed is None else ([], failed)
+                nxt_ahead = ahead_pool.submit(prepare, nxt) if nxt else None
+                with _gc_paused():
+                    results = self._run_batch(batch, ahead.result())
+                yield from results
+                batch, ahead, failed = nxt, nxt_ahead, nxt_failed
+            if failed is not None:
+                raise failed
+
+    def _prepare(self, docs: List[_Doc]) -> "_Prepared":
+        """What a batch needs before any decision: its shingle sets and every row's band keys."""
+        sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
+        row_first = exclusive_cumsum(sizes)
+        sets = self._shingle_sets(docs, row_first, int(sizes.sum()))
+        keys = None
+        if not self.config.exact_only and len(sets.set_keys):
+            cfg = self.config
+            keys = band_keys(minhash_rows(sets, np.arange(len(sets.set_keys), dtype=np.int64), cfg.num_perm, cfg.seed),
+                             cfg.layout)
+        return _Prepared(sizes, row_first, sets, keys)
 
     def _read_ahead(self, source: Iterator[str], ids: Iterator, pending: "Deque[_Doc]",
                     error: List[BaseException], position: int, count: int) -> int:
@@ -191,13 +210,17 @@ class Deduplicator:
 
     # -- the batch pipeline ------------------------------------------------------------
 
-    def _run_batch(self, docs: List[_Doc]) -> List[DedupResult]:
+    def _run_batch(self, docs: List[_Doc], prepared: Optional["_Prepared"] = None) -> List[DedupResult]:
         """One batch through the stages: shingle sets, replays, matches, decisions, index update."""
         corpus = self.config.scope == "corpus"
-        sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
         with _gc_paused():
-            row_first = exclusive_cumsum(sizes)
-            sets = self._shingle_sets(docs, row_first, int(sizes.sum()))
+            if prepared is None:
+                sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
+                row_first = exclusive_cumsum(sizes)
+                sets = self._shingle_sets(docs, row_first, int(sizes.sum()))
+            else:
+                sizes, row_first, sets = prepared.sizes, prepared.row_first, prepared.sets
+            self._ready_keys = prepared.keys if prepared is not None else None
             salt = None if corpus else scope_salt(sizes)  # document scope: keys never meet across documents
             set_keys = sets.set_keys if salt is None else sets.set_keys ^ salt
             new_row = np.ones(len(set_keys), dtype=bool)
@@ -309,9 +332,12 @@ class Deduplicator:
         query = np.flatnonzero(match < 0)
         if len(query) == 0 or cfg.exact_only:  # exact-only: no signatures, no LSH
             return match, sim, exact, keys
-        sigs = minhash_rows(sets, query, cfg.num_perm, cfg.seed)
-        keys_q = band_keys(sigs, cfg.layout)
-        del sigs
+        if self._ready_keys is not None:  # computed ahead on a worker thread
+            keys_q = self._ready_keys[query]
+        else:
+            sigs = minhash_rows(sets, query, cfg.num_perm, cfg.seed)
+            keys_q = band_keys(sigs, cfg.layout)
+            del sigs
         if salt is not None:
             keys_q ^= salt[query][:, None]
         keys[query] = keys_q
@@ -519,3 +545,81 @@ def explain(text: str, config: Optional[DedupConfig] = None, **overrides: Any) -
     check_text(text)
     overrides.setdefault("scope", "document")
     return Deduplicator(config, **overrides).dedupe(text, doc_id=None)
+
+
+@dataclass
+class _Prepared:
+    """A batch fingerprinted ahead of its decisions (see :meth:`Deduplicator._prepare`)."""
+
+    sizes: np.ndarray
+    row_first: np.ndarray
+    sets: ShingleSets
+    keys: Optional[np.ndarray]  #: band keys of every row (None: exact-only)
+
+    @staticmethod
+    def concat(parts: Sequence["_Prepared"]) -> "_Prepared":
+        """Consecutive parts of one batch, fingerprinted apart, as the whole batch."""
+        sizes = np.concatenate([p.sizes for p in parts])
+        sets = ShingleSets.concat([p.sets for p in parts])
+        if all(p.sets.words is not None for p in parts):
+            sets.words = np.concatenate([cast(np.ndarray, p.sets.words) for p in parts])
+        keys = None if any(p.keys is None for p in parts) else np.concatenate([cast(np.ndarray, p.keys) for p in parts])
+        return _Prepared(sizes, exclusive_cumsum(sizes), sets, keys)
+
+
+class _Collector:
+    """The documents of ``iter_dedupe``'s input, a batch at a time, split and checked."""
+
+    def __init__(self, owner: Deduplicator, texts: Iterable[str],
+                 doc_ids: Optional[Iterable[Optional[Hashable]]]) -> None:
+        self.owner = owner
+        self.ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
+        self.source = iter(texts)
+        self.pending: Deque[_Doc] = deque()
+        self.error: List[BaseException] = []  # a bad input, raised when the batch reaches it
+        self.position = 0
+        self.seen_paragraphs = 0
+
+    def next_batch_or_error(self) -> Tuple[List[_Doc], Optional[BaseException]]:
+        try:
+            return self.next_batch(), None
+        except Exception as exc:
+            return [], exc
+
+    def next_batch(self) -> List[_Doc]:
+        """The next batch (empty at the end); a bad document is raised once those before it
+        have been handed out."""
+        owner = self.owner
+        limit = owner.config.batch_paragraphs
+        corpus = owner.config.scope == "corpus"
+        pending = self.pending
+        batch: List[_Doc] = []
+        batch_ids: set = set()
+        size = 0
+        while size < limit:
+            if not pending:
+                if self.error:
+                    if batch:  # the documents before the bad one first: results, index
+                        break
+                    raise self.error[0]
+                # read ahead about what this batch still needs (at most _READ_AHEAD)
+                want = 1 if not self.position else -(-(limit - size) * self.position // max(1, self.seen_paragraphs))
+                before = self.position
+                self.position = owner._read_ahead(self.source, self.ids, pending, self.error, self.position,
+                                                  max(1, min(_READ_AHEAD, want)))
+                self.seen_paragraphs += sum(len(d.starts) for d in itertools.islice(
+                    reversed(pending), self.position - before))
+                if not pending and not self.error:
+                    break
+                continue
+            doc = pending[0]
+            if corpus and not doc.auto_id:
+                if doc.doc_id in batch_ids:
+                    # The same id again: index the batch first, so the second copy is
+                    # a replay of the first whatever the batch size.
+                    break
+                batch_ids.add(doc.doc_id)
+            pending.popleft()
+            batch.append(doc)
+            size += len(doc.starts)
+        return batch

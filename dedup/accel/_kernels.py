@@ -16,7 +16,9 @@ the numpy/Python reference path bit for bit:
 * ``verify_pairs`` / ``equal_pairs``: exact Jaccard of sorted shingle sets.
 
 Compiled with ``cache=True``: the first run in a fresh environment compiles for a few
-seconds and stores machine code beside this file (or in ``NUMBA_CACHE_DIR``).
+seconds and stores machine code beside this file (or in ``NUMBA_CACHE_DIR``). ``nogil=True``:
+no kernel touches a Python object, so each releases the GIL while it runs, and the worker
+threads of ``Deduplicator(workers=N)`` fingerprint in parallel with the decisions.
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def _mix16(buf, i, s):
     return _mul128_fold64(_read_le(buf, i, 8) ^ _S64[s], _read_le(buf, i + 8, 8) ^ _S64[s + 1])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def xxh3_64(buf, start, length):
     """XXH3-64 of ``buf[start:start+length]`` for 1 <= length <= 128."""
     n = _U64(length)
@@ -179,7 +181,7 @@ def xxh3_64(buf, start, length):
 
 # -- tokens -----------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def tokenize_hash(buf, table, n_paragraphs):
     """Word hashes of UTF-8 text whose paragraphs are separated by the byte 0x1E.
 
@@ -261,7 +263,7 @@ def tokenize_hash(buf, table, n_paragraphs):
     return words[:nw].copy(), counts, p + 1, long_at[:nl].copy(), long_start[:nl].copy(), long_end[:nl].copy()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def lower_ascii(buf):
     """A-Z to a-z in place (what case-folding does to ASCII)."""
     for i in range(buf.size):
@@ -272,7 +274,7 @@ def lower_ascii(buf):
 
 # -- shingle sets -----------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def shingle_windows(words, counts, ngram, mults, length_mult):
     """Per shingle ``(paragraph << 32) | hash``: sorting these groups and sorts every set at once."""
     n = counts.size
@@ -303,7 +305,7 @@ def shingle_windows(words, counts, ngram, mults, length_mult):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def unique_sets(keyed, n, size_mult):
     """From sorted ``(paragraph << 32) | hash``: flat unique hashes, offsets, set keys."""
     out = np.empty(keyed.size, dtype=np.uint32)
@@ -333,7 +335,7 @@ def unique_sets(keyed, n, size_mult):
 
 # -- signatures and band keys -----------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def minhash_rows(hashes, offsets, rows, a, b):
     """(len(rows), len(a)) uint32 signatures of the sets of ``rows`` (affine32 scheme)."""
     m = rows.size
@@ -355,7 +357,7 @@ def minhash_rows(hashes, offsets, rows, a, b):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_keys(sigs, bands, rows, mults, salt_mult):
     """(n, bands) uint64 keys: ``fmix64(salt * m15 + sum(sig[band, i] * m_i))``."""
     n = sigs.shape[0]
@@ -408,7 +410,7 @@ def _jaccard_if_reaches(a, a0, a1, b, b0, b1, threshold):
     return inter / (la + lb - inter)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def verify_pairs(q_rows, cand_ids, from_index, c_start, c_len, hashes, offsets, index_hashes,
                  threshold, match, sim):
     """Walk pairs in order; a query row takes the first candidate with Jaccard >= threshold."""
@@ -427,7 +429,7 @@ def verify_pairs(q_rows, cand_ids, from_index, c_start, c_len, hashes, offsets, 
             sim[q] = s
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def equal_pairs(q_rows, from_index, c_start, c_len, hashes, offsets, index_hashes):
     """Per pair: is the query row's set equal to the candidate set?"""
     out = np.zeros(q_rows.size, dtype=np.bool_)
@@ -459,7 +461,7 @@ def _run_end(sorted_keys, i):
     return j
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def stabilize_order(sorted_keys, order):
     """Make an argsort stable: sort the positions inside each run of equal keys, in place."""
     n = sorted_keys.size
@@ -471,7 +473,7 @@ def stabilize_order(sorted_keys, order):
         i = j
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def merge_runs(keys, ids, lo, mid, hi):
     """Merge the sorted runs [lo, mid) and [mid, hi) in place; ties keep the older run first.
 
@@ -494,7 +496,7 @@ def merge_runs(keys, ids, lo, mid, hi):
         out -= 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run_directory(keys, lo, hi, bits):
     """dir[b] = offset (from lo) of the first key of run [lo, hi) whose top ``bits`` bits are >= b."""
     size = 1 << bits
@@ -516,7 +518,7 @@ def run_directory(keys, lo, hi, bits):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, query_pos, limit):
     """Per query key, its earliest ``limit`` ids over the runs (oldest run first).
 
@@ -589,7 +591,7 @@ def runs_lookup(keys, ids, bounds, run_bits, run_dir, directory, query, query_po
 
 # -- candidates inside a batch ----------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def batch_candidates(sorted_keys, order, query, stored, bands, taken, limit, row_id):
     """Pairs (row, earlier row's id) sharing a band key inside one batch.
 
@@ -632,7 +634,7 @@ def batch_candidates(sorted_keys, order, query, stored, bands, taken, limit, row
     return out_q, out_c
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def utf8_length(cps):
     """UTF-8 size of code points (surrogates count 3 bytes, as with "surrogatepass")."""
     n = cps.size
@@ -727,7 +729,7 @@ def _paragraphs_of(cps, lo, hi, space, starts, ends, joins, k):
     return starts, ends, joins, k
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def paragraph_spans_many(cps, doc_chars, space):
     """``text.split_paragraphs`` of documents from their concatenated code points.
 
@@ -820,7 +822,7 @@ def _sentences(cps, space, starts, ends, write):
     return _emit_stripped(cps, space, piece, n, starts, ends, k, write)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sentence_spans(cps, space):
     """(starts, ends) of the sentences of one text's code points, as ``text.sentence_spans``.
 
@@ -838,7 +840,7 @@ def sentence_spans(cps, space):
 
 # -- folding code points to the hashed UTF-8 ----------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def count_tokens(cps, starts, ends, fold, table):
     """Tokens in each span ``cps[starts[k]:ends[k]]`` of text whose characters all fold through
     ``fold`` (as ``tokenize_hash`` counts them in the folded text); -1s when one does not."""
@@ -888,7 +890,7 @@ def _put_utf8(buf, o, c):
     return o + 4
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fold_tokenize(cps, starts, ends, fold, table, words, nw, counts, hard, long_at, long_span, nl, row0, k0):
     """Word hashes of paragraphs ``cps[starts[k]:ends[k]]`` (batch rows row0 + k), folded on the fly.
 

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "converts records; a directory for several text inputs")
     p.add_argument("--format", choices=["auto", "text", "jsonl", "parquet"], default="auto",
                    help="input format (default: auto, from the file suffix; on stdin from the first bytes)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="threads: the next batch is fingerprinted on N - 1 of them while this one is decided "
+                        "(the same output for every N; default: the cores this process may use)")
     p.add_argument("--clusters", default=None, metavar="FILE",
                    help="one JSON line per unit that took part in a removal: doc_id, index and cluster "
                         "([doc_id, index] of the cluster's first member); the --report gets a cluster field")
@@ -165,6 +168,18 @@ def _check_targets(args: argparse.Namespace, sources: List[Source], output: str,
         raise UsageError(problem)
 
 
+def _workers(given: Optional[int]) -> int:
+    """``--workers``, or the cores available to this process."""
+    if given is not None:
+        if given < 1:
+            raise UsageError(f"--workers must be at least 1, got {given}")
+        return given
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _config(args: argparse.Namespace) -> DedupConfig:
     return DedupConfig(**run_settings(args), exact_only=args.exact_only)
 
@@ -192,7 +207,7 @@ def _run(args: argparse.Namespace) -> int:
               "so a file moved, renamed or read from stdin counts as new documents; give --id-field "
               "for ids that survive that", file=sys.stderr)
     try:
-        dd = Deduplicator(config, index=index, clusters=bool(args.clusters))
+        dd = Deduplicator(config, index=index, clusters=bool(args.clusters), workers=_workers(args.workers))
         started = time.perf_counter()
         with index_access(args.index or "index"):  # a failing index file or server: one line naming it
             counts = _clean(args, plan, dd)
