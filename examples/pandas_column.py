@@ -1,11 +1,12 @@
 """Clean a pandas text column: one cleaned value per row, in order.
 
-    pip install -e '.[pandas]'      # pandas is not a dependency of dedup
+    pip install -e '.[pandas]'      # pandas and pyarrow are not dependencies of dedup
     python examples/pandas_column.py
 
-``dedupe_stream`` takes any iterable of strings, so a column (a ``Series``) goes straight
-in. Missing values (``NaN``/``None``) are not text: fill them first, or dedup names the row
-that holds one.
+The column goes through Arrow: ``dedup.dedupe_arrow`` takes it as one array and gives back
+the cleaned array and the removals as one Arrow table (no record per row is built on the
+way); a missing value (``None``/``NaN``) stays missing. ``dedupe_stream`` over the Series
+works too (one result object per row), shown for document scope at the end.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import dedup
 
 try:
     import pandas as pd
+    import pyarrow as pa
 except ImportError:
-    sys.exit("examples/pandas_column.py needs pandas: pip install -e '.[pandas]'")
+    sys.exit("examples/pandas_column.py needs pandas and pyarrow: pip install -e '.[pandas]'")
 
 CAVEAT = "Prices include tax and shipping to any address in the country, unless stated otherwise."
 
@@ -31,13 +33,13 @@ df = pd.DataFrame({
     ],
 })
 
-# Corpus scope (the default for streams): the caveat stays in the first row only.
-texts = df["description"].fillna("")
-results = list(dedup.dedupe_stream(texts))
-df["clean"] = [r.text for r in results]
-df["paragraphs_removed"] = [len(r.removed) for r in results]
+# Corpus scope (the default): the caveat stays in the first row only.
+cleaned, removals = dedup.dedupe_arrow(pa.array(df["description"], from_pandas=True))
+df["clean"] = cleaned.to_pandas()
+removed_per_row = removals.to_pandas()["row"].value_counts()
+df["paragraphs_removed"] = [int(removed_per_row.get(i, 0)) for i in range(len(df))]
 
-# Document scope: only repeats inside each description go.
-df["clean_per_row"] = [r.text for r in dedup.dedupe_stream(texts, scope="document")]
+# Document scope, row by row: only repeats inside each description go.
+df["clean_per_row"] = [r.text for r in dedup.dedupe_stream(df["description"].fillna(""), scope="document")]
 
 print(df[["sku", "clean", "paragraphs_removed"]].to_string())
