@@ -51,3 +51,17 @@ def test_cli_clusters_file_and_report_field(tmp_path):
     lines = [json.loads(x) for x in (tmp_path / "c.jsonl").read_text().splitlines()]
     assert lines == [{"doc_id": d, "index": 0, "cluster": ["a", 0]} for d in "abc"]
     assert [json.loads(x)["cluster"] for x in (tmp_path / "r.jsonl").read_text().splitlines()] == [["a", 0], ["a", 0]]
+
+
+def test_the_audit_page_shows_clusters_and_document_mode(tmp_path):
+    pytest.importorskip("matplotlib")
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in zip("abcd", [A, B, C, A])))
+    assert cli_main([str(src), "--id-field", "id", "-o", str(tmp_path / "out.jsonl"), "--report",
+                     str(tmp_path / "r.jsonl"), "--clusters", str(tmp_path / "c.jsonl"), "-q"]) == 0
+    summary = dedup.write_audit(str(tmp_path / "r.jsonl"), str(src), str(tmp_path / "p.html"), id_field="id")
+    page = (tmp_path / "p.html").read_text()
+    assert summary.removed == 3 and '<section id="clusters">' in page
+    assert "1 clusters of near-duplicates" in page and '<td class="num">4</td>' in page  # a, b, c and d
+    dedup.write_audit(input=str(src), output=str(tmp_path / "d.html"), id_field="id", granularity="document")
+    assert "removed documents" in (tmp_path / "d.html").read_text()

@@ -159,7 +159,8 @@ class _State:
     def __init__(self, mode: str, cfg: DedupConfig, sources: List[Tuple[str, str]]) -> None:
         self.mode = mode
         self.cfg = cfg
-        self.unit = "sentences" if cfg.granularity == "sentence" else "paragraphs"
+        self.unit = {"sentence": "sentences", "line": "lines", "document": "documents"}.get(cfg.granularity,
+                                                                                           "paragraphs")
         self.sources = sources
         self.numbers = Numbers(None, None, None, 0, 0, None, 0, {})
         self.sims = array("d")
@@ -176,6 +177,7 @@ class _State:
         self.report_mismatch: Optional[int] = None
         self.report_prefix: Optional[Set[Tuple[Any, int]]] = None  # removals the report lists for the analysed docs
         self.fallback_above: List[Example] = []  # report mode without input
+        self.clusters: Counter = Counter()  # first member -> removed members (a report with clusters)
 
     def add_removal(self, similarity: float, reason: str, nbytes: Optional[int]) -> None:
         self.sims.append(similarity)
@@ -194,7 +196,9 @@ class _State:
         sims = np.frombuffer(self.sims, dtype=np.float64) if len(self.sims) else np.zeros(0)
         page = Page(config=cfg, sources=self.sources, numbers=self.numbers, removal_sims=sims,
                     near_miss_sims=np.zeros(0), what_if=[], top_documents=self.top, floor=FLOOR,
-                    version=__version__)
+                    version=__version__, n_clusters=len(self.clusters),
+                    clusters=[(first[0], first[1], size + 1) for first, size in
+                              heapq.nlargest(_TOP_DOCUMENTS, self.clusters.items(), key=lambda x: x[1])])
         if self.analysed:
             self._analyse(page)
         elif self.fallback_above:
@@ -522,6 +526,9 @@ def _from_report(report: str, corpus: Optional[_Corpus], cfg: DedupConfig, sampl
         sims.append(sim)
         reason = line.get("reason", "near")
         reasons[reason] = reasons.get(reason, 0) + 1
+        cluster = line.get("cluster")
+        if type(cluster) is list and len(cluster) == 2:
+            state.clusters[(_hashable(cluster[0]), cluster[1])] += 1
         if reason == "inner":
             inner_per_doc[key] = inner_per_doc.get(key, 0) + 1
         text = line.get("text")

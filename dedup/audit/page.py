@@ -114,6 +114,8 @@ class Page:
     what_if_missing: str = "No documents were analysed."  #: why there is no what-if table
     floor: float = 0.5
     version: str = ""
+    n_clusters: int = 0  #: clusters in the report (``dedup --clusters`` adds the field)
+    clusters: List[Tuple[Any, int, int]] = field(default_factory=list)  #: largest: first member's doc, index; size
 
 
 def e(value: Any) -> str:
@@ -136,6 +138,8 @@ def render(page: Page) -> str:
     parts.append(_what_if(page))
     parts.append(_examples(page))
     parts.append(_doc_view(page))
+    if page.n_clusters:
+        parts.append(_clusters(page))
     parts.append(f'<footer>Made by dedup {e(page.version)}. Similarity is the exact Jaccard similarity '
                  f'of word {cfg.ngram}-gram sets (after {e(cfg.normalization)}); MinHash/LSH only '
                  f'proposes candidates. No scripts, no network: this file is all there is.</footer>')
@@ -262,6 +266,16 @@ def _example_list(examples: Sequence[Example], kind: str) -> str:
             f' &larr; repeats {e(x.matched_doc_id)} &para;{e(x.matched_index)}</div>'
             f'<div class="pair"><div class="para">{left}</div><div class="para earlier">{right_html}</div></div></div>')
     return "".join(out)
+
+
+def _clusters(page: Page) -> str:
+    rows = "".join(f'<tr><td>{e(doc)}</td><td class="num">{e(index)}</td><td class="num">{size:,}</td></tr>'
+                   for doc, index, size in page.clusters)
+    return ('<section id="clusters"><h2>Clusters</h2>'
+            f'<p>{page.n_clusters:,} clusters of near-duplicates (chains of verified removals, named by their '
+            'first member, which is kept). The largest:</p>'
+            '<table class="whatif"><thead><tr><th>first member</th><th>unit</th><th>members</th></tr></thead>'
+            f'<tbody>{rows}</tbody></table></section>')
 
 
 def _doc_view(page: Page) -> str:
@@ -391,7 +405,8 @@ def _clip(text: str) -> str:
 
 def _unit(page: Page) -> str:
     """What the run deduplicates: paragraphs, or sentences (``granularity="sentence"``)."""
-    return "sentences" if page.config.granularity == "sentence" else "paragraphs"
+    return {"sentence": "sentences", "line": "lines", "document": "documents"}.get(page.config.granularity,
+                                                                                 "paragraphs")
 
 
 def _pct(part: Optional[int], whole: Optional[int]) -> str:
