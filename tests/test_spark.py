@@ -109,6 +109,26 @@ def test_debian_same_decisions_as_local_for_any_partitioning(spark, partitions, 
     assert_same(debian_local, remote)
 
 
+def test_report_cuts_replay_the_output(spark, debian_docs):
+    """The report's cut_start/cut_end, as locally: deleting them from the input gives the output."""
+    import dedup
+    from dedup.spark import dedupe_dataframe
+
+    docs = debian_docs[:600]
+    text = " ".join(["The same sentence, long enough to be copied, and then some more words after it."] * 8)
+    docs = docs + [{"doc_id": "zz-inner", "text": text}]  # a span repeated inside a paragraph: reason inner
+    out, report = dedupe_dataframe(frame(spark, docs, 3), order_col="pos", report=True)
+    lines: dict = {}
+    for row in report.collect():
+        lines.setdefault(row["doc_id"], []).append(row.asDict())
+    assert any(r["reason"] == "inner" for r in lines.get("zz-inner", []))
+    texts = {d["doc_id"]: d["text"] for d in docs}
+    cleaned = {r["doc_id"]: r["text"] for r in out.collect()}
+    assert sum(map(len, lines.values())) > 100
+    for doc_id, text in texts.items():
+        assert dedup.apply_removals(text, lines.get(doc_id, [])) == cleaned[doc_id], doc_id
+
+
 def test_kjv_same_decisions_as_local_ordered_by_id(spark, kjv_docs):
     """No order column: "earlier" is the order of the ids (code point order, as in Python)."""
     from dedup.spark import dedupe_dataframe
@@ -209,7 +229,8 @@ def test_output_keeps_rows_and_columns_and_report_schema(spark):
     types = dict(report.dtypes)
     assert types == {"id": "bigint", "index": "int", "start": "bigint", "end": "bigint",
                      "matched_doc_id": "bigint", "matched_index": "int", "matched_start": "bigint",
-                     "matched_end": "bigint", "similarity": "double", "reason": "string"}
+                     "matched_end": "bigint", "similarity": "double", "reason": "string",
+                     "cut_start": "bigint", "cut_end": "bigint"}
     (r,) = report.collect()
     assert (r["id"], r["index"], r["matched_doc_id"], r["matched_index"], r["similarity"], r["reason"]) == \
         (7, 1, 7, 0, 1.0, "exact")

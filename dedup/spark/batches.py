@@ -24,7 +24,7 @@ from dedup.fingerprint.lsh import band_keys
 from dedup.fingerprint.minhash import signatures
 from dedup.fingerprint.shingles import shingle_sets
 from dedup.results import Removal
-from dedup.text.assemble import assemble
+from dedup.text.assemble import assemble, cut_spans
 from dedup.text.split import check_text, split_units
 
 #: Names of the fields of a removal (the report), as in :meth:`dedup.Removal.to_dict`.
@@ -210,21 +210,31 @@ def canonical_frame(texts, removed_lists, inner_lists, config: DedupConfig):
 
     out_text: List[Optional[str]] = []
     out_inner: List[list] = []
+    out_cuts: List[list] = []
     for text, removed_idx, inner_idx in zip(texts, removed_lists, inner_lists):
         has_removed = removed_idx is not None and len(removed_idx) > 0
         has_inner = inner_idx is not None and len(inner_idx) > 0
         if not has_removed and not has_inner:
             out_text.append(text)
             out_inner.append([])
+            out_cuts.append([])
             continue
         starts, ends = split_units(text, config.granularity)
         removed = np.zeros(len(starts), dtype=bool)
         if has_removed:
             removed[np.asarray(removed_idx, dtype=np.int64)] = True
         inner = _inner_removals(text, starts, ends, removed, inner_idx if has_inner else (), config)
-        out_text.append(assemble(text, starts, ends, removed, [(r.start, r.end) for r in inner]))
-        out_inner.append([{name: getattr(r, name) for name in INNER_FIELDS} for r in inner])
-    return pd.DataFrame({"text": out_text, "inner": out_inner})
+        cuts = [(r.start, r.end) for r in inner]
+        out_text.append(assemble(text, starts, ends, removed, cuts))
+        # the span each removal cut (the report's cut_start/cut_end), as the local report gives
+        spans, inner_spans = cut_spans(text, starts, ends, removed, cuts)
+        inner_at = dict(zip(sorted(cuts), inner_spans))
+        out_inner.append([{**{name: getattr(r, name) for name in INNER_FIELDS},
+                           "cut_start": inner_at[(r.start, r.end)][0], "cut_end": inner_at[(r.start, r.end)][1]}
+                          for r in inner])
+        out_cuts.append([{"cut_start": spans[int(i)][0], "cut_end": spans[int(i)][1]}
+                         for i in (removed_idx if has_removed else [])])
+    return pd.DataFrame({"text": out_text, "inner": out_inner, "cuts": out_cuts})
 
 
 def _inner_removals(text: str, starts: np.ndarray, ends: np.ndarray, removed: np.ndarray, inner_idx,

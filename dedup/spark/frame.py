@@ -77,7 +77,9 @@ def dedupe_dataframe(df, text_col: str = "text", id_col: str = "doc_id", order_c
     with ``report=True``, ``(out_df, report_df)`` where ``report_df`` has one row per
     removal (``id_col``, ``index``, ``start``, ``end``, ``matched_doc_id``,
     ``matched_index``, ``matched_start``, ``matched_end``, ``similarity``, ``reason``), as
-    :meth:`dedup.Removal.to_dict`.
+    :meth:`dedup.Removal.to_dict`, then ``cut_start``, ``cut_end``: the span of the input
+    that went with the removal, as the local report gives it (``dedup.apply_removals``
+    replays them).
 
     "Earlier" is the order of ``order_col`` (ties broken by ``id_col``), else of
     ``id_col``; ids must be unique and non-null (a stable column, never
@@ -103,12 +105,17 @@ def dedupe_dataframe(df, text_col: str = "text", id_col: str = "doc_id", order_c
     out = full.select(*columns, count.cast(T.IntegerType()).alias(REMOVED_COL))
     if not report:
         return out
-    listed = full.select(F.col(f"`{id_col}`"), F.explode(REMOVALS).alias(OUT)).select(
-        F.col(f"`{id_col}`"), *[F.col(f"{OUT}.{name}").alias(name) for name in batches.REMOVAL_FIELDS])
+    cut_names = ("cut_start", "cut_end")
+    listed = full.select(F.col(f"`{id_col}`"), F.arrays_zip(F.col(REMOVALS).alias("r"),
+                                                            F.col(f"{OUT}.cuts").alias("c")).alias(OUT))
+    listed = listed.select(F.col(f"`{id_col}`"), F.explode(OUT).alias(OUT)).select(
+        F.col(f"`{id_col}`"), *[F.col(f"{OUT}.r.{name}").alias(name) for name in batches.REMOVAL_FIELDS],
+        *[F.col(f"{OUT}.c.{name}").alias(name) for name in cut_names])
     inner_rows = full.select(F.col(f"`{id_col}`"), F.explode(f"{OUT}.inner").alias(OUT)).select(
         F.col(f"`{id_col}`"), *[F.col(f"`{id_col}`").alias(name) if name == "matched_doc_id"
                                 else F.lit("inner").alias(name) if name == "reason"
-                                else F.col(f"{OUT}.{name}").alias(name) for name in batches.REMOVAL_FIELDS])
+                                else F.col(f"{OUT}.{name}").alias(name)
+                                for name in batches.REMOVAL_FIELDS + cut_names])
     return out, listed.unionByName(inner_rows)
 
 
@@ -282,9 +289,11 @@ def _canonical(df, per_doc, cfg: DedupConfig, text_col: str, id_col: str, F, T):
 
     canonical.__annotations__ = {"texts": pd.Series, "removed": pd.Series, "inner": pd.Series,
                                  "return": pd.DataFrame}
-    inner_type = _removal_type(T, batches.INNER_FIELDS)
+    cut_fields = [T.StructField("cut_start", T.LongType(), False), T.StructField("cut_end", T.LongType(), False)]
+    inner_type = T.StructType(_removal_type(T, batches.INNER_FIELDS).fields + cut_fields)
     result_type = T.StructType([T.StructField("text", T.StringType()),
-                                T.StructField("inner", T.ArrayType(inner_type, False))])
+                                T.StructField("inner", T.ArrayType(inner_type, False)),
+                                T.StructField("cuts", T.ArrayType(T.StructType(cut_fields), False))])
     udf = pandas_udf(canonical, result_type)  # type: ignore[call-overload]  # hints set at run time, above
     joined = df.join(per_doc, on=id_col, how="left")
     removed = F.transform(F.col(REMOVALS), lambda r: r["index"])
