@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, List, Optional, Sequence
+from typing import Optional, Sequence
 
 from dedup.check import Reference
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
 from dedup.config import DedupConfig
 from dedup.index.guard import index_access
 from dedup.io import STDIO, AtomicOutput, Reject, open_source, open_writer, read_items, read_source
-from dedup.io.files import publish_together, target_problem
+from dedup.io.files import all_or_none, target_problem
 from dedup.io.records import dumps_record
 
 PROG = "dedup check"
@@ -66,13 +66,12 @@ def _run(args: argparse.Namespace) -> int:
     if problem:
         raise UsageError(problem)
     sources = [open_source(path) for path in args.inputs]
-    outputs: List[Any] = []
-    counts = {"documents": 0, "units": 0, "hits": 0, "documents_with_hits": 0}
-    try:
+    counts = {"documents": 0, "hits": 0, "documents_with_hits": 0}
+    with all_or_none() as outputs:
         hits_out = AtomicOutput(hits_path) if hits_path else None
         writer = open_writer(args.output, sources[0].format if sources[0].format != "text" else "jsonl",
                              args.text_field, args.id_field) if args.output else None
-        outputs = [o for o in (hits_out, writer) if o is not None]
+        outputs += [o for o in (hits_out, writer) if o is not None]
         for source in sources:
             for read in read_source(source, args.text_field, args.id_field):
                 if isinstance(read, Reject):
@@ -86,14 +85,6 @@ def _run(args: argparse.Namespace) -> int:
                         hits_out.write(dumps_record({"doc_id": read.doc_id, **hit.to_dict()}))
                 if writer is not None:
                     writer.write(read, result.text, bool(result.hits))
-        with publish_together():
-            for out in outputs:
-                out.commit()
-        outputs = []
-    except BaseException:
-        for out in reversed(outputs):
-            out.abort()
-        raise
     if not args.quiet:
         print(f"{PROG}: {counts['documents']:,} documents checked against {len(reference):,} reference units: "
               f"{counts['hits']:,} hits in {counts['documents_with_hits']:,} documents", file=sys.stderr)

@@ -23,9 +23,8 @@ from dedup.config import DedupConfig
 from dedup.deduplicator import Deduplicator
 from dedup.errors import DedupError
 from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, ParquetWriter, Reject, Source, Writer,
-                      format_for_name, is_plain_parquet, open_source, open_writer, read_source, same_file,
-                      strip_compression)
-from dedup.io.files import is_directory_target, publish_together, target_problem
+                      format_for_name, is_plain_parquet, open_source, open_writer, read_source, strip_compression)
+from dedup.io.files import all_or_none, is_directory_target, target_problem
 from dedup.index.guard import index_access
 from dedup.io.remote import exists as url_exists, expand as expand_url, is_url
 from dedup.io.records import dumps_record
@@ -228,8 +227,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _clean(args: argparse.Namespace, plan: _Plan, dd: Deduplicator) -> Counter[str]:
     """Every input through ``dd``; the output, report and rejects appear only if all goes well."""
-    outputs: List[Any] = []
-    try:
+    with all_or_none() as outputs:
         writer = open_writer(plan.output, plan.out_format, args.text_field, args.id_field, plan.directory)
         outputs.append(writer)
         first = plan.sources[0] if plan.sources else None
@@ -245,14 +243,6 @@ def _clean(args: argparse.Namespace, plan: _Plan, dd: Deduplicator) -> Counter[s
         if clusters is not None:
             for (doc_id, index), (first_doc, first_index) in dd.clusters().items():
                 clusters.write(dumps_record({"doc_id": doc_id, "index": index, "cluster": [first_doc, first_index]}))
-        with publish_together():  # all outputs appear, or none
-            for out in outputs:
-                out.commit()
-        outputs = []
-    except BaseException:
-        for out in reversed(outputs):
-            out.abort()
-        raise
     return counts
 
 

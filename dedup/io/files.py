@@ -354,6 +354,23 @@ def publish_together() -> Iterator[None]:
         out.publish()
 
 
+@contextmanager
+def all_or_none() -> Iterator[List[Any]]:
+    """A list to put a command's outputs in (anything with ``commit``/``abort``): when the block
+    ends well they are committed together (:func:`publish_together`); on any error, or an
+    error while committing, every one is aborted."""
+    outputs: List[Any] = []
+    try:
+        yield outputs
+        with publish_together():
+            for out in outputs:
+                out.commit()
+    except BaseException:
+        for out in reversed(outputs):
+            out.abort()
+        raise
+
+
 def _written_through(path: str) -> bool:
     """Whether ``path`` is written in place: an existing target (through links) that is not a
     regular file, or anything under /dev, /proc or /dev/fd."""
