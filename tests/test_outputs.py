@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -128,13 +129,22 @@ def test_outputs_are_committed_all_or_none(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # neither output, no temporary file
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not sys.platform.startswith("linux"), reason="mounting a tmpfs needs root")
-def test_a_full_disk_names_the_target_and_leaves_nothing(tmp_path):
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)]).returncode != 0:
+@contextmanager
+def _tmpfs(where: Path, options: str):
+    """A small tmpfs mounted at ``where`` (root only), unmounted after the block."""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    where.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)]).returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)])
+
+
+def test_a_full_disk_names_the_target_and_leaves_nothing(tmp_path):
+    with _tmpfs(tmp_path / "small", "size=64k") as mnt:
         src = tmp_path / "in.jsonl"
         with open(src, "w") as f:
             for i in range(2000):  # every record: a repeated paragraph (the report grows) and its own
@@ -146,21 +156,12 @@ def test_a_full_disk_names_the_target_and_leaves_nothing(tmp_path):
             assert err.count("\n") == 0 and "No space left on device" in err
             assert str(mnt) in err and ".tmp" not in err
             assert list(mnt.iterdir()) == [] and not (tmp_path / "ok.jsonl").exists()
-    finally:
-        subprocess.run(["umount", str(mnt)])
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not sys.platform.startswith("linux"), reason="mounting a tmpfs needs root")
 def test_a_read_only_target_names_the_target(tmp_path):
-    mnt = tmp_path / "ro"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mnt)]).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
+    with _tmpfs(tmp_path / "ro", "size=64k,ro") as mnt:
         _corpus(tmp_path / "in.jsonl")
         proc = _dedup(str(tmp_path / "in.jsonl"), "-o", str(mnt / "out.jsonl"), "-q")
         err = proc.stderr.decode().strip()
         assert proc.returncode == 1 and err.count("\n") == 0, err
         assert err == f"dedup: error: {mnt / 'out.jsonl'}: Read-only file system"
-    finally:
-        subprocess.run(["umount", str(mnt)])
