@@ -27,7 +27,7 @@ from dedup.io.report import apply_removals
 from dedup.results import DedupResult, Removal, Stats
 from dedup.stream import StreamResult, dedupe_stream
 from dedup.text.assemble import removal_cuts
-from dedup.text.split import split_paragraphs
+from dedup.text.split import register_tokenizer, split_paragraphs
 from dedup.version import __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -37,6 +37,6 @@ __all__ = [
     "IndexAccessError", "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "Location", "LshLayout",
     "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Reference", "Removal", "ShingleSets", "SqliteIndex",
     "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_arrow", "dedupe_stream",
-    "dedupe_text", "explain", "from_minhash", "open_index", "removal_cuts", "shingle_sets", "signatures",
+    "dedupe_text", "explain", "from_minhash", "open_index", "register_tokenizer", "removal_cuts", "shingle_sets", "signatures",
     "split_paragraphs", "to_lean_minhash", "write_audit",
 ]

@@ -11,6 +11,7 @@ from typing import Any, Literal, Optional
 from dedup.errors import ConfigError
 from dedup.fingerprint.lsh import LshLayout, choose_layout
 from dedup.text.settings import TextSettings
+from dedup.text.split import tokenizer_of
 
 Scope = Literal["document", "corpus"]
 
@@ -189,7 +190,10 @@ def _check_normalization(value: object) -> None:
         raise ConfigError(f"normalization must start with {' or '.join(map(repr, NORMALIZATION_BASES))}, "
                           f"got {value!r}")
     for step in steps:
-        if step not in NORMALIZATION_STEPS:
-            raise ConfigError(f"normalization step {step!r} is not one of {', '.join(NORMALIZATION_STEPS)}")
+        if step.startswith("tokenizer="):
+            tokenizer_of("+" + step)  # raises when the name is not registered
+        elif step not in NORMALIZATION_STEPS:
+            raise ConfigError(f"normalization step {step!r} is not one of {', '.join(NORMALIZATION_STEPS)} "
+                              "or tokenizer=NAME")
     if len(set(steps)) != len(steps):
         raise ConfigError(f"normalization {value!r} names a step twice")

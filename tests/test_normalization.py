@@ -51,3 +51,18 @@ def test_kernels_and_numpy_give_the_same_decisions_with_steps():
             out.append([r.text for r in d.dedupe_many(texts)])
     assert out[0] == out[1]
     assert out[0][1] == ""  # everything of the second page repeats the first, digits aside
+
+
+def test_a_tokenizer_of_your_own():
+    def characters(text):  # a "tokenizer" that makes every non-space character a token
+        return [c for c in text if not c.isspace()]
+
+    dedup.register_tokenizer("chars-for-test", characters)
+    a = "abcdefghijklmnopqrstuvwxyz0123"
+    b = "abcdefghij klmnopqrstuvwxyz0123"  # the same characters, one space more
+    assert dedup.dedupe_text(a + "\n\n" + b) == a + "\n\n" + b  # default words: two different tokens
+    assert dedup.dedupe_text(a + "\n\n" + b, normalization="nfkc_casefold+tokenizer=chars-for-test") == a
+    with pytest.raises(dedup.ConfigError, match="no tokenizer registered"):
+        dedup.DedupConfig(normalization="nfkc_casefold+tokenizer=missing")
+    config = dedup.DedupConfig(normalization="nfkc_casefold+tokenizer=chars-for-test")
+    assert config.fingerprint_settings()["normalization"].endswith("tokenizer=chars-for-test")

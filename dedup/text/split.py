@@ -8,13 +8,13 @@ touches only the copy that is tokenized and hashed.
 from __future__ import annotations
 
 import unicodedata
-from typing import List, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from dedup.chardata import (BLANK_LINE_RE, DIGITS_RE, INNER_PUNCTUATION_RE, CHAR_OR_WORD_OR_MARK_RE, CHAR_OR_WORD_RE, LINE_RE, LONE_CR_RE,
                             PARAGRAPH_MARK, PARAGRAPH_RE, SENTENCE_END_RE, UNSPACED_RE, WORD_OR_MARK_RE, WORD_RE)
-from dedup.errors import InputTypeError
+from dedup.errors import ConfigError, InputTypeError
 
 # The old private names (decide/inner.py imports _CHAR_OR_WORD_RE until it uses dedup.chardata).
 _CHAR_OR_WORD_RE = CHAR_OR_WORD_RE
@@ -103,13 +103,40 @@ def split_units(text: str, granularity: str = "paragraph") -> Tuple[np.ndarray, 
     return arr[:, 0].copy(), arr[:, 1].copy()
 
 
+#: Tokenizers registered by name (:func:`register_tokenizer`), for ``+tokenizer=NAME``.
+TOKENIZERS: Dict[str, Callable[[str], Iterable[str]]] = {}
+_TOKENIZER_STEP = "tokenizer="
+
+
+def register_tokenizer(name: str, tokenizer: Callable[[str], Iterable[str]]) -> None:
+    """Make ``tokenizer`` (normalized text -> its tokens) usable as the normalization step
+    ``+tokenizer=NAME``: the hook for tokens of your own (a language's word segmenter, a
+    subword vocabulary). The name, not the function, is part of an index's settings, so
+    register the same function under the same name wherever the index is used."""
+    if not name or not isinstance(name, str) or "+" in name or not callable(tokenizer):
+        raise ConfigError(f"register_tokenizer needs a name without '+' and a callable, got {name!r}")
+    TOKENIZERS[name] = tokenizer
+
+
+def tokenizer_of(normalization: str) -> Optional[Callable[[str], Iterable[str]]]:
+    """The registered tokenizer a normalization names (``+tokenizer=NAME``), or None."""
+    for step in normalization.split("+")[1:]:
+        if step.startswith(_TOKENIZER_STEP):
+            name = step[len(_TOKENIZER_STEP):]
+            if name not in TOKENIZERS:
+                raise ConfigError(f"no tokenizer registered as {name!r} (dedup.register_tokenizer)")
+            return TOKENIZERS[name]
+    return None
+
+
 def normalize(text: str, normalization: str = "nfkc_casefold") -> str:
     """The hashed copy of ``text``: NFKC then case-folded (or as written with ``"none"``),
     then the steps after ``+`` (see :class:`dedup.DedupConfig`)."""
     base, _, steps = normalization.partition("+")
     out = text if base == "none" else unicodedata.normalize("NFKC", text).casefold()
     for step in steps.split("+") if steps else ():
-        out = _STEPS[step](out)
+        if not step.startswith(_TOKENIZER_STEP):
+            out = _STEPS[step](out)
     return out
 
 
@@ -129,6 +156,9 @@ def tokenize(text: str, normalization: str = "nfkc_casefold", unspaced: str = "c
     """Tokens of the normalized text: runs of word characters, and single characters of
     scripts written without spaces (``unspaced="chars"``, the default; ``"words"``: as runs)."""
     norm = normalize(text, normalization)
+    custom = tokenizer_of(normalization) if "+" in normalization else None
+    if custom is not None:
+        return [str(token) for token in custom(norm)]
     if unspaced == "chars" and UNSPACED_RE.search(norm):
         return CHAR_OR_WORD_RE.findall(norm)
     return WORD_RE.findall(norm)
@@ -141,6 +171,8 @@ def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefol
     Returns (tokens with ``PARAGRAPH_MARK`` between paragraphs, ok). ``ok`` is False when
     a paragraph itself contains the mark character; the caller then tokenizes one by one.
     """
+    if "+" in normalization and tokenizer_of(normalization) is not None:
+        return [], False  # a tokenizer of your own: paragraph by paragraph (:func:`tokenize`)
     joined = PARAGRAPH_MARK.join(paragraphs)
     if joined.count(PARAGRAPH_MARK) != max(0, len(paragraphs) - 1):
         return [], False
