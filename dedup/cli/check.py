@@ -8,18 +8,21 @@ to a dedup SQLite index, or ``redis://``), opened read-only.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
-from typing import Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 from dedup.check import Reference
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
 from dedup.config import DedupConfig
 from dedup.index.guard import index_access
-from dedup.io import STDIO, AtomicOutput, Reject, open_source, open_writer, read_items, read_source
+from dedup.io import STDIO, AtomicOutput, Item, Read, Reject, open_source, open_writer, read_items, read_source
 from dedup.io.files import all_or_none, target_problem
 from dedup.io.records import dumps_record
 
 PROG = "dedup check"
+#: Records checked together (their units shingled in one call).
+_CHUNK = 256
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,11 +75,9 @@ def _run(args: argparse.Namespace) -> int:
         writer = open_writer(args.output, sources[0].format if sources[0].format != "text" else "jsonl",
                              args.text_field, args.id_field) if args.output else None
         outputs += [o for o in (hits_out, writer) if o is not None]
-        for source in sources:
-            for read in read_source(source, args.text_field, args.id_field):
-                if isinstance(read, Reject):
-                    raise read.error()
-                result = reference.check(read.text, read.doc_id)
+        items = (read for source in sources for read in _good(read_source(source, args.text_field, args.id_field)))
+        for chunk in iter(lambda: list(itertools.islice(items, _CHUNK)), []):
+            for read, result in zip(chunk, reference.check_many([r.text for r in chunk], [r.doc_id for r in chunk])):
                 counts["documents"] += 1
                 counts["hits"] += len(result.hits)
                 counts["documents_with_hits"] += bool(result.hits)
@@ -89,6 +90,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{PROG}: {counts['documents']:,} documents checked against {len(reference):,} reference units: "
               f"{counts['hits']:,} hits in {counts['documents_with_hits']:,} documents", file=sys.stderr)
     return 0
+
+
+def _good(reads: Iterable[Read]) -> Iterator[Item]:
+    """The records; a bad one stops the run with its file and line."""
+    for read in reads:
+        if isinstance(read, Reject):
+            raise read.error()
+        yield read
 
 
 def _reference(args: argparse.Namespace, config: DedupConfig) -> Reference:
