@@ -364,3 +364,20 @@ def test_runs_under_spark_connect(tmp_path):
                           timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "same decisions under Spark Connect" in done.stdout
+
+
+@pytest.mark.parametrize("granularity", ["document", "line"])
+def test_document_and_line_units_as_local(spark, kjv_docs, granularity):
+    import dedup
+    from dedup.spark import dedupe_dataframe
+
+    docs = kjv_docs[:80]
+    docs = docs + [{"doc_id": f"copy-{d['doc_id']}", "text": "  " + d["text"].replace("\n\n", "\n") + "\n"}
+                   for d in docs[:20]]
+    out = {r.doc_id: r.text for r in dedupe_dataframe(frame(spark, docs, 3), order_col="pos",
+                                                      granularity=granularity).collect()}
+    local = dedup.Deduplicator(granularity=granularity).dedupe_many([d["text"] for d in docs],
+                                                                    [d["doc_id"] for d in docs])
+    assert [out[d["doc_id"]] for d in docs] == [r.text for r in local]
+    if granularity == "document":  # the copies (other white space, the same words) go whole
+        assert sum(r.text == "" for r in local) >= 20
