@@ -16,7 +16,8 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 def open_index(spec: Union[str, os.PathLike, Index], config: Optional[DedupConfig] = None, *,
                read_only: bool = False) -> Index:
-    """A path -> :class:`SqliteIndex`; ``redis://host:port/db[?prefix=news:]`` -> :class:`RedisIndex`.
+    """A path -> :class:`SqliteIndex`; a directory (or a path ending in ``/``) -> the memory-mapped
+    :class:`~dedup.index.compact.CompactIndex`; ``redis://host:port/db[?prefix=news:]`` -> :class:`RedisIndex`.
 
     An index object is returned as it is. With ``config``, the index is bound to its
     settings at once (raising IndexMismatchError if it was built with others; an index
@@ -53,6 +54,9 @@ def _open_spec(text: Union[str, bytes], read_only: bool = False) -> Index:
         raise ConfigError(f"index spec {text!r}: unknown scheme; give a file path or redis://host:port/db")
     if not text:
         raise ConfigError("index spec is empty; give a file path or redis://host:port/db")
+    if text.endswith(("/", os.sep)) or os.path.isdir(text):  # a directory: the memory-mapped compact index
+        from dedup.index.compact import CompactIndex
+        return CompactIndex(text, read_only=read_only)
     from dedup.index.sqlite import SqliteIndex
     return SqliteIndex(text, read_only=read_only)
 

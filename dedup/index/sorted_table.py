@@ -85,9 +85,9 @@ class SortedTable:
         need = self._size + n
         if need > len(self._keys):
             capacity = max(need, len(self._keys) + len(self._keys) // 2, 1024)
-            self._keys = _grown(self._keys, self._size, capacity)
-            self._ids = _grown(self._ids, self._size, capacity)
-            self._dir = _grown(self._dir, self._dir_size, max(len(self._dir), capacity // 8 + 64))
+            self._keys = self._grow("keys", self._keys, self._size, capacity)
+            self._ids = self._grow("ids", self._ids, self._size, capacity)
+            self._dir = self._grow("dir", self._dir, self._dir_size, max(len(self._dir), capacity // 8 + 64))
         self._keys[self._size:need] = keys
         self._ids[self._size:need] = ids
         self._size = need
@@ -106,10 +106,15 @@ class SortedTable:
         directory = _directory(self._keys, lo, hi, bits)
         start = self._run_dir[-1]
         if start + len(directory) > len(self._dir):
-            self._dir = _grown(self._dir, start, max(start + len(directory), len(self._dir) * 3 // 2, 64))
+            self._dir = self._grow("dir", self._dir, start, max(start + len(directory), len(self._dir) * 3 // 2, 64))
         self._dir[start:start + len(directory)] = directory
         self._dir_size = start + len(directory)
         self._run_bits[-1] = bits
+
+    def _grow(self, name: str, array: np.ndarray, used: int, capacity: int) -> np.ndarray:
+        """Room for ``capacity`` items in buffer ``name`` (keys, ids, dir); a subclass may keep
+        the buffers elsewhere (``dedup.index.compact`` keeps them in files)."""
+        return _grown(array, used, capacity)
 
     def _merge(self, lo: int, mid: int, hi: int) -> None:
         kernels = jit.kernels()

@@ -1,0 +1,89 @@
+"""CompactIndex: the corpus index in memory-mapped files; the same decisions as in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+
+import dedup
+import speed_golden as golden
+from dedup.index.compact import CompactIndex
+
+
+def _as_json(x):
+    return json.loads(json.dumps(x))
+
+
+def _decisions(results) -> list:
+    return [[list(r.to_dict().values()) for r in res.removed] for res in results]
+
+
+@pytest.mark.parametrize("name", list(golden.SETS))
+def test_goldens_through_a_compact_index_reopened_halfway(name, tmp_path):
+    docs = golden.load_docs(name)
+    half = len(docs) // 2
+    out = []
+    for part in (docs[:half], docs[half:]):
+        with CompactIndex(tmp_path / "idx") as index:
+            d = dedup.Deduplicator(index=index, batch_paragraphs=997)
+            out += _decisions(d.dedupe_many([x["text"] for x in part], [x["doc_id"] for x in part]))
+    assert _as_json(out) == golden.load_golden(name)["corpus"]
+
+
+def test_reopen_replays_and_reads_nothing_past_the_last_batch(tmp_path):
+    texts = [f"Paragraph {i} has words enough of its own to count.\n\nShared closing words, long enough." for i in range(50)]
+    with CompactIndex(tmp_path / "idx") as index:
+        first = [r.text for r in dedup.Deduplicator(index=index).dedupe_many(texts, range(50))]
+    meta = (tmp_path / "idx" / "meta.json").read_bytes()
+    with CompactIndex(tmp_path / "idx") as index:  # a batch written, then "crash" before its metadata
+        index._save = lambda: None  # type: ignore[method-assign]
+        dedup.Deduplicator(index=index).dedupe_many(["Another paragraph, long enough to be kept here."], ["x"])
+    assert (tmp_path / "idx" / "meta.json").read_bytes() == meta
+    with CompactIndex(tmp_path / "idx") as index:
+        assert len(index) == 100 and index.info()["documents"] == 50
+        d = dedup.Deduplicator(index=index)
+        assert [r.text for r in d.dedupe_many(texts, range(50))] == first and d.stats.documents_replayed == 50
+        assert d.dedupe("A new paragraph after the crash, with words enough.", "y").text != ""
+    with CompactIndex(tmp_path / "idx") as index:  # the batch after the crash is there, in order
+        assert index.info()["documents"] == 51 and index.document("y") == (100, 1) and index.document("x") is None
+
+
+def test_read_only_changes_no_file_and_open_index_takes_a_directory(tmp_path):
+    texts = ["A paragraph with words enough to be indexed here.", "Another one, also long enough to count."]
+    index = dedup.open_index(str(tmp_path / "idx") + "/")
+    assert isinstance(index, CompactIndex)
+    dedup.Deduplicator(index=index).dedupe_many(texts, ["a", "b"])
+    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "idx").iterdir()}
+    q = dedup.Deduplicator(index=str(tmp_path / "idx"), read_only=True)
+    assert q.dedupe(texts[0] + "\n\nnew words, long enough to be a paragraph.", "c").removed[0].matched_doc_id == "a"
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "idx").iterdir()} == digests
+    with pytest.raises(dedup.IndexMismatchError):
+        dedup.Deduplicator(index=str(tmp_path / "idx"), threshold=0.9)
+
+
+def test_bad_directories_are_clear_errors(tmp_path):
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("x")
+    with pytest.raises(dedup.DedupError, match="other files"):
+        CompactIndex(tmp_path / "other")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "meta.json").write_text("{not json")
+    with pytest.raises(dedup.DedupError, match="unreadable index metadata"):
+        CompactIndex(tmp_path / "bad")
+    with pytest.raises(dedup.DedupError, match="no index there"):
+        CompactIndex(tmp_path / "missing", read_only=True)
+    assert not os.path.exists(tmp_path / "missing")
+
+
+def test_cli_index_directory(tmp_path):
+    from dedup.cli import main
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": "The same paragraph in every record, long enough."}) + "\n"
+                           for i in range(3)))
+    assert main([str(src), "--id-field", "id", "--index", str(tmp_path / "idx") + "/", "-o", str(tmp_path / "o.jsonl"),
+                 "-q"]) == 0
+    assert [json.loads(x)["text"] for x in (tmp_path / "o.jsonl").read_text().splitlines()] == [
+        "The same paragraph in every record, long enough.", "", ""]
