@@ -57,6 +57,8 @@ class Backend:
         self._memory = None
         if kind == "sqlite":
             self.path = tmp_path / "corpus.dedup"
+        if kind == "compact":
+            self.path = tmp_path / "compact"
         if kind == "redis":
             self.url = request.getfixturevalue("redis_url")
             self.prefix = fresh_prefix()
@@ -68,6 +70,9 @@ class Backend:
             return self._memory
         if self.kind == "sqlite":
             return dedup.SqliteIndex(self.path)
+        if self.kind == "compact":
+            from dedup.index.compact import CompactIndex
+            return CompactIndex(self.path)
         return dedup.RedisIndex(redis_client(self.url), prefix=self.prefix)
 
     def bound(self, config=CONFIG):
@@ -76,7 +81,7 @@ class Backend:
         return index
 
 
-@pytest.fixture(params=["memory", "user", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "user", "sqlite", "compact", "redis"])
 def backend(request, tmp_path):
     return Backend(request.param, tmp_path, request)
 
