@@ -87,3 +87,14 @@ def test_cli_index_directory(tmp_path):
                  "-q"]) == 0
     assert [json.loads(x)["text"] for x in (tmp_path / "o.jsonl").read_text().splitlines()] == [
         "The same paragraph in every record, long enough.", "", ""]
+
+
+def test_index_info_reads_a_compact_index(tmp_path):
+    import io
+    from dedup.cli.index import main as index_main
+    with CompactIndex(tmp_path / "idx") as index:
+        dedup.Deduplicator(index=index).dedupe("A paragraph with words enough to be indexed here.", "a")
+    out = io.StringIO()
+    assert index_main(["info", str(tmp_path / "idx"), "--json"], stdout=out) == 0
+    info = json.loads(out.getvalue())
+    assert info["paragraphs"] == 1 and info["documents"] == 1

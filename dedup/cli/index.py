@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import List, Optional, TextIO
 
@@ -29,6 +30,9 @@ def _open_for_reading(spec: str):
     if spec.startswith(REDIS_SCHEMES):
         from dedup.index.open import open_index
         return open_index(spec)
+    if os.path.isdir(spec):
+        from dedup.index.compact import CompactIndex
+        return CompactIndex(spec, read_only=True)
     from dedup.index.sqlite import SqliteIndex
     return SqliteIndex(spec, create=False)
 
