@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exact repeats only (identical word 5-gram sets), no near-duplicates: a few bytes of "
                         "memory per paragraph, for first passes at web scale")
     p.add_argument("--index", default=None, metavar="PATH",
-                   help="persistent corpus index (SQLite file, or redis://...): paragraphs of earlier runs "
+                   help="persistent corpus index (SQLite file, DIR/ for the memory-mapped compact index, or "
+                        "redis://...): paragraphs of earlier runs "
                         "count as earlier; needs --scope corpus")
     p.add_argument("--report", default=None, metavar="FILE",
                    help="write one JSON line per removed paragraph (doc id, span, what it repeats, "
