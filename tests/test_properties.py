@@ -2,7 +2,7 @@
 
 import re
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import dedup
@@ -58,16 +58,21 @@ def test_idempotent(text, min_tokens):
 
 
 @SETTINGS
+@example("alpha alpha alpha alpha alpha beta alpha beta\n" * 8 + "\n")  # an inner removal: assumed away
 @given(documents())
 def test_kept_paragraphs_are_an_in_order_byte_identical_subsequence(text):
     r = dedup.explain(text, min_tokens=0)
     assume(_keeps_paragraph_mode(text, r))
+    # a paragraph with a span cut inside it (reason "inner") is kept, but not byte for byte:
+    # those are held to their report spans in test_report_replay.py and test_repeats_many.py
+    assume(not any(x.reason == "inner" for x in r.removed))
     removed = {x.index for x in r.removed}
     kept = [text[s:e] for i, (s, e) in enumerate(r.paragraphs) if i not in removed]
     assert _paragraph_texts(r.text) == kept or _paragraph_texts(r.text) == [p for p in kept if p]
 
 
 @SETTINGS
+@example("alpha alpha alpha alpha alpha beta alpha beta\n" * 8 + "\n")  # a line repeated: an inner removal
 @given(documents())
 def test_spans_valid_and_non_overlapping(text):
     r = dedup.explain(text)
@@ -76,8 +81,13 @@ def test_spans_valid_and_non_overlapping(text):
         assert 0 <= s < e <= len(text) and s > last
         last = e
     for x in r.removed:
-        assert (x.start, x.end) == r.paragraphs[x.index]
-        assert x.matched_index < x.index and (x.matched_start, x.matched_end) == r.paragraphs[x.matched_index]
+        if x.reason == "inner":  # a span of a kept paragraph repeating an earlier span of it
+            s, e = r.paragraphs[x.index]
+            assert x.matched_index == x.index
+            assert s <= x.matched_start < x.matched_end <= x.start < x.end <= e
+        else:
+            assert (x.start, x.end) == r.paragraphs[x.index]
+            assert x.matched_index < x.index and (x.matched_start, x.matched_end) == r.paragraphs[x.matched_index]
         assert 0.8 <= x.similarity <= 1.0
 
 
