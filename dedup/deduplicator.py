@@ -35,10 +35,13 @@ from dedup.results import DedupResult, Removal, Spans, Stats, make_result, remov
 from dedup.fingerprint.shingles import ShingleSets, shingle_sets, shingle_sets_of_spans
 from dedup.text.fastsplit import spans_sizes_points
 from dedup.decide.inner import InnerRepeat, find_inner_repeats_many
+from dedup.engine.compiled import NativeEngine, available as native_available
 from dedup.text.assemble import assemble
 from dedup.text.split import check_text, split_units
 
 _READ_AHEAD = 64  # documents split per call
+_NATIVE_CHUNK_CHARS = 1 << 20  # characters of records handed to the compiled engine per call
+_NATIVE_CHUNK_DOCS = 1024
 
 
 @dataclass(slots=True)
@@ -95,6 +98,72 @@ class Deduplicator:
         self.workers = workers
         #: (doc_id, unit index) -> its cluster's first member, for every unit in a removal decision
         self._clusters: Optional[Dict[Tuple[Hashable, int], Tuple[Hashable, int]]] = {} if clusters else None
+        #: the compiled engine, where it is built and the index is its store (else the batch path)
+        self._native: Optional[NativeEngine] = None
+        if native_available() and self.workers == 1 and (
+                self.config.scope == "document" or (type(self.index) is MemoryIndex and not self.config.exact_only)):
+            self._native = NativeEngine(self.config, self.stats)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_native"] = state["_native"] is not None  # the compiled engine is made again on load
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        native = state.pop("_native")
+        self.__dict__.update(state)
+        self._native = NativeEngine(self.config, self.stats) if native and native_available() else None
+
+    def _native_run(self, texts: List[str], ids: List[Optional[Hashable]], autos: Optional[bytearray]) -> List[DedupResult]:
+        corpus = self.config.scope == "corpus"
+        store = cast(MemoryIndex, self.index).store if corpus else None
+        with _gc_paused():
+            results = cast(NativeEngine, self._native).run(store, texts, ids, bytes(autos) if autos else None,
+                                                           corpus, self.read_only)
+        if self._clusters is not None:
+            self._join_clusters(results)
+        return results
+
+    def _native_stream(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
+                       ) -> Iterator[DedupResult]:
+        """Records to the compiled engine a chunk at a time; a bad one raised after those before it."""
+        ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
+        source = iter(texts)
+        corpus = self.config.scope == "corpus"
+        position = 0
+        while True:
+            chunk: List[str] = []
+            chunk_ids: List[Optional[Hashable]] = []
+            autos: Optional[bytearray] = None
+            chars = 0
+            error: Optional[BaseException] = None
+            while chars < _NATIVE_CHUNK_CHARS and len(chunk) < _NATIVE_CHUNK_DOCS:
+                try:
+                    text = next(source)
+                    check_text(text, f"document {position}")
+                except StopIteration:
+                    break
+                except Exception as exc:
+                    error = exc
+                    break
+                doc_id = next(ids, None)
+                if doc_id is None and corpus:
+                    doc_id = next(self._auto_ids)
+                    if autos is None:
+                        autos = bytearray(len(chunk))
+                    autos.append(1)
+                elif autos is not None:
+                    autos.append(0)
+                chunk.append(text)
+                chunk_ids.append(doc_id)
+                chars += len(text)
+                position += 1
+            if chunk:
+                yield from self._native_run(chunk, chunk_ids, autos)
+            if error is not None:
+                raise error
+            if not chunk or chars < _NATIVE_CHUNK_CHARS and len(chunk) < _NATIVE_CHUNK_DOCS:
+                return
 
     def dedupe(self, text: str, doc_id: Optional[Hashable] = None) -> DedupResult:
         """Deduplicate one document (against earlier ones in corpus scope).
@@ -102,6 +171,12 @@ class Deduplicator:
         The same as ``dedupe_many([text], [doc_id])[0]``, without the streaming machinery
         (read-ahead, batch filling, a generator): a loop of calls pays only the batch itself.
         """
+        if self._native is not None:
+            check_text(text, "document 0")
+            auto = doc_id is None and self.config.scope == "corpus"
+            if auto:
+                doc_id = next(self._auto_ids)
+            return self._native_run([text], [doc_id], bytearray(b"\x01") if auto else None)[0]
         pending: Deque[_Doc] = deque()
         error: List[BaseException] = []
         self._read_ahead(iter((text,)), iter((doc_id,)), pending, error, 0, 1)
@@ -124,6 +199,9 @@ class Deduplicator:
         one is decided; decisions run in input order on this thread, so they are the same for
         every number of workers.
         """
+        if self._native is not None:
+            yield from self._native_stream(texts, doc_ids)
+            return
         collect = _Collector(self, texts, doc_ids)
         if self.workers <= 1:
             while True:

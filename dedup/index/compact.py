@@ -28,7 +28,7 @@ from dedup.arrays import exclusive_cumsum
 from dedup.errors import DedupError
 from dedup.index.base import IndexBatch, check_settings, info_fields
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
-from dedup.index.memory import MemoryIndex
+from dedup.index.sorted_memory import SortedMemoryIndex
 from dedup.index.sorted_table import SortedTable
 
 FORMAT_VERSION = 1
@@ -111,7 +111,7 @@ _COLUMNS = {"set_keys": np.uint64, "hashes": np.uint32, "set_start": np.int64, "
             "doc": np.int32, "para_index": np.int32, "starts": np.int64, "ends": np.int64}
 
 
-class CompactIndex(MemoryIndex):
+class CompactIndex(SortedMemoryIndex):
     """``CompactIndex(directory)``: a persistent corpus index of memory-mapped files (created
     when the directory does not hold one). One writer at a time; close it (or use ``with``)."""
 
