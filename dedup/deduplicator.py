@@ -100,7 +100,7 @@ class Deduplicator:
         self._clusters: Optional[Dict[Tuple[Hashable, int], Tuple[Hashable, int]]] = {} if clusters else None
         #: the compiled engine, where it is built and the index is its store (else the batch path)
         self._native: Optional[NativeEngine] = None
-        if native_available() and self.workers == 1 and (
+        if native_available() and (
                 self.config.scope == "document" or (type(self.index) is MemoryIndex and not self.config.exact_only)):
             self._native = NativeEngine(self.config, self.stats)
 
@@ -114,19 +114,21 @@ class Deduplicator:
         self.__dict__.update(state)
         self._native = NativeEngine(self.config, self.stats) if native and native_available() else None
 
-    def _native_run(self, texts: List[str], ids: List[Optional[Hashable]], autos: Optional[bytearray]) -> List[DedupResult]:
+    def _native_run(self, texts: List[str], ids: List[Optional[Hashable]], autos: Optional[bytearray],
+                    prints: Optional[list] = None) -> List[DedupResult]:
         corpus = self.config.scope == "corpus"
         store = cast(MemoryIndex, self.index).store if corpus else None
         with _gc_paused():
             results = cast(NativeEngine, self._native).run(store, texts, ids, bytes(autos) if autos else None,
-                                                           corpus, self.read_only)
+                                                           corpus, self.read_only, prints)
         if self._clusters is not None:
             self._join_clusters(results)
         return results
 
-    def _native_stream(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
-                       ) -> Iterator[DedupResult]:
-        """Records to the compiled engine a chunk at a time; a bad one raised after those before it."""
+    def _native_chunks(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
+                       ) -> Iterator[Tuple[List[str], List[Optional[Hashable]], Optional[bytearray], Optional[BaseException]]]:
+        """The input a chunk at a time (about a megabyte of text): texts checked to be ``str``,
+        auto ids given; a bad record ends the last chunk, which carries it as its error."""
         ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
         source = iter(texts)
         corpus = self.config.scope == "corpus"
@@ -158,12 +160,43 @@ class Deduplicator:
                 chunk_ids.append(doc_id)
                 chars += len(text)
                 position += 1
-            if chunk:
-                yield from self._native_run(chunk, chunk_ids, autos)
-            if error is not None:
-                raise error
-            if not chunk or chars < _NATIVE_CHUNK_CHARS and len(chunk) < _NATIVE_CHUNK_DOCS:
+            if chunk or error is not None:
+                yield chunk, chunk_ids, autos, error
+            if error is not None or chars < _NATIVE_CHUNK_CHARS and len(chunk) < _NATIVE_CHUNK_DOCS:
                 return
+
+    def _native_stream(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
+                       ) -> Iterator[DedupResult]:
+        """Records to the compiled engine a chunk at a time; a bad one raised after those before it.
+
+        With ``workers`` > 1 the next chunk is fingerprinted on worker threads (the engine gives
+        up the GIL meanwhile) while this one is decided here, in input order."""
+        chunks = self._native_chunks(texts, doc_ids)
+        if self.workers == 1:
+            for chunk, ids, autos, error in chunks:
+                if chunk:
+                    yield from self._native_run(chunk, ids, autos)
+                if error is not None:
+                    raise error
+            return
+        native = cast(NativeEngine, self._native)
+        parts = self.workers - 1
+        with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="dedup-fingerprint") as pool:
+            def ahead(chunk: List[str]) -> list:
+                cut = [round(k * len(chunk) / parts) for k in range(parts + 1)] if len(chunk) >= 2 * parts else [0, len(chunk)]
+                return [pool.submit(native.prints, chunk[a:b]) for a, b in zip(cut, cut[1:])]
+
+            pending = next(chunks, None)
+            work = ahead(pending[0]) if pending else []
+            while pending is not None:
+                chunk, ids, autos, error = pending
+                nxt = next(chunks, None) if error is None else None
+                nxt_work = ahead(nxt[0]) if nxt else []
+                if chunk:
+                    yield from self._native_run(chunk, ids, autos, [f.result() for f in work])
+                if error is not None:
+                    raise error
+                pending, work = nxt, nxt_work
 
     def dedupe(self, text: str, doc_id: Optional[Hashable] = None) -> DedupResult:
         """Deduplicate one document (against earlier ones in corpus scope).

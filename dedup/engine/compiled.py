@@ -13,7 +13,6 @@ from functools import partial
 from typing import Any, Hashable, List, Optional, Sequence, Tuple
 
 import numpy as np
-import xxhash
 
 from dedup.accel.native import core
 from dedup.chardata import engine_tables
@@ -55,7 +54,7 @@ def make_engine(config: DedupConfig) -> Any:
         load_tables=partial(engine_tables, config.unspaced_scripts, text.case_fold),
         normalize=partial(normalize, normalization=base),
         tokenize=partial(tokenize, normalization=config.normalization, unspaced=config.unspaced_scripts),
-        xxh3=xxhash.xxh3_64_intdigest, removal_type=Removal)
+        removal_type=Removal)
 
 
 class LazySpans(Spans):
@@ -99,12 +98,31 @@ class NativeEngine:
         self.units = self.engine.units
 
     def run(self, store: Any, texts: List[str], ids: List[Optional[Hashable]], autos: Optional[bytes],
-            corpus: bool, read_only: bool) -> List[DedupResult]:
-        """Results for ``texts`` (checked to be ``str``), decided in order; the store grows."""
+            corpus: bool, read_only: bool, prints: Optional[Sequence[Any]] = None) -> List[DedupResult]:
+        """Results for ``texts`` (checked to be ``str``), decided in order; the store grows.
+
+        ``prints``: the texts already fingerprinted (:meth:`prints`), in consecutive parts.
+        """
         try:
-            outcomes = self.engine.run(store, texts, ids, autos, corpus, read_only)
+            if prints is None:
+                outcomes = self.engine.run(store, texts, ids, autos, corpus, read_only)
+            else:
+                outcomes, at = [], 0
+                for part in prints:
+                    n = len(part)
+                    outcomes += self.engine.decide(store, part, ids[at:at + n],
+                                                   None if autos is None else autos[at:at + n], corpus, read_only)
+                    at += n
         finally:
             self._count()
+        return self._results(texts, ids, outcomes)
+
+    def prints(self, texts: List[str]) -> Any:
+        """The fingerprints of ``texts`` (phase one alone): run on a worker thread, it gives up the
+        GIL while it works, so the records before can be decided meanwhile."""
+        return self.engine.prints(texts)
+
+    def _results(self, texts: List[str], ids: List[Optional[Hashable]], outcomes: List[Any]) -> List[DedupResult]:
         units = self.units
         results = []
         for text, doc_id, out in zip(texts, ids, outcomes):
@@ -152,10 +170,13 @@ class NativeEngine:
         return make_result(output, doc_id, spans, removals, len(text))
 
     def _inner(self, text: str, starts: np.ndarray, ends: np.ndarray,
-               rows: Sequence[int]) -> List[Tuple[int, List[InnerRepeat]]]:
+               rows: Sequence[Tuple[int, bytes]]) -> List[Tuple[int, List[InnerRepeat]]]:
+        """Repeats inside the kept units the engine found worth a search (with their word hashes)."""
         cfg = self.config
-        texts = [text[int(starts[i]):int(ends[i])] for i in rows]
-        found = find_inner_repeats_many(texts, ngram=cfg.ngram, threshold=cfg.threshold,
-                                        min_tokens=cfg.inner_min_tokens, normalization=cfg.normalization,
-                                        unspaced=cfg.unspaced_scripts)
-        return [(i, reps) for i, reps in zip(rows, found) if reps]
+        units = [i for i, _ in rows]
+        words = [np.frombuffer(w, dtype=np.uint64) for _, w in rows]
+        found = find_inner_repeats_many([text[int(starts[i]):int(ends[i])] for i in units], ngram=cfg.ngram,
+                                        threshold=cfg.threshold, min_tokens=cfg.inner_min_tokens,
+                                        normalization=cfg.normalization, unspaced=cfg.unspaced_scripts,
+                                        words=(np.concatenate(words), np.array([len(w) for w in words], dtype=np.int64)))
+        return [(i, reps) for i, reps in zip(units, found) if reps]

@@ -50,9 +50,6 @@ typedef struct {
     size_t word_n;
 } Folding;
 
-typedef int (*LongWordFn)(void *ctx, int fold, const void *cp, int width, Py_ssize_t a, Py_ssize_t b,
-                          uint64_t *out);
-
 #define CT uint8_t
 #define SFX u8
 #include "text.h"
@@ -237,9 +234,11 @@ oom:
 /* Engine                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* The records of one run() call: phase one fills in each unit's fingerprint (set, key, band
- * keys), phase two each unit's decision. Unit g of the batch; document i's units are
- * [dunit[i], dunit[i+1]), their spans relative to the document's text. */
+/* Records in two phases. Phase one (fingerprints: units, shingle sets, set keys, band keys)
+ * depends on nothing but the text, so it runs without the GIL, on a thread of its own while
+ * the records before are decided; phase two (decisions against the store, the store updated)
+ * runs in input order. A Batch carries records through both: unit g of the batch; document i's
+ * units are [dunit[i], dunit[i+1]), their spans relative to its text. */
 typedef struct {
     VecI64 dunit;       /* per document: its first unit (one more entry: the end) */
     VecI64 dsize;       /* per document: UTF-8 size */
@@ -249,11 +248,26 @@ typedef struct {
     VecI64 off;         /* unit g's set is pool[off[g]:off[g+1]] */
     VecU32 pool;
     VecU64 bkeys;       /* `bands` per unit (none when exact-only) */
+    VecU8 inner;        /* per unit: it may hold a repeat inside itself (worth a search in Python) */
+    VecI64 iword;       /* per unit: where its word hashes start in iwords (those worth a search) */
+    VecU64 iwords;
     VecI64 match;
     VecF64 sim;
     VecU8 exact, removed;
-    VecU64 words;       /* one unit's word hashes, while it is fingerprinted */
 } Batch;
+
+/* What phase one writes while it works (one per thread that runs it). */
+typedef struct {
+    VecU64 words;        /* one unit's word hashes */
+    VecU32 mixed;        /* one set, pre-mixed for MinHash; sort scratch */
+    uint32_t *sig;       /* one signature */
+    VecI64 ustart, uend; /* one text's units */
+    VecU8 longbuf;       /* a long word's UTF-8 */
+    VecU32 grams;        /* one unit's n-gram hashes in text order (the inner-repeat check) */
+    VecU64 last;         /* gram -> last position, open addressing (the inner-repeat check) */
+    Spaces sp;
+    PyThreadState *released;  /* the GIL, when phase one gave it up (taken back to call Python) */
+} Scratch;
 
 typedef struct {
     PyObject_HEAD
@@ -262,28 +276,100 @@ typedef struct {
     uint32_t cap;
     double threshold;
     uint32_t *pa, *pb;
-    uint64_t *ngram_mult, *row_mult;
+    uint64_t *mult;   /* multiplier i (n-gram position i; band row i) */
     uint64_t m_len, m_size, m_salt;
-    PyObject *load_tables, *normalize, *tokenize, *xxh3, *removal_type, *round_fn;
+    PyObject *load_tables, *normalize, *tokenize, *removal_type, *round_fn;
     PyObject *reason_exact, *reason_near, *reason_run;
     PyObject *tables;  /* (fold, word, space) arrays, kept alive */
     Py_buffer fold_buf, word_buf, space_buf;
     int tables_loaded;
     Folding fo;
-    Spaces sp;
-    Batch b;
-    VecI64 ustart, uend;  /* one text's units, while it is split */
-    int known;            /* decide_unit found the unit's set key in the exact table */
-    uint32_t *sig;
-    uint32_t *bcount;
-    VecU32 mixed, cand, found;
+    const uint8_t *space;
+    size_t space_n;
+    Scratch sc;        /* for the calls made on the engine itself (run, units, sets) */
+    Batch b;           /* run()'s batch */
+    /* phase two's scratch */
+    uint32_t *bcount;  /* ids found per band key of the unit being decided */
+    int known;         /* its set key is in the exact table */
+    VecU32 cand, found, sortbuf;
     VecU64 order;
-    VecU8 longword;
-    Store *local;
+    Store *local;      /* document scope: the store of the document being decided */
     long long st_docs, st_units, st_chars, st_bytes, st_replayed;
 } Engine;
 
-static PyTypeObject EngineType;
+/* Records fingerprinted ahead (Engine.prints), decided later (Engine.decide). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *texts;  /* the list fingerprinted (kept: phase one reads the strings' storage) */
+    Batch b;
+    Scratch sc;
+    int decided;
+} Prints;
+
+static PyTypeObject EngineType, PrintsType;
+
+static void batch_free(Batch *b) {
+    VecI64_free(&b->dunit); VecI64_free(&b->dsize); VecI64_free(&b->start); VecI64_free(&b->end);
+    VecI64_free(&b->ntok); VecU64_free(&b->skey); VecI64_free(&b->off); VecU32_free(&b->pool);
+    VecU64_free(&b->bkeys); VecU8_free(&b->inner); VecI64_free(&b->iword); VecU64_free(&b->iwords);
+    VecI64_free(&b->match); VecF64_free(&b->sim); VecU8_free(&b->exact);
+    VecU8_free(&b->removed);
+}
+
+static void batch_reset(Batch *b) {
+    b->dunit.n = b->dsize.n = b->start.n = b->end.n = b->ntok.n = b->off.n = b->skey.n = b->bkeys.n = 0;
+    b->inner.n = b->iword.n = b->iwords.n = 0;
+    b->pool.n = 0;
+}
+
+static int scratch_init(Scratch *sc, int num_perm) {
+    memset(sc, 0, sizeof *sc);
+    sc->sig = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)num_perm);
+    return sc->sig ? 0 : -1;
+}
+
+static void scratch_free(Scratch *sc) {
+    free(sc->sig);
+    sc->sig = NULL;
+    VecU64_free(&sc->words); VecU32_free(&sc->mixed); VecI64_free(&sc->ustart); VecI64_free(&sc->uend);
+    VecU8_free(&sc->longbuf); VecU32_free(&sc->grams); VecU64_free(&sc->last); VecU8_free(&sc->sp.joins); VecI64_free(&sc->sp.para_starts);
+    VecI64_free(&sc->sp.para_ends);
+}
+
+static void sort_u32(uint32_t *a, size_t n, VecU32 *tmp) {
+    if (n <= 48) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = a[i];
+            size_t j = i;
+            while (j > 0 && a[j - 1] > x) { a[j] = a[j - 1]; j--; }
+            a[j] = x;
+        }
+        return;
+    }
+    if (VecU32_reserve(tmp, n)) {  /* no memory for the radix sort: an insertion sort still sorts */
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = a[i];
+            size_t j = i;
+            while (j > 0 && a[j - 1] > x) { a[j] = a[j - 1]; j--; }
+            a[j] = x;
+        }
+        return;
+    }
+    uint32_t *src = a, *dst = tmp->data;
+    size_t count[257];
+    for (int shift = 0; shift < 32; shift += 8) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++) count[((src[i] >> shift) & 0xFF) + 1]++;
+        for (int k = 0; k < 256; k++) count[k + 1] += count[k];
+        for (size_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
+        uint32_t *x = src; src = dst; dst = x;
+    }
+    /* four passes: the result is back in `a` */
+}
+
+/* Python may be called from phase one only through these (the GIL taken back, given up again). */
+static inline void gil_take(Scratch *sc) { if (sc->released) PyEval_RestoreThread(sc->released); }
+static inline void gil_give(Scratch *sc) { if (sc->released) sc->released = PyEval_SaveThread(); }
 
 static int get_u64s(PyObject *obj, size_t want, uint64_t **out, const char *what) {
     Py_buffer b;
@@ -319,15 +405,19 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
     static char *names[] = {"ngram", "num_perm", "perm_a", "perm_b", "bands", "rows", "multipliers", "m_len",
                             "m_size", "m_salt", "threshold", "min_tokens", "cap", "granularity", "case_fold",
                             "python_tokens", "inner", "inner_min_tokens", "exact_only", "load_tables",
-                            "normalize", "tokenize", "xxh3", "removal_type", NULL};
+                            "normalize", "tokenize", "removal_type", NULL};
     PyObject *pa, *pb, *mults;
     unsigned long long m_len, m_size, m_salt;
     int cap;
+    if (e->pa) {
+        PyErr_SetString(PyExc_RuntimeError, "Engine is initialized once");
+        return -1;
+    }
     if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "iiOOiiOKKKdiiipppipOOOOO", names, &e->ngram, &e->num_perm, &pa, &pb, &e->bands, &e->rows,
+            args, kw, "iiOOiiOKKKdiiipppipOOOO", names, &e->ngram, &e->num_perm, &pa, &pb, &e->bands, &e->rows,
             &mults, &m_len, &m_size, &m_salt, &e->threshold, &e->min_tokens, &cap, &e->granularity, &e->case_fold,
             &e->py_tokens, &e->inner, &e->inner_min, &e->exact_only, &e->load_tables, &e->normalize, &e->tokenize,
-            &e->xxh3, &e->removal_type))
+            &e->removal_type))
         return -1;
     if (e->ngram < 1 || e->num_perm < 1 || e->bands < 0 || e->rows < 1 || (long)e->bands * e->rows > e->num_perm ||
         cap < 1 || e->granularity < 0 || e->granularity > 3) {
@@ -344,11 +434,9 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
     e->m_salt = m_salt;
     int nm = e->ngram > e->rows ? e->ngram : e->rows;
     if (get_u32s(pa, (size_t)e->num_perm, &e->pa, "perm_a") || get_u32s(pb, (size_t)e->num_perm, &e->pb, "perm_b") ||
-        get_u64s(mults, (size_t)nm, &e->ngram_mult, "multipliers"))
+        get_u64s(mults, (size_t)nm, &e->mult, "multipliers"))
         return -1;
-    e->row_mult = e->ngram_mult;  /* the same multipliers: i-th of the table */
-    Py_INCREF(e->load_tables); Py_INCREF(e->normalize); Py_INCREF(e->tokenize);
-    Py_INCREF(e->xxh3); Py_INCREF(e->removal_type);
+    Py_INCREF(e->load_tables); Py_INCREF(e->normalize); Py_INCREF(e->tokenize); Py_INCREF(e->removal_type);
     PyObject *builtins = PyEval_GetBuiltins();
     e->round_fn = builtins ? PyDict_GetItemString(builtins, "round") : NULL;
     if (!e->round_fn) { PyErr_SetString(PyExc_RuntimeError, "no builtin round"); return -1; }
@@ -356,34 +444,24 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
     e->reason_exact = PyUnicode_InternFromString("exact");
     e->reason_near = PyUnicode_InternFromString("near");
     e->reason_run = PyUnicode_InternFromString("run");
-    e->sig = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)e->num_perm);
-    e->bcount = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(e->bands + 1));
     if (!e->reason_exact || !e->reason_near || !e->reason_run) return -1;
-    if (!e->sig || !e->bcount) { PyErr_NoMemory(); return -1; }
+    e->bcount = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(e->bands + 1));
+    if (!e->bcount || scratch_init(&e->sc, e->num_perm)) { PyErr_NoMemory(); return -1; }
     e->local = (Store *)PyObject_CallFunction((PyObject *)&StoreType, "iii", e->bands, cap, 1);
     return e->local ? 0 : -1;
 }
 
-static void batch_free(Batch *b) {
-    VecI64_free(&b->dunit); VecI64_free(&b->dsize); VecI64_free(&b->start); VecI64_free(&b->end);
-    VecI64_free(&b->ntok); VecU64_free(&b->skey); VecI64_free(&b->off); VecU32_free(&b->pool);
-    VecU64_free(&b->bkeys); VecI64_free(&b->match); VecF64_free(&b->sim); VecU8_free(&b->exact);
-    VecU8_free(&b->removed); VecU64_free(&b->words);
-}
-
 static void Engine_dealloc(Engine *e) {
     PyObject_GC_UnTrack(e);
-    free(e->pa); free(e->pb); free(e->ngram_mult); free(e->sig); free(e->bcount);
+    free(e->pa); free(e->pb); free(e->mult); free(e->bcount);
+    scratch_free(&e->sc);
     batch_free(&e->b);
-    VecI64_free(&e->ustart); VecI64_free(&e->uend);
-    VecU32_free(&e->mixed); VecU32_free(&e->cand); VecU32_free(&e->found); VecU64_free(&e->order);
-    VecU8_free(&e->longword);
-    VecU8_free(&e->sp.joins); VecI64_free(&e->sp.para_starts); VecI64_free(&e->sp.para_ends);
+    VecU32_free(&e->cand); VecU32_free(&e->found); VecU32_free(&e->sortbuf); VecU64_free(&e->order);
     if (e->tables_loaded) {
         PyBuffer_Release(&e->fold_buf); PyBuffer_Release(&e->word_buf); PyBuffer_Release(&e->space_buf);
     }
     Py_CLEAR(e->tables); Py_CLEAR(e->load_tables); Py_CLEAR(e->normalize); Py_CLEAR(e->tokenize);
-    Py_CLEAR(e->xxh3); Py_CLEAR(e->removal_type); Py_CLEAR(e->round_fn);
+    Py_CLEAR(e->removal_type); Py_CLEAR(e->round_fn);
     Py_CLEAR(e->reason_exact); Py_CLEAR(e->reason_near); Py_CLEAR(e->reason_run);
     Py_CLEAR(e->local);
     Py_TYPE(e)->tp_free((PyObject *)e);
@@ -391,11 +469,11 @@ static void Engine_dealloc(Engine *e) {
 
 static int Engine_traverse(Engine *e, visitproc visit, void *arg) {
     Py_VISIT(e->tables); Py_VISIT(e->load_tables); Py_VISIT(e->normalize); Py_VISIT(e->tokenize);
-    Py_VISIT(e->xxh3); Py_VISIT(e->removal_type); Py_VISIT(e->local);
+    Py_VISIT(e->removal_type); Py_VISIT(e->local);
     return 0;
 }
 
-/* The fold, word and space tables of non-ASCII text, asked from Python once. */
+/* The fold, word and space tables of non-ASCII text, asked from Python once (with the GIL). */
 static int engine_tables(Engine *e) {
     if (e->tables_loaded) return 0;
     PyObject *t = PyObject_CallNoArgs(e->load_tables);
@@ -423,143 +501,116 @@ static int engine_tables(Engine *e) {
     e->fo.fold_n = (size_t)(e->fold_buf.len / 4);
     e->fo.word = (const uint8_t *)e->word_buf.buf;
     e->fo.word_n = (size_t)e->word_buf.len;
-    e->sp.table = (const uint8_t *)e->space_buf.buf;
-    e->sp.n = (size_t)e->space_buf.len;
+    e->space = (const uint8_t *)e->space_buf.buf;
+    e->space_n = (size_t)e->space_buf.len;
     e->tables_loaded = 1;
     return 0;
 }
 
-/* XXH3-64 of a word longer than XXH_MAX_SHORT bytes: its folded UTF-8, hashed by xxhash. */
-static int long_word(void *ctx, int fold, const void *cp, int width, Py_ssize_t a, Py_ssize_t b, uint64_t *out) {
-    Engine *e = (Engine *)ctx;
-    VecU8 *buf = &e->longword;
-    if (VecU8_reserve(buf, (size_t)(b - a) * 4 + 4)) { PyErr_NoMemory(); return -1; }
-    int o = 0;
-    for (Py_ssize_t i = a; i < b; i++) {
-        uint32_t c = width == 1 ? ((const uint8_t *)cp)[i] : width == 2 ? ((const uint16_t *)cp)[i]
-                                                                         : ((const uint32_t *)cp)[i];
-        uint32_t f = c;
-        if (fold) f = c < 128 ? ((c >= 'A' && c <= 'Z') ? c + 32 : c) : e->fo.fold[c];
-        o = put_utf8(buf->data, o, f);
-    }
-    PyObject *bytes = PyBytes_FromStringAndSize((const char *)buf->data, o);
-    if (!bytes) return -1;
-    PyObject *h = PyObject_CallOneArg(e->xxh3, bytes);
-    Py_DECREF(bytes);
-    if (!h) return -1;
-    *out = PyLong_AsUnsignedLongLong(h);
-    Py_DECREF(h);
-    return (*out == (uint64_t)-1 && PyErr_Occurred()) ? -1 : 0;
+/* Tables for every text of a list, before phase one gives up the GIL. */
+static int tables_for(Engine *e, PyObject *texts) {
+    if (e->tables_loaded) return 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(texts); i++)
+        if (!PyUnicode_IS_ASCII(PyList_GET_ITEM(texts, i))) return engine_tables(e);
+    return 0;
 }
 
-static int tokenize_str(Engine *e, int fold, PyObject *s, Py_ssize_t a, Py_ssize_t b) {
+static int tokenize_str(const Engine *e, Scratch *sc, int fold, PyObject *s, Py_ssize_t a, Py_ssize_t b) {
     const void *data = PyUnicode_DATA(s);
     switch (PyUnicode_KIND(s)) {
-    case PyUnicode_1BYTE_KIND: return tokenize_u8(&e->fo, fold, (const uint8_t *)data, a, b, &e->b.words, long_word, e);
-    case PyUnicode_2BYTE_KIND: return tokenize_u16(&e->fo, fold, (const uint16_t *)data, a, b, &e->b.words, long_word, e);
-    default: return tokenize_u32(&e->fo, fold, (const uint32_t *)data, a, b, &e->b.words, long_word, e);
+    case PyUnicode_1BYTE_KIND: return tokenize_u8(&e->fo, fold, (const uint8_t *)data, a, b, &sc->words, &sc->longbuf);
+    case PyUnicode_2BYTE_KIND: return tokenize_u16(&e->fo, fold, (const uint16_t *)data, a, b, &sc->words, &sc->longbuf);
+    default: return tokenize_u32(&e->fo, fold, (const uint32_t *)data, a, b, &sc->words, &sc->longbuf);
     }
 }
 
-/* Word hashes of tokens Python made (normalization steps, a tokenizer of one's own). */
-static int hash_tokens(Engine *e, PyObject *tokens) {
+/* Word hashes of tokens Python made (normalization steps, a tokenizer of one's own). GIL held. */
+static int hash_tokens(Scratch *sc, PyObject *tokens) {
     PyObject *seq = PySequence_Fast(tokens, "tokenize must return a sequence of str");
     if (!seq) return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *tok = PySequence_Fast_GET_ITEM(seq, i);
-        PyObject *utf8 = PyUnicode_AsEncodedString(tok, "utf-8", "surrogatepass");
+        PyObject *utf8 = PyUnicode_AsEncodedString(PySequence_Fast_GET_ITEM(seq, i), "utf-8", "surrogatepass");
         if (!utf8) { Py_DECREF(seq); return -1; }
-        uint64_t h;
         Py_ssize_t len = PyBytes_GET_SIZE(utf8);
-        if (len >= 1 && len <= XXH_MAX_SHORT) {
-            h = xxh3_short((const uint8_t *)PyBytes_AS_STRING(utf8), (size_t)len);
-        } else {
-            PyObject *v = PyObject_CallOneArg(e->xxh3, utf8);
-            if (!v) { Py_DECREF(utf8); Py_DECREF(seq); return -1; }
-            h = PyLong_AsUnsignedLongLong(v);
-            Py_DECREF(v);
-            if (h == (uint64_t)-1 && PyErr_Occurred()) { Py_DECREF(utf8); Py_DECREF(seq); return -1; }
-        }
+        uint64_t h = len ? xxh3_64((const uint8_t *)PyBytes_AS_STRING(utf8), (size_t)len) : 0x2D06800538D394C2ULL;
         Py_DECREF(utf8);
-        if (VecU64_push(&e->b.words, h ? h : 1)) { Py_DECREF(seq); PyErr_NoMemory(); return -1; }
+        if (VecU64_push(&sc->words, h ? h : 1)) { Py_DECREF(seq); PyErr_NoMemory(); return -1; }
     }
     Py_DECREF(seq);
     return 0;
 }
 
-/* The words of unit [a, b) of `text` into e->b.words. */
-static int unit_words(Engine *e, PyObject *text, Py_ssize_t a, Py_ssize_t b) {
-    e->b.words.n = 0;
-    if (e->py_tokens) {
-        PyObject *unit = PyUnicode_Substring(text, a, b);
-        if (!unit) return -1;
-        PyObject *tokens = PyObject_CallOneArg(e->tokenize, unit);
-        Py_DECREF(unit);
-        if (!tokens) return -1;
-        int r = hash_tokens(e, tokens);
-        Py_DECREF(tokens);
-        return r;
-    }
-    int r = tokenize_str(e, e->case_fold, text, a, b);
-    if (r != 1) return r;
-    /* a character the table cannot fold alone: Python normalizes the unit, then its words */
-    e->b.words.n = 0;
+/* Python's part of a unit's words (GIL taken back if phase one gave it up): tokens of a tokenizer
+ * or normalization steps, or the unit normalized by Python (a character the table cannot fold
+ * alone) and then tokenized here. -1: a Python error is set. */
+static int python_words(const Engine *e, Scratch *sc, PyObject *text, Py_ssize_t a, Py_ssize_t b) {
+    gil_take(sc);
+    int r = -1;
+    sc->words.n = 0;
     PyObject *unit = PyUnicode_Substring(text, a, b);
-    if (!unit) return -1;
-    PyObject *norm = PyObject_CallOneArg(e->normalize, unit);
-    Py_DECREF(unit);
-    if (!norm) return -1;
-    if (!PyUnicode_Check(norm)) {
-        Py_DECREF(norm);
-        PyErr_SetString(PyExc_TypeError, "normalize must return str");
-        return -1;
+    if (unit) {
+        if (e->py_tokens) {
+            PyObject *tokens = PyObject_CallOneArg(e->tokenize, unit);
+            r = tokens ? hash_tokens(sc, tokens) : -1;
+            Py_XDECREF(tokens);
+        } else {
+            PyObject *norm = PyObject_CallOneArg(e->normalize, unit);
+            if (norm && !PyUnicode_Check(norm)) PyErr_SetString(PyExc_TypeError, "normalize must return str");
+            else if (norm && (r = tokenize_str(e, sc, 0, norm, 0, PyUnicode_GET_LENGTH(norm))) < 0) PyErr_NoMemory();
+            Py_XDECREF(norm);
+        }
+        Py_DECREF(unit);
     }
-    r = tokenize_str(e, 0, norm, 0, PyUnicode_GET_LENGTH(norm));
-    Py_DECREF(norm);
-    return r;
+    gil_give(sc);
+    return r < 0 ? -1 : 0;
 }
 
-static void sort_u32(uint32_t *a, size_t n, VecU32 *tmp) {
-    if (n <= 48) {
-        for (size_t i = 1; i < n; i++) {
-            uint32_t x = a[i];
-            size_t j = i;
-            while (j > 0 && a[j - 1] > x) { a[j] = a[j - 1]; j--; }
-            a[j] = x;
+/* Whether a unit's n-grams (in text order) can hold a copied region the inner-repeat search would
+ * cut: a run of >= ngram consecutive positions whose n-grams recur at one distance, in a group of
+ * recurring positions (gaps of at most 3 n-grams: the search joins runs across 2 and extends them
+ * only over recurring n-grams) spanning >= min_tokens tokens. A necessary condition only (the
+ * search decides): most long paragraphs fail it and never reach Python. */
+static int may_repeat_inside(const Engine *e, Scratch *sc, size_t n) {
+    size_t slots = 64;
+    while (slots < 2 * n) slots *= 2;
+    if (VecU64_reserve(&sc->last, slots)) return 1;  /* no memory for the check: let Python look */
+    uint64_t *last = sc->last.data;  /* (gram << 32) | (position + 1); 0: empty */
+    memset(last, 0, slots * sizeof(uint64_t));
+    const uint32_t *grams = sc->grams.data;
+    size_t ng = (size_t)e->ngram, gap = 3 * ng, need = (size_t)e->inner_min;
+    size_t run_len = 0, prev_pos = 0, prev_dist = 0, group_first = 0;
+    int any = 0, group_long = 0;
+    for (size_t p = 0; p < n; p++) {
+        uint32_t g = grams[p];
+        size_t h = (size_t)fmix32(g) & (slots - 1), dist = 0;
+        while (last[h] && (uint32_t)(last[h] >> 32) != g) h = (h + 1) & (slots - 1);
+        if (last[h]) dist = p - ((size_t)(last[h] & 0xFFFFFFFFu) - 1);
+        last[h] = ((uint64_t)g << 32) | (uint64_t)(p + 1);
+        if (!dist) continue;
+        if (!any || p - prev_pos > gap) {  /* a new group */
+            group_first = p;
+            group_long = 0;
+            run_len = 0;
         }
-        return;
+        run_len = (any && p == prev_pos + 1 && dist == prev_dist) ? run_len + 1 : 1;
+        if (run_len >= ng) group_long = 1;
+        if (group_long && p + ng - group_first >= need) return 1;
+        any = 1;
+        prev_pos = p;
+        prev_dist = dist;
     }
-    if (VecU32_reserve(tmp, n)) {  /* no memory for the radix sort: an insertion sort still sorts */
-        for (size_t i = 1; i < n; i++) {
-            uint32_t x = a[i];
-            size_t j = i;
-            while (j > 0 && a[j - 1] > x) { a[j] = a[j - 1]; j--; }
-            a[j] = x;
-        }
-        return;
-    }
-    uint32_t *src = a, *dst = tmp->data;
-    size_t count[257];
-    for (int shift = 0; shift < 32; shift += 8) {
-        memset(count, 0, sizeof count);
-        for (size_t i = 0; i < n; i++) count[((src[i] >> shift) & 0xFF) + 1]++;
-        for (int k = 0; k < 256; k++) count[k + 1] += count[k];
-        for (size_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
-        uint32_t *x = src; src = dst; dst = x;
-    }
-    /* four passes: the result is back in `a` */
+    return 0;
 }
 
-/* The shingle set of the unit whose words are in b->words: word n-gram hashes (fewer tokens: one
- * shingle of all of them), sorted and unique, appended to the pool; its set key and token count. */
-static int unit_set(Engine *e) {
-    Batch *b = &e->b;
-    size_t nt = b->words.n, ng = (size_t)e->ngram;
+/* The shingle set of the unit whose words are in sc->words: word n-gram hashes (fewer tokens:
+ * one shingle of all of them), sorted and unique, appended to the pool; its key and token count. */
+static int unit_set(const Engine *e, Scratch *sc, Batch *b) {
+    size_t nt = sc->words.n, ng = (size_t)e->ngram;
     size_t count = nt >= ng ? nt - ng + 1 : 1;
     if (VecU32_reserve(&b->pool, b->pool.n + count)) return -1;
     uint32_t *out = b->pool.data + b->pool.n;
-    const uint64_t *w = b->words.data, *m = e->ngram_mult;
+    const uint64_t *w = sc->words.data, *m = e->mult;
     if (nt >= ng) {
         uint64_t base = (uint64_t)ng * e->m_len;
         for (size_t j = 0; j < count; j++) {
@@ -572,7 +623,12 @@ static int unit_set(Engine *e) {
         for (size_t k = 0; k < nt; k++) acc += w[k] * m[k];
         out[0] = (uint32_t)(fmix64(acc) >> 32);
     }
-    sort_u32(out, count, &e->mixed);
+    int check = e->inner && e->granularity == 0 && nt > (size_t)e->inner_min && nt > ng;
+    if (check) {
+        if (VecU32_reserve(&sc->grams, count)) return -1;
+        memcpy(sc->grams.data, out, count * sizeof(uint32_t));
+    }
+    sort_u32(out, count, &sc->mixed);
     size_t u = 0;
     uint64_t sum = 0;
     for (size_t j = 0; j < count; j++) {
@@ -582,13 +638,22 @@ static int unit_set(Engine *e) {
         }
     }
     b->pool.n += u;
+    /* rules.worth_searching, then the check on the n-grams themselves */
+    int inner = check && (double)((int64_t)count - (int64_t)u) >= e->threshold * (double)(e->inner_min - e->ngram + 1) &&
+                may_repeat_inside(e, sc, count);
     if (VecI64_push(&b->off, (int64_t)b->pool.n) || VecI64_push(&b->ntok, (int64_t)nt) ||
-        VecU64_push(&b->skey, fmix64(sum + (uint64_t)u * e->m_size)))
+        VecU64_push(&b->skey, fmix64(sum + (uint64_t)u * e->m_size)) || VecU8_push(&b->inner, (uint8_t)inner) ||
+        VecI64_push(&b->iword, (int64_t)b->iwords.n))
         return -1;
+    if (inner) {  /* its words go to Python with it: the search need not tokenize it again */
+        if (VecU64_reserve(&b->iwords, b->iwords.n + nt)) return -1;
+        memcpy(b->iwords.data + b->iwords.n, sc->words.data, nt * sizeof(uint64_t));
+        b->iwords.n += nt;
+    }
     return 0;
 }
 
-/* MinHash signature (datasketch's affine32: fmix32, then a*h + b mod 2**32) and band keys. */
+/* MinHash signature (datasketch's affine32: fmix32, then a*h + b mod 2**32). */
 #if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
 __attribute__((target_clones("avx2", "default")))
 #endif
@@ -605,87 +670,96 @@ static void minhash(const uint32_t *restrict mixed, size_t n, const uint32_t *re
 }
 
 /* The band keys of a set, appended to `out`. */
-static int band_keys(Engine *e, const uint32_t *set, size_t len, VecU64 *out) {
-    if (VecU32_reserve(&e->mixed, len) || VecU64_reserve(out, out->n + (size_t)e->bands)) return -1;
-    for (size_t j = 0; j < len; j++) e->mixed.data[j] = fmix32(set[j]);
-    minhash(e->mixed.data, len, e->pa, e->pb, e->sig, e->num_perm);
+static int band_keys(const Engine *e, Scratch *sc, const uint32_t *set, size_t len, VecU64 *out) {
+    if (VecU32_reserve(&sc->mixed, len) || VecU64_reserve(out, out->n + (size_t)e->bands)) return -1;
+    for (size_t j = 0; j < len; j++) sc->mixed.data[j] = fmix32(set[j]);
+    minhash(sc->mixed.data, len, e->pa, e->pb, sc->sig, e->num_perm);
     uint64_t *keys = out->data + out->n;
     for (int band = 0; band < e->bands; band++) {
         uint64_t acc = (uint64_t)(band + 1) * e->m_salt;
-        const uint32_t *s = e->sig + (size_t)band * e->rows;
-        for (int r = 0; r < e->rows; r++) acc += (uint64_t)s[r] * e->row_mult[r];
+        const uint32_t *s = sc->sig + (size_t)band * e->rows;
+        for (int r = 0; r < e->rows; r++) acc += (uint64_t)s[r] * e->mult[r];
         keys[band] = fmix64(acc);
     }
     out->n += (size_t)e->bands;
     return 0;
 }
 
-/* Units [a, b) of `text` (a unit, or all of a text): their words, sets and band keys appended. */
-static int unit_prints(Engine *e, PyObject *text, Py_ssize_t a, Py_ssize_t b, int banded) {
-    Batch *bt = &e->b;
-    if (unit_words(e, text, a, b)) {
-        if (!PyErr_Occurred()) PyErr_NoMemory();
-        return -1;
-    }
-    if (unit_set(e)) { PyErr_NoMemory(); return -1; }
+/* One unit [a, b) of `text`: its words, set and (when `banded`) band keys, appended to the batch.
+ * -1: out of memory (no Python error set) or -2: a Python error is set. */
+static int unit_prints(const Engine *e, Scratch *sc, Batch *bt, PyObject *text, Py_ssize_t a, Py_ssize_t b,
+                       int banded) {
+    sc->words.n = 0;
+    int r = e->py_tokens ? 1 : tokenize_str(e, sc, e->case_fold, text, a, b);
+    if (r < 0) return -1;
+    if (r == 1 && python_words(e, sc, text, a, b)) return -2;
+    if (unit_set(e, sc, bt)) return -1;
     if (banded) {
         size_t u = bt->ntok.n - 1;
-        const uint32_t *set = bt->pool.data + bt->off.data[u];
-        if (band_keys(e, set, (size_t)(bt->off.data[u + 1] - bt->off.data[u]), &bt->bkeys)) {
-            PyErr_NoMemory();
+        if (band_keys(e, sc, bt->pool.data + bt->off.data[u], (size_t)(bt->off.data[u + 1] - bt->off.data[u]),
+                      &bt->bkeys))
             return -1;
-        }
     }
     return 0;
-}
-
-static void batch_reset(Batch *b) {
-    b->dunit.n = b->dsize.n = b->start.n = b->end.n = b->ntok.n = b->off.n = b->skey.n = b->bkeys.n = 0;
-    b->pool.n = 0;
 }
 
 /* A text's units (into the scratch spans); its UTF-8 size. */
-static int text_units(Engine *e, PyObject *text, Py_ssize_t *utf8) {
+static int text_units(const Engine *e, Scratch *sc, PyObject *text, Py_ssize_t *utf8) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const void *data = PyUnicode_DATA(text);
-    if (!PyUnicode_IS_ASCII(text) && engine_tables(e)) return -1;
+    sc->sp.table = e->space;
+    sc->sp.n = e->space_n;
     int r;
     switch (PyUnicode_KIND(text)) {
     case PyUnicode_1BYTE_KIND:
-        r = units_u8(&e->sp, (const uint8_t *)data, n, e->granularity, &e->ustart, &e->uend);
+        r = units_u8(&sc->sp, (const uint8_t *)data, n, e->granularity, &sc->ustart, &sc->uend);
         if (utf8) *utf8 = PyUnicode_IS_ASCII(text) ? n : utf8_size_u8((const uint8_t *)data, n);
         break;
     case PyUnicode_2BYTE_KIND:
-        r = units_u16(&e->sp, (const uint16_t *)data, n, e->granularity, &e->ustart, &e->uend);
+        r = units_u16(&sc->sp, (const uint16_t *)data, n, e->granularity, &sc->ustart, &sc->uend);
         if (utf8) *utf8 = utf8_size_u16((const uint16_t *)data, n);
         break;
     default:
-        r = units_u32(&e->sp, (const uint32_t *)data, n, e->granularity, &e->ustart, &e->uend);
+        r = units_u32(&sc->sp, (const uint32_t *)data, n, e->granularity, &sc->ustart, &sc->uend);
         if (utf8) *utf8 = utf8_size_u32((const uint32_t *)data, n);
     }
-    if (r) { PyErr_NoMemory(); return -1; }
+    return r ? -1 : 0;
+}
+
+/* Phase one for a text: its units, each unit's set and band keys, appended to the batch.
+ * -1: out of memory, -2: a Python error is set. */
+static int doc_prints(const Engine *e, Scratch *sc, Batch *b, PyObject *text) {
+    Py_ssize_t utf8 = 0;
+    if (text_units(e, sc, text, &utf8)) return -1;
+    size_t n = sc->ustart.n;
+    if (VecI64_reserve(&b->start, b->start.n + n) || VecI64_reserve(&b->end, b->end.n + n)) return -1;
+    memcpy(b->start.data + b->start.n, sc->ustart.data, n * sizeof(int64_t));
+    memcpy(b->end.data + b->end.n, sc->uend.data, n * sizeof(int64_t));
+    b->start.n += n;
+    b->end.n += n;
+    for (size_t u = 0; u < n; u++) {
+        int r = unit_prints(e, sc, b, text, (Py_ssize_t)sc->ustart.data[u], (Py_ssize_t)sc->uend.data[u],
+                            !e->exact_only);
+        if (r) return r;
+    }
+    if (VecI64_push(&b->dunit, (int64_t)b->start.n) || VecI64_push(&b->dsize, utf8)) return -1;
     return 0;
 }
 
-/* Phase one for a text: its units, each unit's set and band keys, appended to the batch. */
-static int doc_prints(Engine *e, PyObject *text) {
-    Batch *b = &e->b;
-    Py_ssize_t utf8 = 0;
-    if (text_units(e, text, &utf8)) return -1;
-    size_t n = e->ustart.n;
-    if (VecI64_reserve(&b->start, b->start.n + n) || VecI64_reserve(&b->end, b->end.n + n)) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    memcpy(b->start.data + b->start.n, e->ustart.data, n * sizeof(int64_t));
-    memcpy(b->end.data + b->end.n, e->uend.data, n * sizeof(int64_t));
-    b->start.n += n;
-    b->end.n += n;
-    for (size_t u = 0; u < n; u++)
-        if (unit_prints(e, text, (Py_ssize_t)e->ustart.data[u], (Py_ssize_t)e->uend.data[u], !e->exact_only))
-            return -1;
-    if (VecI64_push(&b->dunit, (int64_t)b->start.n) || VecI64_push(&b->dsize, utf8)) { PyErr_NoMemory(); return -1; }
-    return 0;
+/* Phase one for a list of texts (all str): the batch filled in. With `release`, the GIL is given
+ * up meanwhile (taken back only to call Python, which few texts need). -1 with an error set. */
+static int batch_prints(Engine *e, Scratch *sc, Batch *b, PyObject *texts, int release) {
+    if (tables_for(e, texts)) return -1;
+    batch_reset(b);
+    if (VecI64_push(&b->off, 0) || VecI64_push(&b->dunit, 0)) { PyErr_NoMemory(); return -1; }
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    int r = 0;
+    sc->released = release ? PyEval_SaveThread() : NULL;
+    for (Py_ssize_t i = 0; i < n && !r; i++) r = doc_prints(e, sc, b, PyList_GET_ITEM(texts, i));
+    if (sc->released) PyEval_RestoreThread(sc->released);
+    sc->released = NULL;
+    if (r == -1) PyErr_NoMemory();
+    return r ? -1 : 0;
 }
 
 /* Jaccard of two sorted sets when it can reach t; -1 as soon as it provably cannot (the
@@ -719,8 +793,7 @@ static int cmp_u64(const void *x, const void *y) {
 }
 
 /* Start the memory reads of unit g's look-ups (a few units ahead of deciding it). */
-static inline void prefetch_unit(const Engine *e, const Store *s, size_t g) {
-    const Batch *b = &e->b;
+static inline void prefetch_unit(const Engine *e, const Store *s, const Batch *b, size_t g) {
     table_prefetch(&s->exact, b->skey.data[g]);
     if (!e->exact_only)
         for (int k = 0; k < e->bands; k++) table_prefetch(&s->band, b->bkeys.data[g * (size_t)e->bands + k]);
@@ -728,10 +801,9 @@ static inline void prefetch_unit(const Engine *e, const Store *s, size_t g) {
 
 /* Unit g against the store: the earliest unit with the same set, else the first LSH candidate
  * (most shared bands first, then earliest) whose exact Jaccard reaches the threshold. Only units
- * before `before` count. Leaves e->bcount (ids per band key) and e->known (the set key is in
- * the exact table) for insert_unit. */
-static int decide_unit(Engine *e, Store *s, size_t g, uint64_t before) {
-    Batch *b = &e->b;
+ * before `before` count. Leaves e->bcount (ids per band key) and e->known (the set key is in the
+ * exact table) for insert_unit. */
+static int decide_unit(Engine *e, Store *s, Batch *b, size_t g, uint64_t before) {
     const uint32_t *set = b->pool.data + b->off.data[g];
     size_t len = (size_t)(b->off.data[g + 1] - b->off.data[g]);
     b->match.data[g] = -1;
@@ -757,24 +829,24 @@ static int decide_unit(Engine *e, Store *s, size_t g, uint64_t before) {
     const uint64_t *keys = b->bkeys.data + g * (size_t)e->bands;
     VecU32 *cand = &e->cand;
     cand->n = 0;
-    if (VecU32_reserve(&e->found, e->cap)) { PyErr_NoMemory(); return -1; }
+    if (VecU32_reserve(&e->found, e->cap)) return -1;
     for (int k = 0; k < e->bands; k++) {
         size_t n = table_find(&s->band, keys[k], e->found.data, e->cap);
         e->bcount[k] = (uint32_t)(n < 0xFFFFFFFFu ? n : 0xFFFFFFFFu);
         size_t take = n < e->cap ? n : e->cap;
         for (size_t j = 0; j < take; j++)
-            if (e->found.data[j] < before && VecU32_push(cand, e->found.data[j])) { PyErr_NoMemory(); return -1; }
+            if (e->found.data[j] < before && VecU32_push(cand, e->found.data[j])) return -1;
     }
     if (!cand->n) return 0;
     /* distinct candidates, by shared bands (desc) then id (asc) */
-    sort_u32(cand->data, cand->n, &e->mixed);
+    sort_u32(cand->data, cand->n, &e->sortbuf);
     VecU64 *order = &e->order;
     order->n = 0;
     for (size_t k = 0; k < cand->n;) {
         size_t j = k + 1;
         while (j < cand->n && cand->data[j] == cand->data[k]) j++;
         uint64_t shared = (uint64_t)(j - k);
-        if (VecU64_push(order, ((0xFFFFFFFFull - shared) << 32) | cand->data[k])) { PyErr_NoMemory(); return -1; }
+        if (VecU64_push(order, ((0xFFFFFFFFull - shared) << 32) | cand->data[k])) return -1;
         k = j;
     }
     if (order->n > 1) qsort(order->data, order->n, sizeof(uint64_t), cmp_u64);
@@ -793,28 +865,26 @@ static int decide_unit(Engine *e, Store *s, size_t g, uint64_t before) {
 }
 
 /* Unit g joins the store as its next unit (its set, key and bands, unless an exact repeat). */
-static int insert_unit(Engine *e, Store *s, size_t g) {
-    Batch *b = &e->b;
+static int insert_unit(Engine *e, Store *s, Batch *b, size_t g) {
     uint64_t id = store_len(s);
-    if (check_room(s, 1)) return -1;
+    if (check_room(s, 1)) return -2;
     const uint32_t *set = b->pool.data + b->off.data[g];
     size_t len = (size_t)(b->off.data[g + 1] - b->off.data[g]);
     int repeat = b->exact.data[g];
     if (store_add_unit(s, b->skey.data[g], b->start.data[g], b->end.data[g], set, len,
                        repeat ? b->match.data[g] : -1))
-        return -1;
+        return -2;
     if (repeat) return 0;
-    if (!e->known && table_add(&s->exact, b->skey.data[g], (uint32_t)id)) { PyErr_NoMemory(); return -1; }
+    if (!e->known && table_add(&s->exact, b->skey.data[g], (uint32_t)id)) return -1;
     if (e->exact_only) return 0;
     const uint64_t *keys = b->bkeys.data + g * (size_t)e->bands;
     for (int k = 0; k < e->bands; k++)
-        if (e->bcount[k] < e->cap && table_add(&s->band, keys[k], (uint32_t)id)) { PyErr_NoMemory(); return -1; }
+        if (e->bcount[k] < e->cap && table_add(&s->band, keys[k], (uint32_t)id)) return -1;
     return 0;
 }
 
 /* Short repeats go only inside a run of consecutive repeats that holds a removed long one. */
-static void run_rule(Engine *e, size_t lo, size_t hi) {
-    Batch *b = &e->b;
+static void run_rule(const Engine *e, Batch *b, size_t lo, size_t hi) {
     size_t u = lo;
     while (u < hi) {
         if (b->match.data[u] < 0) { b->removed.data[u] = 0; u++; continue; }
@@ -826,16 +896,8 @@ static void run_rule(Engine *e, size_t lo, size_t hi) {
     }
 }
 
-/* Whether kept unit g is worth a search for a repeat inside itself (dedup.decide.rules.worth_searching). */
-static int worth_inner(const Engine *e, size_t g) {
-    const Batch *b = &e->b;
-    int64_t nt = b->ntok.data[g], size = b->off.data[g + 1] - b->off.data[g];
-    int64_t repeated = (nt - e->ngram + 1) - size;
-    return nt > e->inner_min && nt > e->ngram && (double)repeated >= e->threshold * (double)(e->inner_min - e->ngram + 1);
-}
-
-static PyObject *make_removal(Engine *e, size_t g, size_t u, PyObject *mdoc, int64_t midx, int64_t ms, int64_t me) {
-    Batch *b = &e->b;
+static PyObject *make_removal(Engine *e, const Batch *b, size_t g, size_t u, PyObject *mdoc, int64_t midx,
+                              int64_t ms, int64_t me) {
     PyObject *reason = b->ntok.data[g] < e->min_tokens ? e->reason_run
                        : b->exact.data[g] ? e->reason_exact : e->reason_near;
     PyObject *sim;
@@ -863,17 +925,17 @@ static PyObject *make_removal(Engine *e, size_t g, size_t u, PyObject *mdoc, int
 }
 
 /* What Python needs of document i when it changed (or may: inner repeats), else None. */
-static PyObject *outcome(Engine *e, Store *s, size_t i, PyObject *doc_id, int corpus) {
-    Batch *b = &e->b;
+static PyObject *outcome(Engine *e, Store *s, const Batch *b, size_t i, PyObject *doc_id, int corpus) {
     size_t lo = (size_t)b->dunit.data[i], hi = (size_t)b->dunit.data[i + 1], n = hi - lo;
     size_t removed = 0;
     for (size_t g = lo; g < hi; g++) removed += b->removed.data[g];
-    PyObject *inner = NULL;
+    PyObject *inner = NULL;  /* [(unit, its word hashes as uint64 bytes)] of the kept units worth a search */
     if (e->inner && e->granularity == 0) {
         for (size_t g = lo; g < hi; g++) {
-            if (b->removed.data[g] || !worth_inner(e, g)) continue;
+            if (b->removed.data[g] || !b->inner.data[g]) continue;
             if (!inner && !(inner = PyList_New(0))) return NULL;
-            PyObject *x = PyLong_FromSize_t(g - lo);
+            PyObject *x = Py_BuildValue("(nN)", (Py_ssize_t)(g - lo),
+                                        bytes_of(b->iwords.data + b->iword.data[g], (size_t)b->ntok.data[g] * 8));
             if (!x || PyList_Append(inner, x)) { Py_XDECREF(x); Py_DECREF(inner); return NULL; }
             Py_DECREF(x);
         }
@@ -888,31 +950,24 @@ static PyObject *outcome(Engine *e, Store *s, size_t i, PyObject *doc_id, int co
         PyObject *r;
         if (corpus) {
             size_t ord = store_doc_of(s, (uint64_t)m);
-            r = make_removal(e, g, g - lo, PyList_GET_ITEM(s->doc_ids, ord), m - (int64_t)s->doc_first.data[ord],
+            r = make_removal(e, b, g, g - lo, PyList_GET_ITEM(s->doc_ids, ord), m - (int64_t)s->doc_first.data[ord],
                              s->ustart.data[m], s->uend.data[m]);
         } else {
-            r = make_removal(e, g, g - lo, doc_id, m, b->start.data[lo + m], b->end.data[lo + m]);
+            r = make_removal(e, b, g, g - lo, doc_id, m, b->start.data[lo + m], b->end.data[lo + m]);
         }
         if (!r) { Py_DECREF(removals); Py_XDECREF(inner); return NULL; }
         PyList_SET_ITEM(removals, (Py_ssize_t)k++, r);
     }
-    PyObject *starts = PyBytes_FromStringAndSize((const char *)(b->start.data + lo), (Py_ssize_t)(n * 8));
-    PyObject *ends = PyBytes_FromStringAndSize((const char *)(b->end.data + lo), (Py_ssize_t)(n * 8));
-    PyObject *mask = PyBytes_FromStringAndSize((const char *)(b->removed.data + lo), (Py_ssize_t)n);
-    if (!starts || !ends || !mask) {
-        Py_XDECREF(starts); Py_XDECREF(ends); Py_XDECREF(mask); Py_DECREF(removals); Py_XDECREF(inner);
-        return NULL;
-    }
-    return Py_BuildValue("(NNNNNL)", starts, ends, mask, removals, inner ? inner : Py_NewRef(Py_None),
+    return Py_BuildValue("(NNNNNL)", bytes_of(b->start.data + lo, n * 8), bytes_of(b->end.data + lo, n * 8),
+                         bytes_of(b->removed.data + lo, n), removals, inner ? inner : Py_NewRef(Py_None),
                          (long long)b->dsize.data[i]);
 }
 
 #define PREFETCH_UNITS 2  /* units ahead whose look-ups are started early */
 
 /* Phase two for document i: decisions against the store, the store updated, the run rule. */
-static PyObject *decide_doc(Engine *e, Store *store, size_t i, PyObject *text, PyObject *doc_id, int auto_id,
-                            int corpus, int read_only) {
-    Batch *b = &e->b;
+static PyObject *decide_doc(Engine *e, Store *store, Batch *b, size_t i, PyObject *text, PyObject *doc_id,
+                            int auto_id, int corpus, int read_only) {
     size_t lo = (size_t)b->dunit.data[i], hi = (size_t)b->dunit.data[i + 1], n = hi - lo;
     Store *s = corpus ? store : e->local;
     if (!corpus) store_reset(s);
@@ -936,43 +991,35 @@ static PyObject *decide_doc(Engine *e, Store *store, size_t i, PyObject *text, P
     uint64_t base = store_len(s);
     size_t total = b->skey.n;
     if (corpus)
-        for (size_t g = lo; g < hi && g < lo + PREFETCH_UNITS; g++) prefetch_unit(e, s, g);
+        for (size_t g = lo; g < hi && g < lo + PREFETCH_UNITS; g++) prefetch_unit(e, s, b, g);
     for (size_t g = lo; g < hi; g++) {
-        if (corpus && g + PREFETCH_UNITS < total) prefetch_unit(e, s, g + PREFETCH_UNITS);
+        if (corpus && g + PREFETCH_UNITS < total) prefetch_unit(e, s, b, g + PREFETCH_UNITS);
         uint64_t row = replay >= 0 ? (uint64_t)replay + (g - lo) : read_only ? base : store_len(s);
-        if (decide_unit(e, s, g, row)) return NULL;
-        if (adds && insert_unit(e, s, g)) return NULL;
+        int r = decide_unit(e, s, b, g, row);
+        if (!r && adds) r = insert_unit(e, s, b, g);
+        if (r) return r == -1 ? PyErr_NoMemory() : NULL;
     }
-    run_rule(e, lo, hi);
+    run_rule(e, b, lo, hi);
     e->st_docs++;
     e->st_units += (long long)n;
     e->st_chars += PyUnicode_GET_LENGTH(text);
     e->st_bytes += b->dsize.data[i];
     e->st_replayed += replay >= 0;
-    return outcome(e, s, i, doc_id, corpus);
+    return outcome(e, s, b, i, doc_id, corpus);
 }
 
-static PyObject *Engine_run(Engine *e, PyObject *args, PyObject *kw) {
-    static char *names[] = {"store", "texts", "ids", "autos", "corpus", "read_only", NULL};
-    PyObject *store, *texts, *ids, *autos;
-    int corpus, read_only;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO!O!Opp", names, &store, &PyList_Type, &texts, &PyList_Type, &ids,
-                                     &autos, &corpus, &read_only))
-        return NULL;
+/* Phase two for a fingerprinted batch: one outcome per text (None: unchanged). */
+static PyObject *batch_decide(Engine *e, PyObject *store, Batch *b, PyObject *texts, PyObject *ids, PyObject *autos,
+                              int corpus, int read_only) {
     Py_ssize_t n = PyList_GET_SIZE(texts);
-    if (PyList_GET_SIZE(ids) != n) {
-        PyErr_SetString(PyExc_ValueError, "texts and ids differ in length");
+    if (!PyList_Check(ids) || PyList_GET_SIZE(ids) != n) {
+        PyErr_SetString(PyExc_ValueError, "ids must be a list as long as the texts");
         return NULL;
     }
     if (corpus && !PyObject_TypeCheck(store, &StoreType)) {
         PyErr_SetString(PyExc_TypeError, "corpus scope needs a Store");
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (!PyUnicode_Check(PyList_GET_ITEM(texts, i))) {
-            PyErr_Format(PyExc_TypeError, "text %zd is not str", i);
-            return NULL;
-        }
     Py_buffer ab = {0};
     if (autos != Py_None) {
         if (PyObject_GetBuffer(autos, &ab, PyBUF_SIMPLE)) return NULL;
@@ -983,11 +1030,6 @@ static PyObject *Engine_run(Engine *e, PyObject *args, PyObject *kw) {
         }
     }
     PyObject *out = NULL;
-    Batch *b = &e->b;
-    batch_reset(b);
-    if (VecI64_push(&b->off, 0) || VecI64_push(&b->dunit, 0)) { PyErr_NoMemory(); goto done; }
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (doc_prints(e, PyList_GET_ITEM(texts, i))) goto done;
     size_t units = b->skey.n;
     if (VecI64_reserve(&b->match, units) || VecF64_reserve(&b->sim, units) || VecU8_reserve(&b->exact, units) ||
         VecU8_reserve(&b->removed, units)) {
@@ -998,7 +1040,7 @@ static PyObject *Engine_run(Engine *e, PyObject *args, PyObject *kw) {
     if (!out) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         int auto_id = ab.buf ? ((const uint8_t *)ab.buf)[i] != 0 : 0;
-        PyObject *r = decide_doc(e, corpus ? (Store *)store : NULL, (size_t)i, PyList_GET_ITEM(texts, i),
+        PyObject *r = decide_doc(e, corpus ? (Store *)store : NULL, b, (size_t)i, PyList_GET_ITEM(texts, i),
                                  PyList_GET_ITEM(ids, i), auto_id, corpus, read_only);
         if (!r) { Py_CLEAR(out); goto done; }
         PyList_SET_ITEM(out, i, r);
@@ -1006,6 +1048,65 @@ static PyObject *Engine_run(Engine *e, PyObject *args, PyObject *kw) {
 done:
     if (ab.buf) PyBuffer_Release(&ab);
     return out;
+}
+
+static int check_texts(PyObject *texts) {
+    if (!PyList_Check(texts)) {
+        PyErr_SetString(PyExc_TypeError, "texts must be a list of str");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(texts); i++)
+        if (!PyUnicode_Check(PyList_GET_ITEM(texts, i))) {
+            PyErr_Format(PyExc_TypeError, "text %zd is not str", i);
+            return -1;
+        }
+    return 0;
+}
+
+static PyObject *Engine_run(Engine *e, PyObject *args, PyObject *kw) {
+    static char *names[] = {"store", "texts", "ids", "autos", "corpus", "read_only", NULL};
+    PyObject *store, *texts, *ids, *autos;
+    int corpus, read_only;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOpp", names, &store, &texts, &ids, &autos, &corpus, &read_only))
+        return NULL;
+    if (check_texts(texts) || batch_prints(e, &e->sc, &e->b, texts, 0)) return NULL;
+    return batch_decide(e, store, &e->b, texts, ids, autos, corpus, read_only);
+}
+
+/* prints(texts) -> Prints: phase one, the GIL given up while it works (call it on another thread). */
+static PyObject *Engine_prints(Engine *e, PyObject *texts) {
+    if (check_texts(texts)) return NULL;
+    Prints *p = (Prints *)PyObject_GC_New(Prints, &PrintsType);
+    if (!p) return NULL;
+    memset(&p->b, 0, sizeof p->b);
+    p->texts = Py_NewRef(texts);
+    p->decided = 0;
+    if (scratch_init(&p->sc, e->num_perm)) {
+        p->sc.sig = NULL;
+        PyObject_GC_Track(p);
+        Py_DECREF(p);
+        return PyErr_NoMemory();
+    }
+    PyObject_GC_Track(p);
+    if (batch_prints(e, &p->sc, &p->b, texts, 1)) { Py_DECREF(p); return NULL; }
+    return (PyObject *)p;
+}
+
+/* decide(store, prints, ids, autos, corpus, read_only): phase two of what prints() fingerprinted. */
+static PyObject *Engine_decide(Engine *e, PyObject *args, PyObject *kw) {
+    static char *names[] = {"store", "prints", "ids", "autos", "corpus", "read_only", NULL};
+    PyObject *store, *ids, *autos;
+    Prints *p;
+    int corpus, read_only;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO!OOpp", names, &store, &PrintsType, &p, &ids, &autos, &corpus,
+                                     &read_only))
+        return NULL;
+    if (p->decided) {
+        PyErr_SetString(PyExc_ValueError, "these prints were decided already");
+        return NULL;
+    }
+    p->decided = 1;
+    return batch_decide(e, store, &p->b, p->texts, ids, autos, corpus, read_only);
 }
 
 static PyObject *Engine_take_stats(Engine *e, PyObject *unused) {
@@ -1017,8 +1118,10 @@ static PyObject *Engine_take_stats(Engine *e, PyObject *unused) {
 /* The units of one text: (starts, ends) as bytes of int64. */
 static PyObject *Engine_units(Engine *e, PyObject *text) {
     if (!PyUnicode_Check(text)) { PyErr_SetString(PyExc_TypeError, "text must be str"); return NULL; }
-    if (text_units(e, text, NULL)) return NULL;
-    return Py_BuildValue("(NN)", bytes_of(e->ustart.data, e->ustart.n * 8), bytes_of(e->uend.data, e->uend.n * 8));
+    if (!PyUnicode_IS_ASCII(text) && engine_tables(e)) return NULL;
+    if (text_units(e, &e->sc, text, NULL)) return PyErr_NoMemory();
+    return Py_BuildValue("(NN)", bytes_of(e->sc.ustart.data, e->sc.ustart.n * 8),
+                         bytes_of(e->sc.uend.data, e->sc.uend.n * 8));
 }
 
 /* Shingle sets of unit texts (the fingerprint stage alone): (hashes u32, offsets i64, n_tokens
@@ -1033,9 +1136,11 @@ static PyObject *Engine_sets(Engine *e, PyObject *units) {
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *t = PySequence_Fast_GET_ITEM(seq, i);
         if (!PyUnicode_Check(t)) { Py_DECREF(seq); PyErr_SetString(PyExc_TypeError, "units must be str"); return NULL; }
-        if ((!PyUnicode_IS_ASCII(t) && engine_tables(e)) || unit_prints(e, t, 0, PyUnicode_GET_LENGTH(t), 0)) {
+        if (!PyUnicode_IS_ASCII(t) && engine_tables(e)) { Py_DECREF(seq); return NULL; }
+        int r = unit_prints(e, &e->sc, b, t, 0, PyUnicode_GET_LENGTH(t), 0);
+        if (r) {
             Py_DECREF(seq);
-            return NULL;
+            return r == -1 ? PyErr_NoMemory() : NULL;
         }
     }
     Py_DECREF(seq);
@@ -1046,6 +1151,10 @@ static PyObject *Engine_sets(Engine *e, PyObject *units) {
 static PyMethodDef Engine_methods[] = {
     {"run", (PyCFunction)(void (*)(void))Engine_run, METH_VARARGS | METH_KEYWORDS,
      "run(store, texts, ids, autos, corpus, read_only) -> one outcome per text (None: unchanged)"},
+    {"prints", (PyCFunction)Engine_prints, METH_O,
+     "prints(texts) -> Prints: the fingerprints alone, the GIL released meanwhile"},
+    {"decide", (PyCFunction)(void (*)(void))Engine_decide, METH_VARARGS | METH_KEYWORDS,
+     "decide(store, prints, ids, autos, corpus, read_only) -> run()'s outcomes for prints()'s texts"},
     {"take_stats", (PyCFunction)Engine_take_stats, METH_NOARGS,
      "(documents, units, chars, UTF-8 bytes, replayed) since the last call"},
     {"units", (PyCFunction)Engine_units, METH_O, "units(text) -> (starts, ends) as int64 bytes"},
@@ -1063,6 +1172,34 @@ static PyTypeObject EngineType = {
     .tp_dealloc = (destructor)Engine_dealloc,
     .tp_traverse = (traverseproc)Engine_traverse,
     .tp_methods = Engine_methods,
+};
+
+static void Prints_dealloc(Prints *p) {
+    PyObject_GC_UnTrack(p);
+    batch_free(&p->b);
+    scratch_free(&p->sc);
+    Py_CLEAR(p->texts);
+    PyObject_GC_Del(p);
+}
+
+static int Prints_traverse(Prints *p, visitproc visit, void *arg) {
+    Py_VISIT(p->texts);
+    return 0;
+}
+
+static Py_ssize_t Prints_len(Prints *p) { return p->b.dunit.n ? (Py_ssize_t)p->b.dunit.n - 1 : 0; }
+
+static PySequenceMethods Prints_as_sequence = {.sq_length = (lenfunc)Prints_len};
+
+static PyTypeObject PrintsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "dedup.accel._core.Prints",
+    .tp_basicsize = sizeof(Prints),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Texts fingerprinted by Engine.prints, waiting for Engine.decide.",
+    .tp_dealloc = (destructor)Prints_dealloc,
+    .tp_traverse = (traverseproc)Prints_traverse,
+    .tp_as_sequence = &Prints_as_sequence,
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1314,7 +1451,7 @@ static int put_table(PyObject *parts, const Table *t) {
     size_t n = table_len(t);
     PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * sizeof(Slot)));
     if (!b) return -1;
-    if (table_pairs(t, (Slot *)PyBytes_AS_STRING(b))) { Py_DECREF(b); PyErr_NoMemory(); return -1; }
+    table_pairs(t, (Slot *)PyBytes_AS_STRING(b));
     int r = PyList_Append(parts, b);
     Py_DECREF(b);
     return r;
@@ -1416,18 +1553,18 @@ static PyTypeObject StoreType = {
 static PyObject *xxh3_bytes(PyObject *mod, PyObject *arg) {
     Py_buffer b;
     if (PyObject_GetBuffer(arg, &b, PyBUF_SIMPLE)) return NULL;
-    if (b.len < 1 || b.len > XXH_MAX_SHORT) {
+    if (b.len < 1) {
         PyBuffer_Release(&b);
-        PyErr_SetString(PyExc_ValueError, "xxh3_short hashes 1 to 128 bytes");
+        PyErr_SetString(PyExc_ValueError, "xxh3_64 hashes 1 byte or more");
         return NULL;
     }
-    uint64_t h = xxh3_short((const uint8_t *)b.buf, (size_t)b.len);
+    uint64_t h = xxh3_64((const uint8_t *)b.buf, (size_t)b.len);
     PyBuffer_Release(&b);
     return PyLong_FromUnsignedLongLong(h);
 }
 
 static PyMethodDef module_methods[] = {
-    {"xxh3_short", xxh3_bytes, METH_O, "XXH3-64 of 1..128 bytes (tests compare it with xxhash)"},
+    {"xxh3_64", xxh3_bytes, METH_O, "XXH3-64 of some bytes (tests compare it with xxhash)"},
     {NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "dedup.accel._core",
@@ -1435,11 +1572,12 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "dedup.accel._core",
 
 PyMODINIT_FUNC PyInit__core(void) {
     init_ascii();
-    if (PyType_Ready(&StoreType) < 0 || PyType_Ready(&EngineType) < 0) return NULL;
+    if (PyType_Ready(&StoreType) < 0 || PyType_Ready(&EngineType) < 0 || PyType_Ready(&PrintsType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     if (PyModule_AddObjectRef(m, "Store", (PyObject *)&StoreType) < 0 ||
         PyModule_AddObjectRef(m, "Engine", (PyObject *)&EngineType) < 0 ||
+        PyModule_AddObjectRef(m, "Prints", (PyObject *)&PrintsType) < 0 ||
         PyModule_AddIntConstant(m, "MAX_SHORT", XXH_MAX_SHORT) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -143,10 +143,15 @@ static int CAT(units_, SFX)(Spaces *sp, const CT *cp, Py_ssize_t n, int granular
  * only needs A-Z -> a-z), is classed by the word table (1 word character, 2 a token on its
  * own, 0 neither), and a word's folded UTF-8 is hashed with XXH3-64 when it ends (0 becomes 1).
  * Returns 1 when a character has no image in the table (Python normalizes the unit), 0 when
- * done, -1 on error. `fold` 0: characters as written. Words longer than XXH_MAX_SHORT bytes are
- * hashed by `long_word` with their span. */
+ * done, -1 when out of memory. `fold` 0: characters as written. A word longer than the short
+ * buffer is folded again into `longbuf` and hashed from there. */
+static inline uint32_t CAT(fold_one_, SFX)(const Folding *fo, int fold, uint32_t c) {
+    if (c < 128) return (fold && c >= 'A' && c <= 'Z') ? c + 32 : c;
+    return fold ? fo->fold[c] : c;
+}
+
 static int CAT(tokenize_, SFX)(const Folding *fo, int fold, const CT *cp, Py_ssize_t a, Py_ssize_t b,
-                               VecU64 *words, LongWordFn long_word, void *ctx) {
+                               VecU64 *words, VecU8 *longbuf) {
     uint8_t w[XXH_MAX_SHORT + 8];
     int wlen = 0;
     Py_ssize_t wstart = -1;
@@ -180,8 +185,12 @@ static int CAT(tokenize_, SFX)(const Folding *fo, int fold, const CT *cp, Py_ssi
                 uint64_t h;
                 if (wlen <= XXH_MAX_SHORT) {
                     h = xxh3_short(w, (size_t)wlen);
-                } else if (long_word(ctx, fold, cp, sizeof(CT), wstart, i, &h)) {
-                    return -1;
+                } else {
+                    if (VecU8_reserve(longbuf, (size_t)(i - wstart) * 4 + 4)) return -1;
+                    int o = 0;
+                    for (Py_ssize_t k = wstart; k < i; k++)
+                        o = put_utf8(longbuf->data, o, CAT(fold_one_, SFX)(fo, fold, cp[k]));
+                    h = xxh3_64(longbuf->data, (size_t)o);
                 }
                 if (VecU64_push(words, h ? h : 1)) return -1;
                 wstart = -1;
