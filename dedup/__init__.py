@@ -28,17 +28,9 @@ from dedup.results import DedupResult, Removal, Stats
 from dedup.stream import StreamResult, dedupe_stream
 from dedup.text.assemble import removal_cuts
 from dedup.text.split import register_tokenizer, split_paragraphs
+from dedup.version import __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
-
-
-def __getattr__(name: str) -> object:
-    """``dedup.__version__``, read from the installed metadata when first asked (importlib.metadata
-    costs ~20 ms, a tenth of the import)."""
-    if name == "__version__":
-        from dedup.version import __version__
-        return __version__
-    raise AttributeError(f"module 'dedup' has no attribute {name!r}")
 
 __all__ = [
     "AuditSummary", "CheckResult", "ConfigError", "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Hit", "Index",
