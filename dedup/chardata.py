@@ -168,6 +168,11 @@ def _cache_dir() -> Optional[Path]:
     return Path(xdg) / "dedup"
 
 
+def table_cache_dir() -> Optional[Path]:
+    """Where the compiled engine's tables are cached (see :func:`engine_tables`)."""
+    return _cache_dir()
+
+
 def _table_file(name: str) -> Optional[Path]:
     folder = _cache_dir()
     if folder is None:

@@ -84,7 +84,7 @@ class Deduplicator:
             index = open_index(index, self.config if self.config.scope == "corpus" else None,
                                read_only=self.read_only)  # closed on mismatch
         self.index: Index = as_index(index) if index is not None else (
-            ExactIndex() if self.config.exact_only else MemoryIndex())
+            MemoryIndex() if native_available() or not self.config.exact_only else ExactIndex())
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
         self.stats = Stats()
@@ -101,7 +101,7 @@ class Deduplicator:
         #: the compiled engine, where it is built and the index is its store (else the batch path)
         self._native: Optional[NativeEngine] = None
         if native_available() and (
-                self.config.scope == "document" or (type(self.index) is MemoryIndex and not self.config.exact_only)):
+                self.config.scope == "document" or type(self.index) is MemoryIndex):
             self._native = NativeEngine(self.config, self.stats)
 
     def __getstate__(self) -> dict:

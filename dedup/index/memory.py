@@ -65,12 +65,24 @@ class MemoryIndex(Index):
     def __len__(self) -> int:
         return 0 if self._store is None else len(self._store)
 
+    @property  # type: ignore[override]
+    def stores_shingles(self) -> bool:
+        """False when bound to exact-only settings: then only set keys are kept (a few bytes a
+        paragraph) and a repeat is decided on the 64-bit key (see ``docs/indexes.md``)."""
+        return self._store is None or bool(self._store.stores_sets)
+
+    def replay_of(self, doc_id: DocId, set_keys: np.ndarray) -> Optional[int]:
+        if self._store is None:
+            return None
+        return self._store.replay(doc_id, np.ascontiguousarray(set_keys, dtype=_U64))
+
     def info(self) -> Dict[str, Any]:
         """What the index holds (the same keys as the persistent indexes report)."""
         store = self._store
         documents = 0 if store is None else store.documents
         distinct = 0 if store is None else len(set(store.doc_ids)) if documents < 10_000_000 else None
-        return info_fields("memory", {}, self._settings, {
+        kind = "memory" if self.stores_shingles else "exact-only"
+        return info_fields(kind, {}, self._settings, {
             "paragraphs": len(self), "documents": documents, "distinct_doc_ids": distinct,
             "size_bytes": self.nbytes})
 

@@ -76,7 +76,9 @@ typedef struct {
     PyObject_HEAD
     int bands;          /* band keys per stored unit */
     uint32_t cap;       /* most ids kept per band key (max_bucket_candidates) */
-    int stores_sets;    /* 0: exact-only (a repeat is decided on the 64-bit set key) */
+    int stores_sets;    /* 0: exact-only, lean: no set or span per unit; a repeat is decided on the 64-bit
+                         * set key, a document's replay on a digest of its set keys */
+    size_t nunits;
     Table exact;        /* set key -> first unit that stores that set */
     Table band;         /* band key -> the earliest `cap` units */
     VecU64 set_key;     /* per unit */
@@ -85,6 +87,7 @@ typedef struct {
     VecI64 ustart, uend;
     VecU32 pool;
     VecU64 doc_first;   /* first unit of each document, in order */
+    VecU64 doc_digest;  /* exact-only: each document's digest of its set keys */
     PyObject *doc_ids;  /* list: each document's id */
     Table doc_hash;     /* mixed Python hash of an id -> ordinals of the first document of each id */
 } Store;
@@ -120,6 +123,7 @@ static void store_free_arrays(Store *s) {
     VecI64_free(&s->uend);
     VecU32_free(&s->pool);
     VecU64_free(&s->doc_first);
+    VecU64_free(&s->doc_digest);
 }
 
 static void Store_dealloc(Store *s) {
@@ -144,10 +148,20 @@ static void store_reset(Store *s) {
     table_clear(&s->exact);
     table_clear(&s->band);
     s->set_key.n = s->set_start.n = s->set_len.n = s->ustart.n = s->uend.n = s->pool.n = 0;
+    s->nunits = 0;
+    s->doc_digest.n = 0;
     s->doc_first.n = 0;
 }
 
-static inline size_t store_len(const Store *s) { return s->set_key.n; }
+static inline size_t store_len(const Store *s) { return s->nunits; }
+
+/* A document's set keys in one value (equal documents, equal digests): what an exact-only store
+ * keeps to tell a document fed again unchanged (dedup.index.exact.keys_digest). */
+static uint64_t keys_digest(const uint64_t *k, size_t n) {
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) x ^= k[i] * (((uint64_t)(i + 1) * 0x9E3779B97F4A7C15ULL) | 1);
+    return n ? x ^ (uint64_t)n : 0;
+}
 
 static int check_room(const Store *s, size_t more) {
     if (store_len(s) + more > 0xFFFFFFFFu) {
@@ -180,15 +194,23 @@ static Py_ssize_t store_find_doc(Store *s, PyObject *doc_id) {
     return found;
 }
 
-/* A new document: its first unit is the next one; its id is remembered if new. */
-static int store_add_doc(Store *s, PyObject *doc_id, int known) {
+/* A new document: its first unit is the next one; its id is remembered if new. `digest`: of its
+ * set keys (kept by an exact-only store). */
+static int store_add_doc(Store *s, PyObject *doc_id, int known, uint64_t digest) {
     size_t ord = s->doc_first.n;
     if (ord >= 0xFFFFFFFFu) {
         PyErr_SetString(PyExc_OverflowError, "an index holds at most 2**32 - 1 documents");
         return -1;
     }
-    if (VecU64_push(&s->doc_first, store_len(s))) { PyErr_NoMemory(); return -1; }
-    if (PyList_Append(s->doc_ids, doc_id)) { s->doc_first.n--; return -1; }
+    if (VecU64_push(&s->doc_first, store_len(s)) || (!s->stores_sets && VecU64_push(&s->doc_digest, digest))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (PyList_Append(s->doc_ids, doc_id)) {
+        s->doc_first.n--;
+        if (!s->stores_sets) s->doc_digest.n--;
+        return -1;
+    }
     if (!known) {
         Py_hash_t h = PyObject_Hash(doc_id);
         if (h == -1 && PyErr_Occurred()) return -1;
@@ -209,6 +231,10 @@ static size_t store_doc_of(const Store *s, uint64_t e) {
 
 static int store_add_unit(Store *s, uint64_t key, int64_t start, int64_t end, const uint32_t *set, size_t len,
                           int64_t shares) {
+    if (!s->stores_sets) {  /* exact-only: nothing per unit (the exact table holds the first of each set) */
+        s->nunits++;
+        return 0;
+    }
     if (VecU64_push(&s->set_key, key) || VecI64_push(&s->ustart, start) || VecI64_push(&s->uend, end))
         goto oom;
     if (shares >= 0) {
@@ -221,9 +247,8 @@ static int store_add_unit(Store *s, uint64_t key, int64_t start, int64_t end, co
             goto oom;
         memcpy(s->pool.data + s->pool.n, set, len * sizeof(uint32_t));
         s->pool.n += len;
-    } else {
-        if (VecU64_push(&s->set_start, 0) || VecU32_push(&s->set_len, 0)) goto oom;
     }
+    s->nunits++;
     return 0;
 oom:
     PyErr_NoMemory();
@@ -951,7 +976,7 @@ static PyObject *outcome(Engine *e, Store *s, const Batch *b, size_t i, PyObject
         if (corpus) {
             size_t ord = store_doc_of(s, (uint64_t)m);
             r = make_removal(e, b, g, g - lo, PyList_GET_ITEM(s->doc_ids, ord), m - (int64_t)s->doc_first.data[ord],
-                             s->ustart.data[m], s->uend.data[m]);
+                             s->stores_sets ? s->ustart.data[m] : 0, s->stores_sets ? s->uend.data[m] : 0);
         } else {
             r = make_removal(e, b, g, g - lo, doc_id, m, b->start.data[lo + m], b->end.data[lo + m]);
         }
@@ -981,13 +1006,18 @@ static PyObject *decide_doc(Engine *e, Store *store, Batch *b, size_t i, PyObjec
             uint64_t next = (size_t)ord + 1 < s->doc_first.n ? s->doc_first.data[ord + 1] : store_len(s);
             if (next - first == n) {
                 replay = (int64_t)first;
-                for (size_t u = 0; u < n && replay >= 0; u++)
-                    if (s->set_key.data[first + u] != b->skey.data[lo + u]) replay = -1;
+                if (!s->stores_sets) {
+                    if (s->doc_digest.data[ord] != keys_digest(b->skey.data + lo, n)) replay = -1;
+                } else {
+                    for (size_t u = 0; u < n && replay >= 0; u++)
+                        if (s->set_key.data[first + u] != b->skey.data[lo + u]) replay = -1;
+                }
             }
         }
     }
     int adds = replay < 0 && !read_only;
-    if (adds && corpus && store_add_doc(s, doc_id, ord >= 0)) return NULL;
+    if (adds && corpus && store_add_doc(s, doc_id, ord >= 0, s->stores_sets ? 0 : keys_digest(b->skey.data + lo, n)))
+        return NULL;
     uint64_t base = store_len(s);
     size_t total = b->skey.n;
     if (corpus)
@@ -1268,7 +1298,14 @@ static int check_ids(Store *s, const Arr *a) {
     return 0;
 }
 
+static int need_sets(const Store *s, const char *what) {
+    if (s->stores_sets) return 0;
+    PyErr_Format(PyExc_ValueError, "an exact-only index keeps no %s", what);
+    return -1;
+}
+
 static PyObject *Store_entry_set_keys(Store *s, PyObject *ids) {
+    if (need_sets(s, "set keys per paragraph")) return NULL;
     Arr a;
     if (arr_get(ids, &a, 8, "ids")) return NULL;
     if (check_ids(s, &a)) { PyBuffer_Release(&a.b); return NULL; }
@@ -1282,6 +1319,7 @@ static PyObject *Store_entry_set_keys(Store *s, PyObject *ids) {
 }
 
 static PyObject *Store_set_spans(Store *s, PyObject *ids) {
+    if (need_sets(s, "shingle sets")) return NULL;
     Arr a;
     if (arr_get(ids, &a, 8, "ids")) return NULL;
     if (check_ids(s, &a)) { PyBuffer_Release(&a.b); return NULL; }
@@ -1318,8 +1356,8 @@ static PyObject *Store_locations(Store *s, PyObject *ids) {
         int64_t e = ((const int64_t *)a.b.buf)[i];
         size_t ord = store_doc_of(s, (uint64_t)e);
         PyObject *x = PyLong_FromLongLong(e - (int64_t)s->doc_first.data[ord]);
-        PyObject *y = PyLong_FromLongLong(s->ustart.data[e]);
-        PyObject *z = PyLong_FromLongLong(s->uend.data[e]);
+        PyObject *y = PyLong_FromLongLong(s->stores_sets ? s->ustart.data[e] : 0);
+        PyObject *z = PyLong_FromLongLong(s->stores_sets ? s->uend.data[e] : 0);
         if (!x || !y || !z) { Py_XDECREF(x); Py_XDECREF(y); Py_XDECREF(z); goto fail; }
         PyList_SET_ITEM(docs, (Py_ssize_t)i, Py_NewRef(PyList_GET_ITEM(s->doc_ids, ord)));
         PyList_SET_ITEM(idx, (Py_ssize_t)i, x);
@@ -1332,6 +1370,31 @@ fail:
     PyBuffer_Release(&a.b);
     Py_XDECREF(docs); Py_XDECREF(idx); Py_XDECREF(st); Py_XDECREF(en);
     return NULL;
+}
+
+/* replay(doc_id, set_keys u64) -> the document's first unit when it is stored with these very set
+ * keys (fed again unchanged: it gets its first decisions), else None. */
+static PyObject *Store_replay(Store *s, PyObject *args) {
+    PyObject *doc_id, *keys;
+    if (!PyArg_ParseTuple(args, "OO", &doc_id, &keys)) return NULL;
+    Arr k;
+    if (arr_get(keys, &k, 8, "set_keys")) return NULL;
+    Py_ssize_t ord = store_find_doc(s, doc_id);
+    PyObject *r = NULL;
+    if (ord == -2) goto done;
+    if (ord >= 0 && k.n) {
+        uint64_t first = s->doc_first.data[ord];
+        uint64_t next = (size_t)ord + 1 < s->doc_first.n ? s->doc_first.data[ord + 1] : store_len(s);
+        const uint64_t *K = (const uint64_t *)k.b.buf;
+        int same = next - first == k.n;
+        if (same && !s->stores_sets) same = s->doc_digest.data[ord] == keys_digest(K, k.n);
+        for (size_t u = 0; same && s->stores_sets && u < k.n; u++) same = s->set_key.data[first + u] == K[u];
+        if (same) { r = PyLong_FromUnsignedLongLong(first); goto done; }
+    }
+    r = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&k.b);
+    return r;
 }
 
 static PyObject *Store_document(Store *s, PyObject *doc_id) {
@@ -1384,10 +1447,20 @@ static PyObject *Store_add(Store *s, PyObject *args) {
     const int64_t *O = (const int64_t *)offs.b.buf, *R = (const int64_t *)refs.b.buf;
     const int64_t *Z = (const int64_t *)sizes.b.buf, *S = (const int64_t *)starts.b.buf, *E = (const int64_t *)ends.b.buf;
     uint64_t base = store_len(s), unit = base;
+    size_t total = 0;
+    for (size_t doc = 0; doc < sizes.n; doc++) total += Z[doc] < 0 ? n + 1 : (size_t)Z[doc];
+    if (total != n) {  /* before anything is added */
+        PyErr_SetString(PyExc_ValueError, "Store.add: doc_sizes do not add up to the units");
+        Py_DECREF(doc_ids);
+        goto done;
+    }
     for (size_t doc = 0; doc < sizes.n; doc++) {
         PyObject *id = PySequence_Fast_GET_ITEM(doc_ids, (Py_ssize_t)doc);
         Py_ssize_t known = store_find_doc(s, id);
-        if (known == -2 || store_add_doc(s, id, known >= 0)) { Py_DECREF(doc_ids); goto done; }
+        if (known == -2 || store_add_doc(s, id, known >= 0, s->stores_sets ? 0 : keys_digest(K + (unit - base), (size_t)Z[doc]))) {
+            Py_DECREF(doc_ids);
+            goto done;
+        }
         for (int64_t k = 0; k < Z[doc]; k++, unit++) {
             size_t i = (size_t)(unit - base);
             int64_t ref = R[i];
@@ -1408,10 +1481,6 @@ static PyObject *Store_add(Store *s, PyObject *args) {
         }
     }
     Py_DECREF(doc_ids);
-    if (unit - base != n) {
-        PyErr_SetString(PyExc_ValueError, "Store.add: doc_sizes do not add up to the units");
-        goto done;
-    }
     result = Py_NewRef(Py_None);
 done:
     if (got > 0) PyBuffer_Release(&keys.b);
@@ -1428,7 +1497,7 @@ done:
 static PyObject *Store_nbytes(Store *s, void *unused) {
     size_t n = table_nbytes(&s->exact) + table_nbytes(&s->band) + table_nbytes(&s->doc_hash);
     n += s->set_key.cap * 8 + s->set_start.cap * 8 + s->set_len.cap * 4 + s->ustart.cap * 8 + s->uend.cap * 8;
-    n += s->pool.cap * 4 + s->doc_first.cap * 8 + (size_t)PyList_GET_SIZE(s->doc_ids) * sizeof(PyObject *);
+    n += s->pool.cap * 4 + s->doc_first.cap * 8 + s->doc_digest.cap * 8 + (size_t)PyList_GET_SIZE(s->doc_ids) * sizeof(PyObject *);
     return PyLong_FromSize_t(n);
 }
 
@@ -1436,6 +1505,7 @@ static PyObject *Store_documents(Store *s, void *unused) { return PyLong_FromSiz
 static PyObject *Store_doc_ids(Store *s, void *unused) { return Py_NewRef(s->doc_ids); }
 static PyObject *Store_get_bands(Store *s, void *unused) { return PyLong_FromLong(s->bands); }
 static PyObject *Store_get_cap(Store *s, void *unused) { return PyLong_FromUnsignedLong(s->cap); }
+static PyObject *Store_get_stores_sets(Store *s, void *unused) { return PyBool_FromLong(s->stores_sets); }
 
 /* Everything but the documents' ids, as bytes (pickling; the ids travel as a list). */
 static int put_vec(PyObject *parts, const void *p, size_t nbytes) {
@@ -1464,7 +1534,8 @@ static PyObject *Store_dump(Store *s, PyObject *unused) {
         put_vec(parts, s->set_len.data, s->set_len.n * 4) || put_vec(parts, s->ustart.data, s->ustart.n * 8) ||
         put_vec(parts, s->uend.data, s->uend.n * 8) || put_vec(parts, s->pool.data, s->pool.n * 4) ||
         put_vec(parts, s->doc_first.data, s->doc_first.n * 8) || put_table(parts, &s->exact) ||
-        put_table(parts, &s->band) || put_table(parts, &s->doc_hash)) {
+        put_table(parts, &s->band) || put_table(parts, &s->doc_hash) ||
+        put_vec(parts, s->doc_digest.data, s->doc_digest.n * 8) || put_vec(parts, &s->nunits, sizeof s->nunits)) {
         Py_DECREF(parts);
         return NULL;
     }
@@ -1488,8 +1559,11 @@ static int load_table(Table *t, PyObject *pairs) {
 static PyObject *Store_load(Store *s, PyObject *args) {
     PyObject *parts, *ids;
     if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &parts, &PyList_Type, &ids)) return NULL;
-    if (PyList_GET_SIZE(parts) != 10) { PyErr_SetString(PyExc_ValueError, "Store.load: not a dump"); return NULL; }
-    for (Py_ssize_t i = 0; i < 10; i++)
+    if (PyList_GET_SIZE(parts) != 12 || PyBytes_GET_SIZE(PyList_GET_ITEM(parts, 11)) != sizeof(size_t)) {
+        PyErr_SetString(PyExc_ValueError, "Store.load: not a dump");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < 12; i++)
         if (!PyBytes_Check(PyList_GET_ITEM(parts, i))) { PyErr_SetString(PyExc_ValueError, "Store.load: not a dump"); return NULL; }
     if (store_len(s) || s->doc_first.n) { PyErr_SetString(PyExc_ValueError, "Store.load: the store is not empty"); return NULL; }
     PyObject *const *p = &PyList_GET_ITEM(parts, 0);
@@ -1501,6 +1575,8 @@ static PyObject *Store_load(Store *s, PyObject *args) {
     LOAD_VEC(VecU32, s->pool, uint32_t, p[5]);
     LOAD_VEC(VecU64, s->doc_first, uint64_t, p[6]);
     if (load_table(&s->exact, p[7]) || load_table(&s->band, p[8]) || load_table(&s->doc_hash, p[9])) goto oom;
+    LOAD_VEC(VecU64, s->doc_digest, uint64_t, p[10]);
+    memcpy(&s->nunits, PyBytes_AS_STRING(p[11]), sizeof s->nunits);
     Py_XSETREF(s->doc_ids, PyList_GetSlice(ids, 0, PyList_GET_SIZE(ids)));
     if (!s->doc_ids) return NULL;
     Py_RETURN_NONE;
@@ -1517,6 +1593,7 @@ static PyMethodDef Store_methods[] = {
     {"pool_view", (PyCFunction)Store_pool_view, METH_NOARGS, "the shingle pool (uint32), valid until the next change"},
     {"locations", (PyCFunction)Store_locations, METH_O, "locations(ids) -> (doc ids, indexes, starts, ends) lists"},
     {"document", (PyCFunction)Store_document, METH_O, "document(doc_id) -> (first unit, units) or None"},
+    {"replay", (PyCFunction)Store_replay, METH_VARARGS, "replay(doc_id, set_keys) -> first unit or None"},
     {"add", (PyCFunction)Store_add, METH_VARARGS, "add a batch of units (IndexBatch's arrays)"},
     {"dump", (PyCFunction)Store_dump, METH_NOARGS, "the state as a list of bytes (without doc ids)"},
     {"load", (PyCFunction)Store_load, METH_VARARGS, "load(dump, doc_ids) into an empty store"},
@@ -1528,6 +1605,7 @@ static PyGetSetDef Store_getset[] = {
     {"doc_ids", (getter)Store_doc_ids, NULL, "the list of document ids (do not change it)", NULL},
     {"bands", (getter)Store_get_bands, NULL, "band keys per unit", NULL},
     {"cap", (getter)Store_get_cap, NULL, "ids kept per band key", NULL},
+    {"stores_sets", (getter)Store_get_stores_sets, NULL, "False for an exact-only store", NULL},
     {NULL}};
 
 static PySequenceMethods Store_as_sequence = {.sq_length = (lenfunc)Store_len};
