@@ -127,43 +127,20 @@ class Deduplicator:
 
     def _native_chunks(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
                        ) -> Iterator[Tuple[List[str], List[Optional[Hashable]], Optional[bytearray], Optional[BaseException]]]:
-        """The input a chunk at a time (about a megabyte of text): texts checked to be ``str``,
-        auto ids given; a bad record ends the last chunk, which carries it as its error."""
-        ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
+        """The input a chunk at a time (about a megabyte of text), pulled by the engine: texts
+        checked to be ``str``, auto ids given; a bad record ends the last chunk as its error."""
+        native = cast(NativeEngine, self._native)
+        ids = iter(doc_ids) if doc_ids is not None else None
+        autos = self._auto_ids if self.config.scope == "corpus" else None
         source = iter(texts)
-        corpus = self.config.scope == "corpus"
         position = 0
-        while True:
-            chunk: List[str] = []
-            chunk_ids: List[Optional[Hashable]] = []
-            autos: Optional[bytearray] = None
-            chars = 0
-            error: Optional[BaseException] = None
-            while chars < _NATIVE_CHUNK_CHARS and len(chunk) < _NATIVE_CHUNK_DOCS:
-                try:
-                    text = next(source)
-                    check_text(text, f"document {position}")
-                except StopIteration:
-                    break
-                except Exception as exc:
-                    error = exc
-                    break
-                doc_id = next(ids, None)
-                if doc_id is None and corpus:
-                    doc_id = next(self._auto_ids)
-                    if autos is None:
-                        autos = bytearray(len(chunk))
-                    autos.append(1)
-                elif autos is not None:
-                    autos.append(0)
-                chunk.append(text)
-                chunk_ids.append(doc_id)
-                chars += len(text)
-                position += 1
+        more = True
+        while more:
+            chunk, chunk_ids, flags, error, more = native.collect(source, ids, autos, position, _NATIVE_CHUNK_DOCS,
+                                                                  _NATIVE_CHUNK_CHARS)
+            position += len(chunk)
             if chunk or error is not None:
-                yield chunk, chunk_ids, autos, error
-            if error is not None or chars < _NATIVE_CHUNK_CHARS and len(chunk) < _NATIVE_CHUNK_DOCS:
-                return
+                yield chunk, chunk_ids, flags, error
 
     def _native_stream(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
                        ) -> Iterator[DedupResult]:

@@ -10,7 +10,11 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple
+
+import numpy as np
+
+from dedup.chardata import engine_tables
 
 _loaded = False
 _core: Optional[ModuleType] = None
@@ -43,3 +47,27 @@ def use_native(enabled: bool) -> Iterator[None]:
         yield
     finally:
         _loaded, _core = was_loaded, was
+
+
+def sentence_spans(text: str) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """(starts, ends) of ``text``'s sentences (:func:`dedup.text.split.sentence_spans`), or None
+    without the compiled engine."""
+    module = core()
+    if module is None:
+        return None
+    space = None if text.isascii() else engine_tables()[2]
+    starts, ends = module.sentence_spans(text, space)
+    return np.frombuffer(starts, dtype=np.int64), np.frombuffer(ends, dtype=np.int64)
+
+
+def count_tokens(text: str, starts: np.ndarray, ends: np.ndarray, case_fold: bool,
+                 unspaced: str) -> Optional[np.ndarray]:
+    """Tokens in each span of ``text`` as the engine counts them; None without the compiled engine
+    or when a span holds a character Python must normalize."""
+    module = core()
+    if module is None:
+        return None
+    fold, word, _ = (None, None, None) if text.isascii() else engine_tables(unspaced, case_fold)
+    counts = module.count_tokens(text, np.ascontiguousarray(starts, dtype=np.int64),
+                                 np.ascontiguousarray(ends, dtype=np.int64), fold, word, case_fold)
+    return None if counts is None else np.frombuffer(counts, dtype=np.int64)

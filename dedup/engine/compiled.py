@@ -10,7 +10,7 @@ inside kept paragraphs, and the output text.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Hashable, List, Optional, Sequence, Tuple
+from typing import Any, Hashable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from dedup.fingerprint.hashing import multiplier, multipliers
 from dedup.fingerprint.minhash import permutations
 from dedup.results import DedupResult, Removal, Spans, Stats, make_result, utf8_len
 from dedup.text.assemble import assemble
-from dedup.text.split import normalize, tokenize
+from dedup.text.split import check_text, normalize, tokenize
 
 #: Units the engine splits into, by its code.
 GRANULARITY = {"paragraph": 0, "sentence": 1, "line": 2, "document": 3}
@@ -54,38 +54,12 @@ def make_engine(config: DedupConfig) -> Any:
         load_tables=partial(engine_tables, config.unspaced_scripts, text.case_fold),
         normalize=partial(normalize, normalization=base),
         tokenize=partial(tokenize, normalization=config.normalization, unspaced=config.unspaced_scripts),
-        removal_type=Removal)
+        removal_type=Removal, result_type=DedupResult)
 
 
-class LazySpans(Spans):
-    """A document's unit spans, split only when read (most results are never asked)."""
-
-    __slots__ = ("_text", "_units")
-
-    def __init__(self, text: str, units: Any) -> None:  # noqa: super().__init__ would split now
-        self._text = text
-        self._units = units
-
-    def _split(self) -> None:
-        starts, ends = self._units(self._text)
-        Spans.starts.__set__(self, np.frombuffer(starts, dtype=np.int64))  # type: ignore[attr-defined]
-        Spans.ends.__set__(self, np.frombuffer(ends, dtype=np.int64))  # type: ignore[attr-defined]
-        self._units = None
-
-    def __reduce__(self) -> Any:
-        return Spans, (self.starts, self.ends)  # pickled as the plain spans
-
-    @property  # type: ignore[override]
-    def starts(self) -> np.ndarray:
-        if self._units is not None:
-            self._split()
-        return Spans.starts.__get__(self)  # type: ignore[attr-defined]
-
-    @property  # type: ignore[override]
-    def ends(self) -> np.ndarray:
-        if self._units is not None:
-            self._split()
-        return Spans.ends.__get__(self)  # type: ignore[attr-defined]
+def _check(record: Any, position: int) -> None:
+    """Raises the error :func:`dedup.text.split.check_text` gives a record that is not ``str``."""
+    check_text(record, f"document {position}")
 
 
 class NativeEngine:
@@ -123,14 +97,17 @@ class NativeEngine:
         return self.engine.prints(texts)
 
     def _results(self, texts: List[str], ids: List[Optional[Hashable]], outcomes: List[Any]) -> List[DedupResult]:
-        units = self.units
-        results = []
-        for text, doc_id, out in zip(texts, ids, outcomes):
-            if out is None:
-                results.append(make_result(text, doc_id, LazySpans(text, units), [], len(text)))
-            else:
-                results.append(self._changed(text, doc_id, out))
-        return results
+        """The engine built the results of unchanged records; the others are finished here."""
+        for k, out in enumerate(outcomes):
+            if out.__class__ is tuple:
+                outcomes[k] = self._changed(texts[k], ids[k], out)
+        return outcomes
+
+    def collect(self, texts: Iterator[Any], ids: Optional[Iterator[Any]], autos: Optional[Iterator[int]],
+                position: int, max_docs: int, max_chars: int
+                ) -> Tuple[List[str], List[Optional[Hashable]], Optional[bytearray], Optional[BaseException], bool]:
+        """The next chunk of records (see ``Engine.collect``): texts checked to be ``str``."""
+        return self.engine.collect(texts, ids, autos, _check, position, max_docs, max_chars)
 
     def _count(self) -> None:
         docs, units, chars, size, replayed = self.engine.take_stats()

@@ -279,6 +279,7 @@ typedef struct {
     VecI64 match;
     VecF64 sim;
     VecU8 exact, removed;
+    PyObject *texts;    /* borrowed while phase two runs: the list of the batch's texts */
 } Batch;
 
 /* What phase one writes while it works (one per thread that runs it). */
@@ -303,7 +304,9 @@ typedef struct {
     uint32_t *pa, *pb;
     uint64_t *mult;   /* multiplier i (n-gram position i; band row i) */
     uint64_t m_len, m_size, m_salt;
-    PyObject *load_tables, *normalize, *tokenize, *removal_type, *round_fn;
+    PyObject *load_tables, *normalize, *tokenize, *removal_type, *result_type, *round_fn;
+    PyObject *units_fn;   /* this engine's units method: the splitter an unchanged result keeps */
+    PyObject *s_text, *s_doc_id, *s_paragraphs, *s_removed, *s_original_length;  /* slot names */
     PyObject *reason_exact, *reason_near, *reason_run;
     PyObject *tables;  /* (fold, word, space) arrays, kept alive */
     Py_buffer fold_buf, word_buf, space_buf;
@@ -430,7 +433,7 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
     static char *names[] = {"ngram", "num_perm", "perm_a", "perm_b", "bands", "rows", "multipliers", "m_len",
                             "m_size", "m_salt", "threshold", "min_tokens", "cap", "granularity", "case_fold",
                             "python_tokens", "inner", "inner_min_tokens", "exact_only", "load_tables",
-                            "normalize", "tokenize", "removal_type", NULL};
+                            "normalize", "tokenize", "removal_type", "result_type", NULL};
     PyObject *pa, *pb, *mults;
     unsigned long long m_len, m_size, m_salt;
     int cap;
@@ -439,18 +442,18 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
         return -1;
     }
     if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "iiOOiiOKKKdiiipppipOOOO", names, &e->ngram, &e->num_perm, &pa, &pb, &e->bands, &e->rows,
+            args, kw, "iiOOiiOKKKdiiipppipOOOOO", names, &e->ngram, &e->num_perm, &pa, &pb, &e->bands, &e->rows,
             &mults, &m_len, &m_size, &m_salt, &e->threshold, &e->min_tokens, &cap, &e->granularity, &e->case_fold,
             &e->py_tokens, &e->inner, &e->inner_min, &e->exact_only, &e->load_tables, &e->normalize, &e->tokenize,
-            &e->removal_type))
+            &e->removal_type, &e->result_type))
         return -1;
     if (e->ngram < 1 || e->num_perm < 1 || e->bands < 0 || e->rows < 1 || (long)e->bands * e->rows > e->num_perm ||
         cap < 1 || e->granularity < 0 || e->granularity > 3) {
         PyErr_SetString(PyExc_ValueError, "Engine: settings out of range");
         return -1;
     }
-    if (!PyType_Check(e->removal_type)) {
-        PyErr_SetString(PyExc_TypeError, "removal_type must be a type");
+    if (!PyType_Check(e->removal_type) || !PyType_Check(e->result_type)) {
+        PyErr_SetString(PyExc_TypeError, "removal_type and result_type must be types");
         return -1;
     }
     e->cap = (uint32_t)cap;
@@ -462,6 +465,13 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
         get_u64s(mults, (size_t)nm, &e->mult, "multipliers"))
         return -1;
     Py_INCREF(e->load_tables); Py_INCREF(e->normalize); Py_INCREF(e->tokenize); Py_INCREF(e->removal_type);
+    Py_INCREF(e->result_type);
+    e->s_text = PyUnicode_InternFromString("text");
+    e->s_doc_id = PyUnicode_InternFromString("doc_id");
+    e->s_paragraphs = PyUnicode_InternFromString("_paragraphs");
+    e->s_removed = PyUnicode_InternFromString("removed");
+    e->s_original_length = PyUnicode_InternFromString("original_length");
+    if (!e->s_text || !e->s_doc_id || !e->s_paragraphs || !e->s_removed || !e->s_original_length) return -1;
     PyObject *builtins = PyEval_GetBuiltins();
     e->round_fn = builtins ? PyDict_GetItemString(builtins, "round") : NULL;
     if (!e->round_fn) { PyErr_SetString(PyExc_RuntimeError, "no builtin round"); return -1; }
@@ -486,7 +496,9 @@ static void Engine_dealloc(Engine *e) {
         PyBuffer_Release(&e->fold_buf); PyBuffer_Release(&e->word_buf); PyBuffer_Release(&e->space_buf);
     }
     Py_CLEAR(e->tables); Py_CLEAR(e->load_tables); Py_CLEAR(e->normalize); Py_CLEAR(e->tokenize);
-    Py_CLEAR(e->removal_type); Py_CLEAR(e->round_fn);
+    Py_CLEAR(e->removal_type); Py_CLEAR(e->result_type); Py_CLEAR(e->round_fn); Py_CLEAR(e->units_fn);
+    Py_CLEAR(e->s_text); Py_CLEAR(e->s_doc_id); Py_CLEAR(e->s_paragraphs); Py_CLEAR(e->s_removed);
+    Py_CLEAR(e->s_original_length);
     Py_CLEAR(e->reason_exact); Py_CLEAR(e->reason_near); Py_CLEAR(e->reason_run);
     Py_CLEAR(e->local);
     Py_TYPE(e)->tp_free((PyObject *)e);
@@ -494,7 +506,12 @@ static void Engine_dealloc(Engine *e) {
 
 static int Engine_traverse(Engine *e, visitproc visit, void *arg) {
     Py_VISIT(e->tables); Py_VISIT(e->load_tables); Py_VISIT(e->normalize); Py_VISIT(e->tokenize);
-    Py_VISIT(e->removal_type); Py_VISIT(e->local);
+    Py_VISIT(e->removal_type); Py_VISIT(e->result_type); Py_VISIT(e->units_fn); Py_VISIT(e->local);
+    return 0;
+}
+
+static int Engine_clear(Engine *e) {
+    Py_CLEAR(e->units_fn);  /* a bound method of the engine itself: the one cycle */
     return 0;
 }
 
@@ -540,13 +557,18 @@ static int tables_for(Engine *e, PyObject *texts) {
     return 0;
 }
 
-static int tokenize_str(const Engine *e, Scratch *sc, int fold, PyObject *s, Py_ssize_t a, Py_ssize_t b) {
+static int tokenize_str_with(const Folding *fo, int fold, PyObject *s, Py_ssize_t a, Py_ssize_t b, VecU64 *words,
+                             VecU8 *longbuf) {
     const void *data = PyUnicode_DATA(s);
     switch (PyUnicode_KIND(s)) {
-    case PyUnicode_1BYTE_KIND: return tokenize_u8(&e->fo, fold, (const uint8_t *)data, a, b, &sc->words, &sc->longbuf);
-    case PyUnicode_2BYTE_KIND: return tokenize_u16(&e->fo, fold, (const uint16_t *)data, a, b, &sc->words, &sc->longbuf);
-    default: return tokenize_u32(&e->fo, fold, (const uint32_t *)data, a, b, &sc->words, &sc->longbuf);
+    case PyUnicode_1BYTE_KIND: return tokenize_u8(fo, fold, (const uint8_t *)data, a, b, words, longbuf);
+    case PyUnicode_2BYTE_KIND: return tokenize_u16(fo, fold, (const uint16_t *)data, a, b, words, longbuf);
+    default: return tokenize_u32(fo, fold, (const uint32_t *)data, a, b, words, longbuf);
     }
+}
+
+static int tokenize_str(const Engine *e, Scratch *sc, int fold, PyObject *s, Py_ssize_t a, Py_ssize_t b) {
+    return tokenize_str_with(&e->fo, fold, s, a, b, &sc->words, &sc->longbuf);
 }
 
 /* Word hashes of tokens Python made (normalization steps, a tokenizer of one's own). GIL held. */
@@ -949,7 +971,24 @@ static PyObject *make_removal(Engine *e, const Batch *b, size_t g, size_t u, PyO
     return r;
 }
 
-/* What Python needs of document i when it changed (or may: inner repeats), else None. */
+/* The result of a record nothing was removed from: its own text, its units split when read. */
+static PyObject *unchanged_result(Engine *e, PyObject *text, PyObject *doc_id) {
+    if (!e->units_fn && !(e->units_fn = PyObject_GetAttrString((PyObject *)e, "units"))) return NULL;
+    PyTypeObject *type = (PyTypeObject *)e->result_type;
+    PyObject *r = type->tp_alloc(type, 0);
+    if (!r) return NULL;
+    PyObject *removed = PyList_New(0), *length = PyLong_FromSsize_t(PyUnicode_GET_LENGTH(text));
+    int bad = !removed || !length || PyObject_GenericSetAttr(r, e->s_text, text) ||
+              PyObject_GenericSetAttr(r, e->s_doc_id, doc_id) || PyObject_GenericSetAttr(r, e->s_paragraphs, e->units_fn) ||
+              PyObject_GenericSetAttr(r, e->s_removed, removed) || PyObject_GenericSetAttr(r, e->s_original_length, length);
+    Py_XDECREF(removed);
+    Py_XDECREF(length);
+    if (bad) { Py_DECREF(r); return NULL; }
+    return r;
+}
+
+/* Document i's result when nothing was removed from it (built here); else what Python needs to
+ * finish it (its removals, and the units worth an inner-repeat search), a tuple. */
 static PyObject *outcome(Engine *e, Store *s, const Batch *b, size_t i, PyObject *doc_id, int corpus) {
     size_t lo = (size_t)b->dunit.data[i], hi = (size_t)b->dunit.data[i + 1], n = hi - lo;
     size_t removed = 0;
@@ -965,7 +1004,7 @@ static PyObject *outcome(Engine *e, Store *s, const Batch *b, size_t i, PyObject
             Py_DECREF(x);
         }
     }
-    if (!removed && !inner) Py_RETURN_NONE;
+    if (!removed && !inner) return unchanged_result(e, PyList_GET_ITEM(b->texts, i), doc_id);
     PyObject *removals = PyList_New((Py_ssize_t)removed);
     if (!removals) { Py_XDECREF(inner); return NULL; }
     size_t k = 0;
@@ -1068,6 +1107,7 @@ static PyObject *batch_decide(Engine *e, PyObject *store, Batch *b, PyObject *te
     }
     out = PyList_New(n);
     if (!out) goto done;
+    b->texts = texts;
     for (Py_ssize_t i = 0; i < n; i++) {
         int auto_id = ab.buf ? ((const uint8_t *)ab.buf)[i] != 0 : 0;
         PyObject *r = decide_doc(e, corpus ? (Store *)store : NULL, b, (size_t)i, PyList_GET_ITEM(texts, i),
@@ -1076,6 +1116,7 @@ static PyObject *batch_decide(Engine *e, PyObject *store, Batch *b, PyObject *te
         PyList_SET_ITEM(out, i, r);
     }
 done:
+    b->texts = NULL;
     if (ab.buf) PyBuffer_Release(&ab);
     return out;
 }
@@ -1139,6 +1180,88 @@ static PyObject *Engine_decide(Engine *e, PyObject *args, PyObject *kw) {
     return batch_decide(e, store, &p->b, p->texts, ids, autos, corpus, read_only);
 }
 
+/* collect(texts, ids, autos, check, position, max_docs, max_chars) -> (texts, ids, auto flags or
+ * None, error or None, more): the next records of iterators `texts` and `ids` (None: no ids), up to
+ * max_docs records or max_chars characters. A record that is not str is passed to `check(record,
+ * position)`, whose exception (as one the iterator raises) ends the chunk as its error. A missing
+ * id is None, or the next of `autos` (an iterator: corpus scope numbers its documents). */
+static PyObject *Engine_collect(Engine *e, PyObject *args) {
+    PyObject *texts_it, *ids_it, *autos_it, *check;
+    Py_ssize_t position, max_docs, max_chars;
+    if (!PyArg_ParseTuple(args, "OOOOnnn", &texts_it, &ids_it, &autos_it, &check, &position, &max_docs, &max_chars))
+        return NULL;
+    PyObject *texts = PyList_New(0), *ids = PyList_New(0), *error = NULL;
+    PyObject *flags = NULL;  /* bytearray, made at the first automatic id */
+    int more = 1;
+    Py_ssize_t chars = 0;
+    if (!texts || !ids) goto fail;
+    while (PyList_GET_SIZE(texts) < max_docs && chars < max_chars) {
+        PyObject *text = PyIter_Next(texts_it);
+        if (!text) {
+            if (PyErr_Occurred()) goto caught;
+            more = 0;
+            break;
+        }
+        if (!PyUnicode_Check(text)) {
+            PyObject *r = PyObject_CallFunction(check, "On", text, position + PyList_GET_SIZE(texts));
+            Py_DECREF(text);
+            if (!r) goto caught;
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_TypeError, "check accepted a record that is not str");
+            goto fail;
+        }
+        PyObject *id = NULL;
+        if (ids_it != Py_None) {
+            id = PyIter_Next(ids_it);
+            if (!id && PyErr_Occurred()) { Py_DECREF(text); goto fail; }
+        }
+        if (!id || id == Py_None) {
+            Py_XDECREF(id);
+            id = NULL;
+            if (autos_it != Py_None) {
+                if (!(id = PyIter_Next(autos_it))) { Py_DECREF(text); if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "autos ran out"); goto fail; }
+                if (!flags && !(flags = PyByteArray_FromStringAndSize(NULL, 0))) { Py_DECREF(text); Py_DECREF(id); goto fail; }
+                Py_ssize_t have = PyByteArray_GET_SIZE(flags), want = PyList_GET_SIZE(texts) + 1;
+                if (PyByteArray_Resize(flags, want)) { Py_DECREF(text); Py_DECREF(id); goto fail; }
+                memset(PyByteArray_AS_STRING(flags) + have, 0, (size_t)(want - have));
+                PyByteArray_AS_STRING(flags)[want - 1] = 1;
+            } else {
+                id = Py_NewRef(Py_None);
+            }
+        }
+        int bad = PyList_Append(texts, text) || PyList_Append(ids, id);
+        chars += PyUnicode_GET_LENGTH(text);
+        Py_DECREF(text);
+        Py_DECREF(id);
+        if (bad) goto fail;
+    }
+    goto built;
+caught: {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (tb && value) PyException_SetTraceback(value, tb);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+        error = value ? value : Py_NewRef(Py_None);
+        more = 0;
+    }
+built:
+    if (flags && PyByteArray_GET_SIZE(flags) < PyList_GET_SIZE(texts)) {
+        Py_ssize_t have = PyByteArray_GET_SIZE(flags);
+        if (PyByteArray_Resize(flags, PyList_GET_SIZE(texts))) goto fail;
+        memset(PyByteArray_AS_STRING(flags) + have, 0, (size_t)(PyList_GET_SIZE(texts) - have));
+    }
+    return Py_BuildValue("(NNNNN)", texts, ids, flags ? flags : Py_NewRef(Py_None), error ? error : Py_NewRef(Py_None),
+                         PyBool_FromLong(more));
+fail:
+    Py_XDECREF(texts);
+    Py_XDECREF(ids);
+    Py_XDECREF(flags);
+    Py_XDECREF(error);
+    return NULL;
+}
+
 static PyObject *Engine_take_stats(Engine *e, PyObject *unused) {
     PyObject *r = Py_BuildValue("(LLLLL)", e->st_docs, e->st_units, e->st_chars, e->st_bytes, e->st_replayed);
     e->st_docs = e->st_units = e->st_chars = e->st_bytes = e->st_replayed = 0;
@@ -1185,6 +1308,8 @@ static PyMethodDef Engine_methods[] = {
      "prints(texts) -> Prints: the fingerprints alone, the GIL released meanwhile"},
     {"decide", (PyCFunction)(void (*)(void))Engine_decide, METH_VARARGS | METH_KEYWORDS,
      "decide(store, prints, ids, autos, corpus, read_only) -> run()'s outcomes for prints()'s texts"},
+    {"collect", (PyCFunction)Engine_collect, METH_VARARGS,
+     "collect(texts, ids, autos, check, position, max_docs, max_chars) -> (texts, ids, auto flags, error, more)"},
     {"take_stats", (PyCFunction)Engine_take_stats, METH_NOARGS,
      "(documents, units, chars, UTF-8 bytes, replayed) since the last call"},
     {"units", (PyCFunction)Engine_units, METH_O, "units(text) -> (starts, ends) as int64 bytes"},
@@ -1201,6 +1326,7 @@ static PyTypeObject EngineType = {
     .tp_init = (initproc)Engine_init,
     .tp_dealloc = (destructor)Engine_dealloc,
     .tp_traverse = (traverseproc)Engine_traverse,
+    .tp_clear = (inquiry)Engine_clear,
     .tp_methods = Engine_methods,
 };
 
@@ -1641,7 +1767,97 @@ static PyObject *xxh3_bytes(PyObject *mod, PyObject *arg) {
     return PyLong_FromUnsignedLongLong(h);
 }
 
+/* Tables handed in from Python for the module-level functions below. */
+static int tables_from(PyObject *fold, PyObject *word, PyObject *space, Py_buffer *fb, Py_buffer *wb, Py_buffer *sb,
+                       Folding *fo, Spaces *sp) {
+    memset(fb, 0, sizeof *fb); memset(wb, 0, sizeof *wb); memset(sb, 0, sizeof *sb);
+    if ((fold != Py_None && PyObject_GetBuffer(fold, fb, PyBUF_C_CONTIGUOUS)) ||
+        (word != Py_None && PyObject_GetBuffer(word, wb, PyBUF_C_CONTIGUOUS)) ||
+        (space != Py_None && PyObject_GetBuffer(space, sb, PyBUF_C_CONTIGUOUS))) {
+        if (fb->obj) PyBuffer_Release(fb);
+        if (wb->obj) PyBuffer_Release(wb);
+        return -1;
+    }
+    fo->fold = (const uint32_t *)fb->buf; fo->fold_n = fb->obj ? (size_t)(fb->len / 4) : 0;
+    fo->word = (const uint8_t *)wb->buf; fo->word_n = wb->obj ? (size_t)wb->len : 0;
+    sp->table = (const uint8_t *)sb->buf; sp->n = sb->obj ? (size_t)sb->len : 0;
+    return 0;
+}
+
+static void tables_release(Py_buffer *fb, Py_buffer *wb, Py_buffer *sb) {
+    if (fb->obj) PyBuffer_Release(fb);
+    if (wb->obj) PyBuffer_Release(wb);
+    if (sb->obj) PyBuffer_Release(sb);
+}
+
+/* sentence_spans(text, space) -> (starts, ends) int64 bytes: dedup.text.split.sentence_spans. */
+static PyObject *mod_sentence_spans(PyObject *mod, PyObject *args) {
+    PyObject *text, *space;
+    if (!PyArg_ParseTuple(args, "UO", &text, &space)) return NULL;
+    Py_buffer fb, wb, sb;
+    Folding fo;
+    Spaces sp;
+    memset(&sp, 0, sizeof sp);
+    if (tables_from(Py_None, Py_None, space, &fb, &wb, &sb, &fo, &sp)) return NULL;
+    VecI64 st = {0}, en = {0};
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    int r;
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: r = sentences_u8(&sp, (const uint8_t *)data, 0, n, &st, &en); break;
+    case PyUnicode_2BYTE_KIND: r = sentences_u16(&sp, (const uint16_t *)data, 0, n, &st, &en); break;
+    default: r = sentences_u32(&sp, (const uint32_t *)data, 0, n, &st, &en);
+    }
+    tables_release(&fb, &wb, &sb);
+    PyObject *out = r ? PyErr_NoMemory() : Py_BuildValue("(NN)", bytes_of(st.data, st.n * 8), bytes_of(en.data, en.n * 8));
+    VecI64_free(&st);
+    VecI64_free(&en);
+    return out;
+}
+
+/* count_tokens(text, starts, ends, fold, word, case_fold) -> int64 bytes: tokens in each span as the
+ * engine counts them; None when a span holds a character the table cannot fold alone. */
+static PyObject *mod_count_tokens(PyObject *mod, PyObject *args) {
+    PyObject *text, *starts, *ends, *fold, *word;
+    int case_fold;
+    if (!PyArg_ParseTuple(args, "UOOOOp", &text, &starts, &ends, &fold, &word, &case_fold)) return NULL;
+    Arr a, b;
+    if (arr_get(starts, &a, 8, "starts")) return NULL;
+    if (arr_get(ends, &b, 8, "ends")) { PyBuffer_Release(&a.b); return NULL; }
+    Py_buffer fb, wb, sb;
+    Folding fo;
+    Spaces sp;
+    PyObject *out = NULL;
+    if (a.n != b.n || tables_from(fold, word, Py_None, &fb, &wb, &sb, &fo, &sp)) {
+        if (a.n != b.n) PyErr_SetString(PyExc_ValueError, "starts and ends differ in length");
+        goto done;
+    }
+    VecU64 words = {0};
+    VecU8 longbuf = {0};
+    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(a.n * 8));
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    for (size_t k = 0; out && k < a.n; k++) {
+        int64_t lo = ((const int64_t *)a.b.buf)[k], hi = ((const int64_t *)b.b.buf)[k];
+        if (lo < 0 || hi > len || lo > hi) { Py_CLEAR(out); PyErr_SetString(PyExc_ValueError, "span out of the text"); break; }
+        words.n = 0;
+        int r = tokenize_str_with(&fo, case_fold, text, lo, hi, &words, &longbuf);
+        if (r < 0) { Py_CLEAR(out); PyErr_NoMemory(); break; }
+        if (r == 1) { Py_CLEAR(out); out = Py_NewRef(Py_None); break; }
+        ((int64_t *)PyBytes_AS_STRING(out))[k] = (int64_t)words.n;
+    }
+    VecU64_free(&words);
+    VecU8_free(&longbuf);
+    tables_release(&fb, &wb, &sb);
+done:
+    PyBuffer_Release(&a.b);
+    PyBuffer_Release(&b.b);
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
+    {"sentence_spans", mod_sentence_spans, METH_VARARGS, "sentence_spans(text, space) -> (starts, ends) int64 bytes"},
+    {"count_tokens", mod_count_tokens, METH_VARARGS,
+     "count_tokens(text, starts, ends, fold, word, case_fold) -> tokens per span (int64 bytes) or None"},
     {"xxh3_64", xxh3_bytes, METH_O, "XXH3-64 of some bytes (tests compare it with xxhash)"},
     {NULL}};
 
