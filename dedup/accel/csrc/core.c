@@ -84,7 +84,7 @@ typedef struct {
     VecU64 set_key;     /* per unit */
     VecU64 set_start;   /* where its set starts in `pool` (an exact repeat shares its source's) */
     VecU32 set_len;
-    VecI64 ustart, uend;
+    VecU32 ustart, uend;  /* span in its document (a document is shorter than 2**32 characters) */
     VecU32 pool;
     VecU64 doc_first;   /* first unit of each document, in order */
     VecU64 doc_digest;  /* exact-only: each document's digest of its set keys */
@@ -119,8 +119,8 @@ static void store_free_arrays(Store *s) {
     VecU64_free(&s->set_key);
     VecU64_free(&s->set_start);
     VecU32_free(&s->set_len);
-    VecI64_free(&s->ustart);
-    VecI64_free(&s->uend);
+    VecU32_free(&s->ustart);
+    VecU32_free(&s->uend);
     VecU32_free(&s->pool);
     VecU64_free(&s->doc_first);
     VecU64_free(&s->doc_digest);
@@ -235,7 +235,11 @@ static int store_add_unit(Store *s, uint64_t key, int64_t start, int64_t end, co
         s->nunits++;
         return 0;
     }
-    if (VecU64_push(&s->set_key, key) || VecI64_push(&s->ustart, start) || VecI64_push(&s->uend, end))
+    if (end > (int64_t)0xFFFFFFFFu) {
+        PyErr_SetString(PyExc_OverflowError, "an indexed document holds fewer than 2**32 characters");
+        return -1;
+    }
+    if (VecU64_push(&s->set_key, key) || VecU32_push(&s->ustart, (uint32_t)start) || VecU32_push(&s->uend, (uint32_t)end))
         goto oom;
     if (shares >= 0) {
         if (VecU64_push(&s->set_start, s->set_start.data[shares]) ||
@@ -1622,8 +1626,9 @@ done:
 
 static PyObject *Store_nbytes(Store *s, void *unused) {
     size_t n = table_nbytes(&s->exact) + table_nbytes(&s->band) + table_nbytes(&s->doc_hash);
-    n += s->set_key.cap * 8 + s->set_start.cap * 8 + s->set_len.cap * 4 + s->ustart.cap * 8 + s->uend.cap * 8;
-    n += s->pool.cap * 4 + s->doc_first.cap * 8 + s->doc_digest.cap * 8 + (size_t)PyList_GET_SIZE(s->doc_ids) * sizeof(PyObject *);
+    /* what is in use (a vector's spare capacity is address space the kernel has not given yet) */
+    n += s->set_key.n * 8 + s->set_start.n * 8 + s->set_len.n * 4 + s->ustart.n * 4 + s->uend.n * 4;
+    n += s->pool.n * 4 + s->doc_first.n * 8 + s->doc_digest.n * 8 + (size_t)PyList_GET_SIZE(s->doc_ids) * sizeof(PyObject *);
     return PyLong_FromSize_t(n);
 }
 
@@ -1657,8 +1662,8 @@ static PyObject *Store_dump(Store *s, PyObject *unused) {
     PyObject *parts = PyList_New(0);
     if (!parts) return NULL;
     if (put_vec(parts, s->set_key.data, s->set_key.n * 8) || put_vec(parts, s->set_start.data, s->set_start.n * 8) ||
-        put_vec(parts, s->set_len.data, s->set_len.n * 4) || put_vec(parts, s->ustart.data, s->ustart.n * 8) ||
-        put_vec(parts, s->uend.data, s->uend.n * 8) || put_vec(parts, s->pool.data, s->pool.n * 4) ||
+        put_vec(parts, s->set_len.data, s->set_len.n * 4) || put_vec(parts, s->ustart.data, s->ustart.n * 4) ||
+        put_vec(parts, s->uend.data, s->uend.n * 4) || put_vec(parts, s->pool.data, s->pool.n * 4) ||
         put_vec(parts, s->doc_first.data, s->doc_first.n * 8) || put_table(parts, &s->exact) ||
         put_table(parts, &s->band) || put_table(parts, &s->doc_hash) ||
         put_vec(parts, s->doc_digest.data, s->doc_digest.n * 8) || put_vec(parts, &s->nunits, sizeof s->nunits)) {
@@ -1696,8 +1701,8 @@ static PyObject *Store_load(Store *s, PyObject *args) {
     LOAD_VEC(VecU64, s->set_key, uint64_t, p[0]);
     LOAD_VEC(VecU64, s->set_start, uint64_t, p[1]);
     LOAD_VEC(VecU32, s->set_len, uint32_t, p[2]);
-    LOAD_VEC(VecI64, s->ustart, int64_t, p[3]);
-    LOAD_VEC(VecI64, s->uend, int64_t, p[4]);
+    LOAD_VEC(VecU32, s->ustart, uint32_t, p[3]);
+    LOAD_VEC(VecU32, s->uend, uint32_t, p[4]);
     LOAD_VEC(VecU32, s->pool, uint32_t, p[5]);
     LOAD_VEC(VecU64, s->doc_first, uint64_t, p[6]);
     if (load_table(&s->exact, p[7]) || load_table(&s->band, p[8]) || load_table(&s->doc_hash, p[9])) goto oom;

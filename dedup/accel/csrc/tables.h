@@ -6,14 +6,14 @@
  * pair sits at its home slot (key * slots / 2**64, monotone in the key) or just after the pairs
  * before it, so the slots hold the pairs in (key, id) order with gaps. A look-up jumps to the
  * home slot and scans the few slots to the key: one memory miss.
- *   - the base: built in one go, about 87% full;
- *   - the delta: the pairs added since, at most half full; a pair goes in after the equal and
+ *   - the base: built in one go, about 93% full;
+ *   - the delta: the pairs added since, at most 75% full; a pair goes in after the equal and
  *     smaller keys of its run, which shifts the rest of the run (a few slots) along.
  * When the delta holds a quarter of the base, the two (both in key order) are merged into a new
  * base in one pass, no sort: each pair moves a bounded number of times, so adding stays O(1)
  * amortized, and a look-up is two probes whatever the size. `table_prefetch` starts the memory
  * reads of many keys before any is looked up (a record's band keys: one wait, not 21).
- * Memory: the base ~14 bytes a pair; the delta 24-48 bytes a pair, for at most a fifth of them.
+ * Memory: the base ~13 bytes a pair; the delta 16-32 bytes a pair, for at most a fifth of them.
  */
 #ifndef DEDUP_TABLES_H
 #define DEDUP_TABLES_H
@@ -50,7 +50,8 @@ DEFINE_VEC(VecU8, uint8_t)
 #define EMPTY_ID 0xFFFFFFFFu  /* no pair in this slot (ids stay below it) */
 #define DELTA_MIN 4096        /* a delta this small is never merged */
 #define DELTA_SHARE 4         /* merged once it holds 1/DELTA_SHARE of the base */
-#define BASE_FILL 0.87        /* the base's pairs per home slot */
+#define BASE_FILL 0.93        /* the base's pairs per home slot */
+#define DELTA_FILL 0.75       /* the delta's most pairs per home slot */
 #define TAIL 64               /* slots after the last home slot (pairs spill there) */
 
 typedef struct __attribute__((packed)) { uint64_t key; uint32_t id; } Slot;  /* 12 bytes */
@@ -191,7 +192,7 @@ static int delta_grow(Table *t) {
 /* Store `id` under `key` (ids come in ascending order; the caller keeps to the cap). */
 static int table_add(Table *t, uint64_t key, uint32_t id) {
     Part *d = &t->delta;
-    if (2 * (d->n + 1) > d->slots && delta_grow(t)) return -1;
+    if ((double)(d->n + 1) > DELTA_FILL * (double)d->slots && delta_grow(t)) return -1;
     size_t p = home_of(key, d->slots);
     while (d->s[p].id != EMPTY_ID && d->s[p].key <= key) p++;  /* after the equal keys: ids ascend */
     size_t e = p;
