@@ -71,3 +71,20 @@ def count_tokens(text: str, starts: np.ndarray, ends: np.ndarray, case_fold: boo
     counts = module.count_tokens(text, np.ascontiguousarray(starts, dtype=np.int64),
                                  np.ascontiguousarray(ends, dtype=np.int64), fold, word, case_fold)
     return None if counts is None else np.frombuffer(counts, dtype=np.int64)
+
+
+def tokens(text: str, case_fold: bool = True, unspaced: str = "chars"
+           ) -> Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(word hashes, token starts, token ends) of ``text`` as the engine tokenizes a unit (the hashes
+    :func:`dedup.fingerprint.shingles.word_hashes` gives, with each token's character span), or
+    None: no compiled engine, or a character Python must normalize (no span maps through it)."""
+    module = core()
+    if module is None:
+        return None
+    fold, word, _ = (None, None, None) if text.isascii() else engine_tables(unspaced, case_fold)
+    found = module.tokens(text, fold, word, case_fold)
+    if found is None:
+        return None
+    hashes, starts, ends = found
+    return (np.frombuffer(hashes, dtype=np.uint64), np.frombuffer(starts, dtype=np.int64),
+            np.frombuffer(ends, dtype=np.int64))

@@ -1859,7 +1859,42 @@ done:
     return out;
 }
 
+/* tokens(text, fold, word, case_fold) -> (hashes u64, starts i64, ends i64) as bytes: the word
+ * hashes the engine gives the text (as one unit) and each token's character span; None when a
+ * character needs Python's normalization (no character span maps through it). */
+static PyObject *mod_tokens(PyObject *mod, PyObject *args) {
+    PyObject *text, *fold, *word;
+    int case_fold;
+    if (!PyArg_ParseTuple(args, "UOOp", &text, &fold, &word, &case_fold)) return NULL;
+    Py_buffer fb, wb, sb;
+    Folding fo;
+    Spaces sp;
+    if (tables_from(fold, word, Py_None, &fb, &wb, &sb, &fo, &sp)) return NULL;
+    VecU64 words = {0};
+    VecI64 st = {0}, en = {0};
+    VecU8 longbuf = {0};
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    int r;
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: r = token_spans_u8(&fo, case_fold, (const uint8_t *)data, 0, n, &words, &st, &en, &longbuf); break;
+    case PyUnicode_2BYTE_KIND: r = token_spans_u16(&fo, case_fold, (const uint16_t *)data, 0, n, &words, &st, &en, &longbuf); break;
+    default: r = token_spans_u32(&fo, case_fold, (const uint32_t *)data, 0, n, &words, &st, &en, &longbuf);
+    }
+    tables_release(&fb, &wb, &sb);
+    PyObject *out = r < 0 ? PyErr_NoMemory() : r == 1 ? Py_NewRef(Py_None)
+                  : Py_BuildValue("(NNN)", bytes_of(words.data, words.n * 8), bytes_of(st.data, st.n * 8),
+                                  bytes_of(en.data, en.n * 8));
+    VecU64_free(&words);
+    VecI64_free(&st);
+    VecI64_free(&en);
+    VecU8_free(&longbuf);
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
+    {"tokens", mod_tokens, METH_VARARGS,
+     "tokens(text, fold, word, case_fold) -> (word hashes, token starts, token ends) bytes, or None"},
     {"sentence_spans", mod_sentence_spans, METH_VARARGS, "sentence_spans(text, space) -> (starts, ends) int64 bytes"},
     {"count_tokens", mod_count_tokens, METH_VARARGS,
      "count_tokens(text, starts, ends, fold, word, case_fold) -> tokens per span (int64 bytes) or None"},

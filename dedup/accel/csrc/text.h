@@ -204,6 +204,59 @@ static int CAT(tokenize_, SFX)(const Folding *fo, int fold, const CT *cp, Py_ssi
     return 0;
 }
 
+/* The tokens of cp[a:b] with where they are: hashes as CAT(tokenize_, SFX) gives them, and each
+ * token's character span [start, end) in the text. Returns 1 when a character has no image in the
+ * fold table (the caller normalizes in Python), 0 when done, -1 when out of memory. */
+static int CAT(token_spans_, SFX)(const Folding *fo, int fold, const CT *cp, Py_ssize_t a, Py_ssize_t b,
+                                  VecU64 *words, VecI64 *starts, VecI64 *ends, VecU8 *longbuf) {
+    uint8_t w[XXH_MAX_SHORT + 8];
+    int wlen = 0;
+    Py_ssize_t wstart = -1;
+    for (Py_ssize_t i = a; i <= b; i++) {
+        int kind = 0;
+        uint32_t f = 0;
+        if (i < b) {
+            uint32_t c = cp[i];
+            if (c < 128) {
+                f = (fold && c >= 'A' && c <= 'Z') ? c + 32 : c;
+                kind = ascii_word[f];
+            } else {
+                if (fold) {
+                    if (c >= fo->fold_n || fo->fold[c] == FOLD_COMPLEX) return 1;
+                    f = fo->fold[c];
+                } else {
+                    f = c;
+                }
+                kind = f < fo->word_n ? fo->word[f] : 0;
+            }
+        }
+        if (kind == 1) {
+            if (wstart < 0) { wstart = i; wlen = 0; }
+            if (wlen <= XXH_MAX_SHORT) wlen = put_utf8(w, wlen, f);
+        } else {
+            if (wstart >= 0) {
+                uint64_t h;
+                if (wlen <= XXH_MAX_SHORT) {
+                    h = xxh3_short(w, (size_t)wlen);
+                } else {
+                    if (VecU8_reserve(longbuf, (size_t)(i - wstart) * 4 + 4)) return -1;
+                    int o = 0;
+                    for (Py_ssize_t k = wstart; k < i; k++)
+                        o = put_utf8(longbuf->data, o, CAT(fold_one_, SFX)(fo, fold, cp[k]));
+                    h = xxh3_64(longbuf->data, (size_t)o);
+                }
+                if (VecU64_push(words, h ? h : 1) || VecI64_push(starts, wstart) || VecI64_push(ends, i)) return -1;
+                wstart = -1;
+            }
+            if (kind == 2) {
+                uint64_t h = xxh3_short(w, (size_t)put_utf8(w, 0, f));
+                if (VecU64_push(words, h ? h : 1) || VecI64_push(starts, i) || VecI64_push(ends, i + 1)) return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* UTF-8 size of cp[0:n] (a surrogate counts 3 bytes, as with "surrogatepass"). */
 static Py_ssize_t CAT(utf8_size_, SFX)(const CT *cp, Py_ssize_t n) {
     Py_ssize_t size = n;
