@@ -75,7 +75,7 @@ def dedupe_stream(records: Iterable[Any], text_field: str = "text", id_field: Op
 
     Scope: streams default to ``"corpus"`` (a paragraph repeating one from an earlier record
     is removed), like :class:`Deduplicator`; pass ``scope="document"`` for repeats inside each
-    record only. An explicit ``config`` keeps its own scope. ``index`` is the corpus index to
+    record only. A ``config`` that names a scope keeps it. ``index`` is the corpus index to
     use; ``deduplicator`` continues an existing :class:`Deduplicator` (its settings, index and
     stats), e.g. across the batches of a ``datasets.Dataset.map`` call, and excludes
     ``config``, ``index`` and ``overrides``.

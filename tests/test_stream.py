@@ -67,8 +67,9 @@ def test_default_scope_is_corpus_and_document_scope_is_available():
     texts = [P1, P1]
     assert [r.text for r in dedup.dedupe_stream(texts)] == [P1, ""]
     assert [r.text for r in dedup.dedupe_stream(texts, scope="document")] == [P1, P1]
-    # an explicit config keeps its own scope (DedupConfig defaults to document)
-    assert [r.text for r in dedup.dedupe_stream(texts, config=dedup.DedupConfig())] == [P1, P1]
+    # a config keeps the scope it names; one that names none is corpus scope here too
+    assert [r.text for r in dedup.dedupe_stream(texts, config=dedup.DedupConfig())] == [P1, ""]
+    assert [r.text for r in dedup.dedupe_stream(texts, config=dedup.DedupConfig(scope="document"))] == [P1, P1]
     assert [r.text for r in dedup.dedupe_stream(texts, config=dedup.DedupConfig(scope="corpus"))] == [P1, ""]
 
 

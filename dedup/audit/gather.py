@@ -96,7 +96,7 @@ def write_audit(report: Optional[str] = None, input: Optional[str] = None, outpu
     corpus-scope run over ``input`` is made here (``limit``: read only the first documents).
     ``sample``: documents analysed for the what-if table and examples (the first ones;
     ``None``: all; 0: none). ``config`` / ``overrides`` are the run's settings (a report
-    does not record them; scope defaults to ``"corpus"``). ``doc``: id of the document to
+    does not record them; scope defaults to ``"corpus"``, as for a ``Deduplicator``). ``doc``: id of the document to
     show (default: the analysed document with the most removals that keeps something).
     Raises :class:`~dedup.errors.InputDataError` (file and line) on unreadable input.
     """
@@ -105,9 +105,7 @@ def write_audit(report: Optional[str] = None, input: Optional[str] = None, outpu
     problem = target_problem([("page", output)], [path for path in (report, input) if path])
     if problem:
         raise ConfigError(problem)
-    if config is None and "scope" not in overrides:
-        overrides["scope"] = "corpus"
-    cfg = make_config(config, **overrides)
+    cfg = make_config(config, default_scope="corpus", **overrides)
     corpus = _Corpus.of(input, text_field, id_field, report) if input else None
     if report is not None:
         state = _from_report(report, corpus, cfg, sample, doc)

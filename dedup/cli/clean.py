@@ -19,7 +19,7 @@ from typing import Any, Iterator, List, Optional, Sequence
 
 from dedup.cli import commands_help
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
-from dedup.config import DedupConfig
+from dedup.config import DedupConfig, make_config
 from dedup.deduplicator import Deduplicator
 from dedup.errors import DedupError
 from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, ParquetWriter, Reject, Source, Writer,
@@ -132,7 +132,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
                 raise InputDataError(path, None, "no such file")
     if args.rejects and args.on_error != "skip":
         raise UsageError("--rejects needs --on-error skip")
-    if args.index and args.scope != "corpus":
+    if args.index and args.scope == "document":
         raise UsageError("--index needs --scope corpus")
     sources = [open_source(path, args.format) for path in args.inputs]
     text_inputs = [s for s in sources if s.format == "text"]
@@ -181,7 +181,7 @@ def _workers(given: Optional[int]) -> int:
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
-    return DedupConfig(**run_settings(args), exact_only=args.exact_only)
+    return make_config(default_scope="corpus", **run_settings(args), exact_only=args.exact_only)
 
 
 def _open_index(spec: str, config: DedupConfig) -> Any:

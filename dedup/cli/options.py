@@ -34,7 +34,7 @@ def shared_options() -> argparse.ArgumentParser:
     p.add_argument("--id-field", default=None, metavar="NAME",
                    help="field holding a document id, as named in reports "
                         "(default: <resolved path>:<line> for records, the resolved path for text files)")
-    p.add_argument("--scope", choices=["document", "corpus"], default="corpus",
+    p.add_argument("--scope", choices=["document", "corpus"], default=None,
                    help="repeats inside each document only, or also across documents (default: corpus)")
     p.add_argument("--threshold", type=float, default=None, metavar="J",
                    help="Jaccard similarity of word 5-gram sets at which paragraphs count as repeats "
