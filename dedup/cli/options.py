@@ -18,6 +18,10 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from dedup.errors import ConfigError, DedupError
 
+#: Exit status when the reader of stdout went away (``dedup big.jsonl | head``): that of a process
+#: killed by SIGPIPE in a shell (128 + 13), so scripts can tell it from an error (1).
+EXIT_BROKEN_PIPE = 141
+
 #: Settings of a run the commands take (option dests, named as the DedupConfig fields).
 RUN_SETTINGS = ("scope", "threshold", "num_perm", "min_tokens", "granularity", "ngram", "normalization")
 
@@ -66,7 +70,8 @@ def run_settings(args: argparse.Namespace) -> Dict[str, Any]:
 def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int],
                 argv: Optional[Sequence[str]], interrupted: str = "interrupted") -> int:
     """Parse ``argv`` and run; every failure becomes one line ``PROG: error: ...`` and an exit code:
-    2 usage, 1 data or runtime error, 130 interrupted (Ctrl-C or SIGTERM)."""
+    2 usage, 1 data or runtime error, 130 interrupted (Ctrl-C or SIGTERM), 141 the reader of
+    stdout went away (nothing on stderr)."""
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
@@ -76,7 +81,7 @@ def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argpa
             return run(args)
     except BrokenPipeError:  # e.g. `dedup big.jsonl | head`: the reader left; say nothing
         _silence_stdout()
-        return 1
+        return EXIT_BROKEN_PIPE
     except (UsageError, ConfigError) as exc:
         return fail(prog, str(exc), 2)
     except (DedupError, OSError) as exc:
