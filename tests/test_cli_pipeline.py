@@ -43,3 +43,66 @@ def test_a_closed_pipe_in_a_shell_pipeline(tmp_path):
     done = subprocess.run(["bash", "-c", f"'{dedup_exe()}' '{src}' | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}"],
                           capture_output=True, text=True, env=command_env(), timeout=300)
     assert done.stdout.strip() == "141" and done.stderr == ""
+
+
+# -- what the library says: log levels, the first run's kernel build ----------------------------
+
+def _kernel_cache_built() -> bool:
+    from dedup.accel import jit
+
+    return jit.jit_available() and jit.cache_built()
+
+
+def test_log_level_shows_the_library_messages(tmp_path):
+    import pytest
+
+    if not _kernel_cache_built():
+        pytest.skip("needs numba's kernel cache built (python -m dedup.warmup)")
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": P1}, {"text": P2}])
+    env = {"DEDUP_JIT": "1"}  # the kernels load at the first batch, and say so at debug level
+    quiet = subprocess.run([dedup_exe(), str(src), "-o", str(tmp_path / "a.jsonl")], capture_output=True,
+                           text=True, env=command_env(env), timeout=300)
+    assert quiet.returncode == 0 and "debug" not in quiet.stderr
+    loud = subprocess.run([dedup_exe(), str(src), "-o", str(tmp_path / "b.jsonl"), "--log-level", "debug"],
+                          capture_output=True, text=True, env=command_env(env), timeout=300)
+    assert loud.returncode == 0
+    assert "dedup: debug: compiled kernels loaded" in loud.stderr
+    bad = subprocess.run([dedup_exe(), str(src), "--log-level", "loud"], capture_output=True, text=True,
+                         env=command_env(), timeout=300)
+    assert bad.returncode == 2 and "--log-level" in bad.stderr
+
+
+def test_a_first_run_says_it_builds_the_kernels_in_the_background(tmp_path):
+    """With an empty kernel cache, the run that starts the background build says so in one line
+    (and how to build ahead); -q keeps it quiet."""
+    import os
+    import signal
+
+    import pytest
+    from dedup.accel import jit
+
+    if not jit.jit_available():
+        pytest.skip("numba not installed")
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": "\n\n".join(f"Paragraph {i}.{k} says its own thing "
+                                                                    f"in words {i} {k}." for k in range(30))}
+                                              for i in range(800)])  # 24,000 paragraphs: past the warm-up
+    for quiet, cache in ((False, tmp_path / "cache-a"), (True, tmp_path / "cache-b")):
+        cache.mkdir()
+        env = {k: v for k, v in command_env().items() if k != "DEDUP_JIT"}
+        env["NUMBA_CACHE_DIR"] = str(cache)
+        try:
+            done = subprocess.run([dedup_exe(), str(src), "-o", os.devnull] + (["-q"] if quiet else []),
+                                  capture_output=True, text=True, env=env, timeout=300)
+        finally:
+            for lock in cache.rglob("dedup-kernels.building"):  # stop the build this run started
+                try:
+                    os.killpg(int(lock.read_text() or "0"), signal.SIGKILL)
+                except (ValueError, ProcessLookupError, PermissionError):
+                    pass
+        assert done.returncode == 0, done.stderr
+        notes = [line for line in done.stderr.splitlines() if "in the background" in line]
+        if quiet:
+            assert notes == []
+        else:
+            assert len(notes) == 1 and notes[0].startswith("dedup: info: first run: building the compiled kernels")
+            assert "python -m dedup.warmup" in notes[0]
