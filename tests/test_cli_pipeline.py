@@ -106,3 +106,190 @@ def test_a_first_run_says_it_builds_the_kernels_in_the_background(tmp_path):
         else:
             assert len(notes) == 1 and notes[0].startswith("dedup: info: first run: building the compiled kernels")
             assert "python -m dedup.warmup" in notes[0]
+
+
+# -- what the run says ---------------------------------------------------------------------------
+
+def test_the_first_thing_a_newcomer_sees_matches_the_output():
+    """The README's first command: one article pasted twice into one line. The summary says a
+    repeated span was cut inside the one paragraph, not that the paragraph went; one unit of bytes."""
+    from command import ROOT
+
+    done = subprocess.run([dedup_exe(), "examples/data/news_pasted_twice.txt"], cwd=ROOT, capture_output=True,
+                          text=True, env=command_env(), timeout=300)
+    assert done.returncode == 0
+    (summary,) = done.stderr.splitlines()
+    assert summary.startswith("dedup: 1 document, 1 paragraph: 0 paragraphs removed, 1 repeated span cut inside "
+                              "paragraphs kept; 1,636 of 3,272 bytes of text removed (50.0%); ")
+    assert "documents/s" in summary and "1 documents" not in summary and "1 paragraphs" not in summary
+
+
+def test_removals_are_counted_by_reason_and_stats_give_the_index_size(tmp_path):
+    long = " ".join(f"word{i}" for i in range(60))
+    records = [{"text": f"Features:\n\n{P1}\n\n{P2}\n\n{long}"}, {"text": f"Features:\n\n{P1}\n\n{P2}"},
+               {"text": long.replace("word30", "changed")}, {"text": "Alone."}]
+    src = write_jsonl(tmp_path / "in.jsonl", records)
+    done = subprocess.run([dedup_exe(), str(src), "-o", str(tmp_path / "out.jsonl"), "--stats", "--threshold", "0.7"],
+                          capture_output=True, text=True, env=command_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    summary, stats_line = done.stderr.splitlines()
+    stats = json.loads(stats_line)
+    assert stats["removed_by_reason"] == {"exact": 2, "near": 1, "run": 1, "inner": 0}
+    assert stats["index_entries"] == 9 and stats["index_bytes"] > 0
+    assert "4 documents, 9 paragraphs: 4 paragraphs removed (44.4%: 2 exact, 1 near, 1 short in a removed run)" in summary
+    assert "; 2 documents emptied;" in summary
+    kb = subprocess.run([dedup_exe(), str(src), "-o", str(tmp_path / "out2.jsonl")] * 1, capture_output=True,
+                        text=True, env=command_env(), timeout=300).stderr
+    assert " of " in kb and "bytes of text removed" in kb and "MB of" not in kb  # one unit for both numbers
+
+
+# -- one output per input shard ------------------------------------------------------------------
+
+SHARED = "Every package in this archive is shipped under the terms stated in its own licence file."
+
+
+def _crawl(directory, shards=3, per_shard=3):
+    """``part-K.jsonl.gz`` shards of pages that share a licence paragraph."""
+    directory.mkdir(exist_ok=True)
+    for k in range(shards):
+        write_jsonl(directory / f"part-{k}.jsonl.gz",
+                    [{"url": f"https://example.org/{k}/{i}", "text": f"Page {k}.{i} opens with words of its own "
+                      f"about topic {k} {i}.\n\n{SHARED}"} for i in range(per_shard)])
+    return sorted(directory.iterdir())
+
+
+def _read(path):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def test_shards_in_give_shards_out_with_their_names_and_reports(tmp_path):
+    shards = _crawl(tmp_path / "crawl")
+    done = subprocess.run([dedup_exe(), *shards, "-o", f"{tmp_path / 'clean'}/", "--report", f"{tmp_path / 'removed'}/",
+                           "--id-field", "url", "-q"], capture_output=True, text=True, env=command_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["part-0.jsonl.gz", "part-1.jsonl.gz",
+                                                                     "part-2.jsonl.gz"]
+    with gzip.open(tmp_path / "clean" / "part-0.jsonl.gz", "rb") as f:  # compression kept
+        first = [json.loads(line) for line in f]
+    assert first[0]["text"].endswith(SHARED) and not first[1]["text"].endswith(SHARED)
+    later = _read(tmp_path / "clean" / "part-2.jsonl.gz")
+    assert [r["url"] for r in later] == [f"https://example.org/2/{i}" for i in range(3)]
+    assert all(SHARED not in r["text"] for r in later)  # across shards: the first shard's copy counts
+    reports = {p.name: _read(p) for p in (tmp_path / "removed").iterdir()}
+    assert sorted(reports) == ["part-0.jsonl.gz", "part-1.jsonl.gz", "part-2.jsonl.gz"]
+    assert [line["doc_id"] for line in reports["part-0.jsonl.gz"]] == ["https://example.org/0/1",
+                                                                       "https://example.org/0/2"]
+    assert len(reports["part-2.jsonl.gz"]) == 3
+
+
+def test_shards_compression_can_be_set_and_parquet_and_empty_shards_keep_theirs(tmp_path):
+    import pytest
+
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    shards = _crawl(tmp_path / "crawl", shards=2)
+    (tmp_path / "crawl" / "part-9.jsonl").write_text("")  # an empty shard still gets its output shard
+    pq.write_table(pa.table({"text": [f"Other words.\n\n{SHARED}"]}), tmp_path / "crawl" / "z.parquet")
+    inputs = shards + [tmp_path / "crawl" / "part-9.jsonl", tmp_path / "crawl" / "z.parquet"]
+    done = subprocess.run([dedup_exe(), *inputs, "-o", f"{tmp_path / 'clean'}/", "--compression", "zstd", "-q"],
+                          capture_output=True, text=True, env=command_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == [
+        "part-0.jsonl.zst", "part-1.jsonl.zst", "part-9.jsonl.zst", "z.parquet"]
+    assert (tmp_path / "clean" / "part-0.jsonl.zst").read_bytes()[:4] == b"\x28\xb5\x2f\xfd"
+    assert pq.read_table(tmp_path / "clean" / "z.parquet").column("text").to_pylist() == ["Other words."]
+
+
+def test_a_failed_run_adds_no_shard_and_leaves_the_existing_ones(tmp_path):
+    shards = _crawl(tmp_path / "crawl")
+    with gzip.open(shards[2], "at") as f:
+        f.write("{not json\n")
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "clean" / "part-0.jsonl.gz").write_bytes(b"yesterday's")
+    (tmp_path / "clean" / "notes.txt").write_text("mine")
+    done = subprocess.run([dedup_exe(), *shards, "-o", f"{tmp_path / 'clean'}/", "--report", f"{tmp_path / 'removed'}/"],
+                          capture_output=True, text=True, env=command_env(), timeout=300)
+    assert done.returncode == 1 and "part-2.jsonl.gz:4: malformed JSON" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["notes.txt", "part-0.jsonl.gz"]
+    assert (tmp_path / "clean" / "part-0.jsonl.gz").read_bytes() == b"yesterday's"
+    assert not (tmp_path / "removed").exists()  # the report directory it would have made is not left
+    again = subprocess.run([dedup_exe(), *shards[:2], "-o", f"{tmp_path / 'clean'}/", "-q"], capture_output=True,
+                           text=True, env=command_env(), timeout=300)
+    assert again.returncode == 0  # files of those names are replaced (together); others stay
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["notes.txt", "part-0.jsonl.gz", "part-1.jsonl.gz"]
+    assert _read(tmp_path / "clean" / "part-0.jsonl.gz")[0]["url"] == "https://example.org/0/0"
+
+
+def test_two_inputs_of_one_name_are_refused_before_anything_is_read(tmp_path):
+    for sub in ("a", "b"):
+        _crawl(tmp_path / sub, shards=1)
+    done = subprocess.run([dedup_exe(), tmp_path / "a" / "part-0.jsonl.gz", tmp_path / "b" / "part-0.jsonl.gz",
+                           "-o", f"{tmp_path / 'clean'}/"], capture_output=True, text=True, env=command_env(), timeout=300)
+    assert done.returncode == 2
+    assert "would both write the output" in done.stderr and "distinct file names" in done.stderr
+    assert done.stderr.count("\n") == 1 and not (tmp_path / "clean").exists()
+    stdin = subprocess.run([dedup_exe(), "-", "-o", f"{tmp_path / 'clean'}/"], input="{}", capture_output=True,
+                           text=True, env=command_env(), timeout=300)
+    assert stdin.returncode == 2 and "stdin cannot go to an output directory" in stdin.stderr
+    file_compression = subprocess.run([dedup_exe(), tmp_path / "a" / "part-0.jsonl.gz", "-o", tmp_path / "x.jsonl",
+                                       "--compression", "gzip"], capture_output=True, text=True,
+                                      env=command_env(), timeout=300)
+    assert file_compression.returncode == 2 and "--compression applies to files written into a directory" \
+        in file_compression.stderr
+
+
+# -- progress on a terminal ----------------------------------------------------------------------
+
+def _on_a_terminal(args, columns=0, rows=0):
+    """Run ``dedup ARGS`` with stderr a terminal of ``columns`` x ``rows`` (0 x 0: one that
+    reports no size, as some containers' do); what the terminal showed."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    proc = subprocess.Popen([dedup_exe(), *map(str, args)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=slave, env=command_env())
+    os.close(slave)
+    shown = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 1.0)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            shown += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    assert proc.wait(timeout=300) == 0
+    return shown.decode("utf-8", "replace")
+
+
+def test_progress_has_a_total_percentage_and_eta_on_a_terminal_that_reports_no_size(tmp_path):
+    src = write_jsonl(tmp_path / "crawl.jsonl.gz", [{"text": f"Page {i} opens with words of its own.\n\n{SHARED}"}
+                                                    for i in range(3000)])
+    size = src.stat().st_size
+    for columns, rows in ((0, 0), (120, 40)):
+        shown = _on_a_terminal([src, "-o", tmp_path / "out.jsonl"], columns, rows)
+        assert "100%|" in shown, shown
+        assert f"/{size / 1e3:.2f}kB [" in shown  # the total: the inputs' size on disk
+        assert "<00:00" in shown  # elapsed < remaining: an ETA
+        assert "3,000 docs, 50.0% removed" in shown  # and the removal rate beside it
+        assert "dedup: 3,000 documents" in shown
+
+
+def test_import_dedup_does_not_import_tqdm():
+    done = subprocess.run(["python", "-c", "import sys, dedup; dedup.dedupe_text('x'); print('tqdm' in sys.modules)"],
+                          capture_output=True, text=True, env=command_env(), timeout=300)
+    assert done.stdout.strip() == "False", done.stderr
