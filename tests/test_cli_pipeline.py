@@ -293,3 +293,28 @@ def test_import_dedup_does_not_import_tqdm():
     done = subprocess.run(["python", "-c", "import sys, dedup; dedup.dedupe_text('x'); print('tqdm' in sys.modules)"],
                           capture_output=True, text=True, env=command_env(), timeout=300)
     assert done.stdout.strip() == "False", done.stderr
+
+
+# -- emptied records -----------------------------------------------------------------------------
+
+def test_document_granularity_drops_a_removed_document_unless_asked_to_keep_it(tmp_path):
+    docs = [{"id": i, "text": f"Page {i} opens with words of its own about topic {i}.\n\n{SHARED}"} for i in range(3)]
+    src = write_jsonl(tmp_path / "crawl.jsonl", docs + [dict(docs[0], id="copy")])
+    out = tmp_path / "docs.jsonl"
+    done = subprocess.run([dedup_exe(), src, "--granularity", "document", "-o", out, "--stats"],
+                          capture_output=True, text=True, env=command_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in _read(out)] == [0, 1, 2]  # the copy is gone, not left as "text": ""
+    summary, stats = done.stderr.splitlines()
+    stats = json.loads(stats)
+    assert (stats["records_in"], stats["records_out"], stats["records_dropped"]) == (4, 3, 1)
+    assert "1 document removed" in summary and "1 record dropped" in summary
+    kept = subprocess.run([dedup_exe(), src, "--granularity", "document", "-o", out, "--keep-empty", "-q"],
+                          capture_output=True, text=True, env=command_env(), timeout=300)
+    assert kept.returncode == 0 and [r["text"] for r in _read(out)][3] == ""
+    paragraphs = subprocess.run([dedup_exe(), src, "-o", out, "-q"], capture_output=True, text=True,
+                                env=command_env(), timeout=300)
+    assert paragraphs.returncode == 0 and len(_read(out)) == 4  # paragraph units: emptied records stay
+    both = subprocess.run([dedup_exe(), src, "-o", out, "--drop-empty", "--keep-empty"], capture_output=True,
+                          text=True, env=command_env(), timeout=300)
+    assert both.returncode == 2 and "contradict" in both.stderr

@@ -91,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write one JSON line per removed paragraph (doc id, span, what it repeats, "
                         "similarity, reason, text); a directory (DIR/): one report per input, NAME.jsonl")
     p.add_argument("--drop-empty", action="store_true",
-                   help="leave out records that deduplication emptied (every paragraph removed)")
+                   help="leave out records that deduplication emptied (every paragraph removed); the default "
+                        "with --granularity document")
+    p.add_argument("--keep-empty", action="store_true",
+                   help="keep records that deduplication emptied, with an empty text (the default, except "
+                        "with --granularity document)")
     p.add_argument("--stats", action="store_true",
                    help="print the run's statistics as one JSON object on stderr")
     p.add_argument("--on-error", choices=["stop", "skip"], default="stop",
@@ -116,6 +120,8 @@ def _plan(args: argparse.Namespace) -> RunPlan:
         raise UsageError("--index: the path is empty")
     if args.rejects and args.on_error != "skip":
         raise UsageError("--rejects needs --on-error skip")
+    if args.drop_empty and args.keep_empty:
+        raise UsageError("--drop-empty and --keep-empty contradict each other; give one")
     if args.index and args.scope == "document":
         raise UsageError("--index needs --scope corpus")
     return plan_run(args.inputs, args.output, fmt=args.format, report=args.report, rejects=args.rejects,
@@ -227,6 +233,7 @@ def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[_
                    records: ShardOutputs[Writer], reports: Optional[ShardOutputs[ReportWriter]],
                    counts: Counter[str], total: Optional[int]) -> None:
     progress = Progress(enabled=not args.quiet and sys.stderr.isatty(), total=total)
+    drop_empty = _drop_empty(args, dd.config)
     try:
         for read, result in pair_results(dd, reads, _text_of, _id_of):
             item = read.item
@@ -236,7 +243,7 @@ def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[_
                 reports.for_shard(read.shard).write(result.doc_id, item.text, result.removed, result.paragraphs,
                                                     dd.clusters() if args.clusters else None)
             writer = records.for_shard(read.shard)
-            if args.drop_empty and result.removed and not result.text.strip():
+            if drop_empty and result.removed and not result.text.strip():
                 counts["records_dropped"] += 1
             else:
                 writer.write(item, result.text, result.changed)
@@ -245,6 +252,13 @@ def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[_
         progress.done(dd.stats)
     finally:
         progress.close()
+
+
+def _drop_empty(args: argparse.Namespace, config: DedupConfig) -> bool:
+    """Whether records deduplication emptied are left out: ``--drop-empty``, and by default with
+    ``--granularity document``, where an emptied record is a removed document (as document-level
+    tools drop it); ``--keep-empty`` keeps them."""
+    return bool(args.drop_empty) or (config.granularity == "document" and not args.keep_empty)
 
 
 def _text_of(read: _Read, _position: int) -> str:
