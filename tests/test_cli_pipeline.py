@@ -318,3 +318,70 @@ def test_document_granularity_drops_a_removed_document_unless_asked_to_keep_it(t
     both = subprocess.run([dedup_exe(), src, "-o", out, "--drop-empty", "--keep-empty"], capture_output=True,
                           text=True, env=command_env(), timeout=300)
     assert both.returncode == 2 and "contradict" in both.stderr
+
+
+# -- input formats: the suffix decides, --format overrides, contradictions are named ------------
+
+def _dedup(args, **kwargs):
+    return subprocess.run([dedup_exe(), *map(str, args)], capture_output=True, text=True, env=command_env(),
+                          timeout=300, **kwargs)
+
+
+def test_json_lines_in_a_txt_file_get_a_warning_naming_format(tmp_path):
+    src = write_jsonl(tmp_path / "recs.txt", [{"url": "a", "text": P1}, {"url": "b", "text": P1}])
+    done = _dedup([src, "-o", tmp_path / "out.txt"])
+    assert done.returncode == 0
+    warning = done.stderr.splitlines()[0]
+    assert warning == (f"dedup: warning: {src}: read as one text document (its suffix .txt names no format of "
+                       "records), but its lines look like JSON Lines: give --format jsonl to read them as records")
+    overridden = _dedup([src, "--format", "jsonl", "-o", tmp_path / "out.jsonl"])
+    assert overridden.returncode == 0 and "warning" not in overridden.stderr
+    assert [json.loads(x)["text"] for x in (tmp_path / "out.jsonl").read_text().splitlines()] == [P1, ""]
+    assert _dedup([src, "-q", "-o", tmp_path / "out.txt"]).stderr == ""
+
+
+def test_a_binary_or_unknown_file_is_named_as_read_as_text(tmp_path):
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8)
+    done = _dedup([binary])
+    assert done.returncode == 1
+    warning, error = done.stderr.splitlines()
+    assert warning.startswith(f"dedup: warning: {binary}: read as one text document (its suffix .bin names no "
+                              "format of records), but it is not UTF-8 text: give --format")
+    assert error.startswith(f"dedup: error: {binary}:2: invalid UTF-8") and "read as one text document" in error
+    parquet = tmp_path / "table.data"
+    parquet.write_bytes(b"PAR1" + b"\0" * 64)
+    assert "but it is Parquet: give --format parquet" in _dedup([parquet, "-o", tmp_path / "o"]).stderr
+    unknown = tmp_path / "notes.dat"
+    unknown.write_text(f"{P1}\n\n{P1}\n")
+    done = _dedup([unknown])
+    assert done.returncode == 0 and done.stdout == P1 + "\n"
+    assert "its suffix .dat is not one dedup knows); give --format text to say so" in done.stderr
+    plain = tmp_path / "notes.md"
+    plain.write_text(f"{P1}\n")
+    assert "warning" not in _dedup([plain]).stderr  # a text suffix: nothing to say
+
+
+def test_csv_and_tsv_are_records_with_a_text_field(tmp_path):
+    src = tmp_path / "pages.csv"
+    src.write_text(f'url,body\nu1,"{P1}\n\n{P2}"\nu2,"{P2}"\nu3,"only, one\nvalue",extra\n', encoding="utf-8")
+    done = _dedup([src, "--text-field", "body", "--id-field", "url", "-o", tmp_path / "clean.csv",
+                   "--on-error", "skip", "--report", tmp_path / "r.jsonl"])
+    assert done.returncode == 0, done.stderr
+    assert f"{src}:6: 3 values for the 2 fields of the header (skipped)" in done.stderr
+    import csv
+
+    with open(tmp_path / "clean.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert rows == [{"url": "u1", "body": f"{P1}\n\n{P2}"}, {"url": "u2", "body": ""}]
+    assert json.loads((tmp_path / "r.jsonl").read_text())["doc_id"] == "u2"
+    tsv = tmp_path / "pages.tsv.gz"
+    with gzip.open(tsv, "wt", encoding="utf-8") as f:
+        f.write(f"id\ttext\na\t{P1}\nb\t{P1}\n")
+    done = _dedup([tsv, "-o", tmp_path / "clean.jsonl", "-q"])
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(x) for x in (tmp_path / "clean.jsonl").read_text().splitlines()] == [
+        {"id": "a", "text": P1}, {"id": "b", "text": ""}]
+    missing = _dedup([src, "-o", tmp_path / "x.csv"])
+    assert missing.returncode == 1 and f"{src}:2: no field 'text' (fields: 'url', 'body'; name the text field " \
+        "with --text-field)" in missing.stderr

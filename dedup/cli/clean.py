@@ -27,7 +27,7 @@ from dedup.io import STDIO, AtomicOutput, Item, ParquetWriter, Reject, Source, W
     open_writer, read_source
 from dedup.io.files import all_or_none
 from dedup.io.plan import COMPRESSIONS, RunPlan, plan_run
-from dedup.io.records import dumps_record
+from dedup.io.records import FORMATS, dumps_record
 from dedup.io.remote import is_url
 from dedup.io.report import REASONS as REPORT_REASONS, ReportWriter
 from dedup.io.shards import NewDirectories, ShardOutputs
@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compression", choices=list(COMPRESSIONS), default=None,
                    help="compression of the files written into a directory (-o DIR/, --report DIR/), "
                         "instead of each input's own (default: kept)")
-    p.add_argument("--format", choices=["auto", "text", "jsonl", "parquet"], default="auto",
-                   help="input format (default: auto, from the file suffix; on stdin from the first bytes)")
+    p.add_argument("--format", choices=("auto",) + FORMATS, default="auto",
+                   help="input format (default: auto, from the file suffix; on stdin from the first bytes); "
+                        "a file whose content contradicts its suffix gets a warning")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="threads: the next batch is fingerprinted on N - 1 of them while this one is decided "
                         "(the same output for every N; default: the cores this process may use)")
@@ -160,6 +161,9 @@ def _open_index(spec: str, config: DedupConfig) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     plan = _plan(args)
+    if not args.quiet:
+        for warning in plan.warnings:
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
     config = _config(args)
     index = _open_index(args.index, config) if args.index else None
     if index is not None and args.id_field is None and not args.quiet:

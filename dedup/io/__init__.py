@@ -1,4 +1,4 @@
-"""Readers and writers for the formats the command line speaks: text, JSONL, Parquet.
+"""Readers and writers for the formats the command line speaks: text, JSONL, Parquet, CSV/TSV.
 
 Readers yield, in input order, an :class:`Item` for each good record and a
 :class:`Reject` (with its file, line and raw bytes) for each bad one, so the caller
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
+from dedup.io.delimited import DELIMITERS, DelimitedWriter
 from dedup.io.files import STDIO, AtomicOutput, same_file, strip_compression
 from dedup.io.jsonl import JsonlWriter
 from dedup.io.parquet import ParquetWriter
@@ -18,10 +19,10 @@ from dedup.io.plain import TextWriter
 from dedup.io.records import FORMATS, InputDataError, Item, Read, Reject, format_for_name
 from dedup.io.sources import Source, is_plain_parquet, open_source, read_items, read_source
 
-Writer = Union[JsonlWriter, ParquetWriter, TextWriter]
+Writer = Union[JsonlWriter, ParquetWriter, TextWriter, DelimitedWriter]
 
 __all__ = [
-    "AtomicOutput", "FORMATS", "InputDataError", "Item", "JsonlWriter", "ParquetWriter", "Read",
+    "AtomicOutput", "DelimitedWriter", "FORMATS", "InputDataError", "Item", "JsonlWriter", "ParquetWriter", "Read",
     "Reject", "Source", "TextWriter", "STDIO", "format_for_name", "is_plain_parquet", "open_source",
     "open_writer", "read_items", "read_source", "same_file", "strip_compression",
 ]
@@ -33,4 +34,6 @@ def open_writer(path: str, fmt: str, text_field: str = "text", id_field: Optiona
         return JsonlWriter(path, text_field, id_field)
     if fmt == "parquet":
         return ParquetWriter(path, text_field, id_field)
+    if fmt in DELIMITERS:
+        return DelimitedWriter(path, fmt, text_field, id_field)
     return TextWriter(path)

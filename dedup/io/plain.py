@@ -17,7 +17,8 @@ def read_text(stream: BinaryIO, source: str, id_source: Optional[str] = None) ->
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        yield Reject(source, line, data, f"invalid UTF-8 at byte {column} of the line")
+        yield Reject(source, line, data, f"invalid UTF-8 at byte {column} of the line (read as one text "
+                                         "document; --format names the format of a file of records)")
         return
     del data
     yield Item(text, text, source if id_source is None else id_source, source, 1, None)

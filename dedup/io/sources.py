@@ -11,12 +11,13 @@ import os
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional, Tuple
 
-from dedup.errors import DamagedInputError
+from dedup.errors import DamagedInputError, DedupError
+from dedup.io.delimited import DELIMITERS, read_delimited
 from dedup.io.files import STDIO, display, open_input, strip_compression
 from dedup.io.jsonl import read_jsonl
 from dedup.io.parquet import read_parquet
 from dedup.io.plain import read_text
-from dedup.io.records import FORMATS, Item, Read, Reject, format_for_name
+from dedup.io.records import FORMATS, TEXT_SUFFIXES, Item, Read, Reject, format_for_name
 from dedup.io.remote import is_url
 
 
@@ -56,8 +57,10 @@ class Source:
 def open_source(path: str, fmt: str = "auto") -> Source:
     """Describe an input; ``auto`` picks the format from the suffix (after any compression
     suffix): ``.jsonl``/``.ndjson``/``.json`` -> jsonl, ``.parquet``/``.pq`` -> parquet,
-    anything else -> text. On stdin ``auto`` looks at the first bytes instead: ``PAR1`` ->
-    parquet, ``{`` -> jsonl, otherwise text."""
+    ``.csv`` -> csv, ``.tsv``/``.tab`` -> tsv, anything else -> text. A local file read as text
+    whose first bytes say otherwise (JSON lines, Parquet, binary) or whose suffix is unknown
+    gets a warning naming ``--format`` (:attr:`Source.warnings`). On stdin ``auto`` looks at
+    the first bytes instead: ``PAR1`` -> parquet, ``{`` -> jsonl, otherwise text."""
     if fmt != "auto" and fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected auto, {', '.join(FORMATS)}")
     if path == STDIO:
@@ -67,7 +70,46 @@ def open_source(path: str, fmt: str = "auto") -> Source:
         return Source(path, display(path), fmt, stream)
     if fmt == "auto":
         fmt = format_for_name(strip_compression(path)[0]) or "text"
+        warning = _read_as_text_warning(path) if fmt == "text" and not is_url(path) else None
+        return Source(path, display(path), fmt, warnings=(warning,) if warning else ())
     return Source(path, display(path), fmt)
+
+
+#: Bytes looked at to tell what a file holds.
+_HEAD = 4096
+
+
+def _read_as_text_warning(path: str) -> Optional[str]:
+    """Why a file that its suffix makes one text document may be something else, or None."""
+    try:
+        with open_input(path) as stream:
+            head = stream.peek(_HEAD)[:_HEAD]  # type: ignore[attr-defined]
+    except (OSError, DedupError):  # reading it will say what is wrong
+        return None
+    name, suffix = display(path), os.path.splitext(strip_compression(path)[0])[1].lower()
+    why = f"its suffix {suffix} names no format of records" if suffix else "it has no suffix"
+    if head.startswith(b"PAR1"):
+        return f"{name}: read as one text document ({why}), but it is Parquet: give --format parquet"
+    if b"\0" in head or not _utf8_start(head):
+        return (f"{name}: read as one text document ({why}), but it is not UTF-8 text: give --format "
+                f"jsonl, parquet, csv or tsv if it holds records of one")
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0].rstrip()
+    if first.startswith(b"{") and (first.endswith(b"}") or len(first) == len(head)) and b'":' in first:
+        return (f"{name}: read as one text document ({why}), but its lines look like JSON Lines: "
+                f"give --format jsonl to read them as records")
+    if suffix and suffix not in TEXT_SUFFIXES:
+        return (f"{name}: read as one text document (its suffix {suffix} is not one dedup knows); "
+                f"give --format text to say so, or the format of its records")
+    return None
+
+
+def _utf8_start(head: bytes) -> bool:
+    """Whether ``head`` is UTF-8, but for a character cut at its end."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.reason == "unexpected end of data" and exc.start >= len(head) - 3
+    return True
 
 
 def _sniff(stream: BinaryIO) -> str:
@@ -93,6 +135,8 @@ def read_source(source: Source, text_field: str = "text", id_field: Optional[str
             reads = read_jsonl(stream, source.name, text_field, id_field, source.id_name)
         elif source.format == "parquet":
             reads = read_parquet(source.path, stream, source.name, text_field, id_field, source.id_name)
+        elif source.format in DELIMITERS:
+            reads = read_delimited(stream, source.name, text_field, id_field, source.id_name, source.format)
         else:
             reads = read_text(stream, source.name, source.id_name)
         for read in reads:
