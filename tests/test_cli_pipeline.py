@@ -385,3 +385,88 @@ def test_csv_and_tsv_are_records_with_a_text_field(tmp_path):
     missing = _dedup([src, "-o", tmp_path / "x.csv"])
     assert missing.returncode == 1 and f"{src}:2: no field 'text' (fields: 'url', 'body'; name the text field " \
         "with --text-field)" in missing.stderr
+
+
+# -- the audit on a real run ---------------------------------------------------------------------
+
+def _audit_numbers(page: str) -> dict:
+    import re
+
+    return {name: value for name, value in re.findall(r'id="n-([a-z-]+)"[^>]*>([^<]*)<', page)}
+
+
+def test_the_audit_takes_a_run_over_shards(tmp_path):
+    shards = _crawl(tmp_path / "crawl", shards=3, per_shard=4)
+    run = _dedup([*shards, "-o", f"{tmp_path / 'clean'}/", "--id-field", "url", "--report", f"{tmp_path / 'removed'}/",
+                  "-q"])  # a report per shard
+    assert run.returncode == 0, run.stderr
+    one = _dedup([*shards, "-o", tmp_path / "all.jsonl", "--id-field", "url", "--report", tmp_path / "removed.jsonl",
+                  "-q"])
+    assert one.returncode == 0
+    page_one, page_shards = tmp_path / "one.html", tmp_path / "shards.html"
+    audit = _dedup(["audit", tmp_path / "removed.jsonl", "--input", *shards, "--id-field", "url", "-o", page_one])
+    assert audit.returncode == 0, audit.stderr
+    assert "11 paragraphs removed in 12 documents" in audit.stderr and "note:" not in audit.stderr
+    reports = sorted((tmp_path / "removed").iterdir())
+    audit = _dedup(["audit", *reports, "--input", *shards, "--id-field", "url", "-o", page_shards])
+    assert audit.returncode == 0, audit.stderr
+    numbers = _audit_numbers(page_one.read_text())
+    assert numbers["removed"] == "11" and numbers == _audit_numbers(page_shards.read_text())
+
+
+def test_the_audit_skips_the_bad_records_the_run_skipped(tmp_path):
+    shards = _crawl(tmp_path / "crawl", shards=2)
+    with gzip.open(shards[1], "at") as f:
+        f.write("{not json\n")
+    run = _dedup([*shards, "-o", tmp_path / "clean.jsonl", "--id-field", "url", "--report", tmp_path / "r.jsonl",
+                  "--on-error", "skip", "-q"])
+    assert run.returncode == 0
+    stop = _dedup(["audit", tmp_path / "r.jsonl", "--input", *shards, "--id-field", "url", "-o", tmp_path / "a.html"])
+    assert stop.returncode == 1 and f"{shards[1]}:4: malformed JSON" in stop.stderr
+    assert not (tmp_path / "a.html").exists()
+    skip = _dedup(["audit", tmp_path / "r.jsonl", "--input", *shards, "--id-field", "url", "-o", tmp_path / "a.html",
+                   "--on-error", "skip"])
+    assert skip.returncode == 0, skip.stderr
+    assert "note: 1 records of the input were set aside as bad" in skip.stderr
+    assert _audit_numbers((tmp_path / "a.html").read_text())["documents"] == "6"
+
+
+def test_the_audit_refuses_a_report_none_of_whose_documents_is_in_the_input(tmp_path):
+    shards = _crawl(tmp_path / "crawl", shards=1, per_shard=4)
+    run = _dedup([*shards, "-o", tmp_path / "clean.jsonl", "--id-field", "url", "--report", tmp_path / "r.jsonl", "-q"])
+    assert run.returncode == 0
+    wrong = _dedup(["audit", tmp_path / "r.jsonl", "--input", *shards, "-o", tmp_path / "a.html"])  # no --id-field
+    assert wrong.returncode == 1 and not (tmp_path / "a.html").exists()
+    (line,) = wrong.stderr.splitlines()
+    assert line.startswith(f"dedup audit: error: {shards[0]}: none of the 3 documents the report names is in "
+                           "the input (the report names 'https://example.org/0/1'")
+    assert line.endswith("the input's field 'url' holds the report's ids: give --id-field url")
+
+
+def test_the_audit_without_matplotlib_writes_the_page_and_says_how_to_get_the_histogram(tmp_path):
+    blocker = tmp_path / "blocked" / "matplotlib"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('matplotlib is not installed here')\n")
+    shards = _crawl(tmp_path / "crawl", shards=1, per_shard=4)
+    env = command_env()
+    env["PYTHONPATH"] = f"{tmp_path / 'blocked'}:{env['PYTHONPATH']}"
+    done = subprocess.run([dedup_exe(), "audit", *shards, "-o", tmp_path / "a.html"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    hint = "pip install matplotlib (the 'audit' extra of paradedup; in its clone: pip install -e '.[audit]')"
+    assert f"note: The histogram needs matplotlib, which is not installed: {hint}" in done.stderr
+    page = (tmp_path / "a.html").read_text()
+    assert "pip install matplotlib" in page and "<img" not in page and _audit_numbers(page)["removed"] == "3"
+
+
+def test_every_extra_has_its_pip_hint():
+    import tomllib
+
+    from command import ROOT
+    from dedup._optional import EXTRA_PACKAGES
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert set(EXTRA_PACKAGES) == set(extras)
+    for extra, requirements in extras.items():
+        names = {r.split(";")[0].split(">")[0].split("<")[0].split("=")[0].strip() for r in requirements}
+        assert names == {p.strip("'").split("<")[0] for p in EXTRA_PACKAGES[extra].split()}, extra
