@@ -243,7 +243,7 @@ def test_two_inputs_of_one_name_are_refused_before_anything_is_read(tmp_path):
 
 # -- progress on a terminal ----------------------------------------------------------------------
 
-def _on_a_terminal(args, columns=0, rows=0):
+def _on_a_terminal(args, columns=0, rows=0, stdin=None):
     """Run ``dedup ARGS`` with stderr a terminal of ``columns`` x ``rows`` (0 x 0: one that
     reports no size, as some containers' do); what the terminal showed."""
     import fcntl
@@ -255,8 +255,9 @@ def _on_a_terminal(args, columns=0, rows=0):
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-    proc = subprocess.Popen([dedup_exe(), *map(str, args)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=slave, env=command_env())
+    with open(stdin or "/dev/null", "rb") as source:
+        proc = subprocess.Popen([dedup_exe(), *map(str, args)], stdin=source, stdout=subprocess.DEVNULL,
+                                stderr=slave, env=command_env())
     os.close(slave)
     shown = b""
     while True:
@@ -287,6 +288,8 @@ def test_progress_has_a_total_percentage_and_eta_on_a_terminal_that_reports_no_s
         assert "<00:00" in shown  # elapsed < remaining: an ETA
         assert "3,000 docs, 50.0% removed" in shown  # and the removal rate beside it
         assert "dedup: 3,000 documents" in shown
+    piped = _on_a_terminal(["-", "-o", tmp_path / "out.jsonl"], 120, 40, stdin=src)  # no size: documents counted
+    assert "docs/s, 3,000 docs, 50.0% removed]" in piped and "%|" not in piped
 
 
 def test_import_dedup_does_not_import_tqdm():

@@ -246,11 +246,10 @@ def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[_
             if reports is not None:
                 reports.for_shard(read.shard).write(result.doc_id, item.text, result.removed, result.paragraphs,
                                                     dd.clusters() if args.clusters else None)
-            writer = records.for_shard(read.shard)
             if drop_empty and result.removed and not result.text.strip():
                 counts["records_dropped"] += 1
             else:
-                writer.write(item, result.text, result.changed)
+                records.for_shard(read.shard).write(item, result.text, result.changed)
                 counts["records_out"] += 1
             progress.update(read.position, dd.stats)
         progress.done(dd.stats)

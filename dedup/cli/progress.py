@@ -2,7 +2,8 @@
 
 Progress is bytes of the inputs read (compressed bytes, as on disk), so with the inputs' sizes
 known the bar has a total, a percentage and an ETA from the first record; beside it, the
-documents done and the share of units removed so far. A terminal that reports no size (0 x 0,
+documents done and the share of units removed so far. Without a total (stdin, URLs) it counts
+documents. A terminal that reports no size (0 x 0,
 as some containers' do) gets 80 x 24 rather than no bar (tqdm hides a bar below a terminal's
 last row, and row 0 is below a terminal of 0 rows).
 """
@@ -27,6 +28,7 @@ class Progress:
 
     def __init__(self, enabled: bool, total: Optional[int]) -> None:
         self.bar: Any = None
+        self.bytes = False
         self._shown = 0
         self._next = 0.0
         if not enabled:
@@ -36,10 +38,11 @@ class Progress:
         except ImportError:  # a dependency, but a broken install should not stop the run
             return
         columns, rows = _size()
-        self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1000, file=sys.stderr,
-                        mininterval=INTERVAL, miniters=1, ncols=columns or FALLBACK_SIZE[0],
+        self.bytes = total is not None
+        self.bar = tqdm(total=total, unit="B" if self.bytes else " docs", unit_scale=True, unit_divisor=1000,
+                        file=sys.stderr, mininterval=INTERVAL, miniters=1, ncols=columns or FALLBACK_SIZE[0],
                         nrows=rows or FALLBACK_SIZE[1], dynamic_ncols=bool(columns),
-                        bar_format=_FORMAT if total else _FORMAT_NO_TOTAL)
+                        bar_format=_FORMAT if self.bytes else _FORMAT_NO_TOTAL)
 
     def update(self, position: int, stats: Stats) -> None:
         if self.bar is None:
@@ -53,10 +56,12 @@ class Progress:
     def done(self, stats: Stats) -> None:
         """The inputs are read whole: the bar ends at its total."""
         if self.bar is not None:
-            self._move(self.bar.total if self.bar.total is not None else self._shown, stats)
+            self._move(self.bar.total if self.bytes else stats.documents, stats)
 
     def _move(self, position: int, stats: Stats) -> None:
         share = 100.0 * stats.removed / stats.paragraphs if stats.paragraphs else 0.0
+        if not self.bytes:
+            position = stats.documents
         self.bar.set_postfix_str(f"{stats.documents:,} docs, {share:.1f}% removed", refresh=False)
         self.bar.update(max(0, position - self._shown))
         self._shown = max(position, self._shown)
@@ -67,7 +72,7 @@ class Progress:
 
 
 _FORMAT = "{percentage:3.0f}%|{bar}| {n_fmt}B/{total_fmt}B [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
-_FORMAT_NO_TOTAL = "{n_fmt}B read [{elapsed}, {rate_fmt}{postfix}]"
+_FORMAT_NO_TOTAL = "{elapsed} [{rate_fmt}{postfix}]"
 
 
 def _size() -> Tuple[int, int]:
