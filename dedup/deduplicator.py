@@ -62,23 +62,21 @@ class Deduplicator:
 
     ``Deduplicator(config=None, *, index=None, **overrides)``: settings come from
     ``config`` (a :class:`DedupConfig`) with keyword ``overrides``; scope defaults to
-    ``"corpus"`` here. ``index`` is where corpus scope remembers what it has seen (a
+    ``"corpus"`` here, wherever the settings come from (:func:`~dedup.config.make_config`). ``index`` is where corpus scope remembers what it has seen (a
     :class:`MemoryIndex` by default; a path or ``redis://`` URL opens a persistent one).
     """
 
     def __init__(self, config: Optional[DedupConfig] = None, *,
                  index: Optional[Index | str | os.PathLike] = None, read_only: bool = False,
                  clusters: bool = False, workers: int = 1, **overrides: Any) -> None:
-        if config is None and "scope" not in overrides:
-            overrides["scope"] = "corpus"
-        self.config = make_config(config, **overrides)
+        self.config = make_config(config, default_scope="corpus", **overrides)
         #: Query only: units are matched against the index, never against each other, and
         #: nothing is added (a reference set checked for leaks, "have we seen this?").
         self.read_only = bool(read_only)
         if self.read_only and self.config.scope != "corpus":
             raise ConfigError("read_only=True queries an index: it needs scope 'corpus'")
         if self.read_only and self.config.inner_repeats:  # a repeat inside a unit is not a hit in the index
-            self.config = make_config(self.config, inner_repeats=False)
+            self.config = self.config.replace(inner_repeats=False)
         if isinstance(index, (str, os.PathLike)):  # "corpus.dedup", "redis://host:6379/0"
             from dedup.index.open import open_index
             index = open_index(index, self.config if self.config.scope == "corpus" else None,
@@ -631,8 +629,7 @@ def dedupe_text(text: str, config: Optional[DedupConfig] = None, **overrides: An
 def explain(text: str, config: Optional[DedupConfig] = None, **overrides: Any) -> DedupResult:
     """Like :func:`dedupe_text`, with the paragraphs and an account of every removal."""
     check_text(text)
-    overrides.setdefault("scope", "document")
-    return Deduplicator(config, **overrides).dedupe(text, doc_id=None)
+    return Deduplicator(make_config(config, default_scope="document", **overrides)).dedupe(text, doc_id=None)
 
 
 @dataclass

@@ -29,7 +29,8 @@ def test_document_scope_forgets_between_documents():
 
 def test_deduplicator_defaults_to_corpus_scope_and_explain_to_document():
     assert dedup.Deduplicator().config.scope == "corpus"
-    assert dedup.Deduplicator(dedup.DedupConfig()).config.scope == "document"
+    assert dedup.Deduplicator(dedup.DedupConfig()).config.scope == "corpus"  # wherever the settings come from
+    assert dedup.Deduplicator(dedup.DedupConfig(scope="document")).config.scope == "document"
 
 
 def test_chained_near_duplicates_count_even_when_removed():
