@@ -13,7 +13,7 @@ from dedup.errors import MissingDependencyError
 EXTRA_PACKAGES = {
     "parquet": "pyarrow", "redis": "redis", "spark": "pyspark pyarrow 'pandas<3'", "progress": "tqdm",
     "zstd": "zstandard", "audit": "matplotlib", "datasketch": "datasketch", "pandas": "pandas pyarrow",
-    "remote": "fsspec", "fast": "numba",
+    "remote": "fsspec", "jit": "numba", "fast": "numba",
 }
 
 

@@ -7,6 +7,7 @@ the same decisions.
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 from types import ModuleType
@@ -15,6 +16,8 @@ from typing import Iterator, Optional, Tuple
 import numpy as np
 
 from dedup.chardata import engine_tables
+
+log = logging.getLogger(__name__)
 
 _loaded = False
 _core: Optional[ModuleType] = None
@@ -30,6 +33,9 @@ def core() -> Optional[ModuleType]:
                 from dedup.accel import _core as module  # type: ignore[attr-defined]
             except ImportError:
                 module = None
+                log.debug("compiled engine not built: the numba or numpy path serves")
+            else:
+                log.debug("compiled engine loaded (%s)", module.__file__)
             _core = module
     return _core
 
