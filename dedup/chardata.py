@@ -205,7 +205,10 @@ def _cached(name: str, build: Callable[[], np.ndarray]) -> np.ndarray:
 def engine_tables(unspaced: str = "chars", case_fold: bool = True) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fold, word, space) tables for the compiled engine (:func:`fold_table`, :func:`word_table`,
     :func:`space_table`), built once per machine (~0.5 s) and read from the disk cache after that."""
-    return _once(("engine", unspaced, case_fold), lambda: (  # type: ignore[return-value]
-        _cached(f"fold{int(case_fold)}", lambda: fold_table(case_fold)),
-        _cached(f"word-{unspaced}", lambda: word_table(unspaced)),
-        _cached("space", space_table)))
+    key = ("engine", unspaced, case_fold)
+    tables = _built.get(key)
+    if tables is None:
+        tables = _built[key] = (_cached(f"fold{int(case_fold)}", lambda: fold_table(case_fold)),
+                                _cached(f"word-{unspaced}", lambda: word_table(unspaced)),
+                                _cached("space", space_table))
+    return tables  # type: ignore[return-value]

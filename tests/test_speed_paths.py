@@ -413,7 +413,7 @@ def _cpu_seconds_per_paragraph(n: int) -> float:
 
 
 def _check_popular_bucket(monkeypatch, small_n: int, large_n: int) -> None:
-    from dedup import deduplicator as core
+    from dedup.engine import batch as core
 
     seen = []
     real = core.verify
