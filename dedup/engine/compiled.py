@@ -33,6 +33,22 @@ GRANULARITY = {"paragraph": 0, "sentence": 1, "line": 2, "document": 3}
 _LENGTH_MULTIPLIER, _SIZE_MULTIPLIER, _SALT_MULTIPLIER = 14, 13, 15
 
 
+#: Normalization steps the engine does while it tokenizes (the others: Python tokenizes the unit).
+COMPILED_STEPS = {"digits": 1, "punctuation": 2}
+_PUNCTUATION_FIRST = 4
+
+
+def _step_flags(steps: Sequence[str]) -> int:
+    """The engine's STEP_* flags for these steps (in their order: punctuation before digits lets
+    digit runs join across a dropped mark)."""
+    flags = 0
+    for step in steps:
+        flags |= COMPILED_STEPS.get(step, 0)
+    if "digits" in steps and "punctuation" in steps and steps.index("punctuation") < steps.index("digits"):
+        flags |= _PUNCTUATION_FIRST
+    return flags
+
+
 def available() -> bool:
     """Whether the compiled engine is built (and not turned off with ``DEDUP_NATIVE=0``)."""
     return core() is not None
@@ -45,14 +61,16 @@ def make_engine(config: DedupConfig) -> Any:
     text = config.text
     a, b = permutations(config.num_perm, config.seed)
     rows = config.layout.rows
-    base = config.normalization.partition("+")[0]
+    base, _, rest = config.normalization.partition("+")
+    steps = rest.split("+") if rest else []
     return module.Engine(
         ngram=config.ngram, num_perm=config.num_perm, perm_a=a, perm_b=b,
         bands=0 if config.exact_only else config.layout.bands, rows=rows,
         multipliers=multipliers(max(config.ngram, rows)), m_len=int(multiplier(_LENGTH_MULTIPLIER)),
         m_size=int(multiplier(_SIZE_MULTIPLIER)), m_salt=int(multiplier(_SALT_MULTIPLIER)),
         threshold=float(config.threshold), min_tokens=config.min_tokens, cap=config.max_bucket_candidates,
-        granularity=GRANULARITY[config.granularity], case_fold=text.case_fold, python_tokens=not text.compiled,
+        granularity=GRANULARITY[config.granularity], case_fold=text.case_fold,
+        python_tokens=any(step not in COMPILED_STEPS for step in steps), steps=_step_flags(steps),
         inner=config.inner_repeats, inner_min_tokens=config.inner_min_tokens, exact_only=config.exact_only,
         load_tables=partial(engine_tables, config.unspaced_scripts, text.case_fold),
         normalize=partial(normalize, normalization=base),

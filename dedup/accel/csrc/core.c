@@ -48,7 +48,22 @@ typedef struct {
     size_t fold_n;
     const uint8_t *word;   /* 1 word character, 2 a token alone, 0 neither */
     size_t word_n;
+    int steps;             /* normalization steps done while tokenizing (STEP_*) */
+    const uint8_t *digit;  /* 1 for a decimal digit (re's \d), for STEP_DIGITS */
+    size_t digit_n;
 } Folding;
+
+#define STEP_DIGITS 1
+#define STEP_PUNCT 2
+#define STEP_PUNCT_FIRST 4
+
+static inline int is_digit(const Folding *fo, uint32_t f) {
+    if (f < 128) return f >= '0' && f <= '9';
+    return f < fo->digit_n && fo->digit[f];
+}
+
+/* dedup.chardata.INNER_PUNCTUATION_RE's marks: dropped between two word characters */
+static inline int is_inner_punct(uint32_t f) { return f == '-' || f == '\'' || f == 0x2019 || f == '.' || f == 0xB7; }
 
 #define CT uint8_t
 #define SFX u8
@@ -312,8 +327,8 @@ typedef struct {
     PyObject *units_fn;   /* this engine's units method: the splitter an unchanged result keeps */
     PyObject *s_text, *s_doc_id, *s_paragraphs, *s_removed, *s_original_length;  /* slot names */
     PyObject *reason_exact, *reason_near, *reason_run;
-    PyObject *tables;  /* (fold, word, space) arrays, kept alive */
-    Py_buffer fold_buf, word_buf, space_buf;
+    PyObject *tables;  /* (fold, word, space, digit) arrays, kept alive */
+    Py_buffer fold_buf, word_buf, space_buf, digit_buf;
     int tables_loaded;
     Folding fo;
     const uint8_t *space;
@@ -437,7 +452,7 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
     static char *names[] = {"ngram", "num_perm", "perm_a", "perm_b", "bands", "rows", "multipliers", "m_len",
                             "m_size", "m_salt", "threshold", "min_tokens", "cap", "granularity", "case_fold",
                             "python_tokens", "inner", "inner_min_tokens", "exact_only", "load_tables",
-                            "normalize", "tokenize", "removal_type", "result_type", NULL};
+                            "normalize", "tokenize", "removal_type", "result_type", "steps", NULL};
     PyObject *pa, *pb, *mults;
     unsigned long long m_len, m_size, m_salt;
     int cap;
@@ -446,10 +461,10 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
         return -1;
     }
     if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "iiOOiiOKKKdiiipppipOOOOO", names, &e->ngram, &e->num_perm, &pa, &pb, &e->bands, &e->rows,
+            args, kw, "iiOOiiOKKKdiiipppipOOOOO|i", names, &e->ngram, &e->num_perm, &pa, &pb, &e->bands, &e->rows,
             &mults, &m_len, &m_size, &m_salt, &e->threshold, &e->min_tokens, &cap, &e->granularity, &e->case_fold,
             &e->py_tokens, &e->inner, &e->inner_min, &e->exact_only, &e->load_tables, &e->normalize, &e->tokenize,
-            &e->removal_type, &e->result_type))
+            &e->removal_type, &e->result_type, &e->fo.steps))
         return -1;
     if (e->ngram < 1 || e->num_perm < 1 || e->bands < 0 || e->rows < 1 || (long)e->bands * e->rows > e->num_perm ||
         cap < 1 || e->granularity < 0 || e->granularity > 3) {
@@ -498,6 +513,7 @@ static void Engine_dealloc(Engine *e) {
     VecU32_free(&e->cand); VecU32_free(&e->found); VecU32_free(&e->sortbuf); VecU64_free(&e->order);
     if (e->tables_loaded) {
         PyBuffer_Release(&e->fold_buf); PyBuffer_Release(&e->word_buf); PyBuffer_Release(&e->space_buf);
+        PyBuffer_Release(&e->digit_buf);
     }
     Py_CLEAR(e->tables); Py_CLEAR(e->load_tables); Py_CLEAR(e->normalize); Py_CLEAR(e->tokenize);
     Py_CLEAR(e->removal_type); Py_CLEAR(e->result_type); Py_CLEAR(e->round_fn); Py_CLEAR(e->units_fn);
@@ -524,9 +540,9 @@ static int engine_tables(Engine *e) {
     if (e->tables_loaded) return 0;
     PyObject *t = PyObject_CallNoArgs(e->load_tables);
     if (!t) return -1;
-    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 3) {
+    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 4) {
         Py_DECREF(t);
-        PyErr_SetString(PyExc_TypeError, "load_tables must return (fold, word, space)");
+        PyErr_SetString(PyExc_TypeError, "load_tables must return (fold, word, space, digit)");
         return -1;
     }
     if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 0), &e->fold_buf, PyBUF_C_CONTIGUOUS)) { Py_DECREF(t); return -1; }
@@ -536,10 +552,17 @@ static int engine_tables(Engine *e) {
     if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 2), &e->space_buf, PyBUF_C_CONTIGUOUS)) {
         PyBuffer_Release(&e->fold_buf); PyBuffer_Release(&e->word_buf); Py_DECREF(t); return -1;
     }
-    if (e->fold_buf.itemsize != 4 || e->word_buf.itemsize != 1 || e->space_buf.itemsize != 1) {
+    if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 3), &e->digit_buf, PyBUF_C_CONTIGUOUS)) {
         PyBuffer_Release(&e->fold_buf); PyBuffer_Release(&e->word_buf); PyBuffer_Release(&e->space_buf);
         Py_DECREF(t);
-        PyErr_SetString(PyExc_TypeError, "tables: fold uint32, word and space uint8");
+        return -1;
+    }
+    if (e->fold_buf.itemsize != 4 || e->word_buf.itemsize != 1 || e->space_buf.itemsize != 1 ||
+        e->digit_buf.itemsize != 1) {
+        PyBuffer_Release(&e->fold_buf); PyBuffer_Release(&e->word_buf); PyBuffer_Release(&e->space_buf);
+        PyBuffer_Release(&e->digit_buf);
+        Py_DECREF(t);
+        PyErr_SetString(PyExc_TypeError, "tables: fold uint32, word, space and digit uint8");
         return -1;
     }
     e->tables = t;
@@ -549,6 +572,8 @@ static int engine_tables(Engine *e) {
     e->fo.word_n = (size_t)e->word_buf.len;
     e->space = (const uint8_t *)e->space_buf.buf;
     e->space_n = (size_t)e->space_buf.len;
+    e->fo.digit = (const uint8_t *)e->digit_buf.buf;
+    e->fo.digit_n = (size_t)e->digit_buf.len;
     e->tables_loaded = 1;
     return 0;
 }
@@ -1783,6 +1808,7 @@ static int tables_from(PyObject *fold, PyObject *word, PyObject *space, Py_buffe
         if (wb->obj) PyBuffer_Release(wb);
         return -1;
     }
+    memset(fo, 0, sizeof *fo);  /* no normalization steps in the module-level functions */
     fo->fold = (const uint32_t *)fb->buf; fo->fold_n = fb->obj ? (size_t)(fb->len / 4) : 0;
     fo->word = (const uint8_t *)wb->buf; fo->word_n = wb->obj ? (size_t)wb->len : 0;
     sp->table = (const uint8_t *)sb->buf; sp->n = sb->obj ? (size_t)sb->len : 0;
