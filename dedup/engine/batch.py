@@ -330,9 +330,11 @@ class BatchEngine:
         if len(here):
             src = np.flatnonzero(new_row)[entries[here] - base]
             src_doc = doc_of_row[src]
+            # an index without spans (exact-only) reports 0, 0 whether the match is in this batch or not
+            lean = self.config.scope == "corpus" and not self.index.stores_shingles
+            spans = ([0] * len(src),) * 2 if lean else (starts[src].tolist(), ends[src].tolist())
             _place(located, here.tolist(), ([docs[d].doc_id for d in src_doc.tolist()],
-                                            (src - row_first[src_doc]).tolist(), starts[src].tolist(),
-                                            ends[src].tolist()))
+                                            (src - row_first[src_doc]).tolist(), *spans))
         return located
 
     def _inner_repeats(self, docs: List[_Doc], sets: ShingleSets, removed: np.ndarray,
