@@ -12,7 +12,7 @@ batch in flight and never leaves half a batch):
   candidates and exact matches.
 - ``key_runs``: per batch, the ids, set keys and LSH band keys of its stored entries, as
   three BLOBs. Opening the index loads them into sorted in-process tables
-  (:class:`~dedup.index.keyview.KeyView`, ~16 bytes per band key held in RAM); each
+  (:class:`~dedup.index.keyview.KeyView`, ~14 bytes per band key held in RAM), a run at a time; each
   batch then reads only the runs other writers appended since (see keyview.py for why
   not a B-tree of band keys).
 
@@ -45,7 +45,7 @@ import numpy as np
 from dedup.arrays import exclusive_cumsum, row_of
 from dedup.errors import DedupError, IndexBusyError
 from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
-from dedup.index.codec import I64, U64, pack, set_blobs, shingle_set, unpack_all
+from dedup.index.codec import I64, U64, pack, set_blobs, shingle_set
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
 from dedup.index.keyview import KeyView
 
@@ -102,7 +102,7 @@ class SqliteIndex(Index):
             self._con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
         self._settings: Optional[Settings] = None
         self._depth = 0  # nesting of batch()
-        self._view = KeyView()
+        self._view = KeyView(None)  # its bucket cap comes with the settings (_reset_view)
         self._view_fresh = False  # loaded at least once
         self._shingles = lru_cache(maxsize=self._cache_size)(self._load_shingles)
         try:
@@ -118,6 +118,7 @@ class SqliteIndex(Index):
             if int(row[0]) != FORMAT_VERSION:
                 raise DedupError(f"{self.path}: index format {row[0]}, this dedup reads format {FORMAT_VERSION}")
             self._settings = self._stored_settings()
+            self._view = KeyView(self._bucket_cap())
         except sqlite3.DatabaseError as exc:
             self._con.close()
             raise DedupError(f"{self.path}: not a dedup index ({exc})") from None
@@ -217,9 +218,15 @@ class SqliteIndex(Index):
         return int(self._con.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM entries").fetchone()[0])
 
     def _reset_view(self) -> None:
-        self._view = KeyView()
+        self._view = KeyView(self._bucket_cap())
         self._view_fresh = False
         self._shingles.cache_clear()
+
+    def _bucket_cap(self) -> Optional[int]:
+        """The ids a band key needs to keep: the settings' ``max_bucket_candidates`` (None: unknown)."""
+        stored = getattr(self, "_settings", None)
+        settings = stored[1] if stored is not None else None
+        return int(settings["max_bucket_candidates"]) if settings and "max_bucket_candidates" in settings else None
 
     def _sync(self) -> None:
         """Bring the in-process key tables up to the entries stored (by any process)."""
@@ -228,14 +235,15 @@ class SqliteIndex(Index):
             self._reset_view()
         if n == self._view.len and self._view_fresh:
             return
+        # Run by run, as the cursor reads them: the tables grow as they did while the index was
+        # built, and no copy of all the keys is ever held at once (reopening peaks no higher).
         rows = self._con.execute(
             "SELECT ids, set_keys, band_keys FROM key_runs WHERE first_entry >= ? ORDER BY first_entry",
-            (self._view.len,)).fetchall()
-        if rows:
-            ids = unpack_all((r[0] for r in rows), I64)
-            set_keys = unpack_all((r[1] for r in rows), U64)
-            bands = unpack_all((r[2] for r in rows), U64).reshape(len(ids), -1)
-            self._view.add_run(ids, set_keys, bands)
+            (self._view.len,))
+        for ids_blob, keys_blob, bands_blob in rows:
+            ids = np.frombuffer(ids_blob, dtype=I64)
+            self._view.add_run(ids, np.frombuffer(keys_blob, dtype=U64),
+                               np.frombuffer(bands_blob, dtype=U64).reshape(len(ids), -1))
         self._view.len = n
         self._view_fresh = True
 

@@ -1649,6 +1649,46 @@ done:
     return result;
 }
 
+/* add_keys(ids, set_keys, band_keys, bands): the table keys of stored units `ids` (ascending, after
+ * every id held), nothing else: the look-up tables of an index whose units live elsewhere (SQLite). */
+static PyObject *Store_add_keys(Store *s, PyObject *args) {
+    PyObject *o_ids, *o_keys, *o_bkeys;
+    int bands;
+    if (!PyArg_ParseTuple(args, "OOOi", &o_ids, &o_keys, &o_bkeys, &bands)) return NULL;
+    Arr ids, keys, bkeys;
+    if (arr_get(o_ids, &ids, 8, "ids")) return NULL;
+    if (arr_get(o_keys, &keys, 8, "set_keys")) { PyBuffer_Release(&ids.b); return NULL; }
+    if (arr_get(o_bkeys, &bkeys, 8, "band_keys")) { PyBuffer_Release(&ids.b); PyBuffer_Release(&keys.b); return NULL; }
+    PyObject *r = NULL;
+    if (keys.n != ids.n || bands < 0 || bkeys.n != ids.n * (size_t)bands) {
+        PyErr_SetString(PyExc_ValueError, "Store.add_keys: arrays of different lengths");
+        goto done;
+    }
+    const int64_t *I = (const int64_t *)ids.b.buf;
+    const uint64_t *K = (const uint64_t *)keys.b.buf, *B = (const uint64_t *)bkeys.b.buf;
+    for (size_t i = 0; i < ids.n; i++) {
+        if (I[i] < 0 || I[i] >= (int64_t)0xFFFFFFFFu) {
+            PyErr_SetString(PyExc_OverflowError, "an index holds at most 2**32 - 1 units");
+            goto done;
+        }
+        uint32_t id = (uint32_t)I[i];
+        if (table_first(&s->exact, K[i]) < 0 && table_add(&s->exact, K[i], id)) { PyErr_NoMemory(); goto done; }
+        for (int b = 0; b < bands; b++) {
+            uint64_t key = B[i * (size_t)bands + (size_t)b];
+            if (table_find(&s->band, key, NULL, 0) < s->cap && table_add(&s->band, key, id)) {
+                PyErr_NoMemory();
+                goto done;
+            }
+        }
+    }
+    r = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&ids.b);
+    PyBuffer_Release(&keys.b);
+    PyBuffer_Release(&bkeys.b);
+    return r;
+}
+
 static PyObject *Store_nbytes(Store *s, void *unused) {
     size_t n = table_nbytes(&s->exact) + table_nbytes(&s->band) + table_nbytes(&s->doc_hash);
     /* what is in use (a vector's spare capacity is address space the kernel has not given yet) */
@@ -1751,6 +1791,8 @@ static PyMethodDef Store_methods[] = {
     {"document", (PyCFunction)Store_document, METH_O, "document(doc_id) -> (first unit, units) or None"},
     {"replay", (PyCFunction)Store_replay, METH_VARARGS, "replay(doc_id, set_keys) -> first unit or None"},
     {"add", (PyCFunction)Store_add, METH_VARARGS, "add a batch of units (IndexBatch's arrays)"},
+    {"add_keys", (PyCFunction)Store_add_keys, METH_VARARGS,
+     "add_keys(ids, set_keys, band_keys, bands): the look-up keys of stored units, nothing else"},
     {"dump", (PyCFunction)Store_dump, METH_NOARGS, "the state as a list of bytes (without doc ids)"},
     {"load", (PyCFunction)Store_load, METH_VARARGS, "load(dump, doc_ids) into an empty store"},
     {NULL}};
