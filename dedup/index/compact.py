@@ -28,6 +28,7 @@ from dedup.arrays import exclusive_cumsum
 from dedup.errors import DedupError
 from dedup.index.base import IndexBatch, check_settings, info_fields
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
+from dedup.index.durability import checkpoint
 from dedup.index.memory import MemoryIndex
 from dedup.index.sorted_table import SortedTable
 
@@ -188,7 +189,9 @@ class CompactIndex(MemoryIndex):
         if len(batch) == 0 and not batch.doc_ids:
             return
         firsts = (len(self) + exclusive_cumsum(np.asarray(batch.doc_sizes, dtype=np.int64))).tolist()
+        checkpoint("compact.columns")
         super().add(batch)
+        checkpoint("compact.documents")
         with open(self._doc_log, "ab") as f:
             for doc_id, first, size in zip(batch.doc_ids, firsts, np.asarray(batch.doc_sizes).tolist()):
                 f.write(json.dumps([encode_doc_id(doc_id), first, size]).encode() + b"\n")
@@ -201,7 +204,9 @@ class CompactIndex(MemoryIndex):
                 "tables": {name: table.state() for name, table in self._tables.items()},
                 "documents": len(self._doc_ids)}
         tmp = self.path / (_META + ".tmp")
+        checkpoint("compact.meta.write")
         tmp.write_text(json.dumps(meta), encoding="utf-8")
+        checkpoint("compact.meta.rename")
         os.replace(tmp, self.path / _META)
 
     def close(self) -> None:

@@ -47,6 +47,7 @@ from dedup.errors import DedupError, IndexBusyError
 from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
 from dedup.index.codec import I64, U64, pack, set_blobs, shingle_set, unpack_all
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
+from dedup.index.durability import checkpoint
 from dedup.index.keyview import KeyView
 
 FORMAT_VERSION = 1
@@ -185,6 +186,7 @@ class SqliteIndex(Index):
         except BaseException:
             self._con.execute("ROLLBACK")
             raise
+        checkpoint("sqlite.commit")
         self._con.execute("COMMIT")
 
     @contextmanager
