@@ -54,3 +54,8 @@ def _crash_at_each_checkpoint(zygote, tmp_path: Path, kind_name: str, settings_n
 def test_a_kill_at_each_checkpoint_then_a_rerun_gives_the_uninterrupted_run(zygote, tmp_path, kind_name,
                                                                            settings_name):
     _crash_at_each_checkpoint(zygote, tmp_path, kind_name, settings_name, "KILL")
+
+
+@pytest.mark.parametrize("kind_name", list(KINDS))
+def test_sigterm_at_each_checkpoint_rolls_back_then_a_rerun_gives_the_uninterrupted_run(zygote, tmp_path, kind_name):
+    _crash_at_each_checkpoint(zygote, tmp_path, kind_name, "full", "TERM")

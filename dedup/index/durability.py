@@ -76,6 +76,15 @@ def _forget_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_in_child)
 
 
+def fsync_file(path: Union[str, os.PathLike]) -> None:
+    """Everything written to ``path`` (through ``write`` or a shared memory map) on disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_directory(directory: Union[str, os.PathLike]) -> None:
     """Make a rename or a new file in ``directory`` durable (where the file system allows it)."""
     try:
@@ -134,12 +143,14 @@ def reserve(fd: int, start: int, end: int, name: str) -> None:
     if end <= start:
         return
     try:
-        try:
-            os.posix_fallocate(fd, start, end - start)
-            return
-        except OSError as exc:
-            if exc.errno not in _NO_FALLOCATE:
-                raise
+        fallocate = getattr(os, "posix_fallocate", None)  # not on macOS
+        if fallocate is not None:
+            try:
+                fallocate(fd, start, end - start)
+                return
+            except OSError as exc:
+                if exc.errno not in _NO_FALLOCATE:
+                    raise
         at = start
         while at < end:
             at += os.pwrite(fd, _ZEROS[:min(len(_ZEROS), end - at)], at)
