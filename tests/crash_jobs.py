@@ -10,6 +10,7 @@ interpreter costs a second, so a test can kill a writer at each of its checkpoin
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -21,13 +22,19 @@ from typing import Any, Dict, List, Optional
 
 
 def dedupe(spec: str, source: str, output: str, info: str, batch: int, settings: Dict[str, Any],
-           start_after: Optional[str] = None, ready: Optional[str] = None) -> int:
+           start_after: Optional[str] = None, ready: Optional[str] = None, fallocate: bool = True) -> int:
     """The library route: records of ``source`` (JSONL with ``id`` and ``text``) through one
     Deduplicator on the index ``spec``; results to ``output`` and, once the index is closed,
     ``dedup index info --json`` to ``info``. ``ready``/``start_after``: files to meet another
-    writer at (both start writing together, not while one is still opening)."""
+    writer at (both start writing together, not while one is still opening). ``fallocate=False``:
+    as on a file system without it (``posix_fallocate`` fails with EOPNOTSUPP)."""
     import dedup
     from dedup.cli.index import main as index_main
+
+    if not fallocate:
+        def unsupported(fd: int, offset: int, length: int) -> None:
+            raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
+        os.posix_fallocate = unsupported  # type: ignore[attr-defined]
 
     signal.signal(signal.SIGTERM, _interrupt)  # as the CLI does: TERM cleans up like Ctrl-C
     records = [json.loads(line) for line in open(source, encoding="utf-8")]
@@ -45,6 +52,9 @@ def dedupe(spec: str, source: str, output: str, info: str, batch: int, settings:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a full disk, a busy index: one line, as the CLI would say it
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     _write(output, "".join(lines))
     with open(info, "w", encoding="utf-8") as f:
         return index_main(["info", spec, "--json"], stdout=f)

@@ -113,12 +113,15 @@ class Outcome:
 
 
 def dedupe(zygote: Zygote, kind: Kind, where: Path, source: Path, settings: Dict[str, Any],
-           env: Optional[Dict[str, str]] = None, name: str = "run") -> Outcome:
-    """One library run (``crash_jobs.dedupe``) on the index of ``kind`` in ``where``."""
+           env: Optional[Dict[str, str]] = None, name: str = "run", files: Optional[Path] = None,
+           **job: Any) -> Outcome:
+    """One library run (``crash_jobs.dedupe``) on the index of ``kind`` in ``where``; its output,
+    ``index info`` and log go to ``files`` (default: ``where``)."""
     where.mkdir(parents=True, exist_ok=True)
-    output, info, log = where / f"{name}.jsonl", where / f"{name}.info.json", where / f"{name}.log"
+    files = files or where
+    output, info, log = files / f"{name}.jsonl", files / f"{name}.info.json", files / f"{name}.log"
     rc = zygote.run("dedupe", log, env, spec=kind.spec(where), source=str(source), output=str(output),
-                    info=str(info), batch=BATCH, settings=settings)
+                    info=str(info), batch=BATCH, settings=settings, **job)
     return Outcome(rc, output.read_text(encoding="utf-8") if output.exists() else None,
                    json.loads(info.read_text(encoding="utf-8")) if info.exists() and rc == 0 else None,
                    log.read_text(encoding="utf-8", errors="replace"))
@@ -133,3 +136,10 @@ def comparable(kind: Kind, info: Optional[dict]) -> Optional[dict]:
 
 def checkpoints(log: Path) -> List[str]:
     return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+
+def serial_decisions(records: List[dict], **settings: Any) -> List[list]:
+    """What one in-memory run over ``records`` in this order decides, as the jobs write it."""
+    import dedup
+    results = dedup.Deduplicator(**settings).dedupe_many([r["text"] for r in records], [r["id"] for r in records])
+    return json.loads(json.dumps([[r.doc_id, r.text, [x.to_dict() for x in r.removed]] for r in results]))

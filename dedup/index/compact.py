@@ -46,7 +46,7 @@ from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Union
 import numpy as np
 
 from dedup.arrays import exclusive_cumsum
-from dedup.errors import DedupError, IndexBusyError
+from dedup.errors import DedupError, IndexAccessError, IndexBusyError
 from dedup.index.base import IndexBatch, check_settings, info_fields
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
 from dedup.index.durability import checkpoint, fsync_directory, fsync_file, replace_file, reserve
@@ -145,6 +145,12 @@ class _Journal:
         self._file: Optional[IO[bytes]] = None
 
     def save(self, name: str, offset: int, data: bytes) -> None:
+        try:
+            self._save(name, offset, data)
+        except OSError as exc:  # name the file (a full disk says only "No space left on device")
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
+
+    def _save(self, name: str, offset: int, data: bytes) -> None:
         raw = name.encode()
         record = _RECORD_HEAD.pack(len(raw), offset, len(data)) + raw + data
         record += struct.pack("<I", zlib.crc32(record))
@@ -298,7 +304,7 @@ class CompactIndex(MemoryIndex):
             pass
 
     def _take_writer_lock(self) -> IO[bytes]:
-        lock = open(self.path / _WRITER_LOCK, "a+b")
+        lock = open(self.path / _WRITER_LOCK, "a+b", buffering=0)  # nothing left to flush on close
         deadline = time.monotonic() + self.timeout
         warned = False
         while True:
@@ -323,11 +329,14 @@ class CompactIndex(MemoryIndex):
                             _describe(holder), self.timeout)
                 warned = True
             time.sleep(0.05)
-        lock.seek(0)
-        lock.truncate()
-        lock.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                               "command": " ".join(sys.argv)[:200]}).encode())
-        lock.flush()
+        try:  # who holds it, for the message of a writer that waits (best effort: a full disk may refuse)
+            lock.seek(0)
+            lock.truncate()
+            lock.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                   "command": " ".join(sys.argv)[:200]}).encode())
+            lock.flush()
+        except OSError:
+            pass
         return lock
 
     @contextmanager
@@ -517,11 +526,12 @@ class CompactIndex(MemoryIndex):
                 checkpoint("compact.append")
                 super().add(batch)
                 checkpoint("compact.documents")
-                with open(self.path / _DOCUMENTS, "ab") as f:
-                    f.write(lines)
+                _append(self.path / _DOCUMENTS, lines)
                 self._publish()
             except BaseException as exc:
                 self._roll_back(exc)
+                if isinstance(exc, OSError):  # a full disk, an I/O error: one line naming the index
+                    raise IndexAccessError(f"{self.path}: {describe_os_error(exc)}") from None
                 raise
             finally:
                 if self._journal is not None:
@@ -585,6 +595,21 @@ class CompactIndex(MemoryIndex):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _append(path: Path, data: bytes) -> None:
+    """``data`` at the end of ``path``; an error names the file."""
+    try:
+        with open(path, "ab") as f:
+            f.write(data)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OS error as one line naming its file (the index's own files are named relative to it)."""
+    what = exc.strerror or str(exc)
+    return f"{what} ({Path(exc.filename).name})" if exc.filename else what
 
 
 def _holder(lock: IO[bytes]) -> Dict[str, Any]:

@@ -108,7 +108,7 @@ class SqliteIndex(Index):
         self._shingles = lru_cache(maxsize=self._cache_size)(self._load_shingles)
         try:
             if not self.read_only:
-                self._con.execute("PRAGMA journal_mode=WAL")
+                self._wal_mode()
                 self._con.execute("PRAGMA synchronous=NORMAL")
             elif not self._has_schema():
                 raise DedupError(f"{self.path}: an empty index (nothing to query)")
@@ -125,6 +125,22 @@ class SqliteIndex(Index):
         except BaseException:
             self._con.close()
             raise
+
+    def _wal_mode(self) -> None:
+        """Switch to WAL. SQLite answers "database is locked" at once (no busy wait) while another
+        process creates the file, so two writers starting together retry up to ``timeout``."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self._con.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(f"{self.path}: locked by another process for more than "
+                                         f"{self.timeout:g} s ({exc})") from None
+            time.sleep(0.01)
 
     def _has_schema(self) -> bool:
         names = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master")}
