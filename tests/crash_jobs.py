@@ -22,12 +22,14 @@ from typing import Any, Dict, List, Optional
 
 
 def dedupe(spec: str, source: str, output: str, info: str, batch: int, settings: Dict[str, Any],
-           start_after: Optional[str] = None, ready: Optional[str] = None, fallocate: bool = True) -> int:
+           start_after: Optional[str] = None, ready: Optional[str] = None, fallocate: bool = True,
+           pause: float = 0.0) -> int:
     """The library route: records of ``source`` (JSONL with ``id`` and ``text``) through one
     Deduplicator on the index ``spec``; results to ``output`` and, once the index is closed,
     ``dedup index info --json`` to ``info``. ``ready``/``start_after``: files to meet another
     writer at (both start writing together, not while one is still opening). ``fallocate=False``:
-    as on a file system without it (``posix_fallocate`` fails with EOPNOTSUPP)."""
+    as on a file system without it (``posix_fallocate`` fails with EOPNOTSUPP). ``pause``: seconds
+    to wait after each batch is stored (readers get to look between batches)."""
     import dedup
     from dedup.cli.index import main as index_main
 
@@ -46,6 +48,13 @@ def dedupe(spec: str, source: str, output: str, info: str, batch: int, settings:
             while not os.path.exists(start_after) and time.monotonic() < deadline:
                 time.sleep(0.005)
         d = dedup.Deduplicator(index=spec, batch_paragraphs=batch, **settings)
+        if pause:
+            add = d.index.add
+
+            def add_then_pause(b: Any) -> None:
+                add(b)
+                time.sleep(pause)
+            d.index.add = add_then_pause  # type: ignore[method-assign]
         lines = [json.dumps([r.doc_id, r.text, [x.to_dict() for x in r.removed]]) + "\n"
                  for r in d.iter_dedupe([x["text"] for x in records], [x["id"] for x in records])]
         d.index.close()

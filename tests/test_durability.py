@@ -146,6 +146,52 @@ def test_a_second_compact_writer_fails_naming_the_first_after_its_timeout(zygote
         assert zygote.wait(pid) == 0
 
 
+@pytest.mark.parametrize("kind_name", list(KINDS))
+def test_readers_never_wait_for_a_writer_and_see_whole_batches(zygote, tmp_path, kind_name):
+    """A read-only Deduplicator queries while a writer adds batches: every removal it reports
+    names a stored paragraph that really is a near-duplicate, and once the writer is done it
+    finds what a query of the finished index finds."""
+    kind = KINDS[kind_name]
+    source = tmp_path / "in.jsonl"
+    records = write_corpus(source)
+    spec = kind.spec(tmp_path)
+    probes = [records[k]["text"] for k in (20, 45, 70, 95)]
+    pid = zygote.start("dedupe", tmp_path / "writer.log", spec=spec, source=str(source),
+                       output=str(tmp_path / "out.jsonl"), info=str(tmp_path / "info.json"), batch=40,
+                       settings={}, pause=0.05)
+    paragraphs = {}
+    for record in records:
+        starts, ends = dedup.split_paragraphs(record["text"])
+        for i, (a, b) in enumerate(zip(starts, ends)):
+            paragraphs[(record["id"], i)] = record["text"][a:b]
+    seen_states = set()
+    while True:
+        done = (tmp_path / "out.jsonl").exists()
+        try:
+            reader = dedup.Deduplicator(index=spec, read_only=True)
+        except dedup.DedupError as exc:  # nothing stored yet
+            assert "empty index" in str(exc) or "no index there" in str(exc) or "not found" in str(exc), exc
+            continue
+        results = reader.dedupe_many(probes, [f"probe-{k}" for k in range(len(probes))])
+        reader.index.close()
+        for probe, result in zip(probes, results):
+            for removal in result.removed:  # a real near-duplicate of a stored paragraph, exactly as reported
+                earlier = paragraphs[(removal.matched_doc_id, removal.matched_index)]
+                sets = dedup.shingle_sets([earlier, probe[removal.start:removal.end]])
+                a, b = (set(sets.hashes[sets.offsets[i]:sets.offsets[i + 1]].tolist()) for i in (0, 1))
+                assert removal.similarity == pytest.approx(len(a & b) / len(a | b))
+                assert removal.similarity >= reader.config.threshold
+        seen_states.add(tuple(len(r.removed) for r in results))
+        if done:
+            break
+    assert zygote.wait(pid) == 0
+    final = dedup.Deduplicator(index=spec, read_only=True)
+    assert [(r.text, r.removed) for r in final.dedupe_many(probes, [f"probe-{k}" for k in range(4)])] == \
+        [(r.text, r.removed) for r in results]
+    final.index.close()
+    assert len(seen_states) > 1  # it did read while batches were being added
+
+
 def _wait_for(path: Path, seconds: float = 60) -> None:
     import time
     deadline = time.monotonic() + seconds

@@ -291,6 +291,8 @@ class CompactIndex(MemoryIndex):
                     os.unlink(self.path / name)
                 except FileNotFoundError:
                     pass
+            for name in _OWN_FILES - {_META, _META + ".tmp", _JOURNAL, _WRITER_LOCK, _PUBLISH_LOCK}:
+                (self.path / name).write_bytes(b"")  # before the metadata: a reader finds every file
             meta = {"format": FORMAT_VERSION, "generation": 0, "settings": None, "sizes": {}, "tables": {},
                     "documents": 0, "files": {}}
             meta["checksum"] = _meta_checksum(meta)
