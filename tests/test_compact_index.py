@@ -204,3 +204,18 @@ def test_without_fallocate_the_space_is_taken_by_writing_zeros(tmp_path, monkeyp
     with CompactIndex(tmp_path / "idx") as index:  # and the index works the same
         got = [r.text for r in dedup.Deduplicator(index=index, batch_paragraphs=16).dedupe_many(_TEXTS, range(40))]
     assert got == [r.text for r in dedup.Deduplicator().dedupe_many(_TEXTS, range(40))]
+
+
+def test_a_second_writer_of_this_process_takes_the_directory_over(tmp_path):
+    """One writer per directory: opening it again in the same process (a notebook cell run twice)
+    takes the writer lock over, and the first object refuses to add from then on."""
+    first = CompactIndex(tmp_path / "idx")
+    d = dedup.Deduplicator(index=first)
+    d.dedupe_many(_TEXTS[:10], range(10))
+    second = CompactIndex(tmp_path / "idx")
+    with pytest.raises(dedup.DedupError, match="closed .or another one of this process"):
+        d.dedupe_many(_TEXTS[10:], range(10, 40))
+    assert len(second) == len(first)  # the refused batch stored nothing
+    results = dedup.Deduplicator(index=second).dedupe_many(_TEXTS[10:], range(10, 40))
+    second.close()
+    assert [r.text for r in results] == [r.text for r in dedup.Deduplicator().dedupe_many(_TEXTS, range(40))][10:]

@@ -166,6 +166,10 @@ class Index(ABC):
     def close(self) -> None:
         """Release what the index holds open (a file, a connection); nothing by default."""
 
+    def info(self) -> Dict[str, Any]:
+        """What the index holds (:func:`info_fields`); by default its kind and size only."""
+        return info_fields(type(self).__name__, {}, None, {"paragraphs": len(self)})
+
 
 def as_index(index: Any) -> Index:
     """``index`` itself if it is an :class:`Index`; else a TypeError saying what is needed."""

@@ -38,6 +38,7 @@ import socket
 import struct
 import sys
 import time
+import weakref
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +74,8 @@ _JOURNAL_MAGIC = b"dedup-journal-1\n"
 _RECORD_HEAD = struct.Struct("<HQQ")  # file name length, byte offset, byte length
 
 log = logging.getLogger(__name__)
+#: The writer of this process per directory (its realpath): a newer one takes its lock over.
+_WRITERS: Dict[str, "weakref.ref[CompactIndex]"] = {}
 
 
 class FileArray:
@@ -196,14 +199,22 @@ def read_journal(path: Path) -> Tuple[int, List[Tuple[str, int, bytes]]]:
     return generation, records
 
 
+class _BatchInProgress:
+    """The journal of the batch being written (None between batches), shared by the tables."""
+
+    def __init__(self) -> None:
+        self.journal: Optional[_Journal] = None
+
+
 class _FileTable(SortedTable):
     """A :class:`SortedTable` whose buffers are :class:`FileArray` files; published bytes it is
     about to write over go to the index's journal first."""
 
-    def __init__(self, index: "CompactIndex", name: str, state: Optional[dict], read_only: bool) -> None:
+    def __init__(self, directory: Path, name: str, state: Optional[dict], read_only: bool,
+                 batch: "_BatchInProgress") -> None:
         super().__init__()
-        self._index = index
-        self._files = {part: FileArray(index.path / f"{name}.{part}", dtype, read_only=read_only)
+        self._batch = batch
+        self._files = {part: FileArray(directory / f"{name}.{part}", dtype, read_only=read_only)
                        for part, dtype in _TABLE_PARTS.items()}
         self._keys, self._ids, self._dir = (self._files[p].ensure(0) for p in _TABLE_PARTS)
         if state:
@@ -222,9 +233,12 @@ class _FileTable(SortedTable):
         end = self._unsaved[name]
         if lo >= end:
             return
-        buffer = {"keys": self._keys, "ids": self._ids, "dir": self._dir}[name]
+        buffer = self._files[name].ensure(0)  # the mapped buffer itself
         itemsize = buffer.dtype.itemsize
-        self._index._journal_save(self._files[name].path.name, lo * itemsize, buffer[lo:end].tobytes())
+        journal = self._batch.journal
+        if journal is None:
+            raise DedupError(f"{self._files[name].path}: published bytes written outside a batch")
+        journal.save(self._files[name].path.name, lo * itemsize, buffer[lo:end].tobytes())
         self._unsaved[name] = lo
         checkpoint("compact.rewrite")
 
@@ -256,7 +270,7 @@ class CompactIndex(MemoryIndex):
         self.read_only = bool(read_only)
         self.timeout = float(timeout)
         self._writer_lock: Optional[IO[bytes]] = None
-        self._journal: Optional[_Journal] = None
+        self._batch = _BatchInProgress()
         self._depth = 0  # nesting of batch() (readers)
         self._seen: Optional[Tuple[int, int, int]] = None  # the metadata file last loaded
         if self.path.exists() and not self.path.is_dir():
@@ -293,8 +307,8 @@ class CompactIndex(MemoryIndex):
                     pass
             for name in _OWN_FILES - {_META, _META + ".tmp", _JOURNAL, _WRITER_LOCK, _PUBLISH_LOCK}:
                 (self.path / name).write_bytes(b"")  # before the metadata: a reader finds every file
-            meta = {"format": FORMAT_VERSION, "generation": 0, "settings": None, "sizes": {}, "tables": {},
-                    "documents": 0, "files": {}}
+            meta: Dict[str, Any] = {"format": FORMAT_VERSION, "generation": 0, "settings": None, "sizes": {},
+                                    "tables": {}, "documents": 0, "files": {}}
             meta["checksum"] = _meta_checksum(meta)
             replace_file(self.path / _META, json.dumps(meta).encode(), "compact.create")
         with self._publish_lock(fcntl.LOCK_EX):
@@ -306,6 +320,16 @@ class CompactIndex(MemoryIndex):
             pass
 
     def _take_writer_lock(self) -> IO[bytes]:
+        """The writer lock: taken over from a writer of this process on the same directory (a cell
+        run again in a notebook; that object refuses to add from then on), else ``flock``ed,
+        waiting up to ``timeout`` for another process."""
+        key = os.path.realpath(self.path)
+        earlier = _WRITERS.get(key)
+        previous = earlier() if earlier is not None else None
+        _WRITERS[key] = weakref.ref(self)
+        if previous is not None and previous._writer_lock is not None:
+            lock, previous._writer_lock = previous._writer_lock, None
+            return lock
         lock = open(self.path / _WRITER_LOCK, "a+b", buffering=0)  # nothing left to flush on close
         deadline = time.monotonic() + self.timeout
         warned = False
@@ -416,7 +440,8 @@ class CompactIndex(MemoryIndex):
                 raise DedupError(f"{path}: truncated ({path.stat().st_size:,} bytes; the index uses {used:,})")
         for name, dtype in _COLUMNS.items():
             setattr(self, f"_{name}", FileArray(self.path / f"{name}.bin", dtype, sizes.get(name, 0), self.read_only))
-        self._tables = {name: _FileTable(self, name, tables.get(name), self.read_only) for name in _TABLES}
+        self._tables = {name: _FileTable(self.path, name, tables.get(name), self.read_only, self._batch)
+                        for name in _TABLES}
         self._exact, self._bands = self._tables["exact"], self._tables["bands"]
         self._settings = (settings[0], settings[1]) if settings is not None else None
         if self.read_only:
@@ -516,14 +541,15 @@ class CompactIndex(MemoryIndex):
         if self.read_only:
             raise DedupError(f"{self.path}: opened read-only; nothing can be added")
         if self._writer_lock is None:
-            raise DedupError(f"{self.path}: the index is closed")
+            raise DedupError(f"{self.path}: this CompactIndex is closed (or another one of this process "
+                             "opened the directory for writing since); reopen it")
         if len(batch) == 0:  # as in memory: a batch of empty documents records nothing
             return
         firsts = (len(self) + exclusive_cumsum(np.asarray(batch.doc_sizes, dtype=np.int64))).tolist()
         lines = b"".join(json.dumps([encode_doc_id(doc_id), first, size]).encode() + b"\n"
                          for doc_id, first, size in zip(batch.doc_ids, firsts, np.asarray(batch.doc_sizes).tolist()))
         with self._publish_lock(fcntl.LOCK_EX):
-            self._journal = _Journal(self.path, self._generation + 1)
+            self._batch.journal = _Journal(self.path, self._generation + 1)
             try:
                 checkpoint("compact.append")
                 super().add(batch)
@@ -536,14 +562,9 @@ class CompactIndex(MemoryIndex):
                     raise IndexAccessError(f"{self.path}: {describe_os_error(exc)}") from None
                 raise
             finally:
-                if self._journal is not None:
-                    self._journal.close()
-                    self._journal = None
-
-    def _journal_save(self, name: str, offset: int, data: bytes) -> None:
-        if self._journal is None:
-            raise DedupError(f"{self.path}: published bytes written outside a batch")
-        self._journal.save(name, offset, data)
+                if self._batch.journal is not None:
+                    self._batch.journal.close()
+                    self._batch.journal = None
 
     def _publish(self) -> None:
         """Make what was appended part of the index: data on disk, then the metadata replaced."""
@@ -554,7 +575,7 @@ class CompactIndex(MemoryIndex):
         checkpoint("compact.fsync")
         for name in files:
             fsync_file(self.path / name)
-        meta = {"format": FORMAT_VERSION, "generation": self._generation + 1,
+        meta: Dict[str, Any] = {"format": FORMAT_VERSION, "generation": self._generation + 1,
                 "settings": list(self._settings) if self._settings else None,
                 "sizes": {name: len(getattr(self, f"_{name}")) for name in _COLUMNS},
                 "tables": {name: table.state() for name, table in self._tables.items()},
@@ -566,17 +587,18 @@ class CompactIndex(MemoryIndex):
         self._seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         for table in self._tables.values():
             table.mark_published()
-        if self._journal is not None and self._journal.path.exists():
-            self._journal.close()
+        journal = self._batch.journal
+        if journal is not None and journal.path.exists():
+            journal.close()
             checkpoint("compact.journal.remove")
-            os.unlink(self._journal.path)
+            os.unlink(journal.path)
 
     def _roll_back(self, exc: BaseException) -> None:
         """A batch failed part way (a full disk, Ctrl-C): the files and this object go back to the
         last published state, as a reopen would find them. Should that fail too, the index
         refuses further batches (a reopen recovers it)."""
-        if self._journal is not None:
-            self._journal.close()
+        if self._batch.journal is not None:
+            self._batch.journal.close()
         try:
             self._recover_journal()
             self._load()
@@ -588,6 +610,9 @@ class CompactIndex(MemoryIndex):
 
     def close(self) -> None:
         """Release the writer lock (nothing is pending after a batch)."""
+        key = os.path.realpath(self.path)
+        if _WRITERS.get(key, lambda: None)() is self:
+            del _WRITERS[key]
         if self._writer_lock is not None:
             self._writer_lock.close()
             self._writer_lock = None
