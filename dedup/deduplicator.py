@@ -23,7 +23,7 @@ import numpy as np
 from dedup.accel import jit
 from dedup.config import DedupConfig, make_config
 from dedup.errors import ConfigError
-from dedup.index.base import Index, IndexBatch, as_index
+from dedup.index.base import Index, IndexBatch, as_index, check_process
 from dedup.index.exact import ExactIndex
 from dedup.index.memory import MemoryIndex
 from dedup.fingerprint.lsh import band_keys
@@ -85,6 +85,7 @@ class Deduplicator:
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
         self.stats = Stats()
+        self._made_in = os.getpid()  # see check_process
         self._auto_ids = itertools.count()
         self._stored_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
         self._ready_keys: Optional[np.ndarray] = None
@@ -213,6 +214,8 @@ class Deduplicator:
     def _run_batch(self, docs: List[_Doc], prepared: Optional["_Prepared"] = None) -> List[DedupResult]:
         """One batch through the stages: shingle sets, replays, matches, decisions, index update."""
         corpus = self.config.scope == "corpus"
+        if self._made_in != os.getpid():  # a copy in another process (pickled, forked)
+            self._made_in = check_process(self._made_in, self.index, corpus and not self.read_only)
         with _gc_paused():
             if prepared is None:
                 sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)

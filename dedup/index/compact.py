@@ -501,7 +501,9 @@ class CompactIndex(MemoryIndex):
         return {"path": str(self.path), "read_only": self.read_only, "timeout": self.timeout}
 
     def __setstate__(self, state: dict) -> None:
-        CompactIndex.__init__(self, state["path"], read_only=state["read_only"], timeout=state["timeout"])
+        # a writer copy while the original still writes: refused at once, not after the timeout
+        timeout = state["timeout"] if state["read_only"] else 0.0
+        CompactIndex.__init__(self, state["path"], read_only=state["read_only"], timeout=timeout)
 
     def bind(self, settings_fingerprint: str, settings: dict) -> None:
         if self._settings is None and not self.read_only:

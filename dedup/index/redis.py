@@ -73,6 +73,8 @@ class RedisIndex(Index):
     See the module docstring for what several concurrent workers can and cannot produce.
     """
 
+    shared_between_processes = True  # processes take turns on it
+
     def __init__(self, client: Any, prefix: str = "dedup:", *, cache_size: int = 16384,
                  read_only: bool = False) -> None:
         import_redis()

@@ -84,6 +84,8 @@ class SqliteIndex(Index):
     Use as a context manager or call :meth:`close`; picklable (reopens the file).
     """
 
+    shared_between_processes = True  # processes take turns on it
+
     def __init__(self, path: Union[str, os.PathLike], *, timeout: float = 120.0,
                  create: bool = True, cache_size: int = 16384, read_only: bool = False) -> None:
         self.path = Path(path)
