@@ -33,7 +33,7 @@ from typing import Any, Dict, Generator, Iterable, Iterator, List, Optional, Set
 
 import numpy as np
 
-from dedup.audit.page import DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, render
+from dedup.audit.page import DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, page_bytes, render
 from dedup.audit.similarity import FLOOR, best_matches, inner_repeats_at, removed_at
 from dedup.config import DedupConfig, make_config
 from dedup.deduplicator import Deduplicator
@@ -114,8 +114,8 @@ def write_audit(report: Optional[str] = None, input: Optional[str] = None, outpu
     elif corpus is not None:
         state = _from_data(corpus, cfg, sample, limit, doc)
     page = state.page()
-    html_text = render(page)
-    _write_page(output, html_text)
+    html = page_bytes(render(page))
+    _write_page(output, html)
     return AuditSummary(
         output=output, mode=state.mode, threshold=cfg.threshold,
         documents=page.numbers.documents, paragraphs=page.numbers.paragraphs,
@@ -124,7 +124,7 @@ def write_audit(report: Optional[str] = None, input: Optional[str] = None, outpu
         analysed_paragraphs=page.analysed_paragraphs, what_if=[r.to_dict() for r in page.what_if],
         run_removed_analysed=page.run_removed_analysed, lsh_misses=state.lsh_misses,
         report_mismatch=state.report_mismatch, doc_id=page.doc_view.doc_id if page.doc_view else None,
-        notes=list(page.notes), page_bytes=len(html_text.encode("utf-8")),
+        notes=list(page.notes), page_bytes=len(html),
         seconds=round(time.perf_counter() - started, 3),
     )
 
@@ -666,11 +666,11 @@ def _same_id(value: Any, wanted: Any) -> bool:
     return value == wanted or str(value) == str(wanted)
 
 
-def _write_page(path: str, html_text: str) -> None:
+def _write_page(path: str, html: bytes) -> None:
     """The page appears under its name only once it is written whole (:class:`AtomicOutput`)."""
     out = AtomicOutput(path, compress=False)
     try:
-        out.write(html_text.encode("utf-8"))
+        out.write(html)
     except BaseException:
         out.abort()
         raise
