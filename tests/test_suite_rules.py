@@ -1,0 +1,50 @@
+"""Rules of the test suite itself, read from its source.
+
+The README's test command must pass on a busy 2-core machine, so the default suite asserts no
+wall-clock or CPU time (a ratio of two timings failed on a loaded machine): a function that
+reads a clock to measure (``time.perf_counter``, ``process_time``, ``thread_time``) is a slow
+test, or a helper that only slow tests call. Speed is measured in ``benchmarks/``; the default
+suite asserts counted work instead.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Dict, List, Set
+
+TESTS = Path(__file__).resolve().parent
+CLOCKS = {"perf_counter", "process_time", "thread_time", "perf_counter_ns", "process_time_ns"}
+
+
+def _is_slow(node: ast.AST) -> bool:
+    return any("slow" in ast.unparse(d) for d in getattr(node, "decorator_list", []))
+
+
+def _reads_a_clock(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr in CLOCKS for n in ast.walk(node))
+
+
+def _callers(tree: ast.Module) -> Dict[str, Set[str]]:
+    """Function name -> the functions whose bodies name it."""
+    named: Dict[str, Set[str]] = {}
+    for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name) and n.id != fn.name:
+                named.setdefault(n.id, set()).add(fn.name)
+    return named
+
+
+def test_the_default_suite_asserts_no_time():
+    offenders: List[str] = []
+    for path in sorted(TESTS.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        callers = _callers(tree)
+        for name, fn in functions.items():
+            if not _reads_a_clock(fn) or _is_slow(fn):
+                continue
+            users = callers.get(name, set())
+            if name.startswith("test") or not users or not all(_is_slow(functions[u]) for u in users if u in functions):
+                offenders.append(f"{path.name}::{name}")
+    assert not offenders, f"clocks read outside slow tests: {offenders}"
