@@ -22,7 +22,11 @@ def _is_slow(node: ast.AST) -> bool:
 
 
 def _reads_a_clock(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Attribute) and n.attr in CLOCKS for n in ast.walk(node))
+    """A clock read in the function, or in code it hands a child process as a string."""
+    return any((isinstance(n, ast.Attribute) and n.attr in CLOCKS)
+               or (isinstance(n, ast.Constant) and isinstance(n.value, str)
+                   and any(f"{clock}()" in n.value for clock in CLOCKS))
+               for n in ast.walk(node))
 
 
 def _callers(tree: ast.Module) -> Dict[str, Set[str]]:
