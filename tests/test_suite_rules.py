@@ -52,3 +52,17 @@ def test_the_default_suite_asserts_no_time():
             if name.startswith("test") or not users or not all(_is_slow(functions[u]) for u in users if u in functions):
                 offenders.append(f"{path.name}::{name}")
     assert not offenders, f"clocks read outside slow tests: {offenders}"
+
+
+def test_the_test_group_installs_on_every_python_the_package_claims():
+    """``pip install -e . --group test`` (the README's command) needs no package without wheels:
+    atheris (none for Python 3.10 in its 3.x releases; it does not build) is in its own group,
+    pinned per Python to releases with wheels."""
+    import pytest
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((TESTS.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    groups = project["dependency-groups"]
+    assert not [req for req in groups["test"] if isinstance(req, str) and req.startswith("atheris")]
+    assert project["project"]["requires-python"] == ">=3.10"
+    fuzz = groups["fuzz"]
+    assert "atheris==2.3.0; platform_system == 'Linux' and python_version < '3.11'" in fuzz
