@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -30,19 +31,31 @@ REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
 
 
+#: Servers the tests started, by name (``redis``: its URL), for kinds that live in one.
+SERVERS: Dict[str, str] = {}
+
+
 @dataclass(frozen=True)
 class Kind:
     """A persistent index kind, as the harness needs to know it."""
 
     name: str
-    spec: Callable[[Path], str]  #: the spec of an index of this kind in a directory
-    volatile: Tuple[str, ...] = ()  #: ``index info`` fields that depend on file layout, not content
+    spec: Callable[[Path], str]  #: the spec of an index of this kind for a test directory
+    volatile: Tuple[str, ...] = ()  #: ``index info`` fields that depend on layout or place, not content
     whole_run_lock: bool = False  #: a second writer waits for the first one's whole run (else: per batch)
+    serial_writers: bool = True  #: two writers give the outputs of one serial order (of runs or batches)
+    server: Optional[str] = None  #: the server it lives in (:data:`SERVERS`), else files on disk
+
+
+def _redis_spec(where: Path) -> str:
+    return f"{SERVERS['redis']}?prefix={zlib.crc32(str(where).encode()):08x}:"  # one index per test directory
 
 
 KINDS = {kind.name: kind for kind in (
     Kind("sqlite", lambda d: str(d / "index.dedup"), volatile=("size_bytes",)),
     Kind("compact", lambda d: str(d / "index") + "/", whole_run_lock=True),
+    # batches decide against a snapshot (dedup/index/redis.py): overlapping writers may both keep a copy
+    Kind("redis", _redis_spec, volatile=("size_bytes", "prefix"), serial_writers=False, server="redis"),
 )}
 
 #: Settings a kind is run with: the full index, and exact-only runs (which persist in the same kinds).
