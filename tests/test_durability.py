@@ -97,6 +97,36 @@ def test_a_kill_at_each_checkpoint_then_a_rerun_gives_the_uninterrupted_run(zygo
     _crash_at_each_checkpoint(zygote, scratch, kind_name, "full", "KILL")
 
 
+@pytest.mark.parametrize("kind_name", list(KINDS), indirect=True)
+def test_the_dedup_command_killed_at_each_checkpoint_then_run_again_gives_one_runs_output(zygote, scratch,
+                                                                                          kind_name):
+    """The command itself (its index opening, its outputs), one batch: killed at each step, run again."""
+    kind = KINDS[kind_name]
+    source = scratch / "in.jsonl"
+    write_corpus(source)
+
+    def run(where: Path, env=None):
+        where.mkdir(exist_ok=True)
+        out, info = where / "out.jsonl", where / "info.json"
+        rc = zygote.run("cli", where / "run.log", env, argv=[str(source), "--id-field", "id", "--index",
+                                                               kind.spec(where), "-o", str(out), "-q"])
+        if rc != 0:
+            return rc, None, None
+        assert zygote.run("cli", where / "info.log", argv=["index", "info", kind.spec(where), "--json"]) == 0
+        info.write_text((where / "info.log").read_text())
+        return rc, out.read_text(), comparable(kind, json.loads(info.read_text()))
+
+    names_log = scratch / "checkpoints.txt"
+    reference = run(scratch / "reference", {"DEDUP_CRASH_LOG": str(names_log)})
+    assert reference[0] == 0
+    names = checkpoints(names_log)
+    for k, name in enumerate(names, start=1):
+        trial = scratch / f"crash-{k}"
+        assert run(trial, {"DEDUP_CRASH_AT": str(k)})[0] == -signal.SIGKILL, name
+        assert run(trial) == reference, f"{k} {name}"
+        shutil.rmtree(trial, ignore_errors=True)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind_name", list(KINDS), indirect=True)
 def test_exact_only_runs_survive_a_kill_at_each_checkpoint(zygote, scratch, kind_name):
