@@ -147,31 +147,31 @@ class _Journal:
         self.generation = generation
         self._file: Optional[IO[bytes]] = None
 
-    def save(self, name: str, offset: int, data: bytes) -> None:
+    def save(self, name: str, offset: int, data: memoryview) -> None:
+        """Old bytes ``data`` (a view of the map: written out, never copied) of file ``name`` at
+        ``offset``, on disk when this returns."""
         try:
             self._save(name, offset, data)
         except OSError as exc:  # name the file (a full disk says only "No space left on device")
             raise OSError(exc.errno, exc.strerror, str(self.path)) from None
 
-    def _save(self, name: str, offset: int, data: bytes) -> None:
+    def _save(self, name: str, offset: int, data: memoryview) -> None:
         raw = name.encode()
-        record = _RECORD_HEAD.pack(len(raw), offset, len(data)) + raw + data
-        record += struct.pack("<I", zlib.crc32(record))
+        head = _RECORD_HEAD.pack(len(raw), offset, data.nbytes) + raw
+        crc = struct.pack("<I", zlib.crc32(data, zlib.crc32(head)))
         checkpoint("compact.journal.write")
+        first = self._file is None
         if self._file is None:
             self._file = open(self.path, "wb")
             self._file.write(_JOURNAL_MAGIC + struct.pack("<Q", self.generation))
-            self._file.write(record)
-            self._file.flush()
-            checkpoint("compact.journal.fsync")
-            os.fsync(self._file.fileno())
-            checkpoint("compact.journal.fsync-dir")
-            fsync_directory(self.path.parent)
-            return
-        self._file.write(record)
+        for part in (head, data, crc):
+            self._file.write(part)
         self._file.flush()
         checkpoint("compact.journal.fsync")
         os.fsync(self._file.fileno())
+        if first:  # the journal's own name must be on disk too
+            checkpoint("compact.journal.fsync-dir")
+            fsync_directory(self.path.parent)
 
     def close(self) -> None:
         if self._file is not None:
@@ -238,7 +238,7 @@ class _FileTable(SortedTable):
         journal = self._batch.journal
         if journal is None:
             raise DedupError(f"{self._files[name].path}: published bytes written outside a batch")
-        journal.save(self._files[name].path.name, lo * itemsize, buffer[lo:end].tobytes())
+        journal.save(self._files[name].path.name, lo * itemsize, buffer[lo:end].view(np.uint8).data)
         self._unsaved[name] = lo
         checkpoint("compact.rewrite")
 

@@ -77,10 +77,12 @@ os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def fsync_file(path: Union[str, os.PathLike]) -> None:
-    """Everything written to ``path`` (through ``write`` or a shared memory map) on disk."""
+    """Everything written to ``path`` (through ``write`` or a shared memory map) on disk: its data
+    and what reading it back needs (``fdatasync``: a file whose space was reserved ahead keeps its
+    length, so no inode update is waited for)."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        getattr(os, "fdatasync", os.fsync)(fd)  # not on macOS
     finally:
         os.close(fd)
 
