@@ -62,7 +62,8 @@ def scratch(tmp_path):
         shutil.rmtree(where, ignore_errors=True)
 
 
-def _crash_at_each_checkpoint(zygote, where: Path, kind_name: str, settings_name: str, how: str) -> None:
+def _crash_at_each_checkpoint(zygote, where: Path, kind_name: str, settings_name: str, how: str,
+                              each_name_once: bool = False) -> None:
     kind, settings = KINDS[kind_name], SETTINGS[settings_name]
     source = where / "in.jsonl"
     write_corpus(source)
@@ -73,7 +74,10 @@ def _crash_at_each_checkpoint(zygote, where: Path, kind_name: str, settings_name
     assert len(names) >= 4, names  # a few batches: every kind has a step per batch at least
     expected_rc = {"KILL": -signal.SIGKILL, "TERM": 130}[how]
     failures = []
-    for k, name in enumerate(names, start=1):
+    points = list(enumerate(names, start=1))
+    if each_name_once:  # the first time each step comes (the first batch that has it)
+        points = [(k, name) for k, name in points if names.index(name) == k - 1]
+    for k, name in points:
         trial = where / f"crash-{k}"
         crashed = dedupe(zygote, kind, trial, source, settings, {"DEDUP_CRASH_AT": str(k), "DEDUP_CRASH_SIGNAL": how},
                          name="crashed")
@@ -131,6 +135,13 @@ def test_the_dedup_command_killed_at_each_checkpoint_then_run_again_gives_one_ru
 @pytest.mark.parametrize("kind_name", list(KINDS), indirect=True)
 def test_exact_only_runs_survive_a_kill_at_each_checkpoint(zygote, scratch, kind_name):
     _crash_at_each_checkpoint(zygote, scratch, kind_name, "exact-only", "KILL")
+
+
+@pytest.mark.parametrize("kind_name", list(KINDS), indirect=True)
+def test_sigterm_at_each_kind_of_step_rolls_back_then_a_rerun_gives_the_uninterrupted_run(zygote, scratch, kind_name):
+    """SIGTERM (as Ctrl-C: the batch is rolled back in process, exit 130) at the first time each
+    step comes; every time in the slow suite."""
+    _crash_at_each_checkpoint(zygote, scratch, kind_name, "full", "TERM", each_name_once=True)
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ from typing import Optional, Union
 
 from dedup.errors import IndexAccessError
 
-_SIGNALS = {"KILL": signal.SIGKILL, "TERM": signal.SIGTERM, "INT": signal.SIGINT}
+_SIGNALS = {"KILL": getattr(signal, "SIGKILL", signal.SIGTERM), "TERM": signal.SIGTERM, "INT": signal.SIGINT}
 
 
 class _Crash:
@@ -37,7 +37,7 @@ class _Crash:
     def __init__(self) -> None:
         at = os.environ.get("DEDUP_CRASH_AT", "").strip()
         self.at = int(at) if at else 0
-        self.signal = _SIGNALS.get(os.environ.get("DEDUP_CRASH_SIGNAL", "KILL").strip().upper(), signal.SIGKILL)
+        self.signal = _SIGNALS.get(os.environ.get("DEDUP_CRASH_SIGNAL", "KILL").strip().upper(), _SIGNALS["KILL"])
         log = os.environ.get("DEDUP_CRASH_LOG", "").strip()
         self.log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if log else -1
         self.idle = self.at <= 0 and self.log_fd < 0
@@ -73,7 +73,8 @@ def _forget_in_child() -> None:
     _crash = None
 
 
-os.register_at_fork(after_in_child=_forget_in_child)
+if hasattr(os, "register_at_fork"):  # not on Windows (no fork there either)
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def fsync_file(path: Union[str, os.PathLike]) -> None:
