@@ -124,6 +124,7 @@ def test_the_dedup_command_killed_at_each_checkpoint_then_run_again_gives_one_ru
     reference = run(scratch / "reference", {"DEDUP_CRASH_LOG": str(names_log)})
     assert reference[0] == 0
     names = checkpoints(names_log)
+    assert len(names) >= 2, names  # the index's creation and its batch at least
     for k, name in enumerate(names, start=1):
         trial = scratch / f"crash-{k}"
         assert run(trial, {"DEDUP_CRASH_AT": str(k)})[0] == -signal.SIGKILL, name
