@@ -65,11 +65,11 @@ _TABLE_PARTS = {"keys": np.uint64, "ids": np.uint32, "dir": np.uint32}
 #: The entry columns: name -> dtype (64-bit offsets: no widening step, the bytes are on disk).
 _COLUMNS = {"set_keys": np.uint64, "hashes": np.uint32, "set_start": np.int64, "set_len": np.uint32,
             "doc": np.int32, "para_index": np.int32, "starts": np.int64, "ends": np.int64}
+_TABLE_FILES = frozenset(f"{table}.{part}" for table in _TABLES for part in _TABLE_PARTS)
 #: Every file a compact index writes: a directory holding only these and no metadata is one whose
 #: creation was cut short (nothing in it was ever published), so it is created again.
 _OWN_FILES = frozenset([_META, _META + ".tmp", _DOCUMENTS, _JOURNAL, _WRITER_LOCK, _PUBLISH_LOCK]
-                       + [f"{name}.bin" for name in _COLUMNS]
-                       + [f"{table}.{part}" for table in _TABLES for part in _TABLE_PARTS])
+                       + [f"{name}.bin" for name in _COLUMNS]) | _TABLE_FILES
 _JOURNAL_MAGIC = b"dedup-journal-1\n"
 _RECORD_HEAD = struct.Struct("<HQQ")  # file name length, byte offset, byte length
 
@@ -181,7 +181,8 @@ class _Journal:
 
 def read_journal(path: Path) -> Tuple[int, List[Tuple[str, int, bytes]]]:
     """(generation, records) of an undo journal; a record cut short by a crash ends it (its
-    region was not written over yet: a record is on disk before its write)."""
+    region was not written over yet: a record is on disk before its write), as does one that
+    names no table file (a damaged journal puts nothing anywhere else)."""
     raw = path.read_bytes()
     head = len(_JOURNAL_MAGIC) + 8
     if len(raw) < head or not raw.startswith(_JOURNAL_MAGIC):
@@ -193,7 +194,9 @@ def read_journal(path: Path) -> Tuple[int, List[Tuple[str, int, bytes]]]:
         end = at + _RECORD_HEAD.size + n_name + length
         if end + 4 > len(raw) or struct.unpack_from("<I", raw, end)[0] != zlib.crc32(raw[at:end]):
             break
-        name = raw[at + _RECORD_HEAD.size:at + _RECORD_HEAD.size + n_name].decode()
+        name = raw[at + _RECORD_HEAD.size:at + _RECORD_HEAD.size + n_name].decode(errors="replace")
+        if name not in _TABLE_FILES:
+            break
         records.append((name, offset, raw[end - length:end]))
         at = end + 4
     return generation, records
@@ -412,7 +415,7 @@ class CompactIndex(MemoryIndex):
         if not path.exists():
             return
         generation, records = read_journal(path)
-        if generation == int(self._read_meta()["generation"]) + 1:
+        if generation == int(self._read_meta().get("generation", -2)) + 1:
             for name, offset, data in records:
                 with open(self.path / name, "r+b") as f:
                     os.pwrite(f.fileno(), data, offset)
@@ -426,8 +429,8 @@ class CompactIndex(MemoryIndex):
         meta = self._read_meta()
         stat = os.stat(self.path / _META)
         self._seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        self._generation = int(meta["generation"])
         try:
+            self._generation = int(meta["generation"])
             sizes, tables, settings = meta["sizes"], meta["tables"], meta["settings"]
             files, n_documents = meta["files"], int(meta["documents"])
         except (KeyError, TypeError, ValueError) as exc:
