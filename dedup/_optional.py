@@ -8,9 +8,19 @@ from types import ModuleType
 from dedup.errors import MissingDependencyError
 
 
+#: What each extra of paradedup installs, by the names ``pip`` knows them (a wheel's user installs
+#: these; tests/test_cli_pipeline.py holds this table to pyproject.toml's extras).
+EXTRA_PACKAGES = {
+    "parquet": "pyarrow", "redis": "redis", "spark": "pyspark pyarrow 'pandas<3'", "progress": "tqdm",
+    "zstd": "zstandard", "audit": "matplotlib", "datasketch": "datasketch", "pandas": "pandas pyarrow",
+    "remote": "fsspec", "jit": "numba", "fast": "numba",
+}
+
+
 def pip_hint(extra: str) -> str:
-    """The command that installs an extra (paradedup is installed from its clone, not from PyPI yet)."""
-    return f"pip install -e '.[{extra}]' in the paradedup clone"
+    """The command that installs what an extra adds, for a wheel's user and a clone's alike."""
+    return (f"pip install {EXTRA_PACKAGES.get(extra, extra)} (the {extra!r} extra of paradedup; "
+            f"in its clone: pip install -e '.[{extra}]')")
 
 
 def require(module: str, extra: str, what: str) -> ModuleType:

@@ -18,9 +18,12 @@ code points at or past the table's end are complex (~0.3 s to build).
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import unicodedata
-from typing import Callable, Dict, Hashable
+from pathlib import Path
+from typing import Callable, Dict, Hashable, Optional, Tuple
 
 import numpy as np
 
@@ -73,7 +76,7 @@ _SYMBOLS_FROM = 0x1F000
 # Hangul jamo compose algorithmically (not listed as decompositions): always complex.
 _JAMO = (0x1100, 0x1200)
 
-_built: Dict[Hashable, np.ndarray] = {}
+_built: Dict[Hashable, object] = {}
 
 
 def _once(key: Hashable, build: Callable[[], np.ndarray]) -> np.ndarray:
@@ -81,7 +84,7 @@ def _once(key: Hashable, build: Callable[[], np.ndarray]) -> np.ndarray:
     table = _built.get(key)
     if table is None:
         table = _built[key] = build()
-    return table
+    return table  # type: ignore[return-value]
 
 
 def _matching(run_pattern: str, end: int = _CODE_POINTS) -> np.ndarray:
@@ -151,3 +154,58 @@ def _build_fold_table(case_fold: bool) -> np.ndarray:
         if len(folded) == 1:
             table[cp] = ord(folded)
     return table
+
+
+# -- the compiled engine's tables, cached on disk -------------------------------------------
+
+def _cache_dir() -> Optional[Path]:
+    """Where built tables are kept between processes: ``DEDUP_CACHE_DIR``, else the user's cache
+    directory (``XDG_CACHE_HOME`` or ``~/.cache``) under ``dedup``; None when none is writable."""
+    base = os.environ.get("DEDUP_CACHE_DIR")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(xdg) / "dedup"
+
+
+def table_cache_dir() -> Optional[Path]:
+    """Where the compiled engine's tables are cached (see :func:`engine_tables`)."""
+    return _cache_dir()
+
+
+def _table_file(name: str) -> Optional[Path]:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    # the tables follow the running Python's Unicode data: one file per version of it
+    return folder / f"{name}-unicode{unicodedata.unidata_version}-py{sys.version_info[0]}.{sys.version_info[1]}.npy"
+
+
+def _cached(name: str, build: Callable[[], np.ndarray]) -> np.ndarray:
+    """``build()``, read from the disk cache when an earlier process saved it (then saved)."""
+    path = _table_file(name)
+    if path is not None:
+        try:
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError):
+            pass
+    table = build()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                np.save(f, table, allow_pickle=False)
+            os.replace(tmp, path)  # whole or not at all: a reader never sees half a table
+        except OSError:
+            pass  # a read-only home: built again next time, nothing else changes
+    return table
+
+
+def engine_tables(unspaced: str = "chars", case_fold: bool = True) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fold, word, space) tables for the compiled engine (:func:`fold_table`, :func:`word_table`,
+    :func:`space_table`), built once per machine (~0.5 s) and read from the disk cache after that."""
+    return _once(("engine", unspaced, case_fold), lambda: (  # type: ignore[return-value]
+        _cached(f"fold{int(case_fold)}", lambda: fold_table(case_fold)),
+        _cached(f"word-{unspaced}", lambda: word_table(unspaced)),
+        _cached("space", space_table)))

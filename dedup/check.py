@@ -82,7 +82,7 @@ class Reference:
 
     def __init__(self, texts: Iterable[str] = (), ids: Optional[Iterable[Optional[Hashable]]] = None,
                  config: Optional[DedupConfig] = None, *, min_containment: float = 0.8, **settings: Any) -> None:
-        self.config = make_config(config, **settings)
+        self.config = make_config(config, default_scope="corpus", **settings)  # a query of an index
         if not 0.0 < min_containment <= 1.0:
             raise ConfigError(f"min_containment must be in (0, 1], got {min_containment!r}")
         self.min_containment = float(min_containment)

@@ -14,8 +14,9 @@ from dedup.deduplicator import Deduplicator
 from dedup.errors import ConfigError, InputTypeError
 from dedup.results import Removal
 
-#: Columns of the removals table, in order (``row`` is the position in the input column).
-REMOVAL_COLUMNS = ("row",) + Removal._fields
+#: Columns of the removals table, in order (``row`` is the position in the input column,
+#: ``doc_id`` the id of that row: as given in ``ids``, or the deduplicator's number).
+REMOVAL_COLUMNS = ("row", "doc_id") + Removal._fields
 
 
 def dedupe_arrow(array: Any, ids: Optional[Union[Sequence[Hashable], Any]] = None,
@@ -31,8 +32,8 @@ def dedupe_arrow(array: Any, ids: Optional[Union[Sequence[Hashable], Any]] = Non
     stats); otherwise one is made from ``overrides`` (corpus scope by default).
 
     ``cleaned`` is an Arrow array of the input's string type, row for row. ``removals`` is
-    an Arrow table with :data:`REMOVAL_COLUMNS`: ``row`` (position in ``array``) and the
-    fields of :class:`~dedup.results.Removal` (character offsets into that row's text;
+    an Arrow table with :data:`REMOVAL_COLUMNS`: ``row`` (position in ``array``), ``doc_id``
+    (that row's id, as for ``matched_doc_id``) and the fields of :class:`~dedup.results.Removal` (character offsets into that row's text;
     ``matched_doc_id`` as the ids were given, or the deduplicator's numbers).
     """
     pa = require("pyarrow", "parquet", "dedupe_arrow")
@@ -56,7 +57,8 @@ def dedupe_arrow(array: Any, ids: Optional[Union[Sequence[Hashable], Any]] = Non
         cleaned[i] = result.text
         if result.removed:
             columns[0].extend([i] * len(result.removed))
-            for column, values in zip(columns[1:], zip(*result.removed)):
+            columns[1].extend([result.doc_id] * len(result.removed))
+            for column, values in zip(columns[2:], zip(*result.removed)):
                 column.extend(values)
     out = pa.array(cleaned, type=array.type)
     return out, pa.table(_removal_arrays(pa, columns), names=list(REMOVAL_COLUMNS))
@@ -83,7 +85,7 @@ def _removal_arrays(pa: Any, columns: List[list]) -> list:
     for name, values in zip(REMOVAL_COLUMNS, columns):
         if name in types:
             arrays.append(pa.array(values, type=types[name]))
-        else:  # matched_doc_id: the ids' own type when they share one, else their text
+        else:  # doc_id, matched_doc_id: the ids' own type when they share one, else their text
             try:
                 arrays.append(pa.array(values))
             except (pa.ArrowInvalid, pa.ArrowTypeError):

@@ -42,7 +42,10 @@ class DedupConfig:
         min_tokens: paragraphs with fewer tokens are never removed on their own, only
             inside a run of removed paragraphs.
         scope: ``"document"`` (repeats inside one document) or ``"corpus"`` (also against
-            everything seen before).
+            everything seen before); ``None`` (the default): the entry point decides, the same
+            whether settings come as keywords or in a config (:func:`make_config`):
+            ``Deduplicator``, ``dedupe_stream``, ``dedupe_arrow``, the audit, Spark and the
+            command line work in corpus scope, ``dedupe_text`` and ``explain`` in document scope.
         seed: seed of the MinHash permutations (datasketch's default is 1).
         bands: explicit number of LSH bands (``None``: derived from ``threshold``).
         rows: explicit rows per band (``None``: derived).
@@ -76,7 +79,7 @@ class DedupConfig:
     num_perm: int = 128
     ngram: int = 5
     min_tokens: int = 8
-    scope: Scope = "document"
+    scope: Optional[Scope] = None
     seed: int = 1
     bands: Optional[int] = None
     rows: Optional[int] = None
@@ -108,7 +111,7 @@ class DedupConfig:
             raise ConfigError(f"exact_only must be True or False, got {self.exact_only!r}")
         for name, allowed in _CHOICES.items():
             value = getattr(self, name)
-            if value not in allowed:
+            if value not in allowed and not (name == "scope" and value is None):
                 raise ConfigError(f"{name} must be {' or '.join(map(repr, allowed))}, got {value!r}")
         _check_normalization(self.normalization)
         for name in ("bands", "rows"):
@@ -173,11 +176,23 @@ def _check_number(name: str, value: Any, kind: type, *, low: Optional[float] = N
         raise ConfigError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
 
 
-def make_config(config: Optional[DedupConfig] = None, /, **overrides: Any) -> DedupConfig:
-    """``config`` with ``overrides`` applied (or the defaults with them)."""
+def make_config(config: Optional[DedupConfig] = None, /, *, default_scope: Scope, **overrides: Any) -> DedupConfig:
+    """The settings of an entry point: ``config`` (or the defaults) with keyword ``overrides``,
+    and ``default_scope`` where neither names a scope (``scope=None`` names none).
+
+    Every entry point builds its config here, so where the settings come from never changes
+    what they mean: ``Deduplicator(threshold=0.7)`` and ``Deduplicator(DedupConfig(threshold=0.7))``
+    are both corpus scope, ``dedupe_text(t, DedupConfig())`` document scope.
+    """
     if config is not None and not isinstance(config, DedupConfig):
         raise ConfigError(f"config must be a DedupConfig, got {type(config).__name__}")
+    if default_scope not in _CHOICES["scope"]:
+        raise ConfigError(f"default_scope must be {' or '.join(map(repr, _CHOICES['scope']))}, got {default_scope!r}")
+    if "scope" in overrides and overrides["scope"] is None:
+        del overrides["scope"]
     base = config or DedupConfig()
+    if base.scope is None and "scope" not in overrides:
+        overrides["scope"] = default_scope
     return base.replace(**overrides) if overrides else base
 
 

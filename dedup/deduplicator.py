@@ -35,10 +35,13 @@ from dedup.results import DedupResult, Removal, Spans, Stats, make_result, remov
 from dedup.fingerprint.shingles import ShingleSets, shingle_sets, shingle_sets_of_spans
 from dedup.text.fastsplit import spans_sizes_points
 from dedup.decide.inner import InnerRepeat, find_inner_repeats_many
+from dedup.engine.compiled import NativeEngine, available as native_available
 from dedup.text.assemble import assemble
 from dedup.text.split import check_text, split_units
 
 _READ_AHEAD = 64  # documents split per call
+_NATIVE_CHUNK_CHARS = 1 << 20  # characters of records handed to the compiled engine per call
+_NATIVE_CHUNK_DOCS = 1024
 
 
 @dataclass(slots=True)
@@ -59,29 +62,27 @@ class Deduplicator:
 
     ``Deduplicator(config=None, *, index=None, **overrides)``: settings come from
     ``config`` (a :class:`DedupConfig`) with keyword ``overrides``; scope defaults to
-    ``"corpus"`` here. ``index`` is where corpus scope remembers what it has seen (a
+    ``"corpus"`` here, wherever the settings come from (:func:`~dedup.config.make_config`). ``index`` is where corpus scope remembers what it has seen (a
     :class:`MemoryIndex` by default; a path or ``redis://`` URL opens a persistent one).
     """
 
     def __init__(self, config: Optional[DedupConfig] = None, *,
                  index: Optional[Index | str | os.PathLike] = None, read_only: bool = False,
                  clusters: bool = False, workers: int = 1, **overrides: Any) -> None:
-        if config is None and "scope" not in overrides:
-            overrides["scope"] = "corpus"
-        self.config = make_config(config, **overrides)
+        self.config = make_config(config, default_scope="corpus", **overrides)
         #: Query only: units are matched against the index, never against each other, and
         #: nothing is added (a reference set checked for leaks, "have we seen this?").
         self.read_only = bool(read_only)
         if self.read_only and self.config.scope != "corpus":
             raise ConfigError("read_only=True queries an index: it needs scope 'corpus'")
         if self.read_only and self.config.inner_repeats:  # a repeat inside a unit is not a hit in the index
-            self.config = make_config(self.config, inner_repeats=False)
+            self.config = self.config.replace(inner_repeats=False)
         if isinstance(index, (str, os.PathLike)):  # "corpus.dedup", "redis://host:6379/0"
             from dedup.index.open import open_index
             index = open_index(index, self.config if self.config.scope == "corpus" else None,
                                read_only=self.read_only)  # closed on mismatch
         self.index: Index = as_index(index) if index is not None else (
-            ExactIndex() if self.config.exact_only else MemoryIndex())
+            MemoryIndex() if native_available() or not self.config.exact_only else ExactIndex())
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
         self.stats = Stats()
@@ -96,6 +97,89 @@ class Deduplicator:
         self.workers = workers
         #: (doc_id, unit index) -> its cluster's first member, for every unit in a removal decision
         self._clusters: Optional[Dict[Tuple[Hashable, int], Tuple[Hashable, int]]] = {} if clusters else None
+        #: the compiled engine, where it is built and the index is its store (else the batch path)
+        self._native: Optional[NativeEngine] = None
+        if native_available() and (
+                self.config.scope == "document" or type(self.index) is MemoryIndex):
+            self._native = NativeEngine(self.config, self.stats)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_native"] = state["_native"] is not None  # the compiled engine is made again on load
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        native = state.pop("_native")
+        self.__dict__.update(state)
+        self._native = NativeEngine(self.config, self.stats) if native and native_available() else None
+
+    def _check_process(self) -> None:
+        """A copy in another process (pickled, forked) may not write to an index of its own."""
+        if self._made_in != os.getpid():
+            self._made_in = check_process(self._made_in, self.index,
+                                          self.config.scope == "corpus" and not self.read_only)
+
+    def _native_run(self, texts: List[str], ids: List[Optional[Hashable]], autos: Optional[bytearray],
+                    prints: Optional[list] = None) -> List[DedupResult]:
+        self._check_process()
+        corpus = self.config.scope == "corpus"
+        store = cast(MemoryIndex, self.index).store if corpus else None
+        with _gc_paused():
+            results = cast(NativeEngine, self._native).run(store, texts, ids, bytes(autos) if autos else None,
+                                                           corpus, self.read_only, prints)
+        if self._clusters is not None:
+            self._join_clusters(results)
+        return results
+
+    def _native_chunks(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
+                       ) -> Iterator[Tuple[List[str], List[Optional[Hashable]], Optional[bytearray], Optional[BaseException]]]:
+        """The input a chunk at a time (about a megabyte of text), pulled by the engine: texts
+        checked to be ``str``, auto ids given; a bad record ends the last chunk as its error."""
+        native = cast(NativeEngine, self._native)
+        ids = iter(doc_ids) if doc_ids is not None else None
+        autos = self._auto_ids if self.config.scope == "corpus" else None
+        source = iter(texts)
+        position = 0
+        more = True
+        while more:
+            chunk, chunk_ids, flags, error, more = native.collect(source, ids, autos, position, _NATIVE_CHUNK_DOCS,
+                                                                  _NATIVE_CHUNK_CHARS)
+            position += len(chunk)
+            if chunk or error is not None:
+                yield chunk, chunk_ids, flags, error
+
+    def _native_stream(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
+                       ) -> Iterator[DedupResult]:
+        """Records to the compiled engine a chunk at a time; a bad one raised after those before it.
+
+        With ``workers`` > 1 the next chunk is fingerprinted on worker threads (the engine gives
+        up the GIL meanwhile) while this one is decided here, in input order."""
+        chunks = self._native_chunks(texts, doc_ids)
+        if self.workers == 1:
+            for chunk, ids, autos, error in chunks:
+                if chunk:
+                    yield from self._native_run(chunk, ids, autos)
+                if error is not None:
+                    raise error
+            return
+        native = cast(NativeEngine, self._native)
+        parts = self.workers - 1
+        with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="dedup-fingerprint") as pool:
+            def ahead(chunk: List[str]) -> list:
+                cut = [round(k * len(chunk) / parts) for k in range(parts + 1)] if len(chunk) >= 2 * parts else [0, len(chunk)]
+                return [pool.submit(native.prints, chunk[a:b]) for a, b in zip(cut, cut[1:])]
+
+            pending = next(chunks, None)
+            work = ahead(pending[0]) if pending else []
+            while pending is not None:
+                chunk, ids, autos, error = pending
+                nxt = next(chunks, None) if error is None else None
+                nxt_work = ahead(nxt[0]) if nxt else []
+                if chunk:
+                    yield from self._native_run(chunk, ids, autos, [f.result() for f in work])
+                if error is not None:
+                    raise error
+                pending, work = nxt, nxt_work
 
     def dedupe(self, text: str, doc_id: Optional[Hashable] = None) -> DedupResult:
         """Deduplicate one document (against earlier ones in corpus scope).
@@ -103,6 +187,12 @@ class Deduplicator:
         The same as ``dedupe_many([text], [doc_id])[0]``, without the streaming machinery
         (read-ahead, batch filling, a generator): a loop of calls pays only the batch itself.
         """
+        if self._native is not None:
+            check_text(text, "document 0")
+            auto = doc_id is None and self.config.scope == "corpus"
+            if auto:
+                doc_id = next(self._auto_ids)
+            return self._native_run([text], [doc_id], bytearray(b"\x01") if auto else None)[0]
         pending: Deque[_Doc] = deque()
         error: List[BaseException] = []
         self._read_ahead(iter((text,)), iter((doc_id,)), pending, error, 0, 1)
@@ -125,6 +215,9 @@ class Deduplicator:
         one is decided; decisions run in input order on this thread, so they are the same for
         every number of workers.
         """
+        if self._native is not None:
+            yield from self._native_stream(texts, doc_ids)
+            return
         collect = _Collector(self, texts, doc_ids)
         if self.workers <= 1:
             while True:
@@ -214,8 +307,7 @@ class Deduplicator:
     def _run_batch(self, docs: List[_Doc], prepared: Optional["_Prepared"] = None) -> List[DedupResult]:
         """One batch through the stages: shingle sets, replays, matches, decisions, index update."""
         corpus = self.config.scope == "corpus"
-        if self._made_in != os.getpid():  # a copy in another process (pickled, forked)
-            self._made_in = check_process(self._made_in, self.index, corpus and not self.read_only)
+        self._check_process()
         with _gc_paused():
             if prepared is None:
                 sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
@@ -546,8 +638,7 @@ def dedupe_text(text: str, config: Optional[DedupConfig] = None, **overrides: An
 def explain(text: str, config: Optional[DedupConfig] = None, **overrides: Any) -> DedupResult:
     """Like :func:`dedupe_text`, with the paragraphs and an account of every removal."""
     check_text(text)
-    overrides.setdefault("scope", "document")
-    return Deduplicator(config, **overrides).dedupe(text, doc_id=None)
+    return Deduplicator(make_config(config, default_scope="document", **overrides)).dedupe(text, doc_id=None)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import abc
 from dataclasses import dataclass
 from functools import partial
-from typing import Hashable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Hashable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -74,15 +74,37 @@ class Spans(abc.Sequence):
         return repr(list(self))
 
 
-@dataclass(frozen=True)
 class DedupResult:
-    """The canonical text of one document, with its paragraphs and what was removed."""
+    """The canonical text of one document, with its paragraphs and what was removed.
 
+    Immutable. ``paragraphs`` (every unit span of the input, a :class:`Spans`) is computed when
+    first read: most results of a stream are never asked for it, and a record nothing was
+    removed from then costs this one object.
+    """
+
+    __slots__ = ("text", "doc_id", "_paragraphs", "removed", "original_length")
     text: str  #: the input minus removed paragraphs, separators tidied
     doc_id: Optional[Hashable]
-    paragraphs: Sequence[Tuple[int, int]]  #: every paragraph span of the input (a :class:`Spans`)
     removed: List[Removal]
-    original_length: int = 0
+    original_length: int
+
+    def __init__(self, text: str, doc_id: Optional[Hashable], paragraphs: Any, removed: List[Removal],
+                 original_length: int = 0) -> None:
+        _set(self, "text", text)
+        _set(self, "doc_id", doc_id)
+        _set(self, "_paragraphs", paragraphs)
+        _set(self, "removed", removed)
+        _set(self, "original_length", original_length)
+
+    @property
+    def paragraphs(self) -> Sequence[Tuple[int, int]]:
+        """Every unit span of the input (a :class:`Spans`)."""
+        spans = self._paragraphs
+        if callable(spans):  # the splitter of an unchanged record (its text is the input): split once
+            starts, ends = spans(self.text)
+            spans = Spans(np.frombuffer(starts, dtype=np.int64), np.frombuffer(ends, dtype=np.int64))
+            _set(self, "_paragraphs", spans)
+        return spans
 
     @property
     def changed(self) -> bool:
@@ -95,18 +117,46 @@ class DedupResult:
     def __str__(self) -> str:
         return self.text
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"DedupResult is immutable: cannot set {name!r}")
 
-_new = object.__new__
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"DedupResult is immutable: cannot delete {name!r}")
+
+    def _fields(self) -> tuple:
+        return (self.text, self.doc_id, self.paragraphs, self.removed, self.original_length)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # as the frozen dataclass it was (its lists are unhashable)
+
+    def __repr__(self) -> str:
+        return (f"DedupResult(text={self.text!r}, doc_id={self.doc_id!r}, paragraphs={self.paragraphs!r}, "
+                f"removed={self.removed!r}, original_length={self.original_length!r})")
+
+    def __reduce__(self) -> Any:
+        return DedupResult, (self.text, self.doc_id, Spans(*_arrays(self.paragraphs)), self.removed,
+                             self.original_length)
 
 
-def make_result(text: str, doc_id: Optional[Hashable], paragraphs: Sequence[Tuple[int, int]],
+_set = object.__setattr__
+
+
+def _arrays(spans: Sequence[Tuple[int, int]]) -> Tuple[np.ndarray, np.ndarray]:
+    if isinstance(spans, Spans):
+        return spans.starts, spans.ends
+    pairs = np.array(list(spans), dtype=np.int64).reshape(-1, 2)
+    return pairs[:, 0].copy(), pairs[:, 1].copy()
+
+
+def make_result(text: str, doc_id: Optional[Hashable], paragraphs: Any,
                 removed: List[Removal], original_length: int) -> DedupResult:
-    """``DedupResult(...)``, built without the frozen dataclass's ``__init__`` (one
-    ``object.__setattr__`` per field): a result per document is most of a short document's cost."""
-    result = _new(DedupResult)
-    result.__dict__.update(text=text, doc_id=doc_id, paragraphs=paragraphs, removed=removed,
-                           original_length=original_length)
-    return result
+    """``DedupResult(...)``: ``paragraphs`` a sequence of spans, or the splitter (text ->
+    (starts, ends) as int64 bytes) that makes them when they are first read."""
+    return DedupResult(text, doc_id, paragraphs, removed, original_length)
 
 
 @dataclass

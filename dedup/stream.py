@@ -9,16 +9,19 @@ record is carried through untouched.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Deque, Hashable, Iterable, Iterator, Mapping, Optional, Tuple, TypeVar
+
+import numpy as np
 
 from dedup.config import DedupConfig
 from dedup.deduplicator import Deduplicator
 from dedup.errors import ConfigError, InputTypeError, RecordError
 from dedup.index.base import Index
 from dedup.io.records import field_list
-from dedup.results import DedupResult, Removal
+from dedup.results import DedupResult, Removal, Spans, make_result
 
 T = TypeVar("T")
 
@@ -31,21 +34,24 @@ class StreamResult:
     input (as a ``dict``) with ``text_field`` replaced by the cleaned text; every other
     field is the same object as in the input. ``result`` is the :class:`DedupResult`
     (spans, removals with what they repeat; spans index ``original_text``). Unpacks as a
-    pair: ``for record, result in dedupe_stream(...)``.
+    pair: ``for record, result in dedupe_stream(...)``. A null input (``None``, ``NaN``,
+    ``pandas.NA``, or a mapping whose text is one) comes back as it was: ``record`` is the
+    input, ``text`` and ``original_text`` are ``None``, ``result`` is empty.
     """
 
     record: Any
     result: DedupResult
     position: int  #: 0-based position of the input in the stream
-    original_text: str = ""  #: the input text (the same object, not a copy)
+    original_text: Optional[str] = ""  #: the input text (the same object, not a copy); None: a null
 
     def removed_text(self, removal: Removal) -> str:
         """The text of one removed paragraph, as it stood in the input."""
-        return self.original_text[removal.start:removal.end]
+        return (self.original_text or "")[removal.start:removal.end]
 
     @property
-    def text(self) -> str:
-        return self.result.text
+    def text(self) -> Optional[str]:
+        """The cleaned text; ``None`` for a null input."""
+        return None if self.original_text is None else self.result.text
 
     @property
     def removed(self) -> list[Removal]:
@@ -75,13 +81,17 @@ def dedupe_stream(records: Iterable[Any], text_field: str = "text", id_field: Op
 
     Scope: streams default to ``"corpus"`` (a paragraph repeating one from an earlier record
     is removed), like :class:`Deduplicator`; pass ``scope="document"`` for repeats inside each
-    record only. An explicit ``config`` keeps its own scope. ``index`` is the corpus index to
+    record only. A ``config`` that names a scope keeps it. ``index`` is the corpus index to
     use; ``deduplicator`` continues an existing :class:`Deduplicator` (its settings, index and
     stats), e.g. across the batches of a ``datasets.Dataset.map`` call, and excludes
     ``config``, ``index`` and ``overrides``.
 
     Memory: the generator holds at most one batch (``batch_paragraphs`` paragraphs) of
     records; results for a batch come out once the batch is full or the input ends.
+
+    Nulls stay null, as in :func:`~dedup.columnar.dedupe_arrow`: a record that is ``None``,
+    ``NaN`` or ``pandas.NA`` (a pandas Series with missing values), or a mapping whose text is
+    one, is passed through unchanged and not deduplicated (it is no document: no id, no stats).
 
     Raises :class:`InputTypeError` (a ``TypeError``) for a record that is neither ``str`` nor
     a mapping, or whose text is not ``str``, and :class:`RecordError` (a ``ValueError``) for
@@ -96,7 +106,7 @@ def dedupe_stream(records: Iterable[Any], text_field: str = "text", id_field: Op
     else:
         dd = Deduplicator(config, index=index, **overrides)
 
-    def text_of(record: Any, position: int) -> str:
+    def text_of(record: Any, position: int) -> Optional[str]:
         return record_text(record, position, text_field)
 
     def id_of(record: Any, position: int) -> Optional[Hashable]:
@@ -107,11 +117,25 @@ def dedupe_stream(records: Iterable[Any], text_field: str = "text", id_field: Op
     for position, (record, result) in enumerate(pair_results(dd, records, text_of, id_of)):
         if isinstance(record, str):
             yield StreamResult(result.text, result, position, record)
+        elif result is NULL_RESULT:
+            yield StreamResult(record, result, position, None)
         else:
             yield StreamResult({**record, text_field: result.text}, result, position, record[text_field])
 
 
-def pair_results(dd: Deduplicator, items: Iterable[T], text_of: Callable[[T, int], str],
+#: What :func:`pair_results` pairs with an item whose text is null: nothing was deduplicated.
+NULL_RESULT = make_result("", None, Spans(np.zeros(0, np.int64), np.zeros(0, np.int64)), [], 0)
+
+
+def is_null(value: Any) -> bool:
+    """A missing value as Python, numpy and pandas spell it: ``None``, ``NaN``, ``pandas.NA``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    pandas = sys.modules.get("pandas")  # pandas.NA exists only if pandas was imported
+    return pandas is not None and value is getattr(pandas, "NA", None)
+
+
+def pair_results(dd: Deduplicator, items: Iterable[T], text_of: Callable[[T, int], Optional[str]],
                  id_of: Callable[[T, int], Optional[Hashable]]) -> Iterator[Tuple[T, DedupResult]]:
     """``(item, result)`` for each item, in order, through ``dd.iter_dedupe``.
 
@@ -119,9 +143,11 @@ def pair_results(dd: Deduplicator, items: Iterable[T], text_of: Callable[[T, int
     deduplicator's batch, never by the length of ``items``. The batch closes at
     ``batch_paragraphs`` paragraphs or, at the latest, at as many documents, so a run of
     documents without paragraphs (empty records) cannot pile up either. ``text_of`` /
-    ``id_of`` pull the text and document id out of an item (and raise for a bad one).
+    ``id_of`` pull the text and document id out of an item (and raise for a bad one); an item
+    whose text is ``None`` is not deduplicated and comes back, in its place, with
+    :data:`NULL_RESULT`.
     """
-    pending: Deque[T] = deque()
+    pending: Deque[Tuple[T, bool]] = deque()  # (item, whether it went to the deduplicator)
     ids: Deque[Optional[Hashable]] = deque()
     source = iter(items)
     limit = dd.config.batch_paragraphs
@@ -133,11 +159,13 @@ def pair_results(dd: Deduplicator, items: Iterable[T], text_of: Callable[[T, int
         taken = 0
         for item in source:
             text = text_of(item, position)
-            ids.append(id_of(item, position))
-            pending.append(item)
+            if text is not None:
+                ids.append(id_of(item, position))
+            pending.append((item, text is not None))
             position += 1
             taken += 1
-            yield text
+            if text is not None:
+                yield text
             if taken >= limit:
                 return
         more = False
@@ -148,13 +176,20 @@ def pair_results(dd: Deduplicator, items: Iterable[T], text_of: Callable[[T, int
 
     while more:
         for result in dd.iter_dedupe(texts(), doc_ids()):
-            yield pending.popleft(), result
+            while not pending[0][1]:  # nulls before this item
+                yield pending.popleft()[0], NULL_RESULT
+            yield pending.popleft()[0], result
+        while pending:  # every text given has its result: what is left are nulls
+            yield pending.popleft()[0], NULL_RESULT
 
 
-def record_text(record: Any, position: int, text_field: str) -> str:
-    """The text of one record (a str, or ``record[text_field]``), checked to be ``str``."""
+def record_text(record: Any, position: int, text_field: str) -> Optional[str]:
+    """The text of one record (a str, or ``record[text_field]``), checked to be ``str``;
+    ``None`` for a null (:func:`is_null`) record or text."""
     if isinstance(record, str):
         return record
+    if is_null(record):
+        return None
     if not isinstance(record, Mapping):
         hint = ": decode it first, e.g. data.decode('utf-8')" if isinstance(record, (bytes, bytearray)) else ""
         raise InputTypeError(f"record {position}: must be str or a mapping, got {type(record).__name__}{hint}")
@@ -163,6 +198,8 @@ def record_text(record: Any, position: int, text_field: str) -> str:
     except KeyError:
         raise RecordError(f"record {position}: no field {text_field!r} (fields: {field_list(record)})",
                           position, text_field) from None
+    if is_null(text):
+        return None
     if not isinstance(text, str):
         raise InputTypeError(f"record {position}: field {text_field!r} must be str, got {type(text).__name__}")
     return text

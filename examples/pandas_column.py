@@ -39,7 +39,7 @@ df["clean"] = cleaned.to_pandas()
 removed_per_row = removals.to_pandas()["row"].value_counts()
 df["paragraphs_removed"] = [int(removed_per_row.get(i, 0)) for i in range(len(df))]
 
-# Document scope, row by row: only repeats inside each description go.
-df["clean_per_row"] = [r.text for r in dedup.dedupe_stream(df["description"].fillna(""), scope="document")]
+# Document scope, row by row: only repeats inside each description go (a missing value stays missing).
+df["clean_per_row"] = [r.text for r in dedup.dedupe_stream(df["description"], scope="document")]
 
 print(df[["sku", "clean", "paragraphs_removed"]].to_string())

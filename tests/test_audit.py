@@ -513,7 +513,10 @@ def test_cli_from_data_and_from_report(tmp_path, capsys):
     corpus, report, removed = write_synthetic(tmp_path, 150)
     out1, out2 = tmp_path / "data.html", tmp_path / "report.html"
     assert audit_main([corpus, "-o", str(out1), "--sample", "100"]) == 0
-    assert audit_main([report, "--input", corpus, "-o", str(out2), "--sample", "all"]) == 0
+    assert audit_main([report, "--input", corpus, "-o", str(out2), "--sample", "all"]) == 1  # ids by line: none found
+    assert "the input's field 'id' holds the report's ids: give --id-field id" in capsys.readouterr().err
+    assert not out2.exists()
+    assert audit_main([report, "--input", corpus, "-o", str(out2), "--sample", "all", "--id-field", "id"]) == 0
     err = capsys.readouterr().err
     assert f"{removed:,} paragraphs removed in 150 documents" in err
     assert parse(out1.read_text()).by_id["n-removed"] == parse(out2.read_text()).by_id["n-removed"] == f"{removed:,}"

@@ -83,17 +83,17 @@ def test_fifty_megabyte_paragraph():
 
 @pytest.mark.parametrize("how", ["iter_dedupe", "dedupe_stream"])
 def test_a_bad_document_comes_after_every_result_before_it(how):
-    # 9,000 good documents then a None: the batch holding the good ones runs (results out,
-    # paragraphs indexed) before the error is raised; it used to lose the 808 past 8,192.
+    # 9,000 good documents then a bad one (a number): the batch holding the good ones runs (results
+    # out, paragraphs indexed) before the error is raised; it used to lose the 808 past 8,192.
     good = [f"Document number {i} has a paragraph of its own, long enough to count." for i in range(9000)]
     d = dedup.Deduplicator()
     out = []
     with pytest.raises(dedup.InputTypeError, match="(document|record) 9000"):
         if how == "iter_dedupe":
-            for r in d.iter_dedupe(good + [None]):
+            for r in d.iter_dedupe(good + [3]):  # type: ignore[list-item]
                 out.append(r.text)
         else:
-            for r in dedup.dedupe_stream(good + [None], deduplicator=d):
+            for r in dedup.dedupe_stream(good + [3], deduplicator=d):
                 out.append(r.record)
     assert out == good
     assert d.stats.documents == 9000

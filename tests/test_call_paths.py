@@ -60,7 +60,8 @@ def test_columnar_equals_streamed(short_docs):
     cleaned, removals = dedup.dedupe_arrow(pa.array(texts), ids=ids)
     results = dedup.Deduplicator().dedupe_many(texts, ids)
     assert cleaned.to_pylist() == [r.text for r in results]
-    assert [tuple(r.values())[1:] for r in removals.to_pylist()] == [tuple(x) for r in results for x in r.removed]
+    assert [tuple(r.values())[2:] for r in removals.to_pylist()] == [tuple(x) for r in results for x in r.removed]
+    assert removals.column("doc_id").to_pylist() == [r.doc_id for r in results for _ in r.removed]
 
 
 def test_one_call_raises_for_a_bad_document():

@@ -107,8 +107,10 @@ def test_jsonl_output_equals_the_api_and_the_report_accounts_for_it(tmp_path, ca
     removed_chars = check_report(inputs, outputs, report)
     summary_line, stats_line = err.strip().split("\n")
     stats = json.loads(stats_line)
-    assert summary_line.startswith(f"dedup: 150 documents, {stats['paragraphs']:,} paragraphs, "
-                                   f"{stats['paragraphs_removed']:,} removed")
+    whole = stats["paragraphs_removed"] - stats["removed_by_reason"]["inner"]
+    assert summary_line.startswith(f"dedup: 150 documents, {stats['paragraphs']:,} paragraphs: "
+                                   f"{whole:,} paragraphs removed")
+    assert sum(stats["removed_by_reason"].values()) == stats["paragraphs_removed"]
     assert stats["records_in"] == stats["records_out"] == stats["documents"] == 150
     assert stats["paragraphs_removed"] == len(report) > 0
     assert stats["bytes_removed"] == sum(len(i["text"].encode()) - len(o["text"].encode())
@@ -260,14 +262,14 @@ def test_skip_writes_raw_rejects_and_counts_add_up(tmp_path, capsys):
     assert (stats["records_in"], stats["records_out"], stats["records_rejected"]) == (7, 4, 3)
     assert stats["records_in"] == len(out) + stats["records_rejected"]
     assert [r["text"] for r in out] == [P1, P2, "", P3]
-    assert f"dedup: warning: {src}:2: malformed JSON at column 23" in err and "3 rejected" in err
+    assert f"dedup: warning: {src}:2: malformed JSON at column 23" in err and "3 records rejected" in err
 
 
 def test_skip_warnings_are_capped(tmp_path, capsys):
     src = tmp_path / "in.jsonl"
     src.write_bytes(b"not json\n" * 25 + b'{"text": "ok"}\n')
     code, _, err = run([src, "-o", tmp_path / "o.jsonl", "--on-error", "skip"], capsys)
-    assert code == 0 and err.count("dedup: warning:") == cli.MAX_REJECT_WARNINGS + 1 and "25 rejected" in err
+    assert code == 0 and err.count("dedup: warning:") == cli.MAX_REJECT_WARNINGS + 1 and "25 records rejected" in err
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -343,8 +345,8 @@ def test_quiet_is_silent_and_default_prints_one_summary(tmp_path, capsys):
     code, _, err = run([src, "-o", tmp_path / "o.jsonl", "-q"], capsys)
     assert code == 0 and err == ""
     code, _, err = run([src, "-o", tmp_path / "o.jsonl"], capsys)
-    assert err.count("\n") == 1 and "2 documents, 2 paragraphs, 1 removed (50.0%" in err
-    assert "1 emptied, 0 rejected" in err and "docs/s" in err and "MB/s" in err
+    assert err.count("\n") == 1 and "2 documents, 2 paragraphs: 1 paragraph removed (50.0%: 1 exact)" in err
+    assert "; 1 document emptied;" in err and "rejected" not in err and "documents/s" in err and "MB/s" in err
 
 
 def test_progress_bar_only_on_a_terminal(tmp_path, capsys, monkeypatch):
@@ -358,13 +360,13 @@ def test_progress_bar_only_on_a_terminal(tmp_path, capsys, monkeypatch):
     tty = Tty()
     monkeypatch.setattr(sys, "stderr", tty)
     assert cli.main([str(src), "-o", str(tmp_path / "o.jsonl")]) == 0
-    assert "3 docs" in tty.getvalue() and "paragraphs removed" in tty.getvalue()
+    assert "3 docs, 66.7% removed" in tty.getvalue() and "100%|" in tty.getvalue()
     tty.seek(0), tty.truncate()
     assert cli.main([str(src), "-o", str(tmp_path / "o.jsonl"), "--quiet"]) == 0
     assert tty.getvalue() == ""
     monkeypatch.setitem(sys.modules, "tqdm", None)  # not installed: no bar, still a summary
     assert cli.main([str(src), "-o", str(tmp_path / "o.jsonl")]) == 0
-    assert "docs/s" in tty.getvalue() and "it/s" not in tty.getvalue() and "\r" not in tty.getvalue()
+    assert "documents/s" in tty.getvalue() and "%|" not in tty.getvalue() and "\r" not in tty.getvalue()
 
 
 def test_index_option_opens_the_named_index(tmp_path, capsys, monkeypatch):

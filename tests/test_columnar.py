@@ -17,7 +17,7 @@ TEXTS = [f"{A}\n\n{B}", f"{C}\n\n{A}", f"{B}\n\n{B}", "nothing repeated here at 
 
 def _expected(texts, ids=None):
     results = dedup.Deduplicator().dedupe_many(texts, ids)
-    rows = [(i, *r) for i, res in enumerate(results) for r in res.removed]
+    rows = [(i, res.doc_id, *r) for i, res in enumerate(results) for r in res.removed]
     return [r.text for r in results], rows
 
 
@@ -33,8 +33,18 @@ def test_same_text_and_removals_as_the_deduplicator():
 def test_ids_name_the_matched_documents():
     ids = ["a", "b", "c", "d", "e"]
     _, removals = dedup.dedupe_arrow(pa.array(TEXTS), ids=pa.array(ids))
-    assert removals.column("matched_doc_id").to_pylist() == [row[4] for row in _expected(TEXTS, ids)[1]]
+    assert removals.column("matched_doc_id").to_pylist() == [row[5] for row in _expected(TEXTS, ids)[1]]
     assert set(removals.column("matched_doc_id").to_pylist()) <= set(ids)
+
+
+def test_removals_name_their_document_by_its_id():
+    ids = ["a", "b", "c", "d", "e"]
+    _, removals = dedup.dedupe_arrow(pa.array(TEXTS), ids=ids)
+    assert removals.column_names[:2] == ["row", "doc_id"]
+    assert removals.column("doc_id").to_pylist() == [ids[row] for row in removals.column("row").to_pylist()]
+    _, numbered = dedup.dedupe_arrow(pa.array(TEXTS), ids=[10, 11, 12, 13, 14])
+    assert numbered.column("doc_id").type == pa.int64()
+    assert numbered.column("doc_id").to_pylist() == [10 + row for row in numbered.column("row").to_pylist()]
 
 
 def test_chunked_large_strings_and_nulls():
@@ -43,7 +53,7 @@ def test_chunked_large_strings_and_nulls():
     texts, rows = _expected(TEXTS)
     assert cleaned.type == pa.large_string()
     assert cleaned.to_pylist() == texts[:2] + [None] + texts[2:]
-    shifted = [(r[0] + (r[0] >= 2),) + r[1:] for r in rows]  # the null row takes position 2
+    shifted = [(r[0] + (r[0] >= 2),) + r[1:] for r in rows]  # the null row takes position 2 (numbers do not count it)
     assert [tuple(r.values()) for r in removals.to_pylist()] == shifted
 
 

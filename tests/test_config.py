@@ -8,7 +8,7 @@ from dedup import ConfigError, DedupConfig
 
 def test_defaults_match_the_contract():
     c = DedupConfig()
-    assert (c.threshold, c.num_perm, c.ngram, c.min_tokens, c.scope) == (0.8, 128, 5, 8, "document")
+    assert (c.threshold, c.num_perm, c.ngram, c.min_tokens, c.scope) == (0.8, 128, 5, 8, None)  # None: the entry point decides
     assert c.layout.bands * c.layout.rows <= c.num_perm
     assert c.layout.recall_at_threshold >= 0.99
 
@@ -80,3 +80,47 @@ def test_text_settings_gather_what_makes_a_shingle_set():
     assert DedupConfig().text == TextSettings() and not cfg.text.case_fold
     with pytest.raises(AttributeError):
         cfg.text.ngram = 4  # frozen, like the config
+
+
+# -- one default scope, wherever the settings come from (issue 25 item 13) --------------------
+
+_SHARED = "A paragraph that two documents share, long enough to count as a real one."
+
+
+def _cross_document_removals(**entry) -> int:
+    """Removals when two documents share a paragraph: 1 in corpus scope, 0 in document scope."""
+    d = dedup.Deduplicator(**entry)
+    return sum(len(r.removed) for r in d.dedupe_many([f"{_SHARED}\n\nOne.", f"{_SHARED}\n\nTwo."]))
+
+
+@pytest.mark.parametrize("entry", [{}, {"threshold": 0.7}, {"config": DedupConfig()},
+                                   {"config": DedupConfig(threshold=0.7)},
+                                   {"config": DedupConfig(threshold=0.9), "threshold": 0.7}])
+def test_a_deduplicator_is_corpus_scope_wherever_its_settings_come_from(entry):
+    assert _cross_document_removals(**entry) == 1
+
+
+def test_a_config_that_names_a_scope_keeps_it():
+    assert _cross_document_removals(config=DedupConfig(scope="document")) == 0
+    assert _cross_document_removals(config=DedupConfig(scope="document"), scope="corpus") == 1
+
+
+@pytest.mark.parametrize("config", [None, DedupConfig(), DedupConfig(threshold=0.7)])
+def test_dedupe_text_is_document_scope_wherever_its_settings_come_from(config):
+    from dedup.config import make_config
+
+    assert make_config(config, default_scope="document").scope == "document"
+    text = f"{_SHARED}\n\n{_SHARED}"
+    assert dedup.dedupe_text(text, config) == _SHARED
+
+
+def test_make_config_is_the_one_builder():
+    from dedup.config import make_config
+
+    assert make_config(default_scope="corpus", scope=None).scope == "corpus"  # None names no scope
+    assert make_config(DedupConfig(scope="document"), default_scope="corpus").scope == "document"
+    assert make_config(default_scope="corpus", threshold=0.7).threshold == 0.7
+    with pytest.raises(ConfigError, match="default_scope"):
+        make_config(default_scope="global")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="config must be a DedupConfig"):
+        make_config({"threshold": 0.7}, default_scope="corpus")  # type: ignore[arg-type]

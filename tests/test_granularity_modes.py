@@ -98,5 +98,10 @@ def test_modes_are_deterministic_across_batch_sizes_and_the_cli(granularity, tmp
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
     from dedup.cli import main
-    assert main([str(src), "-o", str(tmp_path / "out.jsonl"), "--granularity", granularity, "-q"]) == 0
+    keep = ["--keep-empty"] if granularity == "document" else []  # the CLI leaves removed documents out
+    assert main([str(src), "-o", str(tmp_path / "out.jsonl"), "--granularity", granularity, "-q", *keep]) == 0
     assert [json.loads(x)["text"] for x in (tmp_path / "out.jsonl").read_text().splitlines()] == outs[0]
+    if granularity == "document":
+        assert main([str(src), "-o", str(tmp_path / "out.jsonl"), "--granularity", granularity, "-q"]) == 0
+        assert [json.loads(x)["text"] for x in (tmp_path / "out.jsonl").read_text().splitlines()] == \
+            [t for t in outs[0] if t]

@@ -90,7 +90,8 @@ def test_text_invalid_utf8_names_line_and_byte(tmp_path):
     path = tmp_path / "doc.txt"
     path.write_bytes(b"fine\nalso fine\nbro\xffken\n")
     (rej,) = _reads(path)
-    assert isinstance(rej, Reject) and (rej.line, rej.message) == (3, "invalid UTF-8 at byte 4 of the line")
+    assert isinstance(rej, Reject) and rej.line == 3
+    assert rej.message.startswith("invalid UTF-8 at byte 4 of the line (read as one text document; --format")
 
 
 def test_empty_files(tmp_path):
@@ -170,14 +171,42 @@ def test_same_file(tmp_path):
     assert not same_file(str(a), str(tmp_path / "b.jsonl")) and not same_file("-", "-")
 
 
-def test_text_writer_directory_mode(tmp_path):
-    w = open_writer(str(tmp_path / "outdir"), "text", directory=True)
-    w.write(Item("x", "x", "a/one.txt", "a/one.txt", 1), "X\r\n", changed=True)
-    w.write(Item("y", "y", "b/two.txt", "b/two.txt", 1), "Y", changed=False)
-    assert sorted(os.listdir(tmp_path / "outdir"))[0].startswith(".")  # staged, not yet visible
-    w.commit()
-    assert sorted(os.listdir(tmp_path / "outdir")) == ["one.txt", "two.txt"]
-    assert (tmp_path / "outdir" / "one.txt").read_bytes() == b"X\r\n"
+def test_shard_outputs_stage_each_shard_and_publish_all_at_the_end(tmp_path):
+    from dedup.io.files import all_or_none
+    from dedup.io.shards import ShardOutputs
+
+    names = ["one.txt", "two.txt", "three.txt"]
+    opened = []
+
+    def open_one(k):
+        opened.append(k)
+        return open_writer(str(tmp_path / names[k]), "text")
+
+    with all_or_none() as outputs:
+        shards = ShardOutputs(3, open_one, per_shard=True, every_shard=False)
+        outputs.append(shards)
+        shards.for_shard(0).write(Item("x", "x", "a/one.txt", "a/one.txt", 1), "X\r\n", changed=True)
+        shards.for_shard(2).write(Item("y", "y", "b/three.txt", "b/three.txt", 1), "Y", changed=False)
+        assert all(name.startswith(".") for name in os.listdir(tmp_path))  # staged, not yet visible
+    assert opened == [0, 2]  # a text shard without a record gets no file
+    assert sorted(os.listdir(tmp_path)) == ["one.txt", "three.txt"]
+    assert (tmp_path / "one.txt").read_bytes() == b"X\r\n"
+
+
+def test_shard_outputs_of_a_failed_run_leave_nothing(tmp_path):
+    from dedup.io.files import all_or_none
+    from dedup.io.shards import NewDirectories, ShardOutputs
+
+    out = tmp_path / "new"
+    with pytest.raises(RuntimeError):
+        with all_or_none() as outputs:
+            outputs.append(NewDirectories([str(out)]))
+            shards = ShardOutputs(3, lambda k: open_writer(str(out / f"{k}.jsonl"), "jsonl"), per_shard=True)
+            outputs.append(shards)
+            shards.for_shard(1).write(Item({"text": "a"}, "a", 1, "x", 1, b'{"text": "a"}\n'), "a", False)
+            assert sorted(p.name[:3] for p in out.iterdir()) == [".0.", ".1."]  # shard 0 empty, finished
+            raise RuntimeError("the run fails")
+    assert not out.exists()
 
 
 def test_missing_zstandard_names_the_extra(tmp_path, monkeypatch):

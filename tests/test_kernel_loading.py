@@ -51,7 +51,10 @@ def built_cache():
 
 
 def _env(**extra: str) -> dict:
+    """The environment of a child process on the numba path (the compiled engine turned off:
+    these tests are about loading and building numba's kernels, the fallback's machinery)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DEDUP_JIT", "NUMBA_CACHE_DIR")}
+    env["DEDUP_NATIVE"] = "0"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env.update(extra)
     return env

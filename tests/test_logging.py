@@ -44,3 +44,28 @@ def test_cli_shows_library_warnings_unless_quiet(quiet, capsys):
     assert err == ("" if quiet else "dedup: warning: something to know\n")
     assert all(not isinstance(h, logging.StreamHandler) or isinstance(h, logging.NullHandler)
                for h in logging.getLogger("dedup").handlers)  # the CLI's handler is gone again
+
+
+@pytest.mark.parametrize("argv, shown", [
+    ([], ["warning: a warning", "info: first run: the kernels"]),
+    (["-v"], ["warning: a warning", "info: a wait", "info: first run: the kernels"]),
+    (["--log-level", "debug"], ["warning: a warning", "info: a wait", "debug: a detail", "info: first run: the kernels"]),
+    (["--log-level", "error"], []),
+    (["-q"], []),
+])
+def test_verbose_and_log_level_choose_what_the_cli_shows(argv, shown, capsys):
+    from dedup.cli.options import shared_options
+
+    parser = argparse.ArgumentParser(parents=[shared_options()])
+
+    def run(args: argparse.Namespace) -> int:
+        logging.getLogger("dedup.index.sqlite").warning("a warning")
+        logging.getLogger("dedup.index.sqlite").info("a wait")
+        logging.getLogger("dedup.index.sqlite").debug("a detail")
+        logging.getLogger("dedup.accel.jit").info("first run: the kernels")
+        return 0
+
+    assert run_command("dedup", parser, run, argv) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert sorted(err) == sorted(f"dedup: {line}" for line in shown)
+    assert logging.getLogger("dedup").level == logging.NOTSET  # put back as it was

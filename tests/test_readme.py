@@ -8,49 +8,28 @@ are the commands tested. ``pip install`` lines are left out: the suite runs on a
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from snippets import blocks, is_install, run_python, shell_commands
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"```(\w+)\n(.*?)```", README, flags=re.S)
+BLOCKS = blocks(README)
 PYTHON = [code for lang, code in BLOCKS if lang == "python"]
 
 
-def _commands(code: str) -> list[str]:
-    """The shell commands of a block: comments dropped, continuation lines joined."""
-    commands, pending = [], ""
-    for line in code.splitlines():
-        line = line.split("   #", 1)[0].rstrip() if not line.lstrip().startswith("#") else ""
-        if not line:
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        commands.append((pending + line).strip())
-        pending = ""
-    return commands
-
-
-SHELL = [c for lang, code in BLOCKS if lang == "bash" for c in _commands(code)]
+SHELL = [c for lang, code in BLOCKS if lang == "bash" for c in shell_commands(code)]
 
 
 def _run_python(code: str, tmp_path: Path, monkeypatch) -> str:
-    monkeypatch.chdir(tmp_path)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, "README.md", "exec"), {"__name__": "__readme__"})
-    return out.getvalue()
+    return run_python(code, tmp_path, "README.md")
 
 
 def test_the_readme_has_snippets():
@@ -104,6 +83,12 @@ def _workspace(tmp: Path) -> None:
     import pyarrow.parquet as pq
 
     pq.write_table(pa.table({"body": [d["text"] for d in docs]}), tmp / "shard.parquet")
+    import csv
+
+    with open(tmp / "pages.csv", "w", newline="", encoding="utf-8") as f:
+        rows = csv.writer(f)
+        rows.writerow(["url", "body"])
+        rows.writerows([d["url"], d["text"]] for d in docs)
 
 
 def test_every_shell_command_runs(tmp_path):
@@ -113,7 +98,7 @@ def test_every_shell_command_runs(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     ran = 0
     for command in SHELL:
-        if command.startswith("pip ") or "python -m pytest" in command:
+        if is_install(command):
             continue
         command = command.replace("examples/data/", f"{ROOT}/examples/data/")
         done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=tmp_path, env=env,
@@ -121,8 +106,9 @@ def test_every_shell_command_runs(tmp_path):
         assert done.returncode == 0, f"{command!r} failed: {done.stderr[-2000:]}"
         ran += 1
     assert ran >= 6
-    clean_next = [json.loads(line) for line in gzip.open(tmp_path / "clean-next.jsonl.gz", "rt")]
+    clean_next = [json.loads(line) for line in gzip.open(tmp_path / "clean-next" / "part-0.jsonl.gz", "rt")]
     assert clean_next[0]["text"] == "A new page.", "the second crawl did not see the first through the index"
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["part-0.jsonl.gz", "part-1.jsonl.gz"]
     assert (tmp_path / "audit.html").stat().st_size > 1000
     assert sorted(p.name for p in (tmp_path / "cleaned").iterdir()) == ["a.txt", "b.txt"]
 

@@ -67,8 +67,9 @@ def test_default_scope_is_corpus_and_document_scope_is_available():
     texts = [P1, P1]
     assert [r.text for r in dedup.dedupe_stream(texts)] == [P1, ""]
     assert [r.text for r in dedup.dedupe_stream(texts, scope="document")] == [P1, P1]
-    # an explicit config keeps its own scope (DedupConfig defaults to document)
-    assert [r.text for r in dedup.dedupe_stream(texts, config=dedup.DedupConfig())] == [P1, P1]
+    # a config keeps the scope it names; one that names none is corpus scope here too
+    assert [r.text for r in dedup.dedupe_stream(texts, config=dedup.DedupConfig())] == [P1, ""]
+    assert [r.text for r in dedup.dedupe_stream(texts, config=dedup.DedupConfig(scope="document"))] == [P1, P1]
     assert [r.text for r in dedup.dedupe_stream(texts, config=dedup.DedupConfig(scope="corpus"))] == [P1, ""]
 
 
@@ -137,7 +138,7 @@ def test_batch_size_never_changes_results(kjv_docs, batch):
     assert got == ref
 
 
-@pytest.mark.parametrize("bad, kind", [(None, "NoneType"), (3, "int"), (["x"], "list")])
+@pytest.mark.parametrize("bad, kind", [(b"x", "bytes"), (3, "int"), (["x"], "list")])
 def test_non_string_text_names_position_and_field(bad, kind):
     records = [{"text": P1}, {"text": P2}, {"text": bad}]
     with pytest.raises(TypeError, match=rf"record 2: field 'text' must be str, got {kind}") as info:
@@ -183,3 +184,38 @@ def test_stream_equals_dedupe_many(texts, batch):
     assert len(out) == len(texts)
     assert [r.text for r in out] == [e.text for e in expected]
     assert [r.result.removed for r in out] == [e.removed for e in expected]
+
+
+def test_nulls_stay_null_in_their_place_as_in_dedupe_arrow():
+    records = [P1, None, float("nan"), f"{P2}\n\n{P1}", None]
+    results = list(dedup.dedupe_stream(records))
+    assert [r.record for r in results][:2] == [P1, None] and results[2].record != results[2].record  # NaN
+    assert [r.text for r in results] == [P1, None, None, P2, None]
+    assert [r.position for r in results] == [0, 1, 2, 3, 4]
+    assert not results[1].removed and not results[1].result.paragraphs
+    assert len(results[3].removed) == 1  # the null between did not break corpus scope
+    dicts = list(dedup.dedupe_stream([{"text": None, "id": 1}, {"text": P1, "id": 2}], id_field="id"))
+    assert dicts[0].record == {"text": None, "id": 1} and dicts[0].text is None
+    assert dicts[1].doc_id == 2
+
+
+def test_a_pandas_series_with_missing_values():
+    pd = pytest.importorskip("pandas")
+    for series in (pd.Series([P1, None, P1]), pd.Series([P1, None, P1], dtype="string")):
+        out = [r.text for r in dedup.dedupe_stream(series)]
+        assert out == [P1, None, ""]
+
+
+def test_a_long_run_of_nulls_is_bounded_by_the_batch():
+    held = []
+
+    def records():
+        for i in range(50):
+            held.append(i)
+            yield None
+        yield P1
+
+    stream = dedup.dedupe_stream(records(), batch_paragraphs=4)
+    first = next(stream)
+    assert first.record is None and len(held) <= 8  # nulls come out before the whole input is read
+    assert [r.text for r in stream][-1] == P1

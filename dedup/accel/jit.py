@@ -269,8 +269,8 @@ def _start_builder(module) -> None:
         return
     with os.fdopen(fd, "w") as f:
         f.write(str(_builder.pid))
-    log.info("kernel cache not built yet: building it in the background (pid %d, %s) while the numpy "
-             "path serves", _builder.pid, where)
+    log.info("first run: building the compiled kernels in the background (pid %d, %s); the numpy path "
+             "serves meanwhile ('python -m dedup.warmup' builds them ahead)", _builder.pid, where)
 
 
 def compile_here():

@@ -2,8 +2,10 @@
 
 Two ways in:
 
-* from a run's report (``dedup ... --report removed.jsonl``) plus the run's input: the
-  numbers and the histogram of removals cover the whole report, exactly;
+* from a run's report (``dedup ... --report removed.jsonl``, one file or one per shard) plus
+  the run's input (one file or its shards): one pass over the report (:mod:`.scan`) gives the
+  numbers and the histogram of removals of the whole run, exactly; one pass over the input
+  (:mod:`.corpus`) gives its totals, the analysed documents and the texts removals repeat;
 * straight from data: a corpus-scope :class:`~dedup.Deduplicator` runs over the input here.
 
 In both, the first ``sample`` documents of the input are *analysed*: every paragraph's
@@ -24,23 +26,24 @@ from __future__ import annotations
 import heapq
 import itertools
 import os
-import re
 import time
 from array import array
 from collections import Counter, deque
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Dict, Generator, Iterable, Iterator, List, Optional, Set, Tuple
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 
-from dedup.audit.page import DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, page_bytes, render
+from dedup.audit.corpus import Corpus, Lookup, describe
+from dedup.audit.page import (DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, histogram_note, encode_page,
+                              render)
+from dedup.audit.scan import INNER, ReportScan, hashable, same_id
 from dedup.audit.similarity import FLOOR, best_matches, inner_repeats_at, removed_at
 from dedup.config import DedupConfig, make_config
 from dedup.deduplicator import Deduplicator
 from dedup.errors import ConfigError, InputDataError
-from dedup.io import AtomicOutput, Item, open_source, read_items
+from dedup.io import AtomicOutput, Item
 from dedup.io.files import target_problem
-from dedup.io.report import read_report
 from dedup.results import Removal, utf8_len
 from dedup.text.split import split_units
 
@@ -52,9 +55,11 @@ _TOP_DOCUMENTS = 10
 
 #: The name this error had before the audit read through :mod:`dedup.io` (kept for one release).
 AuditInputError = InputDataError
-_LINE_ID = re.compile(r"(.*):(\d+)")
 
 __all__ = ["AuditInputError", "AuditSummary", "THRESHOLDS", "write_audit"]
+
+#: One path, or several (shards, in order).
+Paths = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
 
 
 @dataclass
@@ -84,37 +89,50 @@ class AuditSummary:
         return asdict(self)
 
 
-def write_audit(report: Optional[str] = None, input: Optional[str] = None, output: str = "audit.html", *,
-          sample: Optional[int] = 5000, limit: Optional[int] = None, text_field: str = "text",
-          id_field: Optional[str] = "id", config: Optional[DedupConfig] = None, doc: Any = None,
-          **overrides: Any) -> AuditSummary:
+def write_audit(report: Optional[Paths] = None, input: Optional[Paths] = None, output: str = "audit.html", *,
+                sample: Optional[int] = 5000, limit: Optional[int] = None, text_field: str = "text",
+                id_field: Optional[str] = "id", config: Optional[DedupConfig] = None, doc: Any = None,
+                on_error: str = "stop", **overrides: Any) -> AuditSummary:
     """Write the audit page to ``output`` and return its figures.
 
-    ``report``: a ``--report`` JSONL file of a run (one line per removed paragraph); with
-    ``input`` (that run's input) the page also has totals, near misses, the what-if table,
-    examples with the text they repeat, and a per-document view. Without ``report``, a
-    corpus-scope run over ``input`` is made here (``limit``: read only the first documents).
-    ``sample``: documents analysed for the what-if table and examples (the first ones;
-    ``None``: all; 0: none). ``config`` / ``overrides`` are the run's settings (a report
-    does not record them; scope defaults to ``"corpus"``). ``doc``: id of the document to
-    show (default: the analysed document with the most removals that keeps something).
-    Raises :class:`~dedup.errors.InputDataError` (file and line) on unreadable input.
+    ``report``: a run's ``--report`` (one JSONL file, or the files of ``--report DIR/`` in
+    input order); with ``input`` (that run's input: one file or its shards, in the order the
+    run read them) the page also has totals, near misses, the what-if table, examples with the
+    text they repeat, and a per-document view. Without ``report``, a corpus-scope run over
+    ``input`` is made here (``limit``: read only the first documents). ``sample``: documents
+    analysed for the what-if table and examples (the first ones; ``None``: all; 0: none).
+    ``config`` / ``overrides`` are the run's settings (a report does not record them; scope
+    defaults to ``"corpus"``, as for a ``Deduplicator``). ``doc``: id of the document to show
+    (default: the analysed document with the most removals that keeps something).
+    ``on_error``: ``"skip"`` sets bad input records aside as ``dedup --on-error skip`` did
+    (counted in a note); ``"stop"`` raises at the first.
+
+    Raises :class:`~dedup.errors.InputDataError` (file and line) on unreadable input, and when
+    no document the report names is in the input (the wrong input, or the wrong ``id_field``):
+    no page is written then.
     """
     started = time.perf_counter()
-    _check_arguments(report, input, sample, limit)
-    problem = target_problem([("page", output)], [path for path in (report, input) if path])
+    reports, inputs = _paths(report), _paths(input)
+    _check_arguments(reports, inputs, sample, limit, on_error)
+    problem = target_problem([("page", output)], reports + inputs)
     if problem:
         raise ConfigError(problem)
-    if config is None and "scope" not in overrides:
-        overrides["scope"] = "corpus"
-    cfg = make_config(config, **overrides)
-    corpus = _Corpus.of(input, text_field, id_field, report) if input else None
-    if report is not None:
-        state = _from_report(report, corpus, cfg, sample, doc)
-    elif corpus is not None:
+    cfg = make_config(config, default_scope="corpus", **overrides)
+    if reports:
+        scan = ReportScan(cfg.threshold, sample, doc, examples=not inputs).read(reports)
+        corpus = Corpus.of(inputs, text_field, id_field, scan.line_id_files, on_error) if inputs else None
+        state = _from_report(reports, scan, corpus, cfg, sample, doc)
+    else:
+        corpus = Corpus.of(inputs, text_field, id_field, set(), on_error)
         state = _from_data(corpus, cfg, sample, limit, doc)
+    if corpus is not None and corpus.skipped:
+        state.notes.append(f"{corpus.skipped:,} records of the input were set aside as bad (on_error 'skip', as "
+                           f"the run's --on-error skip did): they are in no number on this page.")
+    hint = histogram_note()
+    if hint:
+        state.notes.append(hint)
     page = state.page()
-    html = page_bytes(render(page))
+    html = encode_page(render(page))
     _write_page(output, html)
     return AuditSummary(
         output=output, mode=state.mode, threshold=cfg.threshold,
@@ -129,15 +147,31 @@ def write_audit(report: Optional[str] = None, input: Optional[str] = None, outpu
     )
 
 
-def _check_arguments(report: Optional[str], input: Optional[str], sample: Optional[int],
-                     limit: Optional[int]) -> None:
-    if report is None and not input:
+def _paths(value: Optional[Paths]) -> List[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, os.PathLike)):
+        return [os.fspath(value)]
+    return [os.fspath(v) for v in value]
+
+
+def _check_arguments(reports: List[str], inputs: List[str], sample: Optional[int], limit: Optional[int],
+                     on_error: str) -> None:
+    if not reports and not inputs:
         raise ValueError("audit needs a report, an input corpus, or both")
     for name, value in (("sample", sample), ("limit", limit)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ConfigError(f"{name} must be a non-negative integer or None, got {value!r}")
-    if limit is not None and report is not None:
+    if limit is not None and reports:
         raise ConfigError("limit applies to a run made here (no report), not to a report")
+    if on_error not in ("stop", "skip"):
+        raise ConfigError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
+
+
+def emptied(whole: int, units: int) -> bool:
+    """Whether a document lost every unit: as many removed whole (spans cut inside kept units do
+    not count) as it has, and it had some. The one rule of both modes."""
+    return units > 0 and whole >= units
 
 
 # -- what both modes gather ---------------------------------------------------------------
@@ -150,7 +184,7 @@ class _Doc:
     text: str
     starts: np.ndarray
     ends: np.ndarray
-    removals: List[dict]  # Removal.to_dict()-like: index, matched_doc_id, matched_index, similarity, reason
+    removals: List[Removal]
 
 
 class _State:
@@ -168,14 +202,13 @@ class _State:
         self.analysed: List[_Doc] = []
         self.analysis_complete = False  # the analysed documents are the whole input
         self.shown: Optional[_Doc] = None
-        self.lookup: Dict[Tuple[Any, int], str] = {}  # (doc id, paragraph index) -> text, for matches
+        self.lookup = Lookup()  # texts of the units removals repeat
         self.top: List[Tuple[Any, int]] = []
         self.notes: List[str] = []
         self.what_if_notes: List[str] = []
         self.what_if_missing = "No documents to analyse: the input is empty."
         self.lsh_misses = 0
         self.report_mismatch: Optional[int] = None
-        self.report_prefix: Optional[Set[Tuple[Any, int]]] = None  # removals the report lists for the analysed docs
         self.fallback_above: List[Example] = []  # report mode without input
         self.clusters: Counter = Counter()  # first member -> removed members (a report with clusters)
 
@@ -231,10 +264,10 @@ class _State:
         run_inner = set()
         for d, doc in enumerate(docs):
             for r in doc.removals:
-                if r.get("reason") == "inner":
-                    run_inner.add((int(first[d]) + r["index"], r["start"], r["end"]))
+                if r.reason == INNER:
+                    run_inner.add((int(first[d]) + r.index, r.start, r.end))
                 else:
-                    run_removed[first[d] + r["index"]] = True
+                    run_removed[first[d] + r.index] = True
         thresholds = sorted(set(THRESHOLDS) | {cfg.threshold})
         rows = []
         at_run: Tuple[np.ndarray, Set[Tuple[int, int, int]]] = (np.zeros(n, dtype=bool), set())
@@ -244,8 +277,8 @@ class _State:
                      for row, rep in inner_repeats_at(paragraphs, rem, bm, cfg, t)}
             inner_bytes = sum(utf8_len(docs[doc_of[row]].text[a:b]) for row, a, b in inner)
             per_doc = np.bincount(doc_of[rem], minlength=len(docs))
-            emptied = int(np.count_nonzero((per_doc == sizes) & (sizes > 0)))
-            rows.append(WhatIfRow(t, int(rem.sum()) + len(inner), int(nbytes[rem].sum()) + inner_bytes, emptied))
+            empty = int(np.count_nonzero((per_doc == sizes) & (sizes > 0)))
+            rows.append(WhatIfRow(t, int(rem.sum()) + len(inner), int(nbytes[rem].sum()) + inner_bytes, empty))
             if t == cfg.threshold:
                 at_run = (rem, inner)
         page.what_if = rows
@@ -277,32 +310,21 @@ class _State:
             m_doc, m_index = where(int(bm.match[row]))
             page.below.append(Example(float(bm.best[row]), doc_id, index, paragraphs[row], m_doc, m_index,
                                       paragraphs[int(bm.match[row])], "kept"))
-        doc_index = {_hashable(doc.doc_id): d for d, doc in enumerate(docs)}
-
-        def text_of(doc_id: Any, index: int) -> Optional[str]:
-            d = doc_index.get(_hashable(doc_id))
-            if d is None or not 0 <= index < sizes[d]:
-                return None
-            return paragraphs[int(first[d]) + index]
-
-        cands = [(r["similarity"], d, r) for d, doc in enumerate(docs) for r in doc.removals
-                 if r["similarity"] < 1.0]
-        for sim, d, r in heapq.nsmallest(EXAMPLES_PER_SIDE, cands,
-                                         key=lambda x: (x[0], x[1], x[2]["index"], x[2].get("start", 0))):
+        cands = [(r.similarity, d, r) for d, doc in enumerate(docs) for r in doc.removals if r.similarity < 1.0]
+        for sim, d, r in heapq.nsmallest(EXAMPLES_PER_SIDE, cands, key=lambda x: (x[0], x[1], x[2].index, x[2].start)):
             doc = docs[d]
-            text: Optional[str]
-            m_text: Optional[str]
-            if r.get("reason") == "inner":  # a span of a paragraph repeating an earlier span of it
-                text, m_text = doc.text[r["start"]:r["end"]], doc.text[r["matched_start"]:r["matched_end"]]
-            else:
-                text, m_text = paragraphs[first[d] + r["index"]], text_of(r["matched_doc_id"], r["matched_index"])
-            page.above.append(Example(float(sim), doc.doc_id, r["index"], text, r["matched_doc_id"],
-                                      r["matched_index"], m_text, r.get("reason", "near")))
-        for doc in docs:  # texts the default document view may need
-            for r in doc.removals:
-                m_text = text_of(r["matched_doc_id"], r["matched_index"])
-                if m_text is not None:
-                    self.lookup[(_hashable(r["matched_doc_id"]), r["matched_index"])] = m_text
+            text, m_text = self._texts(doc, r)
+            if r.reason != INNER:
+                text = paragraphs[first[d] + r.index]
+            page.above.append(Example(float(sim), doc.doc_id, r.index, text, r.matched_doc_id, r.matched_index,
+                                      m_text, r.reason))
+
+    def _texts(self, doc: _Doc, r: Removal) -> Tuple[str, Optional[str]]:
+        """The removed text and the text it repeats (None: not known)."""
+        if r.reason == INNER:  # a span of a unit repeating an earlier span of it
+            return doc.text[r.start:r.end], doc.text[r.matched_start:r.matched_end]
+        return doc.text[int(doc.starts[r.index]):int(doc.ends[r.index])], self.lookup.get(r.matched_doc_id,
+                                                                                           r.matched_index)
 
     def _compare(self, at_run: Tuple[np.ndarray, set], run: Tuple[np.ndarray, set], sizes: np.ndarray) -> None:
         """The what-if at the run's threshold against what the run removed; explain any difference.
@@ -348,7 +370,7 @@ class _State:
         results = dd.iter_dedupe((d.text for d in docs), (d.doc_id for d in docs))
         for k, result in enumerate(results):
             for r in result.removed:
-                if r.reason == "inner":
+                if r.reason == INNER:
                     inner.add((int(first[k]) + r.index, r.start, r.end))
                 else:
                     mask[first[k] + r.index] = True
@@ -362,10 +384,10 @@ class _State:
         best, score = None, None
         for doc in self.analysed:
             k = len(doc.removals)
-            whole = len({r["index"] for r in doc.removals if r.get("reason") != "inner"})
+            whole = len({r.index for r in doc.removals if r.reason != INNER})
             if k == 0 or whole >= len(doc.starts):
                 continue
-            s = (k, any(r["similarity"] < 1.0 for r in doc.removals))
+            s = (k, any(r.similarity < 1.0 for r in doc.removals))
             if score is None or s > score:
                 best, score = doc, s
         return best
@@ -373,69 +395,26 @@ class _State:
     def _view(self, doc: _Doc) -> DocView:
         removals = []
         for r in doc.removals:
-            inner = r.get("reason") == "inner"
-            m_text = (doc.text[r["matched_start"]:r["matched_end"]] if inner else
-                      self.lookup.get((_hashable(r["matched_doc_id"]), r["matched_index"])))
-            start = r["start"] if inner else int(doc.starts[r["index"]])
-            end = r["end"] if inner else int(doc.ends[r["index"]])
-            removals.append(ViewRemoval(r["index"], r["matched_doc_id"], r["matched_index"], m_text,
-                                        float(r["similarity"]), r.get("reason", "near"), start, end))
+            inner = r.reason == INNER
+            _, m_text = self._texts(doc, r)
+            start = r.start if inner else int(doc.starts[r.index])
+            end = r.end if inner else int(doc.ends[r.index])
+            removals.append(ViewRemoval(r.index, r.matched_doc_id, r.matched_index, m_text, float(r.similarity),
+                                        r.reason, start, end))
         return DocView(doc.doc_id, doc.text, list(zip(doc.starts.tolist(), doc.ends.tolist())), removals)
 
-
-# -- the input, named as the run named it -------------------------------------------------
-
-@dataclass(frozen=True)
-class _Corpus:
-    """The run's input, read through :mod:`dedup.io` with the ids the ``dedup`` command gave it."""
-
-    path: str
-    text_field: str
-    id_field: Optional[str]
-    name: Optional[str] = None  #: the file name the run's ``<file>:<line>`` ids use
-
-    @classmethod
-    def of(cls, path: str, text_field: str, id_field: Optional[str], report: Optional[str]) -> "_Corpus":
-        """The run named documents ``<file>:<line>`` (the report says so), or by ``id_field``
-        when the records have it, or by line when they do not."""
-        name = _line_id_file(report, path) if report else None
-        if name is not None:
-            return cls(path, text_field, None, name)
-        if id_field is not None and not _first_record_has(cls(path, text_field, None), id_field):
-            id_field = None
-        return cls(path, text_field, id_field)
-
-    def records(self) -> Generator[Item, None, None]:
-        source = open_source(self.path)
-        yield from read_items(replace(source, name=self.name, id_name=self.name) if self.name else source,
-                              self.text_field,
-                              self.id_field)
-
-
-def _line_id_file(report: str, input: str) -> Optional[str]:
-    """The file name in the report's first ``"<file>:<line>"`` id, when it is ``input``'s file
-    name (the same file, given under another path); else ``None``."""
-    lines = read_report(report)
-    first = next(lines, None)
-    lines.close()
-    doc_id = first["doc_id"] if first else None
-    m = _LINE_ID.fullmatch(doc_id) if isinstance(doc_id, str) else None
-    return m.group(1) if m and os.path.basename(m.group(1)) == os.path.basename(input) else None
-
-
-def _first_record_has(corpus: _Corpus, field_name: str) -> bool:
-    records = corpus.records()
-    first = next(records, None)
-    records.close()
-    return first is None or not isinstance(first.record, dict) or field_name in first.record
+    def want_matches(self) -> None:
+        """Ask the lookup for what the analysed and shown documents' removals repeat."""
+        for doc in self.analysed + ([self.shown] if self.shown is not None else []):
+            self.lookup.want(doc.removals)
 
 
 # -- data mode: run here -------------------------------------------------------------------
 
-def _from_data(corpus: _Corpus, cfg: DedupConfig, sample: Optional[int], limit: Optional[int],
+def _from_data(corpus: Corpus, cfg: DedupConfig, sample: Optional[int], limit: Optional[int],
                doc: Any) -> _State:
-    state = _State("data", cfg, [("input", corpus.path), ("mode", "run here (no report given)")])
-    records: Iterable[Item] = corpus.records()
+    state = _State("data", cfg, [("input", corpus.describe()), ("mode", "run here (no report given)")])
+    records: Iterable[Item] = corpus.records(count_skipped=True)
     if limit is not None:
         records = itertools.islice(records, limit)
     pending: deque = deque()
@@ -453,7 +432,6 @@ def _from_data(corpus: _Corpus, cfg: DedupConfig, sample: Optional[int], limit: 
     num.documents = num.paragraphs = num.bytes_in = num.emptied = 0
     top: List[Tuple[int, int, Any]] = []
     dd = Deduplicator(cfg)
-    wanted: Set[Tuple[Any, int]] = set()
     for position, result in enumerate(dd.iter_dedupe(texts(), ids())):
         rec = pending.popleft()
         text = rec.text
@@ -467,134 +445,97 @@ def _from_data(corpus: _Corpus, cfg: DedupConfig, sample: Optional[int], limit: 
         k = len(result.removed)
         if k:
             num.changed += 1
-            # emptied: every unit removed (inner removals cut spans of kept units)
-            num.emptied += k - sum(r.reason == "inner" for r in result.removed) == len(starts)
+            num.emptied += emptied(k - sum(r.reason == INNER for r in result.removed), len(starts))
             _push_top(top, k, position, rec.doc_id)
         keep = sample is None or position < sample
-        chosen = doc is not None and state.shown is None and _same_id(rec.doc_id, doc)
+        chosen = doc is not None and state.shown is None and same_id(rec.doc_id, doc)
         if keep or chosen:
-            d = _Doc(rec.doc_id, text, starts, ends, [_removal_dict(r) for r in result.removed])
+            d = _Doc(rec.doc_id, text, starts, ends, list(result.removed))
             if keep:
                 state.analysed.append(d)
             if chosen:
                 state.shown = d
-                wanted = {(r["matched_doc_id"], r["matched_index"]) for r in d.removals}
     state.analysis_complete = sample is None or num.documents <= sample
     if sample == 0:
         state.what_if_missing = "Not computed: --sample 0 analyses no documents."
     state.top = _top_list(top)
     if doc is not None and state.shown is None:
         state.notes.append(f"document {doc!r} was not found in the input")
-    _fill_lookup(state, wanted, corpus.records)
+    state.want_matches()  # matches lie in earlier documents: those analysed, or read again
+    for d in state.analysed + ([state.shown] if state.shown is not None else []):
+        state.lookup.offer(d.doc_id, d.text, d.starts, d.ends)
+    if state.lookup.missing:
+        for rec in corpus.records():
+            starts, ends = split_units(rec.text, cfg.granularity)
+            state.lookup.offer(rec.doc_id, rec.text, starts, ends)
+            if not state.lookup.missing:
+                break
     return state
 
 
 # -- report mode -------------------------------------------------------------------------
 
-def _from_report(report: str, corpus: Optional[_Corpus], cfg: DedupConfig, sample: Optional[int],
-                 doc: Any) -> _State:
-    input = corpus.path if corpus else None
-    sources = [("report", report), ("input", input or "(not given: totals, near misses and the what-if "
-                                                     "table need it)")]
-    state = _State("report", cfg, sources)
-    records: Iterator[Item] = corpus.records() if corpus else iter(())
-    prefix = list(itertools.islice(records, sample)) if (input and sample != 0) else []
-    prefix_ids: Dict[Any, int] = {}
-    for rec in prefix:
-        prefix_ids.setdefault(_hashable(rec.doc_id), len(prefix_ids))
-    prefix_lines: Dict[Any, List[dict]] = {}
-    shown_lines: List[dict] = []
-    per_doc: Dict[Any, int] = {}
-    inner_per_doc: Dict[Any, int] = {}  # of those, spans cut inside kept units
-    below_threshold = 0
-    heap: List[Tuple[float, int, dict]] = []
-    threshold = cfg.threshold
-    sims = state.sims
-    reasons: Dict[str, int] = {}
-    removed_bytes: Optional[int] = 0
-    last_raw: Any = object()
-    key: Any = None
-    run = 0  # lines of one document come together: count them as a run, not one dict update each
-    for n_line, line in enumerate(read_report(report)):
-        raw_id = line["doc_id"]
-        if raw_id != last_raw:
-            if run:
-                per_doc[key] = per_doc.get(key, 0) + run
-            last_raw, key, run = raw_id, _hashable(raw_id), 0
-        run += 1
-        sim = line["similarity"]
-        sims.append(sim)
-        reason = line.get("reason", "near")
-        reasons[reason] = reasons.get(reason, 0) + 1
-        cluster = line.get("cluster")
-        if type(cluster) is list and len(cluster) == 2:
-            state.clusters[(_hashable(cluster[0]), cluster[1])] += 1
-        if reason == "inner":
-            inner_per_doc[key] = inner_per_doc.get(key, 0) + 1
-        text = line.get("text")
-        if removed_bytes is not None:
-            removed_bytes = removed_bytes + utf8_len(text) if type(text) is str else None
-        if sim < threshold and reason == "near":
-            below_threshold += 1
-        in_prefix = key in prefix_ids
-        shown = doc is not None and _same_id(raw_id, doc)
-        if in_prefix or shown:
-            if in_prefix:
-                prefix_lines.setdefault(key, []).append(line)
-            if shown:
-                shown_lines.append(line)
-        if not input and sim < 1.0 and type(text) is str:
-            item = (-sim, -n_line, line)
-            (heapq.heappush if len(heap) < EXAMPLES_PER_SIDE else heapq.heappushpop)(heap, item)
-    if run:
-        per_doc[key] = per_doc.get(key, 0) + run
-    state.numbers.removed = len(sims)
-    state.numbers.removed_bytes = removed_bytes
-    state.reasons.update(reasons)
-    if below_threshold:
-        state.notes.append(f"{below_threshold:,} near removals in the report have a similarity below the "
+def _from_report(reports: List[str], scan: ReportScan, corpus: Optional[Corpus], cfg: DedupConfig,
+                 sample: Optional[int], doc: Any) -> _State:
+    given = corpus.describe() if corpus else "(not given: totals, near misses and the what-if table need it)"
+    state = _State("report", cfg, [("report", describe(reports)), ("input", given)])
+    state.sims = scan.sims
+    state.reasons.update(scan.reasons)
+    state.clusters = scan.clusters
+    state.numbers.removed = len(scan.sims)
+    state.numbers.removed_bytes = scan.removed_bytes
+    state.numbers.changed = len(scan.per_doc)
+    state.top = heapq.nlargest(_TOP_DOCUMENTS, scan.per_doc.items(), key=lambda x: x[1])
+    if scan.below_threshold:
+        state.notes.append(f"{scan.below_threshold:,} near removals in the report have a similarity below the "
                            f"threshold {cfg.threshold:g}: the run used a lower one; pass its --threshold.")
-    state.numbers.changed = len(per_doc)
-    state.top = heapq.nlargest(_TOP_DOCUMENTS, per_doc.items(), key=lambda x: x[1])
-    if not input:
+    if corpus is None:
         state.what_if_missing = ("Needs the run's input (--input): the report lists only the removed "
                                  "paragraphs, not the kept ones and how close they came.")
-        state.fallback_above = [
-            Example(line["similarity"], line["doc_id"], line["index"], line["text"], line.get("matched_doc_id"),
-                    line.get("matched_index", -1), None, line.get("reason", "near"))
-            for _, _, line in sorted(heap, key=lambda x: (-x[0], -x[1]))]
+        state.fallback_above = scan.closest()
         return state
+    _read_input(state, scan, corpus, sample, doc)
+    return state
 
-    # The input: totals, the analysed documents, the shown document and its matches.
+
+def _read_input(state: _State, scan: ReportScan, corpus: Corpus, sample: Optional[int], doc: Any) -> None:
+    """The one pass over the run's input: totals, the analysed and shown documents with their
+    removals, and the texts those removals repeat."""
     num = state.numbers
     num.documents = num.paragraphs = num.bytes_in = num.emptied = 0
     found = bad_index = 0
-    wanted = {(_hashable(line.get("matched_doc_id")), line.get("matched_index")) for line in shown_lines}
-    wanted_docs = {d for d, _ in wanted}
-    for position, rec in enumerate(itertools.chain(prefix, records)):
-        starts, ends = split_units(rec.text, cfg.granularity)
-        key = _hashable(rec.doc_id)
+    first_input_id: Any = None
+    for removals in list(scan.kept.values()) + [scan.shown]:
+        state.lookup.want(removals)
+    for position, rec in enumerate(corpus.records(count_skipped=True)):
+        starts, ends = split_units(rec.text, state.cfg.granularity)
+        key = hashable(rec.doc_id)
+        first_input_id = rec.doc_id if position == 0 else first_input_id
         num.documents += 1
         num.paragraphs += len(starts)
         num.bytes_in += utf8_len(rec.text)
-        k = per_doc.get(key, 0)
-        if k:
+        if key in scan.per_doc:
             found += 1
-            num.emptied += k - inner_per_doc.get(key, 0) >= len(starts) > 0
-        if position < len(prefix):
-            lines = [x for x in prefix_lines.get(key, []) if 0 <= x["index"] < len(starts)]
-            bad_index += len(prefix_lines.get(key, [])) - len(lines)
-            state.analysed.append(_Doc(rec.doc_id, rec.text, starts, ends, sorted(lines, key=lambda x: x["index"])))
-        if shown_lines and state.shown is None and _same_id(rec.doc_id, doc):
-            state.shown = _Doc(rec.doc_id, rec.text, starts, ends, sorted(shown_lines, key=lambda x: x["index"]))
-        if key in wanted_docs:
-            for (d, i) in wanted:
-                if d == key and isinstance(i, int) and 0 <= i < len(starts):
-                    state.lookup[(key, i)] = rec.text[starts[i]:ends[i]]
-    state.analysis_complete = num.documents <= len(prefix)
+            num.emptied += emptied(scan.whole(key), len(starts))
+        if sample is None or position < sample:
+            listed = scan.kept.get(key, [])
+            removals = sorted((r for r in listed if 0 <= r.index < len(starts)), key=lambda r: r.index)
+            bad_index += len(listed) - len(removals)
+            state.analysed.append(_Doc(rec.doc_id, rec.text, starts, ends, removals))
+        if scan.shown and state.shown is None and same_id(rec.doc_id, doc):
+            state.shown = _Doc(rec.doc_id, rec.text, starts, ends, sorted(scan.shown, key=lambda r: r.index))
+        state.lookup.offer(rec.doc_id, rec.text, starts, ends)
+    if scan.per_doc and not found:
+        field_name = _field_holding(corpus, scan.first_id)
+        hint = (f"the input's field {field_name!r} holds the report's ids: give --id-field {field_name}"
+                if field_name else "is it the run's input, and --id-field the field the run used?")
+        raise InputDataError(corpus.describe(), None, (
+            f"none of the {len(scan.per_doc):,} documents the report names is in the input (the report names "
+            f"{scan.first_id!r}, the input's first record is {first_input_id!r}): {hint}"))
+    state.analysis_complete = num.documents <= (num.documents if sample is None else sample)
     if sample == 0:
         state.what_if_missing = "Not computed: --sample 0 analyses no documents."
-    missing = len(per_doc) - found
+    missing = len(scan.per_doc) - found
     if missing > 0:
         state.notes.append(f"{missing:,} documents named in the report are not in the input: is the input the "
                            f"run's input, and --id-field the field the run used?")
@@ -603,43 +544,22 @@ def _from_report(report: str, corpus: Optional[_Corpus], cfg: DedupConfig, sampl
                            f"in the input: the input is not the run's input (they are left out)")
     if doc is not None and state.shown is None:
         state.notes.append(f"document {doc!r} has no removals in the report or is not in the input")
-    return state
 
 
 # -- small helpers -------------------------------------------------------------------------
 
-def _removal_dict(r: Removal) -> dict:
-    return r.to_dict()
+#: Records looked through for the field that holds a report's ids (on the error path only).
+_ID_SEARCH = 100_000
 
 
-def _fill_lookup(state: _State, wanted: Set[Tuple[Any, int]], reread) -> None:
-    """Texts of the paragraphs the shown document repeats that the analysis did not hold."""
-    if state.shown is not None:
-        for r in state.shown.removals:  # inside the shown document itself
-            if r["matched_doc_id"] == state.shown.doc_id:
-                s, t = state.shown.starts[r["matched_index"]], state.shown.ends[r["matched_index"]]
-                state.lookup[(_hashable(r["matched_doc_id"]), r["matched_index"])] = state.shown.text[s:t]
-    analysed = {_hashable(d.doc_id): d for d in state.analysed}
-    missing = set()
-    for d, i in wanted:
-        if (_hashable(d), i) in state.lookup:
-            continue
-        a = analysed.get(_hashable(d))
-        if a is not None and 0 <= i < len(a.starts):
-            state.lookup[(_hashable(d), i)] = a.text[a.starts[i]:a.ends[i]]
-        else:
-            missing.add((d, i))
-    if not missing:
-        return
-    docs = {_hashable(d) for d, _ in missing}
-    for rec in reread():
-        key = _hashable(rec.doc_id)
-        if key in docs:
-            starts, ends = split_units(rec.text, state.cfg.granularity)
-            for d, i in missing:
-                if _hashable(d) == key and 0 <= i < len(starts):
-                    state.lookup[(key, i)] = rec.text[starts[i]:ends[i]]
-
+def _field_holding(corpus: Corpus, doc_id: Any) -> Optional[str]:
+    """The field of the input's records whose value is ``doc_id`` (the id field the run used)."""
+    for rec in itertools.islice(corpus.records(), _ID_SEARCH):
+        if isinstance(rec.record, dict):
+            for name, value in rec.record.items():
+                if name != corpus.text_field and not isinstance(value, (dict, list)) and same_id(value, doc_id):
+                    return str(name)
+    return None
 
 def _push_top(top: list, count: int, position: int, doc_id: Any) -> None:
     item = (count, -position, doc_id)
@@ -651,19 +571,6 @@ def _push_top(top: list, count: int, position: int, doc_id: Any) -> None:
 
 def _top_list(top: list) -> List[Tuple[Any, int]]:
     return [(d, c) for c, _, d in sorted(top, key=lambda x: (-x[0], -x[1]))]
-
-
-def _hashable(value: Any) -> Any:
-    try:
-        hash(value)
-        return value
-    except TypeError:
-        return repr(value)
-
-
-def _same_id(value: Any, wanted: Any) -> bool:
-    """A document id as given on a command line (a string) matches an int id too."""
-    return value == wanted or str(value) == str(wanted)
 
 
 def _write_page(path: str, html: bytes) -> None:

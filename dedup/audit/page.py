@@ -21,7 +21,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from dedup.config import DedupConfig
-from dedup._optional import require
+from dedup._optional import pip_hint, require
+from dedup.errors import MissingDependencyError
 
 #: Characters of one example paragraph shown (the rest is elided, and said so).
 EXAMPLE_CHARS = 1500
@@ -123,7 +124,7 @@ def e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def page_bytes(html_text: str) -> bytes:
+def encode_page(html_text: str) -> bytes:
     """The page as UTF-8. A lone surrogate (legal in a JSON string, so in an id or a text read
     from JSONL; not in UTF-8) is shown as its escape, ``\\udc00``, instead of failing the page."""
     return html_text.encode("utf-8", "backslashreplace")
@@ -189,7 +190,20 @@ def _numbers(page: Page) -> str:
             'blank lines around them.</p></section>')
 
 
+def histogram_note() -> Optional[str]:
+    """What to do when the histogram cannot be drawn (matplotlib is missing), else None."""
+    try:
+        require("matplotlib", "audit", "the audit page's histogram")
+    except MissingDependencyError:
+        return (f"The histogram needs matplotlib, which is not installed: {pip_hint('audit')}. "
+                "The rest of the page is complete.")
+    return None
+
+
 def _histogram(page: Page) -> str:
+    note = histogram_note()
+    if note:
+        return f'<section id="histogram"><h2>Similarity of removals and near misses</h2><p>{e(note)}</p></section>'
     body = histogram_image(page.removal_sims, page.near_miss_sims, page.config.threshold, page.floor)
     exact = int(np.count_nonzero(page.removal_sims >= 1.0))
     near = len(page.near_miss_sims)

@@ -1,6 +1,7 @@
 """``dedup audit``: the audit page from the command line (a thin client of :func:`dedup.write_audit`).
 
     dedup audit removed.jsonl --input corpus.jsonl -o audit.html     # from a run's report
+    dedup audit removed/*.jsonl.gz --input part-*.jsonl.gz           # a run over shards
     dedup audit corpus.jsonl -o audit.html --sample 5000             # or straight from data
 
 Also runnable as ``python -m dedup.cli.audit``. Exit codes: 0 written, 1 data error,
@@ -28,15 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
                     "removals and near misses, and how many paragraphs other thresholds would remove.",
         epilog="examples:\n"
                "  dedup audit removed.jsonl --input corpus.jsonl -o audit.html   # a run's --report\n"
+               "  dedup audit removed.jsonl --input part-*.jsonl.gz --on-error skip   # a run over shards\n"
                "  dedup audit corpus.jsonl -o audit.html --sample 5000           # run here, from data",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", metavar="FILE",
-                   help="a run's --report (JSONL, one line per removed paragraph), or a corpus "
-                        "(JSONL or Parquet records, or a text file; compressed or not) to run on here")
-    p.add_argument("--input", metavar="CORPUS", default=None,
-                   help="the run's input, when FILE is a report: totals, near misses, what-if table, "
-                        "examples with the text they repeat, per-document view")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="a run's --report (JSONL, one line per removed paragraph; the files of --report DIR/, "
+                        "in input order), or a corpus (records or text files, compressed or not) to run on here")
+    p.add_argument("--input", metavar="CORPUS", nargs="+", default=None,
+                   help="the run's input, when FILE is a report (its files in the run's order, as dedup takes "
+                        "them): totals, near misses, what-if table, examples with the text they repeat, "
+                        "per-document view")
+    p.add_argument("--on-error", choices=["stop", "skip"], default="stop",
+                   help="a bad input record: stop with its file and line (default), or set it aside as the "
+                        "run's --on-error skip did (counted in a note)")
     p.add_argument("-o", "--output", metavar="HTML", default="audit.html",
                    help="where to write the page (default: audit.html)")
     p.add_argument("--kind", choices=["auto", "report", "data"], default="auto",
@@ -61,27 +67,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from dedup.audit import write_audit as audit
 
-    for path in [args.file] + ([args.input] if args.input else []):
+    inputs = args.input or []
+    for path in args.files + inputs:
         if not os.path.isfile(path):
             raise UsageError(f"{path}: no such file")
     if args.output == "":
         raise UsageError("-o: the path is empty")
-    problem = target_problem([("page", args.output)], [args.file] + ([args.input] if args.input else []))
+    problem = target_problem([("page", args.output)], args.files + inputs)
     if problem:
         raise UsageError(problem)
     sample = _sample(args.sample)
     kind = args.kind
     if kind == "auto":
-        kind = "report" if args.input or looks_like_report(args.file) else "data"
-    if kind == "data" and args.input:
+        kind = "report" if inputs or looks_like_report(args.files[0]) else "data"
+    if kind == "data" and inputs:
         raise UsageError("--input goes with a report; from data, FILE is the corpus")
     overrides = run_settings(args)
     if args.limit is not None and kind == "report":
         raise UsageError("--limit applies to a run made here (from data), not to a report")
-    summary = audit(args.file if kind == "report" else None,
-                    args.input if kind == "report" else args.file,
+    summary = audit(args.files if kind == "report" else None, inputs if kind == "report" else args.files,
                     args.output, sample=sample, limit=args.limit, text_field=args.text_field,
-                    id_field=args.id_field, doc=args.doc, **overrides)
+                    id_field=args.id_field, doc=args.doc, on_error=args.on_error, **overrides)
     if not args.quiet:
         docs = "?" if summary.documents is None else f"{summary.documents:,}"
         print(f"{PROG}: wrote {summary.output} ({summary.page_bytes / 1e6:.2f} MB, {summary.seconds:.1f}s): "

@@ -14,21 +14,23 @@ import os
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any, Iterator, List, Optional, Sequence
+from typing import Any, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from dedup.cli import commands_help
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
-from dedup.config import DedupConfig
+from dedup.cli.progress import Progress
+from dedup.config import DedupConfig, make_config
 from dedup.deduplicator import Deduplicator
 from dedup.errors import DedupError
-from dedup.io import (STDIO, AtomicOutput, InputDataError, Item, ParquetWriter, Reject, Source, Writer,
-                      format_for_name, is_plain_parquet, open_source, open_writer, read_source, strip_compression)
-from dedup.io.files import all_or_none, is_directory_target, target_problem
 from dedup.index.guard import index_access
-from dedup.io.remote import exists as url_exists, expand as expand_url, is_url
-from dedup.io.records import dumps_record
-from dedup.io.report import ReportWriter
+from dedup.io import STDIO, AtomicOutput, Item, ParquetWriter, Reject, Source, Writer, is_plain_parquet, \
+    open_writer, read_source
+from dedup.io.files import all_or_none
+from dedup.io.plan import COMPRESSIONS, RunPlan, plan_run
+from dedup.io.records import FORMATS, dumps_record
+from dedup.io.remote import is_url
+from dedup.io.report import REASONS as REPORT_REASONS, ReportWriter
+from dedup.io.shards import NewDirectories, ShardOutputs
 from dedup.stream import pair_results
 
 PROG = "dedup"
@@ -38,6 +40,12 @@ MAX_REJECT_WARNINGS = 10
 
 #: Records through the command, as named in the summary: in = out + dropped + rejected.
 RECORD_COUNTS = ("records_in", "records_out", "records_rejected", "records_dropped")
+#: Removals counted by reason under ``REASON_PREFIX + reason`` (the report's ``reason`` field).
+REASON_PREFIX = "removed:"
+#: How the summary line names each reason; a reason not listed is named as it is.
+REASON_WORDS = {"exact": "exact", "near": "near", "run": "short in a removed run", "contained": "contained"}
+#: The reason of a span cut inside a kept unit (not a removed unit).
+INNER = "inner"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,10 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="text file (one document), JSONL (.jsonl/.ndjson/.json, optionally .gz/.zst/.bz2/.xz), "
                         "Parquet (.parquet), or - for stdin")
     p.add_argument("-o", "--output", metavar="OUTPUT", default=None,
-                   help="output file (default: stdout); compressed by its suffix; a .jsonl/.parquet name "
-                        "converts records; a directory for several text inputs")
-    p.add_argument("--format", choices=["auto", "text", "jsonl", "parquet"], default="auto",
-                   help="input format (default: auto, from the file suffix; on stdin from the first bytes)")
+                   help="output file (default: stdout), compressed by its suffix; a .jsonl/.parquet name "
+                        "converts records; or a directory (DIR/): one output per input, under the input's "
+                        "name, all written or none")
+    p.add_argument("--compression", choices=list(COMPRESSIONS), default=None,
+                   help="compression of the files written into a directory (-o DIR/, --report DIR/), "
+                        "instead of each input's own (default: kept)")
+    p.add_argument("--format", choices=("auto",) + FORMATS, default="auto",
+                   help="input format (default: auto, from the file suffix; on stdin from the first bytes); "
+                        "a file whose content contradicts its suffix gets a warning")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="threads: the next batch is fingerprinted on N - 1 of them while this one is decided "
                         "(the same output for every N; default: the cores this process may use)")
@@ -77,9 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "count as earlier; needs --scope corpus")
     p.add_argument("--report", default=None, metavar="FILE",
                    help="write one JSON line per removed paragraph (doc id, span, what it repeats, "
-                        "similarity, reason, text)")
+                        "similarity, reason, text); a directory (DIR/): one report per input, NAME.jsonl")
     p.add_argument("--drop-empty", action="store_true",
-                   help="leave out records that deduplication emptied (every paragraph removed)")
+                   help="leave out records that deduplication emptied (every paragraph removed); the default "
+                        "with --granularity document")
+    p.add_argument("--keep-empty", action="store_true",
+                   help="keep records that deduplication emptied, with an empty text (the default, except "
+                        "with --granularity document)")
     p.add_argument("--stats", action="store_true",
                    help="print the run's statistics as one JSON object on stderr")
     p.add_argument("--on-error", choices=["stop", "skip"], default="stop",
@@ -98,74 +115,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 # -- planning: inputs, outputs, settings --------------------------------------------------
 
-@dataclass
-class _Plan:
-    sources: List[Source]
-    output: str
-    out_format: str
-    directory: bool
-
-
-#: Options naming a file; an empty value (``--index "$IDX"`` with IDX unset) is a usage error.
-_PATH_OPTIONS = ("output", "report", "rejects", "index", "clusters")
-
-
-def _plan(args: argparse.Namespace) -> _Plan:
-    for name in _PATH_OPTIONS:
-        if getattr(args, name, None) == "":
-            raise UsageError(f"--{name}: the path is empty")
-    if "" in args.inputs:
-        raise UsageError("an input path is empty")
-    args.inputs = [url for path in args.inputs for url in (expand_url(path) if is_url(path) else [path])]
-    if not args.inputs:
-        raise UsageError("the input URLs match no object")
-    if args.inputs.count(STDIO) > 1:
-        raise UsageError("- (stdin) can be given only once")
-    for path in args.inputs:
-        if is_url(path):
-            if not url_exists(path):
-                raise InputDataError(path, None, "no such file")
-        elif path != STDIO:
-            if os.path.isdir(path):
-                raise UsageError(f"{path}: is a directory; give the files in it")
-            if not os.path.exists(path):
-                raise InputDataError(path, None, "no such file")
+def _plan(args: argparse.Namespace) -> RunPlan:
+    """The run's files (:func:`dedup.io.plan.plan_run`), after the checks of option pairs."""
+    if args.index == "":
+        raise UsageError("--index: the path is empty")
     if args.rejects and args.on_error != "skip":
         raise UsageError("--rejects needs --on-error skip")
-    if args.index and args.scope != "corpus":
+    if args.drop_empty and args.keep_empty:
+        raise UsageError("--drop-empty and --keep-empty contradict each other; give one")
+    if args.index and args.scope == "document":
         raise UsageError("--index needs --scope corpus")
-    sources = [open_source(path, args.format) for path in args.inputs]
-    text_inputs = [s for s in sources if s.format == "text"]
-    if text_inputs and len(text_inputs) != len(sources):
-        raise UsageError("cannot mix text files with JSONL/Parquet inputs in one run")
-    output = args.output or STDIO
-    directory = is_directory_target(args.output)
-    named = format_for_name(strip_compression(output)[0]) if output != STDIO and not directory else None
-    if text_inputs:
-        out_format = named or "text"
-        if out_format == "text" and len(sources) > 1 and not directory:
-            raise UsageError("several text inputs need -o DIRECTORY (one output file each) "
-                             "or -o FILE.jsonl (one record each)")
-        if directory and any(s.path == STDIO for s in sources):
-            raise UsageError("text from stdin cannot go to an output directory; give -o FILE")
-    else:
-        if directory:
-            raise UsageError(f"{args.output}: is a directory; records go to one output file")
-        out_format = named or sources[0].format
-    directory = directory and out_format == "text"
-    _check_targets(args, sources, output, directory)
-    return _Plan(sources, output, out_format, directory)
-
-
-def _check_targets(args: argparse.Namespace, sources: List[Source], output: str, directory: bool) -> None:
-    """Never write over an input, and never two outputs to one place."""
-    targets = [("output", output)] if not directory else [
-        ("output", os.path.join(output, os.path.basename(s.path))) for s in sources]
-    targets += [(name, path) for name, path in (("--report", args.report), ("--rejects", args.rejects),
-                                                ("--clusters", args.clusters)) if path]
-    problem = target_problem(targets, [s.path for s in sources], made_here=["output"] if directory else [])
-    if problem:
-        raise UsageError(problem)
+    return plan_run(args.inputs, args.output, fmt=args.format, report=args.report, rejects=args.rejects,
+                    clusters=args.clusters, compression=args.compression)
 
 
 def _workers(given: Optional[int]) -> int:
@@ -181,7 +142,7 @@ def _workers(given: Optional[int]) -> int:
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
-    return DedupConfig(**run_settings(args), exact_only=args.exact_only)
+    return make_config(default_scope="corpus", **run_settings(args), exact_only=args.exact_only)
 
 
 def _open_index(spec: str, config: DedupConfig) -> Any:
@@ -200,6 +161,9 @@ def _open_index(spec: str, config: DedupConfig) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     plan = _plan(args)
+    if not args.quiet:
+        for warning in plan.warnings:
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
     config = _config(args)
     index = _open_index(args.index, config) if args.index else None
     if index is not None and args.id_field is None and not args.quiet:
@@ -211,10 +175,12 @@ def _run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         with index_access(args.index or "index"):  # a failing index file or server: one line naming it
             counts = _clean(args, plan, dd)
+            elapsed = time.perf_counter() - started
+            held = _index_size(dd) if args.stats else {}
     finally:
         if index is not None:
             index.close()
-    summary = _summary(dd, counts, time.perf_counter() - started, config)
+    summary = {**_summary(dd, counts, elapsed), **held}
     if not args.quiet:
         if summary["documents_replayed"]:
             print(f"{PROG}: warning: {summary['documents_replayed']:,} documents came again under an id already "
@@ -226,65 +192,100 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _clean(args: argparse.Namespace, plan: _Plan, dd: Deduplicator) -> Counter[str]:
-    """Every input through ``dd``; the output, report and rejects appear only if all goes well."""
+def _clean(args: argparse.Namespace, plan: RunPlan, dd: Deduplicator) -> Counter[str]:
+    """Every input through ``dd``; the outputs, reports and rejects appear only if all goes well."""
     with all_or_none() as outputs:
-        writer = open_writer(plan.output, plan.out_format, args.text_field, args.id_field, plan.directory)
-        outputs.append(writer)
-        first = plan.sources[0] if plan.sources else None
-        if isinstance(writer, ParquetWriter) and first is not None and first.format == "parquet" \
-                and first.path != STDIO and not is_url(first.path) and is_plain_parquet(first.path):
-            writer.schema_from(first.path)
-        report = ReportWriter(args.report) if args.report else None
-        rejects = AtomicOutput(args.rejects) if args.rejects else None
-        clusters = AtomicOutput(args.clusters) if args.clusters else None
-        outputs += [o for o in (report, rejects, clusters) if o is not None]
+        outputs.append(NewDirectories(plan.directories))
+        records = ShardOutputs(len(plan.sources), lambda k: _open_records(args, plan, k), plan.per_shard,
+                               every_shard=plan.formats[0] != "text")
+        outputs.append(records)
+        reports = (ShardOutputs(len(plan.sources), lambda k: ReportWriter(plan.reports[plan.report_of(k)]),
+                                plan.per_shard_reports) if plan.reports else None)
+        rejects = AtomicOutput(plan.rejects) if plan.rejects else None
+        clusters = AtomicOutput(plan.clusters) if plan.clusters else None
+        outputs += [o for o in (reports, rejects, clusters) if o is not None]
         counts: Counter[str] = Counter()
-        _write_results(args, dd, _items(plan.sources, args, counts, rejects), writer, report, counts)
+        sizes = [s.size for s in plan.sources]
+        total = None if None in sizes else sum(s or 0 for s in sizes)
+        _write_results(args, dd, _reads(plan.sources, args, counts, rejects), records, reports, counts, total)
         if clusters is not None:
             for (doc_id, index), (first_doc, first_index) in dd.clusters().items():
                 clusters.write(dumps_record({"doc_id": doc_id, "index": index, "cluster": [first_doc, first_index]}))
     return counts
 
 
-def _write_results(args: argparse.Namespace, dd: Deduplicator, items: Iterator[Item], writer: Writer,
-                   report: Optional[ReportWriter], counts: Counter[str]) -> None:
-    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+def _open_records(args: argparse.Namespace, plan: RunPlan, shard: int) -> Writer:
+    """The writer of the records of input ``shard`` (of every input, with one output)."""
+    k = plan.output_of(shard)
+    writer = open_writer(plan.outputs[k], plan.formats[k], args.text_field, args.id_field)
+    schema = plan.sources[shard]  # a zero-row Parquet input gives a zero-row output with its columns
+    if isinstance(writer, ParquetWriter) and schema.format == "parquet" and schema.path != STDIO \
+            and not is_url(schema.path) and is_plain_parquet(schema.path):
+        writer.schema_from(schema.path)
+    return writer
+
+
+class _Read(NamedTuple):
+    """A good record, the input shard it came from, and how far the inputs had been read then."""
+
+    shard: int
+    item: Item
+    position: int  #: bytes of the inputs read when this record was (compressed bytes, as on disk)
+
+
+def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[_Read],
+                   records: ShardOutputs[Writer], reports: Optional[ShardOutputs[ReportWriter]],
+                   counts: Counter[str], total: Optional[int]) -> None:
+    progress = Progress(enabled=not args.quiet and sys.stderr.isatty(), total=total)
+    drop_empty = _drop_empty(args, dd.config)
     try:
-        for item, result in pair_results(dd, items, _text_of, _id_of):
-            if report is not None:
-                report.write(result.doc_id, item.text, result.removed, result.paragraphs,
-                             dd.clusters() if args.clusters else None)
-            if args.drop_empty and result.removed and not result.text.strip():
+        for read, result in pair_results(dd, reads, _text_of, _id_of):
+            item = read.item
+            for removal in result.removed:
+                counts[REASON_PREFIX + removal.reason] += 1
+            if reports is not None:
+                reports.for_shard(read.shard).write(result.doc_id, item.text, result.removed, result.paragraphs,
+                                                    dd.clusters() if args.clusters else None)
+            if drop_empty and result.removed and not result.text.strip():
                 counts["records_dropped"] += 1
             else:
-                writer.write(item, result.text, result.changed)
+                records.for_shard(read.shard).write(item, result.text, result.changed)
                 counts["records_out"] += 1
-            progress.update(dd)
+            progress.update(read.position, dd.stats)
+        progress.done(dd.stats)
     finally:
         progress.close()
 
 
-def _text_of(item: Item, _position: int) -> str:
-    return item.text
+def _drop_empty(args: argparse.Namespace, config: DedupConfig) -> bool:
+    """Whether records deduplication emptied are left out: ``--drop-empty``, and by default with
+    ``--granularity document``, where an emptied record is a removed document (as document-level
+    tools drop it); ``--keep-empty`` keeps them."""
+    return bool(args.drop_empty) or (config.granularity == "document" and not args.keep_empty)
 
 
-def _id_of(item: Item, _position: int) -> Any:
-    return item.doc_id
+def _text_of(read: _Read, _position: int) -> str:
+    return read.item.text
 
 
-def _items(sources: List[Source], args: argparse.Namespace, counts: Counter[str],
-           rejects: Optional[AtomicOutput]) -> Iterator[Item]:
+def _id_of(read: _Read, _position: int) -> Any:
+    return read.item.doc_id
+
+
+def _reads(sources: Sequence[Source], args: argparse.Namespace, counts: Counter[str],
+           rejects: Optional[AtomicOutput]) -> Iterator[_Read]:
     """Good records of every input in order; bad ones stop the run or are set aside."""
-    for source in sources:
+    before = 0  # bytes of the inputs already read whole
+    for shard, source in enumerate(sources):
         for read in read_source(source, args.text_field, args.id_field):
             counts["records_in"] += 1
             if isinstance(read, Item):
-                yield read
+                yield _Read(shard, read, before + source.bytes_read)
                 continue
             if args.on_error == "stop":
                 raise read.error()
             _reject(read, counts, rejects, args.quiet)
+        before += source.bytes_read
 
 
 def _reject(read: Reject, counts: Counter[str], rejects: Optional[AtomicOutput], quiet: bool) -> None:
@@ -299,39 +300,12 @@ def _reject(read: Reject, counts: Counter[str], rejects: Optional[AtomicOutput],
         print(f"{PROG}: warning: more records skipped; the summary counts them", file=sys.stderr)
 
 
-class _Progress:
-    """A tqdm bar on stderr (documents/s and % removed) when wanted and tqdm is installed."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.bar = None
-        self._next_postfix = 0.0
-        if not enabled:
-            return
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return
-        self.bar = tqdm(unit=" docs", file=sys.stderr, mininterval=0.25, dynamic_ncols=True)
-
-    def update(self, dd: Deduplicator) -> None:
-        if self.bar is None:
-            return
-        self.bar.update(1)
-        now = time.monotonic()
-        if now >= self._next_postfix:
-            st = dd.stats
-            share = 100.0 * st.removed / st.paragraphs if st.paragraphs else 0.0
-            self.bar.set_postfix_str(f"{share:.1f}% paragraphs removed", refresh=False)
-            self._next_postfix = now + 0.5
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float, config: DedupConfig) -> dict:
+def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float) -> dict:
     st = dd.stats
+    config = dd.config
     seconds = max(elapsed, 1e-9)
+    reasons = {reason: 0 for reason in REPORT_REASONS}
+    reasons.update({name[len(REASON_PREFIX):]: n for name, n in sorted(counts.items()) if name.startswith(REASON_PREFIX)})
     return {
         **{name: counts[name] for name in RECORD_COUNTS},
         "documents": st.documents,
@@ -340,6 +314,7 @@ def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float, config: Ded
         "documents_replayed": st.documents_replayed,
         "paragraphs": st.paragraphs,
         "paragraphs_removed": st.removed,
+        "removed_by_reason": reasons,
         "bytes_in": st.bytes_in,
         "bytes_out": st.bytes_out,
         "bytes_removed": st.bytes_in - st.bytes_out,
@@ -347,6 +322,7 @@ def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float, config: Ded
         "documents_per_second": round(st.documents / seconds, 1),
         "mb_per_second": round(st.bytes_in / 1e6 / seconds, 2),
         "scope": config.scope,
+        "granularity": config.granularity,
         "threshold": config.threshold,
         "num_perm": config.num_perm,
         "bands": config.layout.bands,
@@ -354,18 +330,56 @@ def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float, config: Ded
     }
 
 
+def _index_size(dd: Deduplicator) -> dict:
+    """What the corpus index holds at the end of the run: entries and bytes (None when the
+    index cannot say), for ``--stats``."""
+    info = getattr(dd.index, "info", None)  # every index of this package has it; an Index of your own may not
+    size = info().get("size_bytes") if callable(info) else None
+    return {"index_entries": len(dd.index), "index_bytes": size}
+
+
 def _summary_line(s: dict) -> str:
-    share = 100.0 * s["paragraphs_removed"] / s["paragraphs"] if s["paragraphs"] else 0.0
-    return (f"{PROG}: {s['documents']:,} documents, {s['paragraphs']:,} paragraphs, "
-            f"{s['paragraphs_removed']:,} removed ({share:.1f}%, {_mb(s['bytes_removed'])} of {_mb(s['bytes_in'])}), "
-            f"{s['documents_emptied']:,} emptied, {s['records_rejected']:,} rejected, "
-            f"{s['records_dropped']:,} dropped; {s['seconds']:.2f} s "
-            f"({_rate(s['documents_per_second'])} docs/s, {s['mb_per_second']:.2f} MB/s)")
+    """One line a person reads: what came in, what went and why, in one unit of bytes."""
+    unit = "document" if s["granularity"] == "document" else s["granularity"]
+    reasons = s["removed_by_reason"]
+    whole = sum(n for reason, n in reasons.items() if reason != INNER)
+    units = "" if unit == "document" else f", {_count(s['paragraphs'], unit)}"
+    parts = [f"{_count(s['documents'], 'document')}{units}: {_count(whole, unit)} removed"]
+    if whole:
+        share = 100.0 * whole / s["paragraphs"] if s["paragraphs"] else 0.0
+        kinds = ", ".join(f"{n:,} {REASON_WORDS.get(reason, reason)}" for reason, n in reasons.items()
+                          if n and reason != INNER)
+        parts[0] += f" ({share:.1f}%: {kinds})"
+    if reasons.get(INNER):
+        parts.append(f"{_count(reasons[INNER], 'repeated span')} cut inside {unit}s kept")
+    removed, total = _bytes_pair(s["bytes_removed"], s["bytes_in"])
+    share = 100.0 * s["bytes_removed"] / s["bytes_in"] if s["bytes_in"] else 0.0
+    line = ", ".join(parts) + f"; {removed} of {total} of text removed ({share:.1f}%)"
+    others = [(s["documents_emptied"], "emptied"), (s["records_rejected"], "rejected"),
+              (s["records_dropped"], "dropped")]
+    line += "".join(f"; {_count(n, 'record' if what != 'emptied' else 'document')} {what}"
+                    for n, what in others if n)
+    return (f"{PROG}: {line}; {s['seconds']:.2f} s ({_rate(s['documents_per_second'])} documents/s, "
+            f"{s['mb_per_second']:.2f} MB/s)")
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 document``, ``2 documents``, ``1,000 documents``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _bytes_pair(part: int, whole: int) -> Tuple[str, str]:
+    """``part`` and ``whole`` in one unit, the one that suits ``whole``: ``1,636 of 3,272 bytes``,
+    ``0.01 of 5.59 kB`` (never ``5,589 bytes of 0.03 MB``)."""
+    for limit, unit, scale in ((10_000, "bytes", 1), (10_000_000, "kB", 1e3), (10_000_000_000, "MB", 1e6)):
+        if whole < limit:
+            break
+    else:
+        unit, scale = "GB", 1e9
+    if scale == 1:
+        return f"{part:,}", f"{whole:,} bytes"
+    return f"{part / scale:,.2f}", f"{whole / scale:,.2f} {unit}"
 
 
 def _rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.2f} MB" if n >= 10_000 else f"{n:,} bytes"

@@ -18,6 +18,15 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from dedup.errors import ConfigError, DedupError
 
+#: Exit status when the reader of stdout went away (``dedup big.jsonl | head``): that of a process
+#: killed by SIGPIPE in a shell (128 + 13), so scripts can tell it from an error (1).
+EXIT_BROKEN_PIPE = 141
+
+#: Levels of ``--log-level``, most to least talkative.
+LOG_LEVELS = ("debug", "info", "warning", "error")
+#: The logger of the note that the kernel cache is being built in the background, shown by default.
+_KERNEL_BUILD_LOGGER = "dedup.accel.jit"
+
 #: Settings of a run the commands take (option dests, named as the DedupConfig fields).
 RUN_SETTINGS = ("scope", "threshold", "num_perm", "min_tokens", "granularity", "ngram", "normalization")
 
@@ -40,7 +49,7 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
     p.add_argument("--id-field", default=None, metavar="NAME",
                    help="field holding a document id, as named in reports "
                         "(default: <resolved path>:<line> for records, the resolved path for text files)")
-    setting("--scope", choices=["document", "corpus"], default="corpus",
+    setting("--scope", choices=["document", "corpus"], default=None,
             help="repeats inside each document only, or also across documents (default: corpus)")
     setting("--threshold", type=float, default=None, metavar="J",
             help="Jaccard similarity of word 5-gram sets at which paragraphs count as repeats "
@@ -61,6 +70,13 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
                  "e.g. nfkc_casefold+digits")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="nothing on stderr but errors: no progress bar, warnings or summary")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also the library's info messages (kernels loaded, waits for an index's write "
+                        "lock): --log-level info")
+    p.add_argument("--log-level", choices=LOG_LEVELS, default=None, metavar="LEVEL",
+                   help="messages of the 'dedup' logger shown on stderr: debug, info, warning or error "
+                        "(default: warning, and the note that the compiled kernels are being built; "
+                        "-q: error)")
     return p
 
 
@@ -72,17 +88,18 @@ def run_settings(args: argparse.Namespace) -> Dict[str, Any]:
 def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int],
                 argv: Optional[Sequence[str]], interrupted: str = "interrupted") -> int:
     """Parse ``argv`` and run; every failure becomes one line ``PROG: error: ...`` and an exit code:
-    2 usage, 1 data or runtime error, 130 interrupted (Ctrl-C or SIGTERM)."""
+    2 usage, 1 data or runtime error, 130 interrupted (Ctrl-C or SIGTERM), 141 the reader of
+    stdout went away (nothing on stderr)."""
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        with _terminate_as_interrupt(), _library_warnings(prog, quiet=bool(getattr(args, "quiet", False))):
+        with _terminate_as_interrupt(), _library_messages(prog, _log_level(args)):
             return run(args)
     except BrokenPipeError:  # e.g. `dedup big.jsonl | head`: the reader left; say nothing
         _silence_stdout()
-        return 1
+        return EXIT_BROKEN_PIPE
     except (UsageError, ConfigError) as exc:
         return fail(prog, str(exc), 2)
     except (DedupError, OSError) as exc:
@@ -103,21 +120,50 @@ def describe(exc: BaseException) -> str:
     return str(exc)
 
 
+def _log_level(args: argparse.Namespace) -> Optional[str]:
+    """``--log-level``, else info with ``-v``, error with ``-q``; None: the default (warnings,
+    and the note that the kernels are being built)."""
+    given = getattr(args, "log_level", None)
+    if given:
+        return str(given)
+    if getattr(args, "verbose", False):
+        return "info"
+    return "error" if getattr(args, "quiet", False) else None
+
+
+class _Prefixed(logging.Formatter):
+    """``PROG: warning: message``: the level as a word, as the CLI's own errors and warnings."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__()
+        self.prog = prog
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{self.prog}: {record.levelname.lower()}: {record.getMessage()}"
+
+
 @contextmanager
-def _library_warnings(prog: str, quiet: bool) -> Iterator[None]:
-    """The library's warnings (the ``dedup`` logger) on stderr as ``PROG: warning: ...``, unless -q."""
-    if quiet:
-        yield
-        return
+def _library_messages(prog: str, level: Optional[str]) -> Iterator[None]:
+    """The library's messages (the ``dedup`` logger) on stderr as ``PROG: LEVEL: ...`` while a
+    command runs: ``level`` and above (None: warnings, and the info note that the kernel cache
+    is being built in the background, which explains a slow first run)."""
+    numeric = getattr(logging, (level or "warning").upper())
+    loggers = {"dedup": numeric}
+    if level is None:
+        loggers[_KERNEL_BUILD_LOGGER] = logging.INFO
+    previous = {name: logging.getLogger(name).level for name in loggers}
+    for name, value in loggers.items():
+        logging.getLogger(name).setLevel(value)
     logger = logging.getLogger("dedup")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(logging.WARNING)
-    handler.setFormatter(logging.Formatter(f"{prog}: warning: %(message)s"))
+    handler.setFormatter(_Prefixed(prog))
     logger.addHandler(handler)
     try:
         yield
     finally:
         logger.removeHandler(handler)
+        for name, value in previous.items():
+            logging.getLogger(name).setLevel(value)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from dedup.accel import jit
+from dedup.accel import jit, native
 from dedup.arrays import offsets_of
 from dedup.decide.verify import jaccard_sorted
 from dedup.text.fastsplit import code_points, sentence_spans
@@ -205,10 +205,15 @@ def _sentence_token_counts(text: str, sentences: Sequence[Tuple[int, int]], norm
                            unspaced: str) -> Optional[np.ndarray]:
     """Tokens per sentence counted by a kernel on the text's code points; None when the
     kernels are not in use or a character needs Python's normalization."""
-    kernels = jit.kernels() if "+" not in normalization else None  # the extra steps are Python only
-    if kernels is None or not sentences:
+    if "+" in normalization or not sentences:  # the extra steps are Python only
         return None
     spans = np.array(sentences, dtype=np.int64)
+    counts = native.count_tokens(text, spans[:, 0], spans[:, 1], normalization != "none", unspaced)
+    if counts is not None or native.core() is not None:
+        return counts
+    kernels = jit.kernels()
+    if kernels is None:
+        return None
     counts = kernels.count_tokens(code_points(text), spans[:, 0].copy(), spans[:, 1].copy(),
                                   fold_table(normalization != "none"), word_table(unspaced))
     return None if len(counts) and counts[0] < 0 else counts

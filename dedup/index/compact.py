@@ -1,6 +1,6 @@
 """CompactIndex: the corpus index in memory-mapped files, for corpora whose index does not fit RAM.
 
-The same structures as :class:`MemoryIndex` (the same lookups, so the same decisions: nothing
+The same structures as :class:`SortedMemoryIndex` (the same lookups, so the same decisions: nothing
 is approximated), kept in files of a directory instead of process memory: the exact-set and
 band tables (sorted runs with their directories), the shingle sets, and the entry columns.
 The operating system pages them in as lookups touch them and out under memory pressure, so
@@ -51,7 +51,7 @@ from dedup.errors import DedupError, IndexAccessError, IndexBusyError
 from dedup.index.base import IndexBatch, check_settings, info_fields
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
 from dedup.index.durability import checkpoint, fsync_directory, fsync_file, replace_file, reserve
-from dedup.index.memory import MemoryIndex
+from dedup.index.sorted_memory import SortedMemoryIndex
 from dedup.index.sorted_table import SortedTable
 
 FORMAT_VERSION = 2
@@ -262,7 +262,7 @@ def _meta_checksum(meta: Dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 
-class CompactIndex(MemoryIndex):
+class CompactIndex(SortedMemoryIndex):
     """``CompactIndex(directory, *, read_only=False, timeout=120.0)``: a persistent corpus index of
     memory-mapped files (created when the directory does not hold one). One writer at a time
     (another one waits up to ``timeout`` seconds); close it (or use ``with``)."""

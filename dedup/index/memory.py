@@ -1,183 +1,163 @@
-"""MemoryIndex: the corpus index held in this process, as flat numpy columns.
+"""MemoryIndex: the corpus index held in this process, in the compiled engine's store.
 
-Bytes per entry (see ``nbytes``): a paragraph that stores its set costs 12 bytes in the
-exact-set table, 12 per LSH band (uint64 key + uint32 id, plus ~1 for the run
-directories), 4 per shingle and 32 for its columns (set key, where its set lives, its
-document, index and span); an exact repeat costs only the 32 bytes of columns: it shares
-the set of the entry it repeats and is in no bucket.
+A :class:`dedup.accel._core.Store`: per paragraph its set key, shingle set, span and
+document, and two hash tables (exact set key -> first paragraph; LSH band key -> the
+earliest ``max_bucket_candidates`` paragraphs), each a sorted base with a directory plus an
+appended delta, so a look-up or an append is O(1) at any size (see ``csrc/tables.h``). The
+compiled engine reads and appends to it one record at a time; the methods below serve the
+:class:`~dedup.index.base.Index` interface a batch of arrays at a time.
+
+Where the engine is not built (or ``DEDUP_NATIVE=0``), ``MemoryIndex()`` gives a
+:class:`~dedup.index.sorted_memory.SortedMemoryIndex`, the numpy structure with the same
+candidates, hence the same decisions.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-from dedup.arrays import exclusive_cumsum, row_of
+from dedup.accel.native import core
+from dedup.errors import ConfigError
 from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
-from dedup.index.growable import GrowableArray
-from dedup.index.sorted_table import SortedTable
+
+_I64 = np.int64
+_U64 = np.uint64
 
 
-class _Column:
-    """A growable unsigned column that starts at 32 bits and widens to 64 when a value needs it."""
-
-    def __init__(self) -> None:
-        self._data = GrowableArray(np.uint32)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    @property
-    def nbytes(self) -> int:
-        return self._data.nbytes
-
-    @property
-    def view(self) -> np.ndarray:
-        return self._data.view
-
-    def extend(self, values: np.ndarray) -> None:
-        if len(values) and self._data.view.dtype == np.uint32 and int(values.max()) >= 1 << 32:
-            wide = GrowableArray(np.int64, max(1024, 2 * len(self._data)))
-            wide.extend(self._data.view.astype(np.int64))
-            self._data = wide
-        self._data.extend(values)
+def _ints(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=_I64)
 
 
 class MemoryIndex(Index):
     """Entries of every paragraph seen, for corpus scope in one process.
 
-    Picklable; lost when the process ends (use a persistent index to keep it).
+    Picklable; lost when the process ends (use a persistent index to keep it). Its store is
+    made when the index is bound to its settings (they fix the band count and bucket cap).
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is MemoryIndex and core() is None:  # no compiled engine: the numpy structure
+            from dedup.index.sorted_memory import SortedMemoryIndex
+            return SortedMemoryIndex()
+        return super().__new__(cls)
 
     def __init__(self) -> None:
         self._settings: Optional[Settings] = None
-        self._exact = SortedTable()
-        self._bands = SortedTable()
-        self._set_keys = GrowableArray(np.uint64)
-        self._hashes = GrowableArray(np.uint32)
-        self._set_start = _Column()  # where the entry's set starts in _hashes (shared by exact repeats)
-        self._set_len = GrowableArray(np.uint32)
-        self._doc = GrowableArray(np.int32)  # ordinal into _doc_ids
-        self._para_index = GrowableArray(np.int32)
-        self._starts = _Column()
-        self._ends = _Column()
-        self._doc_ids: List[DocId] = []
-        self._doc_first: Dict[DocId, Tuple[int, int]] = {}
+        self._store: Any = None
+
+    # -- settings and the store ----------------------------------------------------------
 
     def bind(self, settings_fingerprint: str, settings: dict) -> None:
         if self._settings is None:
             self._settings = (settings_fingerprint, dict(settings))
+            self._store = _new_store(settings)
         check_settings("index", self._settings, settings_fingerprint, settings)
 
+    @property
+    def store(self) -> Any:
+        """The compiled store (the engine reads and appends to it directly)."""
+        if self._store is None:
+            raise ConfigError("a MemoryIndex is bound to its settings before use (Deduplicator does it)")
+        return self._store
+
     def __len__(self) -> int:
-        return len(self._set_len)
+        return 0 if self._store is None else len(self._store)
+
+    @property  # type: ignore[override]
+    def stores_shingles(self) -> bool:
+        """False when bound to exact-only settings: then only set keys are kept (a few bytes a
+        paragraph) and a repeat is decided on the 64-bit key (see ``docs/indexes.md``)."""
+        return self._store is None or bool(self._store.stores_sets)
+
+    def replay_of(self, doc_id: DocId, set_keys: np.ndarray) -> Optional[int]:
+        if self._store is None:
+            return None
+        return self._store.replay(doc_id, np.ascontiguousarray(set_keys, dtype=_U64))
 
     def info(self) -> Dict[str, Any]:
         """What the index holds (the same keys as the persistent indexes report)."""
-        return info_fields("memory", {}, self._settings, {
-            "paragraphs": len(self), "documents": len(self._doc_ids),
-            "distinct_doc_ids": len(self._doc_first), "size_bytes": self.nbytes})
-
-    @property
-    def n_documents(self) -> int:
-        return len(self._doc_ids)
+        store = self._store
+        documents = 0 if store is None else store.documents
+        distinct = 0 if store is None else len(set(store.doc_ids)) if documents < 10_000_000 else None
+        kind = "memory" if self.stores_shingles else "exact-only"
+        return info_fields(kind, {}, self._settings, {
+            "paragraphs": len(self), "documents": documents, "distinct_doc_ids": distinct,
+            "size_bytes": self.nbytes})
 
     @property
     def nbytes(self) -> int:
-        """Bytes held in arrays (the doc-id list and dict are extra)."""
-        columns = (self._set_keys, self._hashes, self._set_start, self._set_len, self._doc, self._para_index,
-                   self._starts, self._ends)
-        return self._exact.nbytes + self._bands.nbytes + sum(c.nbytes for c in columns)
+        """Bytes held in arrays and tables (the documents' ids are the caller's objects)."""
+        return 0 if self._store is None else int(self._store.nbytes)
+
+    # -- the Index interface -------------------------------------------------------------
 
     def document(self, doc_id: DocId) -> Optional[Tuple[int, int]]:
-        return self._doc_first.get(doc_id)
+        return None if self._store is None else self._store.document(doc_id)
 
     def first_exact(self, set_keys: np.ndarray) -> np.ndarray:
-        return self._exact.first(np.asarray(set_keys, dtype=np.uint64))
+        keys = np.ascontiguousarray(set_keys, dtype=_U64)
+        if self._store is None:
+            return np.full(len(keys), -1, dtype=_I64)
+        return _ints(self._store.first_exact(keys))
 
     def entry_set_keys(self, ids: np.ndarray) -> np.ndarray:
-        return self._set_keys.view[np.asarray(ids, dtype=np.int64)]
+        return np.frombuffer(self.store.entry_set_keys(np.ascontiguousarray(ids, dtype=_I64)), dtype=_U64)
 
     def band_candidates(self, band_keys: np.ndarray, limit: int) -> Tuple[np.ndarray, np.ndarray]:
-        q, ids, _ = self._bands.lookup(np.asarray(band_keys, dtype=np.uint64).ravel(), limit)
-        return q, ids
-
-    def band_candidates_sorted(self, sorted_keys: np.ndarray, positions: np.ndarray, limit: int
-                               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sorted keys walk the band table's runs forward: no re-sort, kinder to memory."""
-        return self._bands.lookup_sorted(sorted_keys, positions, limit)
+        if self._store is None:
+            return np.zeros(0, dtype=_I64), np.zeros(0, dtype=_I64)
+        pos, ids = self._store.band_candidates(np.ascontiguousarray(band_keys, dtype=_U64).ravel(), int(limit))
+        return _ints(pos), _ints(ids)
 
     def shingles(self, entry_id: int) -> np.ndarray:
-        start = int(self._set_start.view[entry_id])
-        return self._hashes.view[start:start + int(self._set_len.view[entry_id])]
+        pool, starts, lengths = self.shingle_spans(np.array([entry_id], dtype=_I64))
+        return pool[int(starts[0]):int(starts[0]) + int(lengths[0])].copy()
 
     def shingle_spans(self, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The sets where they are stored: no copy."""
-        ids = np.asarray(ids, dtype=np.int64)
-        return (self._hashes.view, self._set_start.view[ids].astype(np.int64),
-                self._set_len.view[ids].astype(np.int64))
+        """The sets where they are stored (a view valid until the next ``add``)."""
+        starts, lengths = self.store.set_spans(np.ascontiguousarray(ids, dtype=_I64))
+        return np.frombuffer(self.store.pool_view(), dtype=np.uint32), _ints(starts), _ints(lengths)
 
     def location(self, entry_id: int) -> Location:
-        return Location(
-            self._doc_ids[int(self._doc.view[entry_id])],
-            int(self._para_index.view[entry_id]),
-            int(self._starts.view[entry_id]),
-            int(self._ends.view[entry_id]),
-        )
+        docs, index, starts, ends = self.location_columns(np.array([entry_id], dtype=_I64))
+        return Location(docs[0], index[0], starts[0], ends[0])
 
     def location_columns(self, ids: np.ndarray) -> Tuple[list, list, list, list]:
-        """Column gathers instead of one :meth:`location` per entry."""
-        ids = np.asarray(ids, dtype=np.int64)
-        doc_ids = self._doc_ids
-        return ([doc_ids[d] for d in self._doc.view[ids].tolist()], self._para_index.view[ids].tolist(),
-                self._starts.view[ids].tolist(), self._ends.view[ids].tolist())
+        return self.store.locations(np.ascontiguousarray(ids, dtype=_I64))
 
     def add(self, batch: IndexBatch) -> None:
-        if len(batch) == 0:
+        if len(batch) == 0 and not batch.doc_ids:
             return
-        base = len(self)
-        stored = batch.shingle_ref < 0
-        self._add_keys(batch, base, stored)
-        self._add_sets(batch, base, stored)
-        self._add_documents(batch, base)
+        store = self.store
+        keys = np.ascontiguousarray(batch.band_keys, dtype=_U64).reshape(len(batch), -1)
+        store.add(np.ascontiguousarray(batch.set_keys, dtype=_U64), keys.ravel(), keys.shape[1],
+                  np.ascontiguousarray(batch.hashes, dtype=np.uint32), np.ascontiguousarray(batch.offsets, dtype=_I64),
+                  np.ascontiguousarray(batch.shingle_ref, dtype=_I64), list(batch.doc_ids),
+                  np.ascontiguousarray(batch.doc_sizes, dtype=_I64), np.ascontiguousarray(batch.starts, dtype=_I64),
+                  np.ascontiguousarray(batch.ends, dtype=_I64))
 
-    def _add_keys(self, batch: IndexBatch, base: int, stored: np.ndarray) -> None:
-        """Exact-set and band tables: only entries that store their set (the first of each set)."""
-        ids = np.arange(base, base + len(batch), dtype=np.int64)
-        self._exact.add(batch.set_keys[stored], ids[stored])
-        if batch.sorted_band_pairs is not None:
-            self._bands.add_sorted(*batch.sorted_band_pairs)
-        else:
-            self._bands.add(batch.band_keys[stored].ravel(), np.repeat(ids[stored], batch.band_keys.shape[1]))
+    # -- pickling ------------------------------------------------------------------------
 
-    def _add_sets(self, batch: IndexBatch, base: int, stored: np.ndarray) -> None:
-        """Shingle sets of stored entries; an exact repeat points at the set of the entry it repeats."""
-        lengths = np.diff(batch.offsets)
-        set_start = len(self._hashes) + exclusive_cumsum(np.where(stored, lengths, 0))
-        set_len = lengths.copy()
-        refs = np.flatnonzero(~stored)
-        if len(refs):
-            ref = batch.shingle_ref[refs]
-            earlier = ref < base
-            set_start[refs[earlier]] = self._set_start.view[ref[earlier]]
-            set_len[refs[earlier]] = self._set_len.view[ref[earlier]]
-            in_batch = refs[~earlier]
-            set_start[in_batch] = set_start[ref[~earlier] - base]
-            set_len[in_batch] = set_len[ref[~earlier] - base]
-        self._hashes.extend(batch.hashes[np.repeat(stored, lengths)])
-        self._set_start.extend(set_start)
-        self._set_len.extend(set_len.astype(np.uint32))
-        self._set_keys.extend(np.asarray(batch.set_keys, dtype=np.uint64))
+    def __getstate__(self) -> dict:
+        store = self._store
+        return {"settings": self._settings,
+                "store": None if store is None else (store.dump(), list(store.doc_ids))}
 
-    def _add_documents(self, batch: IndexBatch, base: int) -> None:
-        """Each batch document gets the next ordinal; its entries point to it."""
-        first_ord = len(self._doc_ids)
-        first_row = base + exclusive_cumsum(batch.doc_sizes)
-        for doc_id, first, size in zip(batch.doc_ids, first_row.tolist(), batch.doc_sizes.tolist()):
-            self._doc_ids.append(doc_id)
-            self._doc_first.setdefault(doc_id, (first, size))
-        self._doc.extend(first_ord + row_of(batch.doc_sizes))
-        self._para_index.extend(batch.para_index.astype(np.int32))
-        self._starts.extend(batch.starts)
-        self._ends.extend(batch.ends)
+    def __setstate__(self, state: dict) -> None:
+        self._settings = state["settings"]
+        self._store = None
+        if self._settings is not None:
+            self._store = _new_store(self._settings[1])
+            if state["store"] is not None:
+                self._store.load(*state["store"])
+
+
+def _new_store(settings: dict) -> Any:
+    """An empty store for an index of these settings (band count, bucket cap, exact-only)."""
+    module = core()
+    assert module is not None
+    exact_only = bool(settings.get("exact_only"))
+    return module.Store(0 if exact_only else int(settings.get("bands") or 0),
+                        int(settings.get("max_bucket_candidates") or 64), not exact_only)

@@ -1,4 +1,4 @@
-"""Readers and writers for the formats the command line speaks: text, JSONL, Parquet.
+"""Readers and writers for the formats the command line speaks: text, JSONL, Parquet, CSV/TSV.
 
 Readers yield, in input order, an :class:`Item` for each good record and a
 :class:`Reject` (with its file, line and raw bytes) for each bad one, so the caller
@@ -9,114 +9,32 @@ place at the end).
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from typing import BinaryIO, Iterator, Optional, Union
+from typing import Optional, Union
 
-from dedup.errors import DamagedInputError
-from dedup.io.remote import is_url
-from dedup.io.files import STDIO, AtomicOutput, display, open_input, same_file, strip_compression
-from dedup.io.jsonl import JsonlWriter, read_jsonl
-from dedup.io.parquet import ParquetWriter, read_parquet
-from dedup.io.plain import TextWriter, read_text
+from dedup.io.delimited import DELIMITERS, DelimitedWriter
+from dedup.io.files import STDIO, AtomicOutput, same_file, strip_compression
+from dedup.io.jsonl import JsonlWriter
+from dedup.io.parquet import ParquetWriter
+from dedup.io.plain import TextWriter
 from dedup.io.records import FORMATS, InputDataError, Item, Read, Reject, format_for_name
+from dedup.io.sources import Source, is_plain_parquet, open_source, read_items, read_source
+from dedup.io.plan import RunPlan, plan_run
 
-Writer = Union[JsonlWriter, ParquetWriter, TextWriter]
+Writer = Union[JsonlWriter, ParquetWriter, TextWriter, DelimitedWriter]
 
 __all__ = [
-    "AtomicOutput", "FORMATS", "InputDataError", "Item", "JsonlWriter", "ParquetWriter", "Read",
-    "Reject", "Source", "TextWriter", "STDIO", "format_for_name", "is_plain_parquet", "open_source",
-    "open_writer", "read_items", "read_source", "same_file", "strip_compression",
+    "AtomicOutput", "DelimitedWriter", "FORMATS", "InputDataError", "Item", "JsonlWriter", "ParquetWriter", "Read",
+    "Reject", "RunPlan", "Source", "TextWriter", "STDIO", "format_for_name", "is_plain_parquet", "open_source",
+    "open_writer", "plan_run", "read_items", "read_source", "same_file", "strip_compression",
 ]
 
 
-@dataclass
-class Source:
-    """One input: its path as given, the name used in messages and ids, and its format."""
-
-    path: str
-    name: str
-    format: str
-    stream: Optional[BinaryIO] = None  #: already open (stdin, after sniffing its format)
-    #: What default document ids are made from: the resolved path (``<stdin>`` for stdin), so
-    #: a rerun from another directory or with another spelling of the path gives the same ids.
-    id_name: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.id_name:
-            self.id_name = self.name if self.path == STDIO or is_url(self.path) else os.path.realpath(self.path)
-
-
-def open_source(path: str, fmt: str = "auto") -> Source:
-    """Describe an input; ``auto`` picks the format from the suffix (after any compression
-    suffix): ``.jsonl``/``.ndjson``/``.json`` -> jsonl, ``.parquet``/``.pq`` -> parquet,
-    anything else -> text. On stdin ``auto`` looks at the first bytes instead: ``PAR1`` ->
-    parquet, ``{`` -> jsonl, otherwise text."""
-    if fmt != "auto" and fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected auto, {', '.join(FORMATS)}")
-    if path == STDIO:
-        stream = open_input(STDIO)
-        if fmt == "auto":
-            fmt = _sniff(stream)
-        return Source(path, display(path), fmt, stream)
-    if fmt == "auto":
-        fmt = format_for_name(strip_compression(path)[0]) or "text"
-    return Source(path, display(path), fmt)
-
-
-def _sniff(stream: BinaryIO) -> str:
-    head = stream.peek(4096)  # type: ignore[attr-defined]
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        return "jsonl"
-    return "text"
-
-
-def read_source(source: Source, text_field: str = "text", id_field: Optional[str] = None) -> Iterator[Read]:
-    """Items and rejects of one input, in order."""
-    if source.format == "parquet" and source.stream is None and not is_url(source.path) \
-            and is_plain_parquet(source.path):
-        yield from read_parquet(source.path, None, source.name, text_field, id_field, source.id_name)
-        return
-    stream = source.stream if source.stream is not None else open_input(source.path)
-    count = 0
-    try:
-        if source.format == "jsonl":
-            reads = read_jsonl(stream, source.name, text_field, id_field, source.id_name)
-        elif source.format == "parquet":
-            reads = read_parquet(source.path, stream, source.name, text_field, id_field, source.id_name)
-        else:
-            reads = read_text(stream, source.name, source.id_name)
-        for read in reads:
-            yield read
-            count += 1
-    except DamagedInputError as exc:  # say how far the input was good
-        raise DamagedInputError(f"{exc} after {count:,} record{'' if count == 1 else 's'}") from None
-    finally:
-        if source.path != STDIO:
-            stream.close()
-
-
-def read_items(source: Source, text_field: str = "text", id_field: Optional[str] = None) -> Iterator[Item]:
-    """Good records of one input, in order; the first bad one raises its :class:`InputDataError`."""
-    for read in read_source(source, text_field, id_field):
-        if isinstance(read, Reject):
-            raise read.error()
-        yield read
-
-
-def is_plain_parquet(path: str) -> bool:
-    """Whether ``path`` is an uncompressed Parquet file (read in place, its schema known)."""
-    with open(path, "rb") as f:
-        return f.read(4) == b"PAR1"
-
-
-def open_writer(path: str, fmt: str, text_field: str = "text", id_field: Optional[str] = None,
-                directory: bool = False) -> Writer:
-    """A writer for ``fmt`` at ``path`` (``-``: stdout; ``directory``: text files into a directory)."""
+def open_writer(path: str, fmt: str, text_field: str = "text", id_field: Optional[str] = None) -> Writer:
+    """A writer for ``fmt`` at ``path`` (``-``: stdout)."""
     if fmt == "jsonl":
         return JsonlWriter(path, text_field, id_field)
     if fmt == "parquet":
         return ParquetWriter(path, text_field, id_field)
-    return TextWriter(path, directory)
+    if fmt in DELIMITERS:
+        return DelimitedWriter(path, fmt, text_field, id_field)
+    return TextWriter(path)

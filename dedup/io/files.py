@@ -16,7 +16,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, BinaryIO, Callable, Iterator, List, Optional, Sequence, Tuple
 
 from dedup._optional import require
 from dedup.errors import DamagedInputError
@@ -44,14 +44,17 @@ def strip_compression(name: str) -> tuple[str, Optional[str]]:
     return name, None
 
 
-def open_input(path: str) -> BinaryIO:
+def open_input(path: str, count: Optional[Callable[[int], None]] = None) -> BinaryIO:
     """A buffered binary stream of the decompressed bytes of ``path`` (``-``: stdin; a URL
-    through fsspec, see :mod:`dedup.io.remote`)."""
+    through fsspec, see :mod:`dedup.io.remote`). ``count(n)`` is told of every ``n`` bytes
+    read from a local file, as stored (compressed): how far a progress bar has come."""
     raw: BinaryIO
     if path == STDIO:
         raw = sys.stdin.buffer
     elif is_url(path):
         raw = open_remote(path)
+    elif count is not None:
+        raw = io.BufferedReader(_Counted(open(path, "rb", buffering=0), count), 1 << 16)  # type: ignore[arg-type]
     else:
         raw = open(path, "rb")
     buffered: Any = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[type-var]
@@ -60,6 +63,32 @@ def open_input(path: str) -> BinaryIO:
         if head.startswith(magic):
             return _decompressor(buffered, kind, path)
     return buffered
+
+
+class _Counted(io.RawIOBase):
+    """A file whose reads are counted (``count(n)`` after each)."""
+
+    def __init__(self, raw: Any, count: Callable[[int], None]) -> None:
+        self._raw = raw
+        self._count = count
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)
+        if n:
+            self._count(n)
+        return n
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
 
 
 def _decompressor(raw: BinaryIO, kind: str, path: str) -> BinaryIO:
@@ -226,6 +255,7 @@ class AtomicOutput:
         if kind == "zstd":  # fail before creating anything
             self._zstandard = require("zstandard", "zstd", f"{path}: writing zstd-compressed output")
         self._upload: Optional[RemoteUpload] = None
+        self._finished = False
         if path == STDIO:
             self._raw: BinaryIO = sys.stdout.buffer
         elif is_url(path):  # written here, uploaded whole on publish
@@ -282,7 +312,12 @@ class AtomicOutput:
             self.publish()
 
     def finish(self) -> None:
-        """Everything written and on disk under the temporary name; nothing visible yet."""
+        """Everything written and on disk under the temporary name; nothing visible yet.
+        Once is enough: later calls (a shard finished early, then committed) do nothing."""
+        if self._finished:
+            return
+        self._finished = True
+
         def close_all() -> None:
             for closer in self._closers:
                 closer.close()  # type: ignore[attr-defined]

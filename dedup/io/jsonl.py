@@ -83,6 +83,10 @@ class JsonlWriter:
                 line = line[:-1] + b"\r\n"
             self.out.write(line)
 
+    def finish(self) -> None:
+        """Written whole and closed under its temporary name (see :class:`AtomicOutput`)."""
+        self.out.finish()
+
     def commit(self) -> None:
         self.out.commit()
 

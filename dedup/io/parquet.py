@@ -6,9 +6,10 @@ output keeps the input's schema (column order and types); only the text column c
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
-from typing import Any, BinaryIO, Iterator, List, Optional
+from typing import Any, BinaryIO, Callable, Iterator, List, Optional
 
 from dedup._optional import require
 from dedup.io.files import AtomicOutput
@@ -24,10 +25,12 @@ def _pyarrow(what: str):
 
 
 def read_parquet(path: str, stream: Optional[BinaryIO], source: str, text_field: str,
-                 id_field: Optional[str], id_source: Optional[str] = None) -> Iterator[Read]:
+                 id_field: Optional[str], id_source: Optional[str] = None,
+                 count: Optional[Callable[[int], None]] = None) -> Iterator[Read]:
     """Rows of a Parquet file in order. ``stream`` (stdin, or decompressed bytes) is spooled
     to a temporary file first, since Parquet is read from its footer. Without ``id_field`` a
-    row's id is ``<id_source>:<row>`` (``id_source``: the resolved path; default ``source``)."""
+    row's id is ``<id_source>:<row>`` (``id_source``: the resolved path; default ``source``).
+    ``count(n)``: ``n`` more bytes of the file (``path``) read, in proportion to its rows."""
     id_source = source if id_source is None else id_source
     pa, pq = _pyarrow(f"{source}: reading Parquet")
     spool = None
@@ -43,7 +46,14 @@ def read_parquet(path: str, stream: Optional[BinaryIO], source: str, text_field:
         schema = pf.schema_arrow
         _check_schema(pa, schema, source, text_field, id_field)
         row = 0
+        size = os.path.getsize(path) if count is not None and stream is None else 0
+        rows_total = max(1, pf.metadata.num_rows)
+        counted = 0
         for batch in pf.iter_batches(batch_size=CHUNK_ROWS):
+            if count is not None and size:
+                now = size * min(rows_total, row + batch.num_rows) // rows_total
+                count(now - counted)
+                counted = now
             for record in _rows(batch):
                 row += 1
                 if isinstance(record, _BadRow):
@@ -127,6 +137,7 @@ class ParquetWriter:
         self._rows: List[dict] = []
         self._sources: List[Item] = []
         self._schema_source: Optional[str] = None
+        self._finished = False
 
     def schema_from(self, path: str) -> None:
         """Take the schema of the Parquet file ``path`` should no row come (a zero-row input
@@ -183,17 +194,25 @@ class ParquetWriter:
                 continue
         return InputDataError(self.out.path, None, f"cannot be written to Parquet: {why}")
 
-    def commit(self) -> None:
+    def finish(self) -> None:
+        """The last rows and the footer written, the file closed under its temporary name."""
+        if self._finished:
+            return
         if self._rows or self._writer is None:
             if self.schema is None and not self._rows:
                 self.schema = (self._pq.read_schema(self._schema_source) if self._schema_source
                                else self._pa.schema([]))
             self._flush()
         self._writer.close()
+        self._finished = True
+        self.out.finish()
+
+    def commit(self) -> None:
+        self.finish()
         self.out.commit()
 
     def abort(self) -> None:
-        if self._writer is not None:
+        if self._writer is not None and not self._finished:
             try:
                 self._writer.close()
             except Exception:  # discarding the file anyway

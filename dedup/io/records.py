@@ -10,9 +10,13 @@ from typing import Any, Hashable, Mapping, Optional, Union
 
 from dedup.errors import InputDataError
 
-FORMATS = ("text", "jsonl", "parquet")
+FORMATS = ("text", "jsonl", "parquet", "csv", "tsv")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+CSV_SUFFIXES = (".csv",)
+TSV_SUFFIXES = (".tsv", ".tab")
+#: Suffixes of files that are text (one document each) by their name, not only by default.
+TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst", ".html", ".htm", ".xml", ".tex", ".log", ".srt")
 
 
 @dataclass
@@ -45,12 +49,13 @@ Read = Union[Item, Reject]
 
 
 def format_for_name(name: str) -> Optional[str]:
-    """``"jsonl"`` / ``"parquet"`` from a (decompressed) file name's suffix; ``None`` otherwise."""
+    """``"jsonl"`` / ``"parquet"`` / ``"csv"`` / ``"tsv"`` from a (decompressed) file name's
+    suffix; ``None`` otherwise."""
     lower = name.lower()
-    if lower.endswith(JSONL_SUFFIXES):
-        return "jsonl"
-    if lower.endswith(PARQUET_SUFFIXES):
-        return "parquet"
+    for fmt, suffixes in (("jsonl", JSONL_SUFFIXES), ("parquet", PARQUET_SUFFIXES), ("csv", CSV_SUFFIXES),
+                          ("tsv", TSV_SUFFIXES)):
+        if lower.endswith(suffixes):
+            return fmt
     return None
 
 

@@ -68,6 +68,10 @@ class ReportWriter:
                 line["cluster"] = list(clusters[(doc_id, removal.index)])
             self.out.write(dumps_record(line))
 
+    def finish(self) -> None:
+        """Written whole and closed under its temporary name (see :class:`AtomicOutput`)."""
+        self.out.finish()
+
     def commit(self) -> None:
         self.out.commit()
 

@@ -85,7 +85,7 @@ def dedupe_dataframe(df, text_col: str = "text", id_col: str = "doc_id", order_c
     ``id_col``; ids must be unique and non-null (a stable column, never
     ``monotonically_increasing_id``, whose values change with partitioning). Settings come
     from ``config`` and keyword ``overrides`` as for :class:`dedup.Deduplicator`;
-    ``threshold`` defaults to 0.8 and ``scope`` to ``"corpus"`` (or the config's).
+    ``threshold`` defaults to 0.8 and ``scope`` to ``"corpus"`` (unless the config names one).
     The decisions equal ``Deduplicator(scope=...)`` run over the documents in that order,
     for any number of partitions. Lazy apart from one validation job over the ids; the
     table of fingerprinted paragraphs is checkpointed locally (in the executors) when first
@@ -123,11 +123,7 @@ def _config(config: Optional[DedupConfig], threshold: Optional[float], scope: Op
             overrides: dict) -> DedupConfig:
     if threshold is not None:
         overrides["threshold"] = threshold
-    if scope is not None:
-        overrides["scope"] = scope
-    elif config is None:
-        overrides["scope"] = "corpus"
-    return make_config(config, **overrides)
+    return make_config(config, default_scope="corpus", scope=scope, **overrides)
 
 
 def _check_schema(df, text_col: str, id_col: str, order_col: Optional[str], T) -> None:

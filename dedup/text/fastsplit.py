@@ -10,7 +10,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from dedup.accel import jit
+from dedup.accel import jit, native
 from dedup.arrays import exclusive_cumsum, offsets_of
 from dedup.chardata import ASCII_SPACE, space_table
 from dedup.text.split import sentence_spans as _sentence_spans_re, split_paragraphs
@@ -75,6 +75,10 @@ def sentence_spans(text: str, offset: int = 0) -> List[Tuple[int, int]]:
     The regex scan costs ~20 ns per character: on the long paragraphs that the inner-repeat
     search reads, more than tokenizing them.
     """
+    if len(text) >= _KERNEL_SENTENCES_FROM:
+        found = native.sentence_spans(text)
+        if found is not None:
+            return list(zip((found[0] + offset).tolist(), (found[1] + offset).tolist()))
     kernels = jit.kernels()
     if kernels is None or len(text) < _KERNEL_SENTENCES_FROM:
         return _sentence_spans_re(text, offset)
