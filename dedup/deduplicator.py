@@ -23,7 +23,7 @@ import numpy as np
 from dedup.accel import jit
 from dedup.config import DedupConfig, make_config
 from dedup.errors import ConfigError
-from dedup.index.base import Index, IndexBatch, as_index
+from dedup.index.base import Index, IndexBatch, as_index, check_process
 from dedup.index.exact import ExactIndex
 from dedup.index.memory import MemoryIndex
 from dedup.fingerprint.lsh import band_keys
@@ -86,6 +86,7 @@ class Deduplicator:
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
         self.stats = Stats()
+        self._made_in = os.getpid()  # see check_process
         self._auto_ids = itertools.count()
         self._stored_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
         self._ready_keys: Optional[np.ndarray] = None
@@ -112,8 +113,15 @@ class Deduplicator:
         self.__dict__.update(state)
         self._native = NativeEngine(self.config, self.stats) if native and native_available() else None
 
+    def _check_process(self) -> None:
+        """A copy in another process (pickled, forked) may not write to an index of its own."""
+        if self._made_in != os.getpid():
+            self._made_in = check_process(self._made_in, self.index,
+                                          self.config.scope == "corpus" and not self.read_only)
+
     def _native_run(self, texts: List[str], ids: List[Optional[Hashable]], autos: Optional[bytearray],
                     prints: Optional[list] = None) -> List[DedupResult]:
+        self._check_process()
         corpus = self.config.scope == "corpus"
         store = cast(MemoryIndex, self.index).store if corpus else None
         with _gc_paused():
@@ -299,6 +307,7 @@ class Deduplicator:
     def _run_batch(self, docs: List[_Doc], prepared: Optional["_Prepared"] = None) -> List[DedupResult]:
         """One batch through the stages: shingle sets, replays, matches, decisions, index update."""
         corpus = self.config.scope == "corpus"
+        self._check_process()
         with _gc_paused():
             if prepared is None:
                 sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
