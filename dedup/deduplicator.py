@@ -17,7 +17,7 @@ from dedup.config import DedupConfig, make_config
 from dedup.engine.batch import BatchEngine
 from dedup.engine.compiled import NativeEngine, available as native_available
 from dedup.errors import ConfigError
-from dedup.index.base import Index, as_index
+from dedup.index.base import Index, as_index, check_process
 from dedup.index.exact import ExactIndex
 from dedup.index.memory import MemoryIndex
 from dedup.results import DedupResult, Stats
@@ -55,6 +55,7 @@ class Deduplicator:
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
         self.stats = Stats()
+        self._made_in = os.getpid()  # see check_process
         self._auto_ids = itertools.count()
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
@@ -82,12 +83,19 @@ class Deduplicator:
         self.__dict__.update(state)
         self._engine = self._make_engine()
 
+    def _check_process(self) -> None:
+        """A copy in another process (pickled, forked) may not write to an index of its own."""
+        if self._made_in != os.getpid():
+            self._made_in = check_process(self._made_in, self.index,
+                                          self.config.scope == "corpus" and not self.read_only)
+
     def dedupe(self, text: str, doc_id: Optional[Hashable] = None) -> DedupResult:
         """Deduplicate one document (against earlier ones in corpus scope).
 
         The same as ``dedupe_many([text], [doc_id])[0]``, without the streaming machinery
         (read-ahead, chunks, a generator): a loop of calls pays only the record itself.
         """
+        self._check_process()
         result = self._engine.one(text, doc_id)
         if self._clusters is not None:
             self._join_clusters([result])
@@ -107,6 +115,7 @@ class Deduplicator:
         one is decided; decisions run in input order on this thread, so they are the same for
         every number of workers.
         """
+        self._check_process()
         if self._clusters is None:
             yield from self._engine.stream(texts, doc_ids)
             return

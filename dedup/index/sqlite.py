@@ -47,6 +47,7 @@ from dedup.errors import DedupError, IndexBusyError
 from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
 from dedup.index.codec import I64, U64, pack, set_blobs, shingle_set
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
+from dedup.index.durability import checkpoint
 from dedup.index.keyview import KeyView
 
 FORMAT_VERSION = 1
@@ -83,6 +84,8 @@ class SqliteIndex(Index):
     Use as a context manager or call :meth:`close`; picklable (reopens the file).
     """
 
+    shared_between_processes = True  # processes take turns on it
+
     def __init__(self, path: Union[str, os.PathLike], *, timeout: float = 120.0,
                  create: bool = True, cache_size: int = 16384, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -107,7 +110,7 @@ class SqliteIndex(Index):
         self._shingles = lru_cache(maxsize=self._cache_size)(self._load_shingles)
         try:
             if not self.read_only:
-                self._con.execute("PRAGMA journal_mode=WAL")
+                self._wal_mode()
                 self._con.execute("PRAGMA synchronous=NORMAL")
             elif not self._has_schema():
                 raise DedupError(f"{self.path}: an empty index (nothing to query)")
@@ -125,6 +128,22 @@ class SqliteIndex(Index):
         except BaseException:
             self._con.close()
             raise
+
+    def _wal_mode(self) -> None:
+        """Switch to WAL. SQLite answers "database is locked" at once (no busy wait) while another
+        process creates the file, so two writers starting together retry up to ``timeout``."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self._con.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(f"{self.path}: locked by another process for more than "
+                                         f"{self.timeout:g} s ({exc})") from None
+            time.sleep(0.01)
 
     def _has_schema(self) -> bool:
         names = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master")}
@@ -186,6 +205,7 @@ class SqliteIndex(Index):
         except BaseException:
             self._con.execute("ROLLBACK")
             raise
+        checkpoint("sqlite.commit")
         self._con.execute("COMMIT")
 
     @contextmanager
