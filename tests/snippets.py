@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import List, Tuple
 
-from command import command_env
+from helpers import command_env
 
 
 def blocks(markdown: str) -> List[Tuple[str, str]]:

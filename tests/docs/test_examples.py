@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import shared_data
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _first_copy(doubled: str) -> str:

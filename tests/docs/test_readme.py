@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from snippets import blocks, is_install, run_python, shell_commands
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCKS = blocks(README)
 PYTHON = [code for lang, code in BLOCKS if lang == "python"]

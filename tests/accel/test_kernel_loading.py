@@ -24,7 +24,7 @@ import pytest
 
 from dedup.accel import jit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 needs_jit = pytest.mark.skipif(not jit.jit_available(), reason="numba not installed")
 linux = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc to see the CLI start")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from snippets import blocks, run_python, run_shell, shell_commands
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 COMMANDS = [c for lang, code in blocks(README) if lang == "bash" for c in shell_commands(code)]
 PYTHON = [code for lang, code in blocks(README) if lang == "python"]

@@ -16,7 +16,7 @@ import pytest
 from index_support import redis_url  # noqa: F401  (a fixture)
 from snippets import blocks, is_install, run_python, run_shell, shell_commands
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 SHARED = "Every package in this archive is shipped under the terms stated in its own licence file."
 

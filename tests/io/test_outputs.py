@@ -23,7 +23,7 @@ import pytest
 import dedup
 from dedup.io.files import AtomicOutput, publish_together
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PARA = "This paragraph repeats word for word so that the second copy of it is removed by the run."
 
 

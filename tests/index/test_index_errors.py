@@ -23,7 +23,7 @@ from dedup.cli.index import main as index_main
 import index_support
 
 redis_url = index_support.redis_url  # the session's server (a plain name: test arguments take it)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _corpus(path: Path, n: int = 20) -> None:

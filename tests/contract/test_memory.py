@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "memory_bounds.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "memory_bounds.py"
 
 
 def _run(*args, timeout):

@@ -18,7 +18,7 @@ from dedup.text.assemble import removal_cuts
 
 from conftest import ROOT, shared_data
 
-CASES = json.loads((Path(__file__).parent / "cases" / "golden.json").read_text(encoding="utf-8"))
+CASES = json.loads((Path(__file__).resolve().parents[1] / "cases" / "golden.json").read_text(encoding="utf-8"))
 
 
 def _replays(texts, results):

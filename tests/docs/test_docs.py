@@ -8,7 +8,7 @@ import pytest
 
 import dedup.cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CLI_DOCS = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
 

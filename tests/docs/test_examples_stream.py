@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import shared_data
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 

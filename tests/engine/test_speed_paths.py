@@ -31,11 +31,11 @@ from dedup.fingerprint.minhash import signatures, signatures_numpy
 from dedup.fingerprint.shingles import shingle_sets, shingle_sets_numpy, word_hashes
 from dedup.text.split import split_paragraphs
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import speed_golden as golden  # noqa: E402
 
 needs_jit = pytest.mark.skipif(not _jit.jit_available(), reason="numba not installed")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 _PIECES = ["word", "Wörd", "ΣΊΣΥΦΟΣ", "straße", "ﬁne", "Ａｂｃ", "İstanbul", "e\u0301", "\u0301x", "日本語", "٣٤",
            "x_y", "don't", "a-b", "  ", "\t", "\n", "\n\n", "\r\n", "\r", "\x1c", "\u2028", "\xa0", "\ud800",

@@ -7,7 +7,7 @@ import gzip
 import json
 import subprocess
 
-from command import command_env, dedup_exe
+from helpers import command_env, dedup_exe
 
 P1 = "The quick brown fox jumps over the lazy dog near the quiet river bank today."
 P2 = "A completely different paragraph talks about weather, markets and the long winter ahead."
@@ -118,7 +118,7 @@ def test_a_first_run_says_it_builds_the_kernels_in_the_background(tmp_path):
 def test_the_first_thing_a_newcomer_sees_matches_the_output():
     """The README's first command: one article pasted twice into one line. The summary says a
     repeated span was cut inside the one paragraph, not that the paragraph went; one unit of bytes."""
-    from command import ROOT
+    from helpers import ROOT
 
     done = subprocess.run([dedup_exe(), "examples/data/news_pasted_twice.txt"], cwd=ROOT, capture_output=True,
                           text=True, env=command_env(), timeout=300)
@@ -470,7 +470,7 @@ def test_the_audit_without_matplotlib_writes_the_page_and_says_how_to_get_the_hi
 def test_every_extra_has_its_pip_hint():
     import tomllib
 
-    from command import ROOT
+    from helpers import ROOT
     from dedup._optional import EXTRA_PACKAGES
 
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]

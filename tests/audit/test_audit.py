@@ -30,7 +30,7 @@ from conftest import EXAMPLE_DATA, shared_data
 if not os.environ.get("CI"):  # in CI the audit extra is installed and everything runs
     pytest.importorskip("matplotlib", reason="the audit page needs matplotlib: pip install -e '.[audit]'")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEBIAN = "docs_debian_copyright.jsonl.gz"  # in ../shared/data: shared_data(DEBIAN)
 SCRIPT = "<script>document.body.setAttribute('data-pwned', '1')</script>"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-FUZZ = Path(__file__).resolve().parents[1] / "fuzz" / "fuzz_text.py"
+FUZZ = Path(__file__).resolve().parents[2] / "fuzz" / "fuzz_text.py"
 
 
 def test_fuzz_target_bounded(tmp_path):

@@ -14,7 +14,7 @@ import ast
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 LAYERS = {
     "dedup": 0, "dedup.__main__": 0, "dedup.cli": 0, "dedup.audit": 0, "dedup.spark": 0, "dedup.stream": 0,

@@ -20,7 +20,7 @@ from dedup.io.report import apply_removals
 from dedup.text.assemble import assemble
 from dedup.text.split import split_paragraphs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 P1 = "The quick brown fox jumps over the lazy dog near the quiet river bank today."
 P2 = "A completely different paragraph talks about weather, markets and the long winter ahead."
 P3 = "Third paragraph: the committee will meet again next week to discuss the final budget numbers."

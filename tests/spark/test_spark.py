@@ -19,7 +19,7 @@ import dedup
 from dedup import DedupConfig, Deduplicator
 from dedup.errors import ConfigError, DedupError, InputTypeError, MissingDependencyError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
