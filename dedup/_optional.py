@@ -9,7 +9,7 @@ from dedup.errors import MissingDependencyError
 
 
 #: What each extra of paradedup installs, by the names ``pip`` knows them (a wheel's user installs
-#: these; tests/test_cli_pipeline.py holds this table to pyproject.toml's extras).
+#: these; tests/cli/test_cli_pipeline.py holds this table to pyproject.toml's extras).
 EXTRA_PACKAGES = {
     "parquet": "pyarrow", "redis": "redis", "spark": "pyspark pyarrow 'pandas<3'", "progress": "tqdm",
     "zstd": "zstandard", "audit": "matplotlib", "datasketch": "datasketch", "pandas": "pandas pyarrow",

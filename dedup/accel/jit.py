@@ -1,6 +1,6 @@
 """Compiled kernels: numba when it is installed, the numpy path otherwise.
 
-Both paths give bit-identical arrays (``tests/test_speed_paths.py`` holds them to it), so
+Both paths give bit-identical arrays (``tests/engine/test_speed_paths.py`` holds them to it), so
 which one runs is only a matter of speed. numba is never imported by ``import dedup``:
 loading it and its cached machine code costs 1-3 s, more than the numpy path needs for
 a few thousand paragraphs. So the first :data:`WARM_UP_PARAGRAPHS` paragraphs of a

@@ -15,7 +15,7 @@ table runs rewrites published bytes in place, so before that each region's old b
 undo ``journal`` (fsynced first). After a kill, a full disk or an error at any point the index
 is the state before the batch (the journal, when it belongs to the unpublished batch, puts
 the old bytes back on the next open) or after it: :mod:`dedup.index.durability` names each
-step, and ``tests/test_durability.py`` kills a writer at every one of them. Data files are
+step, and ``tests/index/test_durability.py`` kills a writer at every one of them. Data files are
 fsynced before the metadata names them, so a power cut loses at most the batch in flight.
 
 One writer at a time: a writer holds ``writer.lock`` (``flock``) for its whole life; a second
