@@ -1,36 +1,8 @@
-import gzip
-import json
-import os
-from pathlib import Path
+"""The suite's fixtures; the helpers they use live in helpers.py."""
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-DATA = SHARED / "data"
-#: the founding example the repository ships (an article pasted twice, line breaks lost)
-EXAMPLE_DATA = ROOT / "examples" / "data"
-
-
-def shared_data(name: str) -> Path:
-    """A file of the evaluation corpora beside the clone (``../shared/data``).
-
-    A user's clone does not have them: the test is skipped, saying what is missing. CI has them,
-    so there a missing file fails the test instead of hiding it.
-    """
-    path = DATA / name
-    if not path.exists():
-        message = (f"needs {path} (the evaluation corpora that CI lays beside the clone as ../shared/data; "
-                   "not shipped with the repository)")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-def load_docs(name: str):
-    with gzip.open(shared_data(name), "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+from helpers import EXAMPLE_DATA, load_docs, shared_data
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ Jobs run in children forked from one process that imported dedup once (``crash_j
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import zlib
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from conftest import shared_data
+from helpers import command_env, shared_data
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -88,7 +87,7 @@ class Zygote:
     """A process that imported dedup once and forks each job (see ``crash_jobs.py``)."""
 
     def __init__(self) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(TESTS)])}
+        env = command_env(also_importable=[TESTS])
         for name in ("DEDUP_CRASH_AT", "DEDUP_CRASH_LOG", "DEDUP_CRASH_SIGNAL"):
             env.pop(name, None)
         self._proc = subprocess.Popen([sys.executable, str(TESTS / "crash_jobs.py")], stdin=subprocess.PIPE,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 import numpy as np
-from conftest import shared_data
+from helpers import command_env, shared_data
 import pytest
 
 import dedup
@@ -143,6 +143,5 @@ def fresh_prefix() -> str:
 
 def python_child(script: str, *args: str, **popen) -> subprocess.Popen:
     """Start ``python -c script args`` with this checkout's dedup importable."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests"), env.get("PYTHONPATH", "")])
-    return subprocess.Popen([sys.executable, "-c", script, *args], env=env, **popen)
+    return subprocess.Popen([sys.executable, "-c", script, *args], env=command_env(also_importable=[REPO / "tests"]),
+                            **popen)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
-from conftest import shared_data
+from helpers import shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"

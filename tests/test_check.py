@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import dedup
-from conftest import shared_data
+from helpers import shared_data
 from dedup.check import Reference
 from dedup.cli import main as cli_main
 

@@ -66,7 +66,7 @@ def test_a_pickle_read_back_after_its_maker_ended_carries_on(tmp_path):
 def test_hf_datasets_map_in_parallel_refuses_and_the_workers_route_gives_the_one_pass_result(tmp_path):
     from datasets import Dataset
 
-    from conftest import load_docs
+    from helpers import load_docs
     docs = load_docs("docs_debian_copyright.jsonl.gz")[:120]
     ds = Dataset.from_list([{"text": d["text"]} for d in docs])
     src = tmp_path / "in.jsonl"

@@ -25,7 +25,7 @@ from dedup.cli.audit import main as audit_main
 from dedup.io.report import ReportWriter
 from dedup.audit.similarity import best_matches, inner_repeats_at, removed_at
 
-from conftest import EXAMPLE_DATA, shared_data
+from helpers import EXAMPLE_DATA, command_env, shared_data, write_jsonl
 
 if not os.environ.get("CI"):  # in CI the audit extra is installed and everything runs
     pytest.importorskip("matplotlib", reason="the audit page needs matplotlib: pip install -e '.[audit]'")
@@ -85,12 +85,6 @@ def write_report(path, texts, ids, **settings):
         writer.write(r.doc_id, text, r.removed)
     writer.commit()
     return d.stats
-
-
-def write_jsonl(path, rows):
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row) + "\n")
 
 
 class _Dom(HTMLParser):
@@ -556,7 +550,7 @@ def test_cli_ids_are_the_dedup_commands(tmp_path, capsys):
 def test_cli_as_a_module(tmp_path):
     corpus, _, _ = write_synthetic(tmp_path, 50)
     out = tmp_path / "m.html"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = command_env()
     proc = subprocess.run([sys.executable, "-m", "dedup.cli.audit", corpus, "-o", str(out), "-q"],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr

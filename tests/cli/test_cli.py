@@ -19,19 +19,12 @@ from dedup.cli import clean as cli
 from dedup.io.report import apply_removals
 from dedup.text.assemble import assemble
 from dedup.text.split import split_paragraphs
+from helpers import command_env, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 P1 = "The quick brown fox jumps over the lazy dog near the quiet river bank today."
 P2 = "A completely different paragraph talks about weather, markets and the long winter ahead."
 P3 = "Third paragraph: the committee will meet again next week to discuss the final budget numbers."
-
-
-def write_jsonl(path, records):
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "wt", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    return path
 
 
 def read_jsonl(path):
@@ -456,12 +449,6 @@ def test_help_and_version(capsys):
 
 # -- real processes -------------------------------------------------------------------------
 
-def _env():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
-
-
 @pytest.fixture(scope="module")
 def both_sets_jsonl(tmp_path_factory, debian_docs, kjv_docs):
     path = tmp_path_factory.mktemp("both") / "docs.jsonl"
@@ -487,7 +474,7 @@ def test_real_process_on_both_document_sets(tmp_path, both_sets_jsonl, both_sets
     out, rep = tmp_path / "clean.jsonl.gz", tmp_path / "removed.jsonl"
     proc = subprocess.run(prefix + [str(both_sets_jsonl), "-o", str(out), "--id-field", "doc_id",
                                     "--report", str(rep), "--stats"],
-                          capture_output=True, text=True, env=_env(), timeout=300)
+                          capture_output=True, text=True, env=command_env(), timeout=300)
     assert proc.returncode == 0, proc.stderr
     inputs, api = both_sets_api
     outputs, report = read_jsonl(out), read_jsonl(rep)
@@ -504,15 +491,15 @@ def test_real_process_on_both_document_sets(tmp_path, both_sets_jsonl, both_sets
 def test_real_process_stdin_to_stdout_and_errors(tmp_path):
     data = (json.dumps({"text": P1}) + "\n" + json.dumps({"text": f"{P2}\n\n{P1}"}) + "\n").encode()
     proc = subprocess.run([sys.executable, "-m", "dedup", "-", "-q"], input=data, capture_output=True,
-                          env=_env(), timeout=120)
+                          env=command_env(), timeout=120)
     assert proc.returncode == 0 and proc.stderr == b""
     assert [json.loads(x) for x in proc.stdout.splitlines()] == [{"text": P1}, {"text": P2}]
     proc = subprocess.run([sys.executable, "-m", "dedup", "-"], input=data + b"{oops\n", capture_output=True,
-                          env=_env(), timeout=120)
+                          env=command_env(), timeout=120)
     assert proc.returncode == 1
     assert proc.stderr.decode().startswith("dedup: error: <stdin>:3: malformed JSON")
     proc = subprocess.run([sys.executable, "-m", "dedup", "-", "--threshold", "2"], input=data,
-                          capture_output=True, env=_env(), timeout=120)
+                          capture_output=True, env=command_env(), timeout=120)
     assert proc.returncode == 2 and proc.stderr.decode().count("\n") == 1
 
 
@@ -523,7 +510,7 @@ def test_real_process_terminated_leaves_no_files(tmp_path):
 
     proc = subprocess.Popen([sys.executable, "-m", "dedup", "-", "-o", str(tmp_path / "out.jsonl"),
                              "--report", str(tmp_path / "r.jsonl")],
-                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=command_env())
     proc.stdin.write((json.dumps({"text": P1}) + "\n").encode() * 3)
     proc.stdin.flush()
     deadline = time.monotonic() + 60
@@ -562,7 +549,7 @@ def test_ctrl_c_while_dedup_is_still_importing_is_one_line_and_exit_130(tmp_path
     args = {"dedup": [str(src)], "dedup check": [str(src), "--against", str(src)],
             "dedup index": [str(tmp_path / "x.dedup")]}[prog]
     proc = subprocess.run([sys.executable, "-c", _CTRL_C_WHILE_IMPORTING, module, *argv, *args],
-                          capture_output=True, env=_env(), timeout=120)
+                          capture_output=True, env=command_env(), timeout=120)
     assert proc.returncode == 130 and proc.stderr.decode() == f"{prog}: error: interrupted\n", proc.stderr.decode()
 
 
@@ -579,7 +566,7 @@ def test_a_100_mb_record(tmp_path, kjv_docs):
     assert src.stat().st_size >= 100_000_000
     out = tmp_path / "out.jsonl"
     proc = subprocess.run([sys.executable, "-m", "dedup", str(src), "-o", str(out), "--stats", "-q"],
-                          capture_output=True, text=True, env=_env(), timeout=1200)
+                          capture_output=True, text=True, env=command_env(), timeout=1200)
     assert proc.returncode == 0, proc.stderr
     (record,) = read_jsonl(out)
     assert record["text"] == dedup.Deduplicator().dedupe(bible).text

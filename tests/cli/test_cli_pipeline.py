@@ -7,18 +7,10 @@ import gzip
 import json
 import subprocess
 
-from helpers import command_env, dedup_exe
+from helpers import command_env, dedup_exe, write_jsonl
 
 P1 = "The quick brown fox jumps over the lazy dog near the quiet river bank today."
 P2 = "A completely different paragraph talks about weather, markets and the long winter ahead."
-
-
-def write_jsonl(path, records):
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "wt", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    return path
 
 
 # -- a closed pipe ------------------------------------------------------------------------------

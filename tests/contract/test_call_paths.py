@@ -15,7 +15,7 @@ import pytest
 
 import dedup
 from dedup.accel import jit
-from conftest import shared_data
+from helpers import shared_data
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import dedup
-from conftest import shared_data
+from helpers import shared_data
 from dedup.cli import main as cli_main
 
 WORDS = [f"w{i}" for i in range(60)]

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import dedup
-from conftest import shared_data
+from helpers import shared_data
 
 
 def _kjv(doc_id: str) -> str:

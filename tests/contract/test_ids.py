@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import dedup
+from helpers import command_env
 
 PARAS = [f"Paragraph {i} of the crawl tells its own story, with words enough to count as one." for i in range(30)]
 
@@ -24,8 +24,8 @@ def _corpus(path: Path) -> None:
 
 
 def _run(args: list, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(dedup.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "dedup", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "dedup", *args], cwd=cwd, capture_output=True, text=True,
+                          env=command_env())
 
 
 def test_a_rerun_from_elsewhere_with_an_absolute_path_gives_the_same_output(tmp_path):

@@ -16,7 +16,7 @@ import dedup
 from dedup.io.report import REPORT_FIELDS, ReportWriter, apply_removals, read_report
 from dedup.text.assemble import removal_cuts
 
-from conftest import ROOT, shared_data
+from helpers import ROOT, shared_data
 
 CASES = json.loads((Path(__file__).resolve().parents[1] / "cases" / "golden.json").read_text(encoding="utf-8"))
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import dedup
 from dedup.accel import jit as _jit
 
-from conftest import shared_data
+from helpers import shared_data
 
 JIT = [False, pytest.param(True, marks=pytest.mark.skipif(not _jit.jit_available(), reason="numba not installed"))]
 

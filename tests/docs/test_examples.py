@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import shared_data
+from helpers import shared_data
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

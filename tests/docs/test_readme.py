@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from snippets import blocks, is_install, run_python, shell_commands
+from helpers import command_env
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -95,7 +95,7 @@ def test_every_shell_command_runs(tmp_path):
     if shutil.which("dedup") is None:
         pytest.skip("the dedup command is not on PATH (pip install -e .)")
     _workspace(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = command_env()
     ran = 0
     for command in SHELL:
         if is_install(command):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_data
+from helpers import shared_data
 import xxhash
 
 import dedup

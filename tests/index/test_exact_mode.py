@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import dedup
-from conftest import shared_data
+from helpers import shared_data
 from dedup.index.exact import ExactIndex, keys_digest
 
 

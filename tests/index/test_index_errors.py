@@ -21,9 +21,9 @@ from dedup.cli import main as cli_main
 from dedup.cli.index import main as index_main
 
 import index_support
+from helpers import command_env
 
 redis_url = index_support.redis_url  # the session's server (a plain name: test arguments take it)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _corpus(path: Path, n: int = 20) -> None:
@@ -107,7 +107,7 @@ def test_redis_killed_mid_run(tmp_path):
         with open(src, "w") as f:  # large enough that the run outlives the server by far
             for i in range(200_000):
                 f.write(json.dumps({"id": i, "text": f"Line {i} of a long corpus, with words enough to count."}) + "\n")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        env = command_env()
         run = subprocess.Popen([sys.executable, "-m", "dedup", str(src), "--id-field", "id", "-q",
                                 "--index", f"redis://127.0.0.1:{port}/0", "-o", str(tmp_path / "out.jsonl")],
                                stderr=subprocess.PIPE, env=env)

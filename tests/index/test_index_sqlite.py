@@ -16,7 +16,8 @@ import pytest
 
 import dedup
 from dedup.cli.index import main as index_main
-from index_support import REPO, corpus, decisions, make_batch, python_child, run
+from helpers import command_env
+from index_support import corpus, decisions, make_batch, python_child, run
 
 CONFIG = dedup.DedupConfig(scope="corpus")
 
@@ -171,7 +172,7 @@ def test_info_and_cli(tmp_path):
                         stdout=subprocess.PIPE, text=True)
     assert proc.wait(timeout=60) == 0 and f"{n_paragraphs:,}" in proc.stdout.read()
     proc = subprocess.run([sys.executable, "-m", "dedup.cli.index", "info", str(path)], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+                          text=True, env=command_env())
     assert proc.returncode == 0 and "fingerprint" in proc.stdout
 
 

@@ -22,8 +22,8 @@ import pytest
 
 import dedup
 from dedup.io.files import AtomicOutput, publish_together
+from helpers import command_env
 
-ROOT = Path(__file__).resolve().parents[2]
 PARA = "This paragraph repeats word for word so that the second copy of it is removed by the run."
 
 
@@ -34,8 +34,8 @@ def _corpus(path: Path, n: int = 50) -> None:
 
 
 def _dedup(*args: str, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "dedup", *args], stdout=stdout, stderr=subprocess.PIPE, env=env)
+    return subprocess.run([sys.executable, "-m", "dedup", *args], stdout=stdout, stderr=subprocess.PIPE,
+                          env=command_env())
 
 
 def _leftovers(directory: Path) -> list:

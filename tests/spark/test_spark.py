@@ -18,6 +18,7 @@ import pytest
 import dedup
 from dedup import DedupConfig, Deduplicator
 from dedup.errors import ConfigError, DedupError, InputTypeError, MissingDependencyError
+from helpers import command_env
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -354,12 +355,11 @@ def test_runs_under_spark_connect(tmp_path):
     a Connect session cannot share a process with the classic one)."""
     pytest.importorskip("pyspark")
     pytest.importorskip("grpc", reason="Spark Connect needs pip install 'pyspark[connect]'")
-    from conftest import DATA
+    from helpers import DATA
 
     script = CONNECT_CHECK.format(tests=str(Path(__file__).parent),
                                   data=str(DATA / "docs_debian_copyright.jsonl.gz"))
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable,
-               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    env = command_env({"PYSPARK_PYTHON": sys.executable})
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                           timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
