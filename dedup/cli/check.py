@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Dict, Iterator, Optional, Sequence
 
 from dedup.check import Reference
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
 from dedup.config import DedupConfig
 from dedup.index.guard import index_access
 from dedup.index.open import index_kind, open_index
-from dedup.io import STDIO, AtomicOutput, Item, Read, Reject, open_source, open_writer, read_items, read_source
+from dedup.io import STDIO, AtomicOutput, Record, Writer, open_source, open_writer, read_items, read_records
 from dedup.io.files import all_or_none, target_problem
 from dedup.io.records import dumps_record
 
@@ -69,35 +69,35 @@ def _run(args: argparse.Namespace) -> int:
     if problem:
         raise UsageError(problem)
     sources = [open_source(path) for path in args.inputs]
-    counts = {"documents": 0, "hits": 0, "documents_with_hits": 0}
     with all_or_none() as outputs:
         hits_out = AtomicOutput(hits_path) if hits_path else None
         writer = open_writer(args.output, sources[0].format if sources[0].format != "text" else "jsonl",
                              args.text_field, args.id_field) if args.output else None
         outputs += [o for o in (hits_out, writer) if o is not None]
-        items = (read for source in sources for read in _good(read_source(source, args.text_field, args.id_field)))
-        for chunk in iter(lambda: list(itertools.islice(items, _CHUNK)), []):
-            for read, result in zip(chunk, reference.check_many([r.text for r in chunk], [r.doc_id for r in chunk])):
-                counts["documents"] += 1
-                counts["hits"] += len(result.hits)
-                counts["documents_with_hits"] += bool(result.hits)
-                if hits_out is not None:
-                    for hit in result.hits:
-                        hits_out.write(dumps_record({"doc_id": read.doc_id, **hit.to_dict()}))
-                if writer is not None:
-                    writer.write(read, result.text, bool(result.hits))
+        counts = _check(reference, read_records(sources, args.text_field, args.id_field), hits_out, writer)
     if not args.quiet:
         print(f"{PROG}: {counts['documents']:,} documents checked against {len(reference):,} reference units: "
               f"{counts['hits']:,} hits in {counts['documents_with_hits']:,} documents", file=sys.stderr)
     return 0
 
 
-def _good(reads: Iterable[Read]) -> Iterator[Item]:
-    """The records; a bad one stops the run with its file and line."""
-    for read in reads:
-        if isinstance(read, Reject):
-            raise read.error()
-        yield read
+def _check(reference: Reference, records: Iterator[Record], hits_out: Optional[AtomicOutput],
+           writer: Optional[Writer]) -> Dict[str, int]:
+    """Every record checked a chunk at a time: its hits to ``hits_out``, the record without them
+    to ``writer``; the counts of the summary line."""
+    counts = {"documents": 0, "hits": 0, "documents_with_hits": 0}
+    items = (record.item for record in records)
+    for chunk in iter(lambda: list(itertools.islice(items, _CHUNK)), []):
+        for read, result in zip(chunk, reference.check_many([r.text for r in chunk], [r.doc_id for r in chunk])):
+            counts["documents"] += 1
+            counts["hits"] += len(result.hits)
+            counts["documents_with_hits"] += bool(result.hits)
+            if hits_out is not None:
+                for hit in result.hits:
+                    hits_out.write(dumps_record({"doc_id": read.doc_id, **hit.to_dict()}))
+            if writer is not None:
+                writer.write(read, result.text, bool(result.hits))
+    return counts
 
 
 def _reference(args: argparse.Namespace, config: DedupConfig) -> Reference:

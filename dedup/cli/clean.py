@@ -14,17 +14,17 @@ import os
 import sys
 import time
 from collections import Counter
-from typing import Any, Iterator, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Iterator, Optional, Sequence, Tuple
 
 from dedup.cli import commands_help
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
 from dedup.cli.progress import Progress
 from dedup.config import DedupConfig, make_config
 from dedup.deduplicator import Deduplicator
-from dedup.errors import DedupError
 from dedup.index.guard import index_access
-from dedup.io import STDIO, AtomicOutput, Item, ParquetWriter, Reject, Source, Writer, is_plain_parquet, \
-    open_writer, read_source
+from dedup.index.open import open_index
+from dedup.io import STDIO, AtomicOutput, ParquetWriter, Record, Reject, Source, Writer, is_plain_parquet, \
+    open_writer, read_records
 from dedup.io.files import all_or_none
 from dedup.io.plan import COMPRESSIONS, RunPlan, plan_run
 from dedup.io.records import FORMATS, dumps_record
@@ -145,18 +145,6 @@ def _config(args: argparse.Namespace) -> DedupConfig:
     return make_config(default_scope="corpus", **run_settings(args), exact_only=args.exact_only)
 
 
-def _open_index(spec: str, config: DedupConfig) -> Any:
-    """The persistent index named by ``--index`` (SQLite path or ``redis://``), if this build has one."""
-    try:
-        from dedup.index import open_index  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from dedup import open_index  # type: ignore[attr-defined,no-redef]
-        except ImportError:
-            raise DedupError("--index: persistent indexes are not available in this build") from None
-    return open_index(spec, config)
-
-
 # -- the run -----------------------------------------------------------------------------
 
 def _run(args: argparse.Namespace) -> int:
@@ -165,7 +153,7 @@ def _run(args: argparse.Namespace) -> int:
         for warning in plan.warnings:
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
     config = _config(args)
-    index = _open_index(args.index, config) if args.index else None
+    index = open_index(args.index, config) if args.index else None
     if index is not None and args.id_field is None and not args.quiet:
         print(f"{PROG}: warning: --index without --id-field: documents are named <resolved path>:<line>, "
               "so a file moved, renamed or read from stdin counts as new documents; give --id-field "
@@ -225,15 +213,7 @@ def _open_records(args: argparse.Namespace, plan: RunPlan, shard: int) -> Writer
     return writer
 
 
-class _Read(NamedTuple):
-    """A good record, the input shard it came from, and how far the inputs had been read then."""
-
-    shard: int
-    item: Item
-    position: int  #: bytes of the inputs read when this record was (compressed bytes, as on disk)
-
-
-def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[_Read],
+def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[Record],
                    records: ShardOutputs[Writer], reports: Optional[ShardOutputs[ReportWriter]],
                    counts: Counter[str], total: Optional[int]) -> None:
     progress = Progress(enabled=not args.quiet and sys.stderr.isatty(), total=total)
@@ -264,31 +244,28 @@ def _drop_empty(args: argparse.Namespace, config: DedupConfig) -> bool:
     return bool(args.drop_empty) or (config.granularity == "document" and not args.keep_empty)
 
 
-def _text_of(read: _Read, _position: int) -> str:
+def _text_of(read: Record, _position: int) -> str:
     return read.item.text
 
 
-def _id_of(read: _Read, _position: int) -> Any:
+def _id_of(read: Record, _position: int) -> Any:
     return read.item.doc_id
 
 
 def _reads(sources: Sequence[Source], args: argparse.Namespace, counts: Counter[str],
-           rejects: Optional[AtomicOutput]) -> Iterator[_Read]:
-    """Good records of every input in order; bad ones stop the run or are set aside."""
-    before = 0  # bytes of the inputs already read whole
-    for shard, source in enumerate(sources):
-        for read in read_source(source, args.text_field, args.id_field):
-            counts["records_in"] += 1
-            if isinstance(read, Item):
-                yield _Read(shard, read, before + source.bytes_read)
-                continue
-            if args.on_error == "stop":
-                raise read.error()
-            _reject(read, counts, rejects, args.quiet)
-        before += source.bytes_read
+           rejects: Optional[AtomicOutput]) -> Iterator[Record]:
+    """Good records of every input in order, counted; bad ones stop the run or are set aside."""
+    def reject(read: Reject) -> None:
+        _reject(read, counts, rejects, args.quiet)
+
+    for record in read_records(sources, args.text_field, args.id_field,
+                               on_reject=reject if args.on_error == "skip" else None):
+        counts["records_in"] += 1
+        yield record
 
 
 def _reject(read: Reject, counts: Counter[str], rejects: Optional[AtomicOutput], quiet: bool) -> None:
+    counts["records_in"] += 1
     counts["records_rejected"] += 1
     if rejects is not None:
         rejects.write(read.raw if read.raw.endswith(b"\n") else read.raw + b"\n")

@@ -53,8 +53,10 @@ def format_info(info: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Optional[List[str]] = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
-    """Run ``dedup index ARGS``; returns the exit code (0 ok, 1 error, 2 usage)."""
+def main(argv: Optional[List[str]] = None, stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None) -> int:
+    """Run ``dedup index ARGS``; returns the exit code (0 ok, 1 error, 2 usage). Output goes to
+    ``stdout`` / ``stderr``, by default the process's streams as they are at the call."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse printed the usage

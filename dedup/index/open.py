@@ -10,8 +10,9 @@ from dedup.config import DedupConfig
 from dedup.errors import ConfigError
 from dedup.index.base import Index, as_index
 from dedup.index.guard import index_access
+from dedup.io.remote import INDEX_SCHEMES
 
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+REDIS_SCHEMES = tuple(f"{scheme}://" for scheme in INDEX_SCHEMES)
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 

@@ -17,15 +17,16 @@ from dedup.io.jsonl import JsonlWriter
 from dedup.io.parquet import ParquetWriter
 from dedup.io.plain import TextWriter
 from dedup.io.records import FORMATS, InputDataError, Item, Read, Reject, format_for_name
-from dedup.io.sources import Source, is_plain_parquet, open_source, read_items, read_source
+from dedup.io.sources import Record, Source, is_plain_parquet, open_source, read_items, read_records, read_source
 from dedup.io.plan import RunPlan, plan_run
 
 Writer = Union[JsonlWriter, ParquetWriter, TextWriter, DelimitedWriter]
 
 __all__ = [
     "AtomicOutput", "DelimitedWriter", "FORMATS", "InputDataError", "Item", "JsonlWriter", "ParquetWriter", "Read",
-    "Reject", "RunPlan", "Source", "TextWriter", "STDIO", "format_for_name", "is_plain_parquet", "open_source",
-    "open_writer", "plan_run", "read_items", "read_source", "same_file", "strip_compression",
+    "Record", "Reject", "RunPlan", "Source", "TextWriter", "STDIO", "format_for_name", "is_plain_parquet",
+    "open_source", "open_writer", "plan_run", "read_items", "read_records", "read_source", "same_file",
+    "strip_compression",
 ]
 
 

@@ -67,48 +67,63 @@ def plan_run(inputs: Sequence[str], output: Optional[str] = None, *, fmt: str = 
     input's compression kept). ``compression`` (``gzip``, ``zstd``, ``bz2``, ``xz``, ``none``)
     replaces the compression of the files written into directories.
     """
-    for name, path in (("output", output), ("report", report), ("rejects", rejects), ("clusters", clusters)):
-        if path == "":
-            raise ConfigError(f"--{name}: the path is empty")
+    _check_paths(output=output, report=report, rejects=rejects, clusters=clusters)
     if compression is not None and compression not in COMPRESSIONS:
         raise ConfigError(f"--compression must be one of {', '.join(COMPRESSIONS)}, got {compression!r}")
-    paths = _expand(inputs)
-    sources = tuple(open_source(path, fmt) for path in paths)
+    sources = tuple(open_source(path, fmt) for path in _expand(inputs))
     formats = {s.format for s in sources}
     if "text" in formats and len(formats) > 1:
         raise ConfigError("cannot mix text files with JSONL/Parquet inputs in one run")
-    target = output or STDIO
     per_shard = is_directory_target(output)
     if compression is not None and not per_shard and not is_directory_target(report):
         raise ConfigError("--compression applies to files written into a directory (-o DIR/, --report DIR/); "
                           "a file's own suffix names its compression")
-    directories: List[str] = []
-    if per_shard:
-        if any(s.path == STDIO for s in sources):
-            raise ConfigError("records from stdin cannot go to an output directory; give -o FILE")
-        outputs = _shard_names(sources, target, "output", compression, lambda s: _base(s.path))
-        out_formats = tuple(s.format for s in sources)
-        directories.append(target)
-    else:
-        named = format_for_name(strip_compression(target)[0]) if target != STDIO else None
-        out_format = named or sources[0].format
-        if out_format == "text" and len(sources) > 1:
-            raise ConfigError("several text inputs need -o DIRECTORY/ (one output file each) "
-                              "or -o FILE.jsonl (one record each)")
-        outputs, out_formats = (target,), (out_format,)
-    reports: Tuple[str, ...] = (report,) if report else ()
+    target = output or STDIO
+    outputs, out_formats = _record_outputs(sources, target, per_shard, compression)
     per_shard_reports = is_directory_target(report)
-    if per_shard_reports:
-        assert report is not None
-        if any(s.path == STDIO for s in sources):
-            raise ConfigError("a report of stdin cannot go to a report directory; give --report FILE")
-        reports = _shard_names(sources, report, "report", compression, _report_name)
-        directories.append(report)
+    reports = _report_outputs(sources, report, per_shard_reports, compression)
+    directories = [d for d, made in ((target, per_shard), (report, per_shard_reports)) if made and d]
     plan = RunPlan(sources, outputs, out_formats, per_shard, reports, per_shard_reports, rejects, clusters,
                    tuple(d for d in directories if not is_url(d) and not os.path.isdir(d)),
                    tuple(w for s in sources for w in s.warnings))
     _check_targets(plan)
     return plan
+
+
+def _check_paths(**paths: Optional[str]) -> None:
+    """An option given an empty path is a mistake, not "no file"."""
+    for name, path in paths.items():
+        if path == "":
+            raise ConfigError(f"--{name}: the path is empty")
+
+
+def _record_outputs(sources: Sequence[Source], target: str, per_shard: bool,
+                    compression: Optional[str]) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """Where the records go and in which format: one file per source in the directory
+    ``target`` (``per_shard``), else ``target`` for all of them."""
+    if per_shard:
+        if any(s.path == STDIO for s in sources):
+            raise ConfigError("records from stdin cannot go to an output directory; give -o FILE")
+        outputs = _shard_names(sources, target, "output", compression, lambda s: _base(s.path))
+        return outputs, tuple(s.format for s in sources)
+    named = format_for_name(strip_compression(target)[0]) if target != STDIO else None
+    out_format = named or sources[0].format
+    if out_format == "text" and len(sources) > 1:
+        raise ConfigError("several text inputs need -o DIRECTORY/ (one output file each) "
+                          "or -o FILE.jsonl (one record each)")
+    return (target,), (out_format,)
+
+
+def _report_outputs(sources: Sequence[Source], report: Optional[str], per_shard: bool,
+                    compression: Optional[str]) -> Tuple[str, ...]:
+    """Where the report lines go: nowhere, one file, or one file per source in a directory."""
+    if not report:
+        return ()
+    if not per_shard:
+        return (report,)
+    if any(s.path == STDIO for s in sources):
+        raise ConfigError("a report of stdin cannot go to a report directory; give --report FILE")
+    return _shard_names(sources, report, "report", compression, _report_name)
 
 
 def _expand(inputs: Sequence[str]) -> List[str]:

@@ -19,13 +19,14 @@ from dedup._optional import require
 
 #: ``scheme://`` at the start of a path; schemes of persistent indexes are not files.
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_NOT_FILES = ("redis", "rediss", "unix")
+#: URL schemes that name a Redis index, not data (:func:`dedup.index.open.index_kind` reads them here).
+INDEX_SCHEMES = ("redis", "rediss", "unix")
 
 
 def is_url(path: str) -> bool:
     """Whether ``path`` names data through fsspec (a URL other than a Redis index)."""
     match = _URL.match(path)
-    return match is not None and match.group(0)[:-3].lower() not in _NOT_FILES
+    return match is not None and match.group(0)[:-3].lower() not in INDEX_SCHEMES
 
 
 def local_path(path: str) -> str:

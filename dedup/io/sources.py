@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, Optional, Tuple
+from typing import BinaryIO, Callable, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from dedup.errors import DamagedInputError, DedupError
 from dedup.io.delimited import DELIMITERS, read_delimited
@@ -149,12 +149,33 @@ def read_source(source: Source, text_field: str = "text", id_field: Optional[str
             stream.close()
 
 
+class Record(NamedTuple):
+    """A good record, the input (shard) it came from, and how far the inputs had been read then."""
+
+    shard: int
+    item: Item
+    position: int  #: bytes of the inputs read when this record was (compressed bytes, as on disk)
+
+
+def read_records(sources: Sequence[Source], text_field: str = "text", id_field: Optional[str] = None,
+                 on_reject: Optional[Callable[[Reject], None]] = None) -> Iterator[Record]:
+    """Good records of every input, in order: what every command reads. A bad record raises its
+    :class:`InputDataError`, or goes to ``on_reject`` (which may count it, keep it or raise)."""
+    before = 0  # bytes of the inputs already read whole
+    for shard, source in enumerate(sources):
+        for read in read_source(source, text_field, id_field):
+            if isinstance(read, Item):
+                yield Record(shard, read, before + source.bytes_read)
+            elif on_reject is None:
+                raise read.error()
+            else:
+                on_reject(read)
+        before += source.bytes_read
+
+
 def read_items(source: Source, text_field: str = "text", id_field: Optional[str] = None) -> Iterator[Item]:
     """Good records of one input, in order; the first bad one raises its :class:`InputDataError`."""
-    for read in read_source(source, text_field, id_field):
-        if isinstance(read, Reject):
-            raise read.error()
-        yield read
+    return (record.item for record in read_records([source], text_field, id_field))
 
 
 def is_plain_parquet(path: str) -> bool:

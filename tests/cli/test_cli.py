@@ -370,7 +370,7 @@ def test_index_option_opens_the_named_index(tmp_path, capsys, monkeypatch):
         calls.append((spec, config.scope))
         return shared
 
-    monkeypatch.setattr(dedup.index, "open_index", fake_open_index, raising=False)
+    monkeypatch.setattr(cli, "open_index", fake_open_index)
     src = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": P1}])
     src2 = write_jsonl(tmp_path / "in2.jsonl", [{"id": "b", "text": f"{P2}\n\n{P1}"}])
     assert run([src, "-o", tmp_path / "o.jsonl", "--id-field", "id", "--index", "seen.db", "-q"], capsys)[0] == 0
@@ -394,15 +394,6 @@ def test_persistent_index_two_runs_equal_one(tmp_path, capsys, debian_jsonl):
     assert (tmp_path / "oa2.jsonl").read_bytes() == (tmp_path / "oa.jsonl").read_bytes()
     code, _, err = run([first, "-o", tmp_path / "oa3.jsonl", "--index", index, "--threshold", "0.9"], capsys)
     assert code == 1 and err.count("\n") == 1 and "built with" in err and "now bands=12, rows=10, threshold=0.9" in err
-
-
-def test_index_option_without_persistent_indexes(tmp_path, capsys, monkeypatch):
-    monkeypatch.delattr(dedup.index, "open_index", raising=False)
-    monkeypatch.delattr(dedup, "open_index", raising=False)
-    src = write_jsonl(tmp_path / "in.jsonl", [{"text": P1}])
-    code, _, err = run([src, "-o", tmp_path / "o.jsonl", "--index", tmp_path / "seen.db"], capsys)
-    assert code == 1 and err == "dedup: error: --index: persistent indexes are not available in this build\n"
-    assert not (tmp_path / "o.jsonl").exists()
 
 
 SUBCOMMANDS = sorted((name, module) for name, (module, _) in dedup.cli.COMMANDS.items())
