@@ -221,6 +221,22 @@ class _State:
         else:
             self.numbers.removed_bytes += nbytes
 
+    def count_document(self, text: str, units: int) -> None:
+        """A document of the input in the totals."""
+        num = self.numbers  # the pass set the totals it counts to 0
+        num.documents = (num.documents or 0) + 1
+        num.paragraphs = (num.paragraphs or 0) + units
+        num.bytes_in = (num.bytes_in or 0) + utf8_len(text)
+
+    def finish_reading(self, sample: Optional[int], doc: Any, not_shown: str) -> None:
+        """After the pass over the input, in either mode: whether the analysed documents were all
+        of them, and a note when the document asked for (``doc``) was not shown."""
+        self.analysis_complete = sample is None or (self.numbers.documents or 0) <= sample
+        if sample == 0:
+            self.what_if_missing = "Not computed: --sample 0 analyses no documents."
+        if doc is not None and self.shown is None:
+            self.notes.append(f"document {doc!r} {not_shown}")
+
     def page(self) -> Page:
         from dedup.version import __version__
 
@@ -253,35 +269,11 @@ class _State:
         docs = self.analysed
         sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
         first = np.cumsum(sizes) - sizes
-        unit_start = np.concatenate([d.starts for d in docs]) if docs else np.zeros(0, dtype=np.int64)
         paragraphs = [d.text[s:t] for d in docs for s, t in zip(d.starts.tolist(), d.ends.tolist())]
         n = len(paragraphs)
-        nbytes = np.fromiter((utf8_len(p) for p in paragraphs), dtype=np.int64, count=n)
-        doc_of = np.repeat(np.arange(len(docs)), sizes)
         bm = best_matches(paragraphs, sizes, cfg)
-
-        run_removed = np.zeros(n, dtype=bool)
-        run_inner = set()
-        for d, doc in enumerate(docs):
-            for r in doc.removals:
-                if r.reason == INNER:
-                    run_inner.add((int(first[d]) + r.index, r.start, r.end))
-                else:
-                    run_removed[first[d] + r.index] = True
-        thresholds = sorted(set(THRESHOLDS) | {cfg.threshold})
-        rows = []
-        at_run: Tuple[np.ndarray, Set[Tuple[int, int, int]]] = (np.zeros(n, dtype=bool), set())
-        for t in thresholds:
-            rem = removed_at(bm.best, bm.n_tokens, sizes, t, cfg.min_tokens)
-            inner = {(row, int(unit_start[row]) + rep.start, int(unit_start[row]) + rep.end)
-                     for row, rep in inner_repeats_at(paragraphs, rem, bm, cfg, t)}
-            inner_bytes = sum(utf8_len(docs[doc_of[row]].text[a:b]) for row, a, b in inner)
-            per_doc = np.bincount(doc_of[rem], minlength=len(docs))
-            empty = int(np.count_nonzero((per_doc == sizes) & (sizes > 0)))
-            rows.append(WhatIfRow(t, int(rem.sum()) + len(inner), int(nbytes[rem].sum()) + inner_bytes, empty))
-            if t == cfg.threshold:
-                at_run = (rem, inner)
-        page.what_if = rows
+        run_removed, run_inner = _run_decisions(docs, first, n)
+        page.what_if, at_run = _what_if_rows(docs, paragraphs, sizes, bm, cfg)
         page.analysed_documents = len(docs)
         page.analysed_paragraphs = n
         page.analysed_scope = (f"all {len(docs):,} documents" if self.analysis_complete
@@ -294,7 +286,14 @@ class _State:
                 f"members were compared with the earliest {cfg.max_bucket_candidates} only (as in a run), so "
                 f"counts below {cfg.threshold:g} may miss a few {self.unit} whose only close match lies beyond.")
 
-        # Near misses and examples.
+        self._examples(page, paragraphs, first, bm, run_removed)
+
+    def _examples(self, page: Page, paragraphs: List[str], first: np.ndarray, bm: Any,
+                  run_removed: np.ndarray) -> None:
+        """The near misses (kept, closest to the threshold) and the removals closest to it."""
+        cfg = self.cfg
+        docs = self.analysed
+        doc_of = np.repeat(np.arange(len(docs)), [len(d.starts) for d in docs]).astype(np.int64)
         long_enough = bm.n_tokens >= cfg.min_tokens
         near = (~run_removed) & long_enough & (bm.best >= FLOOR) & (bm.best < cfg.threshold)
         page.near_miss_sims = bm.best[near]
@@ -409,6 +408,43 @@ class _State:
             self.lookup.want(doc.removals)
 
 
+def _run_decisions(docs: List[_Doc], first: np.ndarray, n: int) -> Tuple[np.ndarray, Set[Tuple[int, int, int]]]:
+    """What the run removed among the analysed units: a mask of units removed whole, and the
+    spans cut inside kept units as ``(row, start, end)``."""
+    removed = np.zeros(n, dtype=bool)
+    inner = set()
+    for d, doc in enumerate(docs):
+        for r in doc.removals:
+            if r.reason == INNER:
+                inner.add((int(first[d]) + r.index, r.start, r.end))
+            else:
+                removed[first[d] + r.index] = True
+    return removed, inner
+
+
+def _what_if_rows(docs: List[_Doc], paragraphs: List[str], sizes: np.ndarray, bm: Any, cfg: DedupConfig
+                  ) -> Tuple[List[WhatIfRow], Tuple[np.ndarray, Set[Tuple[int, int, int]]]]:
+    """One row per threshold of what a run at it would remove, and that removal at the run's own
+    threshold (units removed whole, spans cut inside kept ones)."""
+    n = len(paragraphs)
+    unit_start = np.concatenate([d.starts for d in docs]) if docs else np.zeros(0, dtype=np.int64)
+    nbytes = np.fromiter((utf8_len(p) for p in paragraphs), dtype=np.int64, count=n)
+    doc_of = np.repeat(np.arange(len(docs)), sizes)
+    rows = []
+    at_run: Tuple[np.ndarray, Set[Tuple[int, int, int]]] = (np.zeros(n, dtype=bool), set())
+    for t in sorted(set(THRESHOLDS) | {cfg.threshold}):
+        rem = removed_at(bm.best, bm.n_tokens, sizes, t, cfg.min_tokens)
+        inner = {(row, int(unit_start[row]) + rep.start, int(unit_start[row]) + rep.end)
+                 for row, rep in inner_repeats_at(paragraphs, rem, bm, cfg, t)}
+        inner_bytes = sum(utf8_len(docs[doc_of[row]].text[a:b]) for row, a, b in inner)
+        per_doc = np.bincount(doc_of[rem], minlength=len(docs))
+        empty = int(np.count_nonzero([emptied(int(k), int(s)) for k, s in zip(per_doc, sizes)]))
+        rows.append(WhatIfRow(t, int(rem.sum()) + len(inner), int(nbytes[rem].sum()) + inner_bytes, empty))
+        if t == cfg.threshold:
+            at_run = (rem, inner)
+    return rows, at_run
+
+
 # -- data mode: run here -------------------------------------------------------------------
 
 def _from_data(corpus: Corpus, cfg: DedupConfig, sample: Optional[int], limit: Optional[int],
@@ -431,46 +467,50 @@ def _from_data(corpus: Corpus, cfg: DedupConfig, sample: Optional[int], limit: O
     num = state.numbers
     num.documents = num.paragraphs = num.bytes_in = num.emptied = 0
     top: List[Tuple[int, int, Any]] = []
-    dd = Deduplicator(cfg)
-    for position, result in enumerate(dd.iter_dedupe(texts(), ids())):
+    for position, result in enumerate(Deduplicator(cfg).iter_dedupe(texts(), ids())):
         rec = pending.popleft()
-        text = rec.text
-        starts = np.array([s for s, _ in result.paragraphs], dtype=np.int64)
-        ends = np.array([t for _, t in result.paragraphs], dtype=np.int64)
-        num.documents += 1
-        num.paragraphs += len(starts)
-        num.bytes_in += utf8_len(text)
-        for r in result.removed:
-            state.add_removal(r.similarity, r.reason, utf8_len(text[r.start:r.end]))
-        k = len(result.removed)
-        if k:
-            num.changed += 1
-            num.emptied += emptied(k - sum(r.reason == INNER for r in result.removed), len(starts))
-            _push_top(top, k, position, rec.doc_id)
+        _count_result(state, rec.text, result)
+        if result.removed:
+            _push_top(top, len(result.removed), position, rec.doc_id)
         keep = sample is None or position < sample
         chosen = doc is not None and state.shown is None and same_id(rec.doc_id, doc)
         if keep or chosen:
-            d = _Doc(rec.doc_id, text, starts, ends, list(result.removed))
+            starts = np.array([s for s, _ in result.paragraphs], dtype=np.int64)
+            ends = np.array([e for _, e in result.paragraphs], dtype=np.int64)
+            d = _Doc(rec.doc_id, rec.text, starts, ends, list(result.removed))
             if keep:
                 state.analysed.append(d)
             if chosen:
                 state.shown = d
-    state.analysis_complete = sample is None or num.documents <= sample
-    if sample == 0:
-        state.what_if_missing = "Not computed: --sample 0 analyses no documents."
     state.top = _top_list(top)
-    if doc is not None and state.shown is None:
-        state.notes.append(f"document {doc!r} was not found in the input")
-    state.want_matches()  # matches lie in earlier documents: those analysed, or read again
+    state.finish_reading(sample, doc, "was not found in the input")
+    _find_matches(state, corpus)
+    return state
+
+
+def _count_result(state: _State, text: str, result: Any) -> None:
+    """A document run here, in the totals: its units, bytes and removals."""
+    state.count_document(text, len(result.paragraphs))
+    for r in result.removed:
+        state.add_removal(r.similarity, r.reason, utf8_len(text[r.start:r.end]))
+    if result.removed:
+        state.numbers.changed += 1
+        whole = sum(r.reason != INNER for r in result.removed)
+        state.numbers.emptied = (state.numbers.emptied or 0) + emptied(whole, len(result.paragraphs))
+
+
+def _find_matches(state: _State, corpus: Corpus) -> None:
+    """The texts the analysed and shown documents' removals repeat: in those documents, or found
+    by reading the input again (matches lie in earlier documents)."""
+    state.want_matches()
     for d in state.analysed + ([state.shown] if state.shown is not None else []):
         state.lookup.offer(d.doc_id, d.text, d.starts, d.ends)
     if state.lookup.missing:
         for rec in corpus.records():
-            starts, ends = split_units(rec.text, cfg.granularity)
+            starts, ends = split_units(rec.text, state.cfg.granularity)
             state.lookup.offer(rec.doc_id, rec.text, starts, ends)
             if not state.lookup.missing:
                 break
-    return state
 
 
 # -- report mode -------------------------------------------------------------------------
@@ -511,9 +551,7 @@ def _read_input(state: _State, scan: ReportScan, corpus: Corpus, sample: Optiona
         starts, ends = split_units(rec.text, state.cfg.granularity)
         key = hashable(rec.doc_id)
         first_input_id = rec.doc_id if position == 0 else first_input_id
-        num.documents += 1
-        num.paragraphs += len(starts)
-        num.bytes_in += utf8_len(rec.text)
+        state.count_document(rec.text, len(starts))
         if key in scan.per_doc:
             found += 1
             num.emptied += emptied(scan.whole(key), len(starts))
@@ -526,15 +564,7 @@ def _read_input(state: _State, scan: ReportScan, corpus: Corpus, sample: Optiona
             state.shown = _Doc(rec.doc_id, rec.text, starts, ends, sorted(scan.shown, key=lambda r: r.index))
         state.lookup.offer(rec.doc_id, rec.text, starts, ends)
     if scan.per_doc and not found:
-        field_name = _field_holding(corpus, scan.first_id)
-        hint = (f"the input's field {field_name!r} holds the report's ids: give --id-field {field_name}"
-                if field_name else "is it the run's input, and --id-field the field the run used?")
-        raise InputDataError(corpus.describe(), None, (
-            f"none of the {len(scan.per_doc):,} documents the report names is in the input (the report names "
-            f"{scan.first_id!r}, the input's first record is {first_input_id!r}): {hint}"))
-    state.analysis_complete = num.documents <= (num.documents if sample is None else sample)
-    if sample == 0:
-        state.what_if_missing = "Not computed: --sample 0 analyses no documents."
+        raise _no_document_found(corpus, scan, first_input_id)
     missing = len(scan.per_doc) - found
     if missing > 0:
         state.notes.append(f"{missing:,} documents named in the report are not in the input: is the input the "
@@ -542,8 +572,18 @@ def _read_input(state: _State, scan: ReportScan, corpus: Corpus, sample: Optiona
     if bad_index:
         state.notes.append(f"{bad_index:,} report lines name a paragraph index their document does not have "
                            f"in the input: the input is not the run's input (they are left out)")
-    if doc is not None and state.shown is None:
-        state.notes.append(f"document {doc!r} has no removals in the report or is not in the input")
+    state.finish_reading(sample, doc, "has no removals in the report or is not in the input")
+
+
+def _no_document_found(corpus: Corpus, scan: ReportScan, first_input_id: Any) -> InputDataError:
+    """The error of an input that holds none of the report's documents, naming the field that
+    holds the report's ids when one does (the wrong ``--id-field``)."""
+    field_name = _field_holding(corpus, scan.first_id)
+    hint = (f"the input's field {field_name!r} holds the report's ids: give --id-field {field_name}"
+            if field_name else "is it the run's input, and --id-field the field the run used?")
+    return InputDataError(corpus.describe(), None, (
+        f"none of the {len(scan.per_doc):,} documents the report names is in the input (the report names "
+        f"{scan.first_id!r}, the input's first record is {first_input_id!r}): {hint}"))
 
 
 # -- small helpers -------------------------------------------------------------------------
