@@ -46,6 +46,10 @@ MAX_UNITS_PER_SHINGLE = 1000
 _CHUNK = 256
 
 
+#: A unit holding at least this share of a reference unit's shingles is a hit (the default).
+MIN_CONTAINMENT = 0.8
+
+
 @dataclass(frozen=True)
 class Hit:
     """One unit of a checked document found in the reference."""
@@ -81,7 +85,8 @@ class Reference:
     """
 
     def __init__(self, texts: Iterable[str] = (), ids: Optional[Iterable[Optional[Hashable]]] = None,
-                 config: Optional[DedupConfig] = None, *, min_containment: float = 0.8, **settings: Any) -> None:
+                 config: Optional[DedupConfig] = None, *, min_containment: float = MIN_CONTAINMENT,
+                 **settings: Any) -> None:
         self.config = make_config(config, default_scope="corpus", **settings)  # a query of an index
         if not 0.0 < min_containment <= 1.0:
             raise ConfigError(f"min_containment must be in (0, 1], got {min_containment!r}")
@@ -100,8 +105,8 @@ class Reference:
         self._build_flat(sets.hashes, sets.offsets, where, sets.n_tokens < self.config.min_tokens)
 
     @classmethod
-    def from_index(cls, index: Union[Index, str, os.PathLike], config: Optional[DedupConfig] = None, *, min_containment: float = 0.8,
-                   **settings: Any) -> "Reference":
+    def from_index(cls, index: Union[Index, str, os.PathLike], config: Optional[DedupConfig] = None, *,
+                   min_containment: float = MIN_CONTAINMENT, **settings: Any) -> "Reference":
         """The units a persistent index holds (an :class:`Index`, or a spec :func:`open_index` takes,
         opened read-only). The settings that make a unit's shingle
         set (:data:`SHINGLE_SETTINGS`) must match the index's; the others (MinHash, LSH,

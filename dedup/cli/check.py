@@ -13,7 +13,7 @@ import itertools
 import sys
 from typing import Dict, Iterator, Optional, Sequence
 
-from dedup.check import Reference
+from dedup.check import MIN_CONTAINMENT, Reference
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
 from dedup.config import DedupConfig
 from dedup.index.guard import index_access
@@ -45,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="field naming a reference document, as hits report it (default: <resolved path>:<line>)")
     p.add_argument("--against-text-field", metavar="NAME", default=None,
                    help="field holding a reference record's text (default: the same as --text-field)")
-    p.add_argument("--min-containment", type=float, default=0.8, metavar="C",
+    p.add_argument("--min-containment", type=float, default=MIN_CONTAINMENT, metavar="C",
                    help="a unit holding at least this share of a reference unit's shingles is a hit, "
-                        "whatever its Jaccard similarity (default: 0.8)")
+                        "whatever its Jaccard similarity (default: %(default)s)")
     p.add_argument("--hits", metavar="FILE", default=None,
                    help="one JSON line per hit (default: stdout when no -o is given)")
     p.add_argument("-o", "--output", metavar="FILE", default=None,

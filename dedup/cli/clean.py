@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any, Iterator, Optional, Sequence, Tuple
 
 from dedup.cli import commands_help
-from dedup.cli.options import UsageError, run_command, run_settings, shared_options
+from dedup.cli.options import COMMAND_SCOPE, UsageError, run_command, run_settings, shared_options
 from dedup.cli.progress import Progress
 from dedup.config import DedupConfig, make_config
 from dedup.deduplicator import Deduplicator
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one JSON line per unit that took part in a removal: doc_id, index and cluster "
                         "([doc_id, index] of the cluster's first member); the --report gets a cluster field")
     p.add_argument("--exact-only", action="store_true",
-                   help="exact repeats only (identical word 5-gram sets), no near-duplicates: a few bytes of "
+                   help="exact repeats only (identical word n-gram sets), no near-duplicates: a few bytes of "
                         "memory per paragraph, for first passes at web scale")
     p.add_argument("--index", default=None, metavar="PATH",
                    help="persistent corpus index (SQLite file, DIR/ for the memory-mapped compact index, or "
@@ -142,7 +142,7 @@ def _workers(given: Optional[int]) -> int:
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
-    return make_config(default_scope="corpus", **run_settings(args), exact_only=args.exact_only)
+    return make_config(default_scope=COMMAND_SCOPE, **run_settings(args), exact_only=args.exact_only)
 
 
 # -- the run -----------------------------------------------------------------------------

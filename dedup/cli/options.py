@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Literal, Optional, Sequence
 
 from dedup.errors import ConfigError, DedupError
 
@@ -29,6 +29,8 @@ _KERNEL_BUILD_LOGGER = "dedup.accel.jit"
 
 #: Settings of a run the commands take (option dests, named as the DedupConfig fields).
 RUN_SETTINGS = ("scope", "threshold", "num_perm", "min_tokens", "granularity", "ngram", "normalization")
+#: The scope of the commands' runs when ``--scope`` is not given (as ``Deduplicator``'s).
+COMMAND_SCOPE: Literal["corpus"] = "corpus"
 
 
 class UsageError(Exception):
@@ -39,6 +41,7 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parent parser: where the text and ids are, and the run's settings (but the settings
     named in ``without``: a command they mean nothing to does not take them)."""
     p = argparse.ArgumentParser(add_help=False)
+    default = config_defaults()
 
     def setting(*flags: str, **kwargs: Any) -> None:
         if flags[0].lstrip("-").replace("-", "_") not in without:
@@ -50,24 +53,24 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
                    help="field holding a document id, as named in reports "
                         "(default: <resolved path>:<line> for records, the resolved path for text files)")
     setting("--scope", choices=["document", "corpus"], default=None,
-            help="repeats inside each document only, or also across documents (default: corpus)")
+            help=f"repeats inside each document only, or also across documents (default: {default['scope']})")
     setting("--threshold", type=float, default=None, metavar="J",
-            help="Jaccard similarity of word 5-gram sets at which paragraphs count as repeats "
-                 "(default: 0.8)")
+            help="Jaccard similarity of the units' word n-gram sets (n: --ngram) at which they count as "
+                 f"repeats (default: {default['threshold']})")
     setting("--num-perm", type=int, default=None, metavar="N",
-            help="MinHash permutations (default: 128)")
+            help=f"MinHash permutations (default: {default['num_perm']})")
     setting("--min-tokens", type=int, default=None, metavar="N",
             help="paragraphs with fewer tokens are removed only inside a run of removed repeats "
-                 "(default: 8)")
+                 f"(default: {default['min_tokens']})")
     setting("--granularity", choices=["paragraph", "sentence", "line", "document"], default=None,
             help="the unit deduplicated: paragraphs, sentences inside them, every line, or whole "
-                 "documents (default: paragraph)")
+                 f"documents (default: {default['granularity']})")
     setting("--ngram", type=int, default=None, metavar="N",
-            help="word n-gram length of the shingles (default: 5)")
+            help=f"word n-gram length of the shingles (default: {default['ngram']})")
     setting("--normalization", default=None, metavar="SPEC",
-            help="the hashed copy of the text: nfkc_casefold (default) or none, then +digits (every run "
+            help="the hashed copy of the text: nfkc_casefold or none, then +digits (every run "
                  "of digits one symbol), +accents (stripped), +punctuation (inside words dropped), "
-                 "e.g. nfkc_casefold+digits")
+                 f"e.g. nfkc_casefold+digits (default: {default['normalization']})")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="nothing on stderr but errors: no progress bar, warnings or summary")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -78,6 +81,17 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
                         "(default: warning, and the note that the compiled kernels are being built; "
                         "-q: error)")
     return p
+
+
+def config_defaults() -> Dict[str, Any]:
+    """The defaults of the run's settings, as the help quotes them: DedupConfig's own, and the
+    scope the commands run in (imported when a parser is built: ``import dedup.cli`` stays light)."""
+    import dataclasses
+
+    from dedup.config import DedupConfig
+
+    defaults = {f.name: f.default for f in dataclasses.fields(DedupConfig) if f.init}
+    return {**defaults, "scope": COMMAND_SCOPE}
 
 
 def run_settings(args: argparse.Namespace) -> Dict[str, Any]:

@@ -11,6 +11,7 @@ Run ``pytest tests/test_layers.py -s`` to see the list.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
 
@@ -119,3 +120,50 @@ def test_no_import_breaks_the_layers_beyond_the_known_ones():
 
 def test_every_module_has_a_layer():
     assert {unit(m) for m in module_names()} <= set(LAYERS)
+
+
+# -- docs/internals.md's layer table is LAYERS -----------------------------------------------
+
+INTERNALS = ROOT / "docs" / "internals.md"
+
+
+def documented_layers(markdown: str) -> Tuple[Dict[str, int], Dict[str, Set[str]]]:
+    """From the ``| layer | unit | its job |`` table: unit -> layer, and package unit -> the module
+    files its row names. A unit is ``dedup/x/`` or ``dedup/x.py``; the row "bottom modules" places
+    every ``x.py`` it names; ``dedup/__init__.py`` stands for the package itself (and the
+    ``__main__.py`` its row names)."""
+    layers: Dict[str, int] = {}
+    files: Dict[str, Set[str]] = {}
+    for layer, unit_cell, job in re.findall(r"^\| (\d) \| (.+?) \| (.+) \|$", markdown, flags=re.M):
+        named = set(re.findall(r"`([\w.]+\.py)`", job))
+        package = re.fullmatch(r"`dedup/(\w+)/`", unit_cell)
+        module = re.fullmatch(r"`dedup/(\w+)\.py`", unit_cell)
+        if package:
+            layers[f"dedup.{package.group(1)}"] = int(layer)
+            files[f"dedup.{package.group(1)}"] = named
+        elif module and module.group(1) == "__init__":
+            layers["dedup"] = int(layer)
+            layers.update({f"dedup.{name[:-3]}": int(layer) for name in named if name == "__main__.py"})
+        elif module:
+            layers[f"dedup.{module.group(1)}"] = int(layer)
+        else:
+            layers.update({f"dedup.{name[:-3]}": int(layer) for name in named})
+    return layers, files
+
+
+def test_the_internals_layer_table_is_the_enforced_one():
+    layers, files = documented_layers(INTERNALS.read_text(encoding="utf-8"))
+    assert layers == LAYERS, f"docs/internals.md's layer table differs from LAYERS: " \
+                             f"{sorted(set(layers.items()) ^ set(LAYERS.items()))}"
+    for package, named in files.items():
+        modules = {p.name for p in (ROOT / Path(*package.split("."))).glob("*.py") if p.name != "__init__.py"}
+        assert named == modules, f"docs/internals.md's row of {package} names {sorted(named ^ modules)} wrongly"
+
+
+def test_the_table_reader_places_every_kind_of_row():
+    layers, files = documented_layers("| 0 | `dedup/__init__.py` | the API; `__main__.py` |\n"
+                                      "| 2 | `dedup/index/` | `base.py` the contract |\n"
+                                      "| 1 | `dedup/check.py` | checks |\n| 4 | bottom modules | `errors.py`, `version.py` |\n")
+    assert layers == {"dedup": 0, "dedup.__main__": 0, "dedup.index": 2, "dedup.check": 1, "dedup.errors": 4,
+                      "dedup.version": 4}
+    assert files == {"dedup.index": {"base.py"}}
