@@ -28,6 +28,7 @@ from typing import Any, Dict, Hashable, Iterable, Iterator, List, Optional, Sequ
 
 import numpy as np
 
+from dedup.arrays import offsets_of, ragged_take, row_of
 from dedup.config import DedupConfig, make_config
 from dedup.errors import ConfigError
 from dedup.fingerprint.shingles import ShingleSets, shingle_sets
@@ -130,9 +131,8 @@ class Reference:
         if not len(ids):
             return ref
         pool, starts, lengths = index.shingle_spans(ids)
-        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        hashes = np.concatenate([pool[int(s):int(s) + int(n)] for s, n in zip(starts.tolist(), lengths.tolist())])
+        offsets = offsets_of(lengths)
+        hashes = pool[ragged_take(starts, lengths)]
         where: List[Tuple[Optional[Hashable], int]] = []
         for entry in ids.tolist():
             loc = index.location(entry)
@@ -219,9 +219,8 @@ class Reference:
         if not len(pos):
             return {}
         # every (checked unit, reference unit) pair sharing a shingle, once per shared shingle
-        reps = np.repeat(np.arange(len(pos)), counts)
-        within = np.arange(len(reps)) - np.repeat(np.cumsum(counts) - counts, counts)
-        refs = self._units[self._first[pos[reps]] + within]
+        reps = row_of(counts)
+        refs = self._units[ragged_take(self._first[pos], counts)]
         n_ref = np.int64(len(self._size))
         pairs, shared = np.unique(unit_of[reps] * n_ref + refs, return_counts=True)
         mine, ref = pairs // n_ref, pairs % n_ref

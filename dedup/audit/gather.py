@@ -34,6 +34,7 @@ from typing import Any, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
+from dedup.arrays import exclusive_cumsum, row_of
 from dedup.audit.corpus import Corpus, Lookup, describe
 from dedup.audit.page import (DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, histogram_note, encode_page,
                               render)
@@ -53,10 +54,7 @@ THRESHOLDS: Tuple[float, ...] = tuple(k / 20 for k in range(10, 21))
 EXAMPLES_PER_SIDE = 6
 _TOP_DOCUMENTS = 10
 
-#: The name this error had before the audit read through :mod:`dedup.io` (kept for one release).
-AuditInputError = InputDataError
-
-__all__ = ["AuditInputError", "AuditSummary", "THRESHOLDS", "write_audit"]
+__all__ = ["AuditSummary", "THRESHOLDS", "write_audit"]
 
 #: One path, or several (shards, in order).
 Paths = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
@@ -268,7 +266,7 @@ class _State:
         cfg = self.cfg
         docs = self.analysed
         sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
-        first = np.cumsum(sizes) - sizes
+        first = exclusive_cumsum(sizes)
         paragraphs = [d.text[s:t] for d in docs for s, t in zip(d.starts.tolist(), d.ends.tolist())]
         n = len(paragraphs)
         bm = best_matches(paragraphs, sizes, cfg)
@@ -293,7 +291,7 @@ class _State:
         """The near misses (kept, closest to the threshold) and the removals closest to it."""
         cfg = self.cfg
         docs = self.analysed
-        doc_of = np.repeat(np.arange(len(docs)), [len(d.starts) for d in docs]).astype(np.int64)
+        doc_of = row_of(np.array([len(d.starts) for d in docs], dtype=np.int64))
         long_enough = bm.n_tokens >= cfg.min_tokens
         near = (~run_removed) & long_enough & (bm.best >= FLOOR) & (bm.best < cfg.threshold)
         page.near_miss_sims = bm.best[near]
@@ -362,7 +360,7 @@ class _State:
     def _run_here(self, sizes: np.ndarray) -> Tuple[np.ndarray, set]:
         """What a Deduplicator with these settings removes from the analysed documents."""
         docs = self.analysed
-        first = np.cumsum(sizes) - sizes
+        first = exclusive_cumsum(sizes)
         mask = np.zeros(int(sizes.sum()), dtype=bool)
         inner = set()
         dd = Deduplicator(self.cfg)
@@ -429,7 +427,7 @@ def _what_if_rows(docs: List[_Doc], paragraphs: List[str], sizes: np.ndarray, bm
     n = len(paragraphs)
     unit_start = np.concatenate([d.starts for d in docs]) if docs else np.zeros(0, dtype=np.int64)
     nbytes = np.fromiter((utf8_len(p) for p in paragraphs), dtype=np.int64, count=n)
-    doc_of = np.repeat(np.arange(len(docs)), sizes)
+    doc_of = row_of(sizes)
     rows = []
     at_run: Tuple[np.ndarray, Set[Tuple[int, int, int]]] = (np.zeros(n, dtype=bool), set())
     for t in sorted(set(THRESHOLDS) | {cfg.threshold}):

@@ -26,7 +26,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take
+from dedup.arrays import exclusive_cumsum, ragged_take
 from dedup.config import DedupConfig
 from dedup.decide.rules import apply_run_rule, inner_search_mask, scope_salt
 from dedup.decide.verify import jaccard_rows
@@ -97,7 +97,7 @@ def _near_repeats(sets: ShingleSets, reps: np.ndarray, config: DedupConfig, layo
                   salt: Optional[np.ndarray], best: np.ndarray, match: np.ndarray) -> Tuple[int, int]:
     """Near repeats: first occurrences ``reps`` of each set share LSH buckets; every candidate is
     verified. Returns (capped buckets, pairs verified)."""
-    sub = _subset(sets, reps)
+    sub = sets.take(reps)
     sigs = signatures(sub.hashes, sub.offsets, config.num_perm, config.seed)
     codes, capped = _candidate_codes(sigs, layouts, config.max_bucket_candidates,
                                      None if salt is None else salt[reps])
@@ -212,18 +212,4 @@ def _sets(paragraphs: Sequence[str], config: DedupConfig) -> ShingleSets:
     chunks = [shingle_sets(list(paragraphs[i:i + step]), config.ngram, config.normalization,
                            config.unspaced_scripts)
               for i in range(0, len(paragraphs), step)]
-    offsets = [np.zeros(1, dtype=np.int64)]
-    shift = 0
-    for ch in chunks:
-        offsets.append(ch.offsets[1:] + shift)
-        shift += len(ch.hashes)
-    return ShingleSets(np.concatenate([ch.hashes for ch in chunks]), np.concatenate(offsets),
-                       np.concatenate([ch.n_tokens for ch in chunks]),
-                       np.concatenate([ch.set_keys for ch in chunks]))
-
-
-def _subset(sets: ShingleSets, rows: np.ndarray) -> ShingleSets:
-    """The sets of ``rows`` only, renumbered 0..len(rows)-1."""
-    lengths = sets.offsets[rows + 1] - sets.offsets[rows]
-    return ShingleSets(sets.hashes[ragged_take(sets.offsets[rows], lengths)], offsets_of(lengths),
-                       sets.n_tokens[rows], sets.set_keys[rows])
+    return ShingleSets.concat(chunks)

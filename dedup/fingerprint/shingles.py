@@ -30,9 +30,6 @@ _WORD_CACHE_LIMIT = 2_000_000
 
 _word_cache: Dict[str, int] = {PARAGRAPH_MARK: _MARK_HASH}
 
-#: The old private name (decide/inner.py imports it until it uses dedup.chardata.word_table).
-_unicode_word_table = word_table
-
 
 def _settings(text: Optional[TextSettings], ngram: int, normalization: str, unspaced: str) -> TextSettings:
     """``text`` when given, else the loose keywords of the older signatures, as one value."""

@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from dedup.arrays import exclusive_cumsum
 from dedup.errors import DedupError
 from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
 from dedup.index.growable import GrowableArray
@@ -114,8 +115,7 @@ class ExactIndex(Index):
         ids = np.arange(base, base + n, dtype=np.int64)
         first = batch.shingle_ref < 0  # the first entry with its set: the only one first_exact returns
         self._exact.add(np.asarray(batch.set_keys, dtype=_U64)[first], ids[first])
-        starts = base + np.concatenate([[0], np.cumsum(batch.doc_sizes)[:-1]]).astype(np.int64) \
-            if len(batch.doc_ids) else np.zeros(0, dtype=np.int64)
+        starts = base + exclusive_cumsum(batch.doc_sizes)
         self._doc_first_entry.extend(starts)
         at = 0
         for doc_id, start, size in zip(batch.doc_ids, starts.tolist(), batch.doc_sizes.tolist()):

@@ -16,9 +16,6 @@ from dedup.chardata import (BLANK_LINE_RE, DIGITS_RE, INNER_PUNCTUATION_RE, CHAR
                             PARAGRAPH_MARK, PARAGRAPH_RE, SENTENCE_END_RE, UNSPACED_RE, WORD_OR_MARK_RE, WORD_RE)
 from dedup.errors import ConfigError, InputTypeError
 
-# The old private names (decide/inner.py imports _CHAR_OR_WORD_RE until it uses dedup.chardata).
-_CHAR_OR_WORD_RE = CHAR_OR_WORD_RE
-
 
 def check_text(text: object, what: str = "text") -> str:
     """Return ``text`` if it is a ``str``; otherwise raise a TypeError that says what to do."""

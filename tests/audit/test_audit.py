@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup.audit.gather import THRESHOLDS, AuditInputError
+from dedup.audit.gather import THRESHOLDS
 from dedup.cli.audit import main as audit_main
 from dedup.io.report import ReportWriter
 from dedup.audit.similarity import best_matches, inner_repeats_at, removed_at
@@ -527,7 +527,7 @@ def test_cli_errors(tmp_path, capsys):
     assert f"{bad}:2: malformed JSON" in capsys.readouterr().err
     assert audit_main([str(corpus), "--threshold", "2", "-o", str(tmp_path / "o.html")]) == 2
     assert audit_main([str(corpus), "--sample", "some"]) == 2
-    with pytest.raises(AuditInputError, match=r"c2.jsonl:1: no field 'body'"):
+    with pytest.raises(dedup.InputDataError, match=r"c2.jsonl:1: no field 'body'"):
         write_jsonl(tmp_path / "c2.jsonl", [{"id": "a", "text": "x"}])
         dedup.write_audit(input=str(tmp_path / "c2.jsonl"), output=str(tmp_path / "o.html"), text_field="body")
 
