@@ -45,26 +45,40 @@ _P = "__dedup_"
 ID, ORD, TEXT = _P + "id", _P + "ord", _P + "text"
 PARA, START, END, TOKENS = _P + "para", _P + "start", _P + "end", _P + "tokens"
 SET_KEY, SHINGLES, BANDS = _P + "set_key", _P + "shingles", _P + "bands"
-G, FIRST, EXACT, KEY, POS = _P + "g", _P + "first", _P + "exact", _P + "key", _P + "pos"
-CG, SHARED, SIM, MEMBERS, HEADS = _P + "cg", _P + "shared", _P + "sim", _P + "members", _P + "heads"
-QH, CH, QS, QE, QN, CS, CE = _P + "qh", _P + "ch", _P + "qs", _P + "qe", _P + "qn", _P + "cs", _P + "ce"
+#: a unit's place in the global order: the struct (order, id, unit index), compared as a whole
+ORDER = _P + "order"
+FIRST, EXACT, KEY, POS = _P + "first", _P + "exact", _P + "key", _P + "pos"
+SHARED, SIM, MEMBERS, HEADS = _P + "shared", _P + "sim", _P + "members", _P + "heads"
+# A candidate pair: the query unit (later in the order) and the candidate it may repeat.
+QUERY_START, QUERY_END, QUERY_TOKENS, QUERY_SHINGLES = (_P + "query_start", _P + "query_end", _P + "query_tokens",
+                                                        _P + "query_shingles")
+CAND_ORDER, CAND_ID, CAND_PARA = _P + "cand_order", _P + "cand_id", _P + "cand_para"
+CAND_START, CAND_END, CAND_SHINGLES = _P + "cand_start", _P + "cand_end", _P + "cand_shingles"
 BEST, REPS, REMOVALS, OUT, INNER = _P + "best", _P + "reps", _P + "removals", _P + "out", _P + "inner"
 M_ID, M_PARA, M_START, M_END = _P + "m_id", _P + "m_para", _P + "m_start", _P + "m_end"
-CI, CP = _P + "ci", _P + "cp"
+
+# pyspark's functions, types and Window, for every helper below: set by :func:`_load_pyspark`
+# when the Spark backend is used (`import dedup.spark` needs no pyspark).
+F: Any = None
+T: Any = None
+Window: Any = None
 
 
-def _spark():
-    """pyspark's modules, imported only when the Spark backend is used."""
+def _load_pyspark() -> None:
+    """Import pyspark (and the pyarrow and pandas it needs on the driver) into :data:`F`, :data:`T`
+    and :data:`Window`; after the first call the imports are lookups in ``sys.modules``, and a
+    pyspark gone from them still fails here, naming the pip command."""
+    global F, T, Window
     try:
         import pyarrow  # noqa: F401  (mapInArrow needs it on the driver too)
         import pandas  # noqa: F401
-        from pyspark.sql import Window, functions as F, types as T
+        from pyspark.sql import Window as window, functions, types
     except ImportError as exc:
         raise MissingDependencyError(
             f"the Spark backend needs pyspark, pyarrow and pandas ({exc.name or exc} is missing): "
             f"{pip_hint('spark')}"
         ) from exc
-    return F, T, Window
+    F, T, Window = functions, types, window
 
 
 def dedupe_dataframe(df, text_col: str = "text", id_col: str = "doc_id", order_col: Optional[str] = None,
@@ -91,15 +105,15 @@ def dedupe_dataframe(df, text_col: str = "text", id_col: str = "doc_id", order_c
     table of fingerprinted paragraphs is checkpointed locally (in the executors) when first
     computed, so the output and the report share it, and released with them.
     """
-    F, T, Window = _spark()
+    _load_pyspark()
     cfg = _config(config, threshold, scope, overrides)
-    _check_schema(df, text_col, id_col, order_col, T)
-    _check_values(df, text_col, id_col, order_col, F)
-    units = _units(df, cfg, text_col, id_col, order_col, F, T, Window)
-    removals = _removals(units, cfg, df.schema[id_col].dataType, F, T)
+    _check_schema(df, text_col, id_col, order_col)
+    _check_values(df, text_col, id_col, order_col)
+    units = _units(df, cfg, text_col, id_col, order_col)
+    removals = _removals(units, cfg, df.schema[id_col].dataType)
     inner = units.filter(F.col(INNER)).groupBy(ID).agg(F.collect_list(PARA).alias(INNER))
     per_doc = removals.join(inner, on=ID, how="full").withColumnRenamed(ID, id_col)
-    full = _canonical(df, per_doc, cfg, text_col, id_col, F, T)
+    full = _canonical(df, per_doc, cfg, text_col, id_col)
     columns = [F.col(f"{OUT}.text").alias(text_col) if c == text_col else F.col(f"`{c}`") for c in df.columns]
     count = F.size(F.coalesce(F.col(REMOVALS), F.array())) + F.size(F.col(f"{OUT}.inner"))
     out = full.select(*columns, count.cast(T.IntegerType()).alias(REMOVED_COL))
@@ -126,7 +140,7 @@ def _config(config: Optional[DedupConfig], threshold: Optional[float], scope: Op
     return make_config(config, default_scope="corpus", scope=scope, **overrides)
 
 
-def _check_schema(df, text_col: str, id_col: str, order_col: Optional[str], T) -> None:
+def _check_schema(df, text_col: str, id_col: str, order_col: Optional[str]) -> None:
     fields = {f.name: f for f in df.schema.fields}
     for role, name in (("text_col", text_col), ("id_col", id_col), ("order_col", order_col)):
         if name is not None and name not in fields:
@@ -147,7 +161,7 @@ def _check_schema(df, text_col: str, id_col: str, order_col: Optional[str], T) -
             raise ConfigError(f"column {name!r} uses the prefix {_P!r}, reserved for dedup's own columns")
 
 
-def _check_values(df, text_col: str, id_col: str, order_col: Optional[str], F) -> None:
+def _check_values(df, text_col: str, id_col: str, order_col: Optional[str]) -> None:
     """One job: ids present and unique, order and text present (else a clear error)."""
     aggs = [F.count(F.lit(1)).alias("rows"), F.count(F.col(id_col)).alias("ids"),
             F.countDistinct(F.col(id_col)).alias("distinct"), F.count(F.col(text_col)).alias("texts")]
@@ -170,8 +184,8 @@ def _check_values(df, text_col: str, id_col: str, order_col: Optional[str], F) -
         raise DedupError(f"order column {order_col!r} has {row['rows'] - row['orders']} null value(s)")
 
 
-def _units(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional[str], F, T, Window):
-    """One row per unit (paragraph) with its fingerprints, its place ``G`` in the global
+def _units(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional[str]):
+    """One row per unit (paragraph) with its fingerprints, its place ``ORDER`` in the global
     order (the struct (order, id, unit index)) and the outcome of the exact stage;
     computed once, read by every later step."""
     fields = {f.name: f for f in df.schema.fields}
@@ -197,15 +211,15 @@ def _units(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional
                  names=names)
     units = df.select(*cols).mapInArrow(fn, schema)
     order = ([ORD] if order_col is not None else []) + [ID, PARA]
-    units = units.withColumn(G, F.struct(*order))
+    units = units.withColumn(ORDER, F.struct(*order))
 
     # Exact stage: the first unit (in order) of each set key; a later one with the same
     # set repeats it. (Document scope: the first in the same document.)
     within = [ID] if cfg.scope == "document" else []
-    by_set = Window.partitionBy(*within, SET_KEY).orderBy(G)
-    first = F.first(F.struct(G, ID, PARA, START, END, SHINGLES)).over(by_set)
+    by_set = Window.partitionBy(*within, SET_KEY).orderBy(ORDER)
+    first = F.first(F.struct(ORDER, ID, PARA, START, END, SHINGLES)).over(by_set)
     units = (units.withColumn(FIRST, first)
-             .withColumn(EXACT, (F.col(f"{FIRST}.{G}") != F.col(G))
+             .withColumn(EXACT, (F.col(f"{FIRST}.{ORDER}") != F.col(ORDER))
                          & (F.col(f"{FIRST}.{SHINGLES}") == F.col(SHINGLES)))
              .withColumn(FIRST, F.col(FIRST).dropFields(SHINGLES)))
     # Computed when first needed and kept while the result lives; without it Spark would
@@ -213,7 +227,7 @@ def _units(df, cfg: DedupConfig, text_col: str, id_col: str, order_col: Optional
     return units.localCheckpoint(eager=False)
 
 
-def _removals(units, cfg: DedupConfig, id_type, F, T):
+def _removals(units, cfg: DedupConfig, id_type):
     """Per document with removals: ``ID`` and a list of removals (run rule applied)."""
     within = [ID] if cfg.scope == "document" else []  # document scope: keys never meet across documents
     exact_rows = units.filter(F.col(EXACT)).select(
@@ -221,51 +235,54 @@ def _removals(units, cfg: DedupConfig, id_type, F, T):
         F.col(f"{FIRST}.{ID}").alias(M_ID), F.col(f"{FIRST}.{PARA}").alias(M_PARA),
         F.col(f"{FIRST}.{START}").alias(M_START), F.col(f"{FIRST}.{END}").alias(M_END),
         F.lit(1.0).alias(SIM), F.lit(True).alias(EXACT))
-    near_rows = _near_rows(units.filter(~F.col(EXACT)), cfg, within, F, T)
-    return _run_rule(exact_rows.unionByName(near_rows), cfg, id_type, F, T)
+    near_rows = _near_rows(units.filter(~F.col(EXACT)), cfg, within)
+    return _run_rule(exact_rows.unionByName(near_rows), cfg, id_type)
 
 
-def _near_rows(stored, cfg: DedupConfig, within: list, F, T):
+def _near_rows(stored, cfg: DedupConfig, within: list):
     """The near repeats among the ``stored`` units (not exact repeats), with their matches."""
     # Near stage: LSH buckets of the units that are not exact repeats, each sorted in the
     # global order. A member at position p gets as candidates the members at positions
     # < min(p, max_bucket_candidates): the earliest ones, at most that many.
     limit = cfg.max_bucket_candidates
-    buckets = (stored.select(*within, G, F.explode(BANDS).alias(KEY))
-               .groupBy(*within, KEY).agg(F.array_sort(F.collect_list(G)).alias(MEMBERS))
+    buckets = (stored.select(*within, ORDER, F.explode(BANDS).alias(KEY))
+               .groupBy(*within, KEY).agg(F.array_sort(F.collect_list(ORDER)).alias(MEMBERS))
                .filter(F.size(MEMBERS) > 1))
     members = buckets.select(F.slice(MEMBERS, 1, limit).alias(HEADS),
-                             F.posexplode(MEMBERS).alias(POS, G)).filter(F.col(POS) > 0)
-    pairs = (members.select(G, F.explode(F.slice(HEADS, F.lit(1), F.least(F.col(POS), F.lit(limit))))
-                            .alias(CG))
-             .filter(F.col(CG) < F.col(G))  # a unit listed twice in one bucket
-             .groupBy(G, CG).agg(F.count(F.lit(1)).alias(SHARED)))
-    queries = stored.select(G, ID, PARA, F.col(START).alias(QS), F.col(END).alias(QE),
-                            F.col(TOKENS).alias(QN), F.col(SHINGLES).alias(QH))
-    cands = stored.select(F.col(G).alias(CG), F.col(ID).alias(CI), F.col(PARA).alias(CP),
-                          F.col(START).alias(CS), F.col(END).alias(CE), F.col(SHINGLES).alias(CH))
-    pairs = pairs.join(queries, on=G).join(cands, on=CG)
-    verified_schema = T.StructType([f for f in pairs.schema.fields if f.name not in (QH, CH)]
+                             F.posexplode(MEMBERS).alias(POS, ORDER)).filter(F.col(POS) > 0)
+    pairs = (members.select(ORDER, F.explode(F.slice(HEADS, F.lit(1), F.least(F.col(POS), F.lit(limit))))
+                            .alias(CAND_ORDER))
+             .filter(F.col(CAND_ORDER) < F.col(ORDER))  # a unit listed twice in one bucket
+             .groupBy(ORDER, CAND_ORDER).agg(F.count(F.lit(1)).alias(SHARED)))
+    queries = stored.select(ORDER, ID, PARA, F.col(START).alias(QUERY_START), F.col(END).alias(QUERY_END),
+                            F.col(TOKENS).alias(QUERY_TOKENS), F.col(SHINGLES).alias(QUERY_SHINGLES))
+    cands = stored.select(F.col(ORDER).alias(CAND_ORDER), F.col(ID).alias(CAND_ID), F.col(PARA).alias(CAND_PARA),
+                          F.col(START).alias(CAND_START), F.col(END).alias(CAND_END),
+                          F.col(SHINGLES).alias(CAND_SHINGLES))
+    pairs = pairs.join(queries, on=ORDER).join(cands, on=CAND_ORDER)
+    verified_schema = T.StructType([f for f in pairs.schema.fields
+                                    if f.name not in (QUERY_SHINGLES, CAND_SHINGLES)]
                                    + [T.StructField(SIM, T.DoubleType(), False)])
-    verified = pairs.mapInArrow(partial(batches.verify_batches, threshold=cfg.threshold, query_col=QH,
-                                        cand_col=CH, sim_col=SIM), verified_schema)
+    verified = pairs.mapInArrow(partial(batches.verify_batches, threshold=cfg.threshold, query_col=QUERY_SHINGLES,
+                                        cand_col=CAND_SHINGLES, sim_col=SIM), verified_schema)
     # The match: the first verified candidate by (shared bands desc, order asc).
-    best = verified.groupBy(G, ID, PARA, QS, QE, QN).agg(F.min(F.struct(
-        (-F.col(SHARED)).alias("neg_shared"), F.col(CG), F.col(SIM), F.col(CI), F.col(CP), F.col(CS),
-        F.col(CE))).alias(BEST))
+    best = verified.groupBy(ORDER, ID, PARA, QUERY_START, QUERY_END, QUERY_TOKENS).agg(F.min(F.struct(
+        (-F.col(SHARED)).alias("neg_shared"), F.col(CAND_ORDER), F.col(SIM), F.col(CAND_ID), F.col(CAND_PARA),
+        F.col(CAND_START), F.col(CAND_END))).alias(BEST))
     near_rows = best.select(
-        F.col(ID), F.col(PARA), F.col(QS).alias(START), F.col(QE).alias(END), F.col(QN).alias(TOKENS),
-        F.col(f"{BEST}.{CI}").alias(M_ID), F.col(f"{BEST}.{CP}").alias(M_PARA),
-        F.col(f"{BEST}.{CS}").alias(M_START), F.col(f"{BEST}.{CE}").alias(M_END),
+        F.col(ID), F.col(PARA), F.col(QUERY_START).alias(START), F.col(QUERY_END).alias(END),
+        F.col(QUERY_TOKENS).alias(TOKENS),
+        F.col(f"{BEST}.{CAND_ID}").alias(M_ID), F.col(f"{BEST}.{CAND_PARA}").alias(M_PARA),
+        F.col(f"{BEST}.{CAND_START}").alias(M_START), F.col(f"{BEST}.{CAND_END}").alias(M_END),
         F.col(f"{BEST}.{SIM}").alias(SIM), F.lit(False).alias(EXACT))
     return near_rows
 
 
-def _run_rule(repeats, cfg: DedupConfig, id_type, F, T):
+def _run_rule(repeats, cfg: DedupConfig, id_type):
     """Per document: the run rule over its repeats, giving ``ID`` and its list of removals."""
     fields = [PARA, START, END, TOKENS, M_ID, M_PARA, M_START, M_END, SIM, EXACT]
     per_doc = repeats.groupBy(ID).agg(F.collect_list(F.struct(*fields)).alias(REPS))
-    removal_type = _removal_type(T, batches.REMOVAL_FIELDS, id_type)
+    removal_type = _removal_type(batches.REMOVAL_FIELDS, id_type)
     schema = T.StructType([T.StructField(ID, id_type, False),
                            T.StructField(REMOVALS, T.ArrayType(removal_type, False), False)])
     names = {"para": PARA, "start": START, "end": END, "tokens": TOKENS, "m_id": M_ID, "m_para": M_PARA,
@@ -275,7 +292,7 @@ def _run_rule(repeats, cfg: DedupConfig, id_type, F, T):
     return per_doc.mapInArrow(fn, schema)
 
 
-def _canonical(df, per_doc, cfg: DedupConfig, text_col: str, id_col: str, F, T):
+def _canonical(df, per_doc, cfg: DedupConfig, text_col: str, id_col: str):
     """The input rows plus ``REMOVALS`` and ``OUT`` = (canonical text, inner removals)."""
     import pandas as pd
     from pyspark.sql.functions import pandas_udf
@@ -286,7 +303,7 @@ def _canonical(df, per_doc, cfg: DedupConfig, text_col: str, id_col: str, F, T):
     canonical.__annotations__ = {"texts": pd.Series, "removed": pd.Series, "inner": pd.Series,
                                  "return": pd.DataFrame}
     cut_fields = [T.StructField("cut_start", T.LongType(), False), T.StructField("cut_end", T.LongType(), False)]
-    inner_type = T.StructType(_removal_type(T, batches.INNER_FIELDS).fields + cut_fields)
+    inner_type = T.StructType(_removal_type(batches.INNER_FIELDS).fields + cut_fields)
     result_type = T.StructType([T.StructField("text", T.StringType()),
                                 T.StructField("inner", T.ArrayType(inner_type, False)),
                                 T.StructField("cuts", T.ArrayType(T.StructType(cut_fields), False))])
@@ -296,7 +313,7 @@ def _canonical(df, per_doc, cfg: DedupConfig, text_col: str, id_col: str, F, T):
     return joined.withColumn(OUT, udf(F.col(f"`{text_col}`"), removed, F.col(INNER)))
 
 
-def _removal_type(T, names: Sequence[str], id_type=None):
+def _removal_type(names: Sequence[str], id_type=None):
     """The Spark struct of :class:`dedup.Removal`'s fields ``names``, typed from its annotations.
 
     Paragraph indexes are ints (as the units' index column), other ints longs; the matched
