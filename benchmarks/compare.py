@@ -35,13 +35,11 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from benchmarks.corpus import documents, paragraphs  # noqa: E402
-from benchmarks.systems import SYSTEMS, predict  # noqa: E402
+from benchmarks.corpus import documents, paragraphs
+from benchmarks.systems import SYSTEMS, predict
 
 
 def labels(docs: Sequence[dict]):

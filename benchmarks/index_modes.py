@@ -1,7 +1,7 @@
 """Memory and speed of the index modes, each in its own process: the full in-memory index,
 exact-only (ExactIndex) and the compact index (CompactIndex: memory-mapped files).
 
-    python benchmarks/index_modes.py [--paragraphs 300000]
+    python -m benchmarks.index_modes [--paragraphs 300000]
 
 Per mode: paragraphs/s (CPU), the process's anonymous memory (RssAnon: what RAM the process
 itself holds; mapped index files are page cache, counted apart as RssFile) grown per
@@ -11,7 +11,6 @@ paragraph, the bytes on disk, and whether the decisions equal the full index's.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import subprocess
@@ -19,18 +18,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks._common import child_env
 
 CHILD = r"""
-import hashlib, json, sys, time
-sys.path.insert(0, {root!r})
+import hashlib, json, time
 import dedup
 from dedup.accel import jit
+from benchmarks._common import status_kb
 from benchmarks.corpus import scaled_documents
 
 def rss(field):
-    with open("/proc/self/status") as f:
-        return next(int(l.split()[1]) * 1024 for l in f if l.startswith(field + ":"))
+    return status_kb(field) * 1024
 
 texts = [d["text"] for d in scaled_documents({n}, labels=False)]
 mode, where = {mode!r}, {where!r}
@@ -64,9 +62,8 @@ def main() -> None:
     for mode in ("full", "exact", "compact"):
         where = tempfile.mkdtemp(prefix="dedup-compact-") + "/index"
         try:
-            out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT), n=args.paragraphs, mode=mode,
-                                                                     where=where)],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run([sys.executable, "-c", CHILD.format(n=args.paragraphs, mode=mode, where=where)],
+                                 capture_output=True, text=True, check=True, env=child_env()).stdout
         finally:
             shutil.rmtree(Path(where).parent, ignore_errors=True)
         rows.append(json.loads(out.strip().splitlines()[-1]))

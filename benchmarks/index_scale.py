@@ -9,13 +9,12 @@ documents run through a Deduplicator with a MemoryIndex and with a fresh SqliteI
 calls per paragraph, file size, bytes per paragraph, the time to reopen the file, and
 whether both runs decided the same.
 
-    python benchmarks/index_scale.py --paragraphs 1000000 --path /tmp/scale.dedup
+    python -m benchmarks.index_scale --paragraphs 1000000 --path /tmp/scale.dedup
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -23,7 +22,6 @@ import sys
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Dict, List, Tuple
 
 import numpy as np
@@ -31,12 +29,7 @@ import numpy as np
 import dedup
 from dedup.index.base import Index
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def load(name: str) -> list:
-    with gzip.open(DATA / name, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+from benchmarks._common import read_docs as load
 
 
 def _edit(paragraph: str, copy: int, rng: random.Random) -> str:

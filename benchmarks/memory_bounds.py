@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Peak memory of two large runs, each in a process of its own (prints one JSON line).
 
-    python benchmarks/memory_bounds.py document --mb 200          # one 200 MB document
-    python benchmarks/memory_bounds.py stream --paragraphs 10000000  # a stream, document scope
+    python -m benchmarks.memory_bounds document --mb 200          # one 200 MB document
+    python -m benchmarks.memory_bounds stream --paragraphs 10000000  # a stream, document scope
 
 The document is made of random 8-40 word paragraphs over a 50,000-word vocabulary, 10% of
 them repeats of a recent one; the stream yields documents of 10 paragraphs, the last
@@ -14,23 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import time
 
 import dedup
-
-
-def _rss_mb() -> float:
-    """Peak RSS of this process: VmHWM where Linux has it (ru_maxrss of a process started by
-    exec carries over the parent's peak: a test runner's own gigabytes showed up here)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from benchmarks._common import peak_rss_mb
 
 
 def one_document(mb: int) -> dict:
@@ -44,12 +31,12 @@ def one_document(mb: int) -> dict:
         size += len(p) + 2
     text = "\n\n".join(paras)
     del paras
-    before = _rss_mb()
+    before = peak_rss_mb()
     t = time.perf_counter()
     r = dedup.explain(text)
     return {"mode": "document", "mb": round(len(text) / 1e6, 1), "paragraphs": len(r.paragraphs),
             "removed": len(r.removed), "seconds": round(time.perf_counter() - t, 1),
-            "rss_before_mb": round(before), "peak_rss_mb": round(_rss_mb())}
+            "rss_before_mb": round(before), "peak_rss_mb": round(peak_rss_mb())}
 
 
 def stream(paragraphs: int) -> dict:
@@ -69,7 +56,7 @@ def stream(paragraphs: int) -> dict:
         removed += len(result.removed)
     secs = time.perf_counter() - t
     return {"mode": "stream", "documents": n, "paragraphs": n * 10, "removed": removed,
-            "seconds": round(secs), "peak_rss_mb": round(_rss_mb())}
+            "seconds": round(secs), "peak_rss_mb": round(peak_rss_mb())}
 
 
 def main(argv=None) -> None:

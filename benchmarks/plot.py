@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Plots for the README: throughput vs corpus size, and the LSH S-curve.
 
-    python benchmarks/compare.py --corpus scaled --paragraphs 1000000 --json results.jsonl
-    python benchmarks/plot.py --extra results.jsonl                  # writes ./performance.png
-    python benchmarks/plot.py --extra results.jsonl --out docs/performance.png   # the README's figure
+    python -m benchmarks.compare --corpus scaled --paragraphs 1000000 --json results.jsonl
+    python -m benchmarks.plot --extra results.jsonl                  # writes ./performance.png
+    python -m benchmarks.plot --extra results.jsonl --out docs/performance.png   # the README's figure
 
 Left: paragraphs/s of dedup, datasketch and rensa on prefixes of the scaled corpus
 (``benchmarks/corpus.py``), measured by ``benchmarks/compare.py`` (one round per size
@@ -27,15 +27,12 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("DEDUP_JIT", "1")
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from benchmarks.compare import compare  # noqa: E402
-from benchmarks.corpus import DATA  # noqa: E402
-from benchmarks.systems import shingle_strings  # noqa: E402
+from benchmarks.compare import compare
+from benchmarks.corpus import DATA
+from benchmarks.systems import shingle_strings
 
 COLORS = {"dedup": "#1b7837", "datasketch": "#762a83", "rensa": "#e08214"}
 
@@ -45,7 +42,7 @@ def throughput(sizes, extra_files):
     for path in extra_files:
         if not Path(path).is_file():
             sys.exit(f"plot.py: error: {path}: no such file (make it with: "
-                     f"python benchmarks/compare.py --corpus scaled --paragraphs 1000000 --json {path})")
+                     f"python -m benchmarks.compare --corpus scaled --paragraphs 1000000 --json {path})")
         rows += [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
     have = {r["paragraphs"] for r in rows if r["corpus"] == "scaled"}
     for n in sizes:

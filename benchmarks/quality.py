@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score dedup per paragraph against the ground truth in ../shared/data (is_repeat).
 
-    python benchmarks/quality.py [DOCS.jsonl.gz ...] [--threshold 0.8] [--one-by-one]
+    python -m benchmarks.quality [DOCS.jsonl.gz ...] [--threshold 0.8] [--one-by-one]
 
 Runs ``Deduplicator(scope="corpus")`` over the documents in file order. A ground-truth
 paragraph counts as removed when removed spans cover at least half of its characters;
@@ -12,21 +12,15 @@ JSON line per set, like ../shared/tools/score.py, plus paragraphs/s.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import time
 from pathlib import Path
-from typing import Iterable, List, Sequence, Tuple
+from typing import Iterable, Sequence, Tuple
 
 import dedup
+from benchmarks._common import DATA, read_docs as load
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DEFAULT_SETS = [DATA / "docs_debian_copyright.jsonl.gz", DATA / "docs_kjv_chapters.jsonl.gz"]
-
-
-def load(path: Path) -> List[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
 
 
 def score(docs: Sequence[dict], removed_spans: Iterable[Sequence[Tuple[int, int]]], min_tokens: int = 8) -> dict:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Does dedup's cost grow linearly? Throughput and index size at several corpus sizes, one process.
 
-    python benchmarks/scaling.py --sizes 100000,1000000 --rounds 3
+    python -m benchmarks.scaling --sizes 100000,1000000 --rounds 3
 
 Runs ``Deduplicator().dedupe_many`` on prefixes of the scaled corpus, sizes interleaved
 round by round, and prints per size: median paragraphs/s (wall and CPU), its ratio to
@@ -15,17 +15,12 @@ import gc
 import json
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("DEDUP_JIT", "1")
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DEDUP_JIT", "1")  # before dedup is imported: the kernels from the first call
 
-import dedup  # noqa: E402
-from benchmarks.corpus import documents  # noqa: E402
+import dedup
+from benchmarks.corpus import documents
 
 
 def main(argv=None) -> None:

@@ -2,7 +2,7 @@
 """The anchor of docs/scale.md: the Spark backend on local[N] over the scaled corpus, with the
 shuffle bytes and task time per paragraph that the internet-scale arithmetic multiplies.
 
-    python benchmarks/spark_scale.py [--paragraphs 300000] [--master local[2]] [--partitions 8]
+    python -m benchmarks.spark_scale [--paragraphs 300000] [--master local[2]] [--partitions 8]
 
 One run of ``dedupe_dataframe`` (written to the ``noop`` sink, its validation job included),
 and one local ``Deduplicator`` run over the same documents in the same order, checked to remove
@@ -21,10 +21,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.corpus import scaled_documents  # noqa: E402
-from benchmarks.spark_vs_local import run_local, run_spark  # noqa: E402
+from benchmarks.corpus import scaled_documents
+from benchmarks.spark_vs_local import run_local, run_spark
 
 
 def event_totals(log_dir: str) -> dict:

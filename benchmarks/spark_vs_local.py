@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Throughput of the Spark backend (local[N]) against the local Deduplicator, same data.
 
-    python benchmarks/spark_vs_local.py [--copies 4] [--repeats 3] [--master local[2]]
+    python -m benchmarks.spark_vs_local [--copies 4] [--repeats 3] [--master local[2]]
 
 Sets: Debian copyright files, KJV chapters, and both together repeated ``--copies`` times
 under new ids (later copies are exact repeats: the exact stage's workload). Local: one
@@ -15,7 +15,6 @@ time of the last Spark run (from the event log) shows what dominates.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import statistics
@@ -25,12 +24,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from benchmarks._common import read_docs
 
 
 def load(name: str):
-    with gzip.open(DATA / name, "rt", encoding="utf-8") as f:
-        return [{"doc_id": d["doc_id"], "text": d["text"]} for d in map(json.loads, f)]
+    return [{"doc_id": d["doc_id"], "text": d["text"]} for d in read_docs(name)]
 
 
 def run_local(docs):

@@ -1,7 +1,7 @@
 """Scaling with Deduplicator(workers=N): paragraphs/s for N = 1, 2 (interleaved runs, medians),
 the same decisions for every N, and the serial share that predicts larger N (Amdahl).
 
-    python benchmarks/workers.py [--paragraphs 200000] [--runs 3] [--workers 1 2]
+    python -m benchmarks.workers [--paragraphs 200000] [--runs 3] [--workers 1 2]
 
 Uses the scaled corpus (benchmarks/corpus.py; needs ../shared/data) with numba.
 """
@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import dedup  # noqa: E402
-from benchmarks.corpus import scaled_documents  # noqa: E402
-from dedup.accel import jit  # noqa: E402
+import dedup
+from benchmarks.corpus import scaled_documents
+from dedup.accel import jit
 
 
 def main() -> None:

@@ -4,17 +4,16 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "memory_bounds.py"
+from helpers import command_env
 
 
 def _run(*args, timeout):
     # compiled kernels from the start (if numba is here), so both runs carry the same code
-    env = {**os.environ, "DEDUP_JIT": os.environ.get("DEDUP_JIT", "1")}
-    out = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
+    env = command_env({"DEDUP_JIT": os.environ.get("DEDUP_JIT", "1")})
+    out = subprocess.run([sys.executable, "-m", "benchmarks.memory_bounds", *args], capture_output=True, text=True,
                          timeout=timeout, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
