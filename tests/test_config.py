@@ -124,3 +124,17 @@ def test_make_config_is_the_one_builder():
         make_config(default_scope="global")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="config must be a DedupConfig"):
         make_config({"threshold": 0.7}, default_scope="corpus")  # type: ignore[arg-type]
+
+
+def test_no_entry_point_builds_its_settings_another_way():
+    """make_config is the one place a DedupConfig is built from an entry point's arguments: nothing
+    else in the package calls DedupConfig(...) (a second builder is how the default scope drifted)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(dedup.__file__).parent
+    found = [f"{path.relative_to(package)}:{node.lineno}" for path in sorted(package.rglob("*.py"))
+             if path.name != "config.py"
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "DedupConfig"]
+    assert not found, f"DedupConfig(...) outside dedup/config.py (use make_config): {found}"

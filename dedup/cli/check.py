@@ -14,8 +14,8 @@ import sys
 from typing import Dict, Iterator, Optional, Sequence
 
 from dedup.check import MIN_CONTAINMENT, Reference
-from dedup.cli.options import UsageError, run_command, run_settings, shared_options
-from dedup.config import DedupConfig
+from dedup.cli.options import COMMAND_SCOPE, UsageError, run_command, run_settings, shared_options
+from dedup.config import DedupConfig, make_config
 from dedup.index.guard import index_access
 from dedup.index.open import index_kind, open_index
 from dedup.io import STDIO, AtomicOutput, Record, Writer, open_source, open_writer, read_items, read_records
@@ -61,7 +61,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = DedupConfig(**run_settings(args))
+    config = make_config(default_scope=COMMAND_SCOPE, **run_settings(args))
     reference = _reference(args, config)
     hits_path = args.hits if args.hits is not None else (STDIO if args.output is None else None)
     targets = [(name, path) for name, path in (("output", args.output), ("--hits", hits_path)) if path]
