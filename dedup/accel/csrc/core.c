@@ -869,7 +869,7 @@ static int cmp_u64(const void *x, const void *y) {
 }
 
 /* Start the memory reads of unit g's look-ups (a few units ahead of deciding it). */
-static inline void prefetch_unit(const Engine *e, const Store *s, const Batch *b, size_t g) {
+PREFETCHER void prefetch_unit(const Engine *e, const Store *s, const Batch *b, size_t g) {
     table_prefetch(&s->exact, b->skey.data[g]);
     if (!e->exact_only)
         for (int k = 0; k < e->bands; k++) table_prefetch(&s->band, b->bkeys.data[g * (size_t)e->bands + k]);
