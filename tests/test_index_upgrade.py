@@ -1,4 +1,4 @@
-"""SQLite index format 1 (dedup 0.2) is refused in one line naming ``dedup index upgrade``, which
+"""SQLite index format 1 (dedup 0.1) is refused in one line naming ``dedup index upgrade``, which
 converts it in place; decisions against the upgraded index are those the old version made.
 
 The format-1 files were written by that version (``tests/index_formats/make_format1.py``), with

@@ -21,7 +21,7 @@ turns. No entry is lost, and a writer never decides against a stale index. A wri
 waits longer than ``timeout`` gets :class:`IndexBusyError`, as does an :meth:`add`
 outside :meth:`batch` when another process wrote in between.
 
-Format 1 (dedup 0.2: a row per paragraph) is refused in one line naming ``dedup index upgrade``,
+Format 1 (dedup 0.1: a row per paragraph) is refused in one line naming ``dedup index upgrade``,
 which converts it (:func:`upgrade`).
 """
 

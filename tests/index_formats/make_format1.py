@@ -1,5 +1,5 @@
 """Writes ``format1.dedup`` and ``format1_continued.json`` with a dedup that writes SQLite index
-format 1 (0.2, before the compiled engine's batches table): run it with that version on the path.
+format 1 (0.1, and 0.2 before the compiled engine's batches table): run it with that version on the path.
 
 The corpus is made here, from a seed: documents of a few paragraphs of drawn words, with exact
 and edited repeats, ids of several types. The first half is indexed; the JSON holds what the
