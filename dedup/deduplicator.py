@@ -69,9 +69,9 @@ class Deduplicator:
     def _make_engine(self) -> Engine:
         """The compiled engine where it is built and the index is its store, else the batch path."""
         corpus = self.config.scope == "corpus"
-        if native_available() and (not corpus or type(self.index) is MemoryIndex):
-            store = self.index.store if corpus else None  # type: ignore[attr-defined]
-            return NativeEngine(self.config, self.stats, store, self.read_only, self._auto_ids, self.workers)
+        if native_available() and (not corpus or self.index.native_store() is not None):
+            return NativeEngine(self.config, self.stats, self.index if corpus else None, self.read_only,
+                                self._auto_ids, self.workers)
         return BatchEngine(self.config, self.index, self.read_only, self.stats, self._auto_ids, self.workers)
 
     def __getstate__(self) -> dict:

@@ -48,13 +48,14 @@ def dedupe(spec: str, source: str, output: str, info: str, batch: int, settings:
             while not os.path.exists(start_after) and time.monotonic() < deadline:
                 time.sleep(0.005)
         d = dedup.Deduplicator(index=spec, batch_paragraphs=batch, **settings)
-        if pause:
-            add = d.index.add
-
-            def add_then_pause(b: Any) -> None:
-                add(b)
-                time.sleep(pause)
-            d.index.add = add_then_pause  # type: ignore[method-assign]
+        if pause:  # after each batch stored: by add (the batch path) or persist_added (the engine's)
+            def then_pause(store: Any) -> Any:
+                def stored(b: Any) -> None:
+                    store(b)
+                    time.sleep(pause)
+                return stored
+            d.index.add = then_pause(d.index.add)  # type: ignore[method-assign]
+            d.index.persist_added = then_pause(d.index.persist_added)  # type: ignore[method-assign]
         lines = [json.dumps([r.doc_id, r.text, [x.to_dict() for x in r.removed]]) + "\n"
                  for r in d.iter_dedupe([x["text"] for x in records], [x["id"] for x in records])]
         d.index.close()

@@ -44,6 +44,9 @@ class Kind:
     whole_run_lock: bool = False  #: a second writer waits for the first one's whole run (else: per batch)
     serial_writers: bool = True  #: two writers give the outputs of one serial order (of runs or batches)
     server: Optional[str] = None  #: the server it lives in (:data:`SERVERS`), else files on disk
+    #: ``batch_paragraphs`` of the harness's runs: its 100 records (580 paragraphs) in four batches.
+    #: The compiled engine (SQLite's) bounds a batch by records, the batch path by paragraphs.
+    batch: int = 150
 
 
 def _redis_spec(where: Path) -> str:
@@ -51,7 +54,7 @@ def _redis_spec(where: Path) -> str:
 
 
 KINDS = {kind.name: kind for kind in (
-    Kind("sqlite", lambda d: str(d / "index.dedup"), volatile=("size_bytes",)),
+    Kind("sqlite", lambda d: str(d / "index.dedup"), volatile=("size_bytes",), batch=25),
     Kind("compact", lambda d: str(d / "index") + "/", whole_run_lock=True),
     # batches decide against a snapshot (dedup/index/redis.py): overlapping writers may both keep a copy
     Kind("redis", _redis_spec, volatile=("size_bytes", "prefix"), serial_writers=False, server="redis"),
@@ -59,10 +62,6 @@ KINDS = {kind.name: kind for kind in (
 
 #: Settings a kind is run with: the full index, and exact-only runs (which persist in the same kinds).
 SETTINGS = {"full": {}, "exact-only": {"exact_only": True}}
-#: Paragraphs per batch of the harness's runs: its 580 paragraphs in four batches.
-BATCH = 150
-
-
 def write_corpus(path: Path, every: int = 1, start: int = 0) -> List[dict]:
     """~100 records of real text with repeats (Debian copyright files: their first two paragraphs
     and last four, where the licence texts recur), as JSONL with ``id`` and ``text``."""
@@ -133,7 +132,7 @@ def dedupe(zygote: Zygote, kind: Kind, where: Path, source: Path, settings: Dict
     files = files or where
     output, info, log = files / f"{name}.jsonl", files / f"{name}.info.json", files / f"{name}.log"
     rc = zygote.run("dedupe", log, env, spec=kind.spec(where), source=str(source), output=str(output),
-                    info=str(info), batch=BATCH, settings=settings, **job)
+                    info=str(info), batch=kind.batch, settings=settings, **job)
     return Outcome(rc, output.read_text(encoding="utf-8") if output.exists() else None,
                    json.loads(info.read_text(encoding="utf-8")) if info.exists() and rc == 0 else None,
                    log.read_text(encoding="utf-8", errors="replace"))

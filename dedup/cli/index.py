@@ -2,7 +2,9 @@
 
 ``dedup index info SPEC`` prints what the index holds: its settings, paragraphs,
 documents and size (on disk for SQLite, in memory for Redis). ``--json`` prints the same
-as one JSON object. The main ``dedup`` CLI dispatches ``dedup index ...`` here.
+as one JSON object. ``dedup index upgrade PATH`` converts an SQLite index written by an
+older dedup to the current format, in place. The main ``dedup`` CLI dispatches
+``dedup index ...`` here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import List, Optional, TextIO
 
 from dedup.errors import DedupError
 from dedup.index.open import open_index
+from dedup.index.sqlite_upgrade import upgrade
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="settings, paragraphs, documents and size of an index")
     info.add_argument("spec", metavar="PATH", help="index file, DIR/, or redis://host:port/db[?prefix=P]")
     info.add_argument("--json", action="store_true", help="print one JSON object")
+    upgrade = sub.add_parser("upgrade", help="convert an SQLite index of an older format to this dedup's, in place")
+    upgrade.add_argument("spec", metavar="PATH", help="the SQLite index file")
     return parser
 
 
@@ -62,6 +67,11 @@ def main(argv: Optional[List[str]] = None, stdout: Optional[TextIO] = None, stde
     except SystemExit as exc:  # argparse printed the usage
         return int(exc.code or 0)
     try:
+        if args.command == "upgrade":
+            done = upgrade(args.spec)
+            print(f"{done['path']}: upgraded to index format {done['format']} "
+                  f"({done['paragraphs']:,} paragraphs, {done['documents']:,} documents)", file=stdout)
+            return 0
         index = open_index(args.spec, read_only=True)  # never created, never written
         info = index.info()
         index.close()

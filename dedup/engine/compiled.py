@@ -24,6 +24,7 @@ from dedup.decide.rules import inner_removals
 from dedup.engine.gcpause import gc_paused
 from dedup.fingerprint.hashing import multiplier, multipliers
 from dedup.fingerprint.minhash import permutations
+from dedup.index.base import Index, IndexBatch
 from dedup.results import DedupResult, Removal, Spans, Stats, make_result, utf8_len
 from dedup.text.assemble import assemble
 from dedup.text.split import check_text, normalize, tokenize
@@ -91,16 +92,22 @@ CHUNK_DOCS = 1024
 class NativeEngine:
     """Decides records in order against a store (corpus scope) or within each record.
 
-    ``store``: the index's compiled store (None in document scope); ``auto_ids``: numbers the
-    documents given no id in corpus scope (shared with the deduplicator); ``workers``: threads
-    of :meth:`stream` (N fingerprints the next chunk on N - 1 threads while this one is decided).
+    ``index``: corpus scope's index, one with a compiled store (:meth:`Index.native_store`), else
+    None (document scope); ``auto_ids``: numbers the documents given no id in corpus scope (shared
+    with the deduplicator); ``workers``: threads of :meth:`stream` (N fingerprints the next chunk
+    on N - 1 threads while this one is decided).
     """
 
-    def __init__(self, config: DedupConfig, stats: Stats, store: Any, read_only: bool,
+    def __init__(self, config: DedupConfig, stats: Stats, index: Optional[Index], read_only: bool,
                  auto_ids: "itertools.count[int]", workers: int) -> None:
         self.config = config
         self.stats = stats
-        self.store = store
+        self.index = index
+        #: The store decided against, when it stays the same (a memory index's); else it is asked
+        #: for inside the index's batch() every time.
+        self.store = index.native_store() if index is not None and not index.writes_through else None
+        self.writes_through = index is not None and index.writes_through
+        self.bands = 0 if config.exact_only else config.layout.bands  # band keys per unit the store keeps
         self.corpus = config.scope == "corpus"
         self.read_only = read_only
         self.auto_ids = auto_ids
@@ -170,22 +177,49 @@ class NativeEngine:
             prints: Optional[Sequence[Any]] = None) -> List[DedupResult]:
         """Results for ``texts`` (checked to be ``str``), decided in order; the store grows.
 
-        ``prints``: the texts already fingerprinted (:meth:`prints`), in consecutive parts.
+        ``prints``: the texts already fingerprinted (:meth:`prints`), in consecutive parts. An index
+        that writes through is held (its batch()) while they are decided and given what was added.
         """
+        if not self.writes_through:
+            return self._run(self.store, texts, ids, autos, prints)
+        assert self.index is not None
+        with self.index.batch():
+            return self._run(self.index.native_store(), texts, ids, autos, prints)
+
+    def _run(self, store: Any, texts: List[str], ids: List[Optional[Hashable]], autos: Optional[bytes],
+             prints: Optional[Sequence[Any]]) -> List[DedupResult]:
+        persist = self.writes_through and not self.read_only
         try:
             if prints is None:
-                outcomes = self.engine.run(self.store, texts, ids, autos, self.corpus, self.read_only)
+                outcomes = self.engine.run(store, texts, ids, autos, self.corpus, self.read_only)
+                if persist:
+                    self._persist(None)
             else:
                 outcomes, at = [], 0
                 for part in prints:
                     n = len(part)
-                    outcomes += self.engine.decide(self.store, part, ids[at:at + n],
+                    outcomes += self.engine.decide(store, part, ids[at:at + n],
                                                    None if autos is None else autos[at:at + n], self.corpus,
                                                    self.read_only)
+                    if persist:
+                        self._persist(part)
                     at += n
         finally:
             self._count()
         return self._results(texts, ids, outcomes)
+
+    def _persist(self, part: Any) -> None:
+        """Hand the index what the last decide added to its store (to write it through)."""
+        keys, bands, hashes, offsets, refs, doc_ids, sizes, para, starts, ends = self.engine.added(part)
+        if not doc_ids:
+            return
+        i64 = partial(np.frombuffer, dtype=np.int64)
+        set_keys = np.frombuffer(keys, dtype=np.uint64)
+        assert self.index is not None
+        self.index.persist_added(IndexBatch(
+            set_keys=set_keys, band_keys=np.frombuffer(bands, dtype=np.uint64).reshape(len(set_keys), self.bands),
+            hashes=np.frombuffer(hashes, dtype=np.uint32), offsets=i64(offsets), shingle_ref=i64(refs),
+            doc_ids=doc_ids, doc_sizes=i64(sizes), para_index=i64(para), starts=i64(starts), ends=i64(ends)))
 
     def prints(self, texts: List[str]) -> Any:
         """The fingerprints of ``texts`` (phase one alone): run on a worker thread, it gives up the

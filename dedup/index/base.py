@@ -7,7 +7,7 @@ verify a candidate before anything is removed). Every call takes or returns nump
 arrays for a whole batch, so a networked index can answer in one round trip.
 
 A backend implements the abstract methods. The others (``batch``, ``shingle_spans``,
-``band_candidates_sorted``, ``location_columns``, ``close``) have defaults built on
+``band_candidates_sorted``, ``location_columns``, ``native_store``, ``close``) have defaults built on
 those, which a backend overrides where it has a faster way or needs a lock: SqliteIndex
 takes its write lock in ``batch()`` and RedisIndex its snapshot. Callers call them all
 directly, never asking whether an index has them. Like datasketch's ``Storage(ABC)``.
@@ -166,6 +166,20 @@ class Index(ABC):
         """(doc ids, paragraph indexes, starts, ends) of many entries, as lists."""
         locs = [self.location(int(e)) for e in np.asarray(ids).tolist()]
         return ([x.doc_id for x in locs], [x.index for x in locs], [x.start for x in locs], [x.end for x in locs])
+
+    #: Whether what the compiled engine adds to :meth:`native_store` must also be written
+    #: elsewhere: the engine then decides inside :meth:`batch` and hands it to :meth:`persist_added`.
+    writes_through = False
+
+    def native_store(self) -> Any:
+        """The compiled engine's store holding this index, for the engine to decide against and
+        append to directly; None (the default) when there is none: the batch path asks the
+        methods above instead."""
+        return None
+
+    def persist_added(self, batch: IndexBatch) -> None:
+        """Store a batch the engine already added to :meth:`native_store` (inside :meth:`batch`,
+        when :attr:`writes_through`); nothing by default."""
 
     def close(self) -> None:
         """Release what the index holds open (a file, a connection); nothing by default."""

@@ -6,9 +6,13 @@ other, and SQLite and Redis store shingle sets and id lists alike.
 
 from __future__ import annotations
 
-from typing import Iterable, List, Sequence
+import json
+from typing import TYPE_CHECKING, Iterable, List, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from dedup.index.base import IndexBatch
 
 I64 = np.dtype("<i8")
 U64 = np.dtype("<u8")
@@ -50,3 +54,48 @@ def shingle_set(raw: bytes) -> np.ndarray:
     out = unpack(raw, U32).astype(np.uint32)
     out.flags.writeable = False
     return out
+
+
+#: An IndexBatch's arrays as stored, in this order: (field, dtype).
+_BATCH_ARRAYS = (("set_keys", U64), ("band_keys", U64), ("hashes", U32), ("offsets", I64), ("shingle_ref", I64),
+                 ("doc_sizes", I64), ("starts", I64), ("ends", I64))
+
+
+def batch_bytes(batch: "IndexBatch") -> bytes:
+    """An :class:`~dedup.index.base.IndexBatch` as one blob: a JSON header (the document ids as
+    :func:`~dedup.index.doc_ids.encode_doc_id` writes them, each array's length, the band count),
+    then the arrays, little-endian. ``para_index`` is not stored: it is each unit's place in its
+    document, known from ``doc_sizes``; nor are the band keys of exact repeats (never looked up)."""
+    from dedup.index.doc_ids import encode_doc_id
+
+    keys = np.asarray(batch.band_keys)
+    keys = keys.reshape(len(batch), -1) if len(batch) else keys.reshape(0, keys.shape[-1] if keys.ndim == 2 else 0)
+    stored = np.asarray(batch.shingle_ref) < 0  # an exact repeat's band keys are never looked at
+    arrays = [pack(keys[stored] if name == "band_keys" else np.asarray(getattr(batch, name)), dtype)
+              for name, dtype in _BATCH_ARRAYS]
+    head = json.dumps({"ids": [encode_doc_id(i) for i in batch.doc_ids], "bands": keys.shape[1],
+                       "lengths": [len(a) for a in arrays]}, separators=(",", ":")).encode("utf-8")
+    return b"".join([len(head).to_bytes(4, "little"), head] + arrays)
+
+
+def batch_of(blob: bytes) -> "IndexBatch":
+    """The IndexBatch :func:`batch_bytes` wrote (its arrays views of ``blob``, in native order)."""
+    from dedup.index.base import IndexBatch
+    from dedup.index.doc_ids import decode_doc_id
+
+    size = int.from_bytes(blob[:4], "little")
+    head = json.loads(blob[4:4 + size].decode("utf-8"))
+    at, fields = 4 + size, {}
+    for (name, dtype), length in zip(_BATCH_ARRAYS, head["lengths"]):
+        fields[name] = unpack(blob[at:at + length], dtype).astype(dtype.newbyteorder("="), copy=False)
+        at += length
+    n = len(fields["set_keys"])
+    sizes = fields["doc_sizes"]
+    para = (np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)) if n else np.zeros(0, np.int64)
+    keys = np.zeros((n, head["bands"]), dtype=np.uint64)
+    stored = fields["shingle_ref"] < 0
+    keys[stored] = fields["band_keys"].reshape(int(np.count_nonzero(stored)), head["bands"])
+    return IndexBatch(set_keys=fields["set_keys"], band_keys=keys,
+                      hashes=fields["hashes"], offsets=fields["offsets"], shingle_ref=fields["shingle_ref"],
+                      doc_ids=[decode_doc_id(i) for i in head["ids"]], doc_sizes=sizes, para_index=para,
+                      starts=fields["starts"], ends=fields["ends"])

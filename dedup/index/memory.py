@@ -62,6 +62,10 @@ class MemoryIndex(Index):
             raise ConfigError("a MemoryIndex is bound to its settings before use (Deduplicator does it)")
         return self._store
 
+    def native_store(self) -> Any:
+        """The store itself; None for a subclass, whose overrides the batch path then calls."""
+        return self.store if type(self) is MemoryIndex else None
+
     def __len__(self) -> int:
         return 0 if self._store is None else len(self._store)
 

@@ -1,20 +1,14 @@
 """SqliteIndex: the corpus index in one SQLite file (stdlib ``sqlite3``), the embedded default.
 
-Storage (append-only; one transaction per batch, WAL mode, so a crash loses at most the
-batch in flight and never leaves half a batch):
+Storage (format 2): the settings, and one row per batch added (``batches``: its first entry,
+counts, and the batch's arrays in one BLOB: set keys, band keys, shingle sets, spans, document
+ids, as :func:`dedup.index.codec.batch_bytes` writes them). Append-only, one transaction per
+batch, WAL mode: a crash loses at most the batch in flight and never leaves half a batch.
 
-- ``settings``: format version, config fingerprint and settings JSON (what ``bind`` checks).
-- ``documents``: one row per indexed document: doc id (JSON text, decoded back to what
-  was given), first entry id, paragraph count.
-- ``entries``: one row per paragraph: document ordinal, paragraph index, span, set key,
-  shingle ref (-1: own set stored; else the earlier entry whose set it shares).
-- ``shingle_sets``: the sorted uint32 shingle set of each stored entry (BLOB), to verify
-  candidates and exact matches.
-- ``key_runs``: per batch, the ids, set keys and LSH band keys of its stored entries, as
-  three BLOBs. Opening the index loads them into sorted in-process tables
-  (:class:`~dedup.index.keyview.KeyView`, ~14 bytes per band key held in RAM), a run at a time; each
-  batch then reads only the runs other writers appended since (see keyview.py for why
-  not a B-tree of band keys).
+In process, the index is a :class:`~dedup.index.memory.MemoryIndex` (the compiled engine's store
+where it is built) holding every batch: opening the file reads the rows one by one into it (so
+reopening peaks no higher than building did), each batch first reads the rows other writers
+appended since, and the engine decides against it directly, the file then storing what it added.
 
 Durability: ``synchronous=NORMAL`` (WAL's usual pairing). A killed process loses only
 its open transaction; a power cut may also lose the last few committed batches, but
@@ -26,6 +20,9 @@ lookups, decisions and writes of one batch, so writers in several processes take
 turns. No entry is lost, and a writer never decides against a stale index. A writer that
 waits longer than ``timeout`` gets :class:`IndexBusyError`, as does an :meth:`add`
 outside :meth:`batch` when another process wrote in between.
+
+Format 1 (dedup 0.1: a row per paragraph) is refused in one line naming ``dedup index upgrade``,
+which converts it (:func:`upgrade`).
 """
 
 from __future__ import annotations
@@ -36,21 +33,19 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
-from functools import lru_cache
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import numpy as np
 
-from dedup.arrays import exclusive_cumsum, row_of
 from dedup.errors import DedupError, IndexBusyError
 from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
-from dedup.index.codec import I64, U64, pack, set_blobs, shingle_set
-from dedup.index.doc_ids import decode_doc_id, encode_doc_id
+from dedup.index.codec import batch_bytes, batch_of
 from dedup.index.durability import checkpoint
-from dedup.index.keyview import KeyView
+from dedup.index.memory import MemoryIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: A wait for the write lock at least this long (seconds) is logged.
 _LOG_WAIT = 1.0
 
@@ -58,30 +53,17 @@ log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    ord INTEGER PRIMARY KEY, doc_id TEXT NOT NULL,
-    first_entry INTEGER NOT NULL, n_entries INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS documents_by_doc_id ON documents (doc_id, ord);
-CREATE TABLE IF NOT EXISTS entries (
-    id INTEGER PRIMARY KEY, doc INTEGER NOT NULL, para INTEGER NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    set_key INTEGER NOT NULL, shingle_ref INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS shingle_sets (entry INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS key_runs (
-    first_entry INTEGER PRIMARY KEY, ids BLOB NOT NULL,
-    set_keys BLOB NOT NULL, band_keys BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    seq INTEGER PRIMARY KEY, first_entry INTEGER NOT NULL, n_entries INTEGER NOT NULL,
+    n_docs INTEGER NOT NULL, n_sets INTEGER NOT NULL, data BLOB NOT NULL);
 """
-
-_CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
 
 class SqliteIndex(Index):
     """Corpus index persisted in an SQLite file; reopen it to continue where a run ended.
 
-    ``SqliteIndex(path, *, timeout=120.0, create=True)``. ``timeout``: seconds to wait
-    for another process's batch to finish before raising :class:`IndexBusyError`.
-    ``create=False`` refuses a path that does not exist yet (for inspection tools).
-    Use as a context manager or call :meth:`close`; picklable (reopens the file).
+    ``SqliteIndex(path, timeout=120.0, create=True, read_only=False)``. Use as a context manager
+    or call :meth:`close`; picklable (reopens the file).
     """
 
     shared_between_processes = True  # processes take turns on it
@@ -90,7 +72,7 @@ class SqliteIndex(Index):
                  create: bool = True, cache_size: int = 16384, read_only: bool = False) -> None:
         self.path = Path(path)
         self.timeout = float(timeout)
-        self._cache_size = int(cache_size)
+        self._cache_size = int(cache_size)  # kept for pickles of older versions; unused
         self.read_only = bool(read_only)
         if (not create or read_only) and not self.path.exists():
             raise DedupError(f"{self.path}: no index there (file not found)")
@@ -105,9 +87,9 @@ class SqliteIndex(Index):
             self._con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
         self._settings: Optional[Settings] = None
         self._depth = 0  # nesting of batch()
-        self._view = KeyView(None)  # its bucket cap comes with the settings (_reset_view)
-        self._view_fresh = False  # loaded at least once
-        self._shingles = lru_cache(maxsize=self._cache_size)(self._load_shingles)
+        self._mirror = MemoryIndex()  # every stored batch, in process (bound with the settings)
+        self._seq = 0  # the last batch read into the mirror
+        self._mirror_fresh = False  # loaded at least once
         try:
             if not self.read_only:
                 self._wal_mode()
@@ -119,9 +101,12 @@ class SqliteIndex(Index):
                     self._create_schema()
             row = self._con.execute("SELECT value FROM settings WHERE name = 'format'").fetchone()
             if int(row[0]) != FORMAT_VERSION:
-                raise DedupError(f"{self.path}: index format {row[0]}, this dedup reads format {FORMAT_VERSION}")
+                hint = (f"; convert it with: dedup index upgrade {self.path}" if int(row[0]) < FORMAT_VERSION
+                        else " (written by a newer dedup)")
+                raise DedupError(f"{self.path}: index format {row[0]}, this dedup reads format {FORMAT_VERSION}{hint}")
             self._settings = self._stored_settings()
-            self._view = KeyView(self._bucket_cap())
+            if self._settings is not None:
+                self._mirror.bind(*self._settings)
         except sqlite3.DatabaseError as exc:
             self._con.close()
             raise DedupError(f"{self.path}: not a dedup index ({exc})") from None
@@ -229,43 +214,37 @@ class SqliteIndex(Index):
                 self._sync()
                 yield self
         except BaseException:
-            self._reset_view()  # the view may hold keys of the rolled-back batch
+            self._reset_mirror()  # the mirror may hold units of the rolled-back batch
             raise
         finally:
             self._depth = 0
 
-    def _next_id(self) -> int:
-        return int(self._con.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM entries").fetchone()[0])
+    def _stored_entries(self) -> int:
+        return int(self._con.execute("SELECT COALESCE(SUM(n_entries), 0) FROM batches").fetchone()[0])
 
-    def _reset_view(self) -> None:
-        self._view = KeyView(self._bucket_cap())
-        self._view_fresh = False
-        self._shingles.cache_clear()
-
-    def _bucket_cap(self) -> Optional[int]:
-        """The ids a band key needs to keep: the settings' ``max_bucket_candidates`` (None: unknown)."""
-        stored = getattr(self, "_settings", None)
-        settings = stored[1] if stored is not None else None
-        return int(settings["max_bucket_candidates"]) if settings and "max_bucket_candidates" in settings else None
+    def _reset_mirror(self) -> None:
+        """Forget what is in process: the next batch reads every stored batch again."""
+        self._mirror = MemoryIndex()
+        if self._settings is not None:
+            self._mirror.bind(*self._settings)
+        self._seq = 0
+        self._mirror_fresh = False
 
     def _sync(self) -> None:
-        """Bring the in-process key tables up to the entries stored (by any process)."""
-        n = self._next_id()
-        if n < self._view.len:  # the file was replaced or truncated under us
-            self._reset_view()
-        if n == self._view.len and self._view_fresh:
+        """Bring the mirror up to the batches stored (by any process), one row at a time."""
+        last = self._last_seq()
+        if last < self._seq:  # the file was replaced or truncated under us
+            self._reset_mirror()
+        if last == self._seq and self._mirror_fresh:
             return
-        # Run by run, as the cursor reads them: the tables grow as they did while the index was
-        # built, and no copy of all the keys is ever held at once (reopening peaks no higher).
-        rows = self._con.execute(
-            "SELECT ids, set_keys, band_keys FROM key_runs WHERE first_entry >= ? ORDER BY first_entry",
-            (self._view.len,))
-        for ids_blob, keys_blob, bands_blob in rows:
-            ids = np.frombuffer(ids_blob, dtype=I64)
-            self._view.add_run(ids, np.frombuffer(keys_blob, dtype=U64),
-                               np.frombuffer(bands_blob, dtype=U64).reshape(len(ids), -1))
-        self._view.len = n
-        self._view_fresh = True
+        if self._settings is None:
+            self._settings = self._stored_settings()
+            if self._settings is not None:
+                self._mirror.bind(*self._settings)
+        for seq, data in self._con.execute("SELECT seq, data FROM batches WHERE seq > ? ORDER BY seq", (self._seq,)):
+            self._mirror.add(batch_of(data))
+            self._seq = seq
+        self._mirror_fresh = True
 
     # -- the Index protocol ------------------------------------------------------------
 
@@ -291,141 +270,147 @@ class SqliteIndex(Index):
                     ("fingerprint", settings_fingerprint),
                     ("settings", json.dumps(settings, sort_keys=True))])
                 stored = (settings_fingerprint, dict(settings))
-        self._settings = stored
         check_settings(f"index {self.path}", stored, settings_fingerprint, settings)
+        if self._settings is None:
+            self._settings = stored
+            self._mirror.bind(*stored)
 
-    def __len__(self) -> int:
+    def _fresh(self) -> MemoryIndex:
+        """The mirror, read up to the file first when no batch holds the lock."""
         if not self._depth:
             self._sync()
-        return self._view.len
+        return self._mirror
+
+    def __len__(self) -> int:
+        return len(self._fresh())
 
     def document(self, doc_id: DocId) -> Optional[Tuple[int, int]]:
-        if not self._view_fresh:
-            self._sync()
-        row = self._con.execute(
-            "SELECT first_entry, n_entries FROM documents WHERE doc_id = ? ORDER BY ord LIMIT 1",
-            (encode_doc_id(doc_id),)).fetchone()
-        if row is None or row[0] + row[1] > self._view.len:  # not yet in this writer's view
-            return None
-        return int(row[0]), int(row[1])
+        return self._fresh().document(doc_id)
 
     def first_exact(self, set_keys: np.ndarray) -> np.ndarray:
-        return self._view.first_exact(set_keys)
+        return self._fresh().first_exact(set_keys)
 
     def entry_set_keys(self, ids: np.ndarray) -> np.ndarray:
-        ids = np.asarray(ids, dtype=np.int64)
-        if len(ids) == 0:
-            return np.zeros(0, dtype=np.uint64)
-        lo, hi = int(ids.min()), int(ids.max())
-        if hi - lo + 1 <= 4 * len(ids):  # a range (the usual case): one query
-            rows = self._con.execute("SELECT id, set_key FROM entries WHERE id BETWEEN ? AND ?",
-                                     (lo, hi)).fetchall()
-        else:
-            rows = []
-            uniq = np.unique(ids).tolist()
-            for i in range(0, len(uniq), _CHUNK):
-                part = uniq[i:i + _CHUNK]
-                rows += self._con.execute(
-                    f"SELECT id, set_key FROM entries WHERE id IN ({','.join('?' * len(part))})",
-                    part).fetchall()
-        got = dict(rows)
-        missing = [i for i in ids.tolist() if i not in got]
-        if missing:
-            raise KeyError(f"{self.path}: no entries {missing[:5]}")
-        return np.array([got[i] for i in ids.tolist()], dtype=np.int64).view(np.uint64)
+        return self._fresh().entry_set_keys(ids)
 
     def band_candidates(self, band_keys: np.ndarray, limit: int) -> Tuple[np.ndarray, np.ndarray]:
-        return self._view.band_candidates(band_keys, limit)
-
-    def _load_shingles(self, entry_id: int) -> np.ndarray:
-        row = self._con.execute(
-            "SELECT s.hashes FROM entries e JOIN shingle_sets s ON s.entry = "
-            "CASE WHEN e.shingle_ref >= 0 THEN e.shingle_ref ELSE e.id END WHERE e.id = ?",
-            (entry_id,)).fetchone()
-        if row is None:
-            raise KeyError(f"{self.path}: no entry {entry_id}")
-        return shingle_set(row[0])
+        return self._fresh().band_candidates(band_keys, limit)
 
     def shingles(self, entry_id: int) -> np.ndarray:
-        return self._shingles(int(entry_id))
+        if not self._mirror.stores_shingles:
+            pool, starts, lengths = self.shingle_spans(np.array([entry_id], dtype=np.int64))
+            return pool[int(starts[0]):int(starts[0]) + int(lengths[0])]
+        return self._fresh().shingles(entry_id)
+
+    def shingle_spans(self, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self._mirror.stores_shingles:  # exact-only: the sets are in the file alone
+            return self._file_sets(np.asarray(ids, dtype=np.int64))
+        return self._fresh().shingle_spans(ids)
+
+    def _file_sets(self, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`shingle_spans` read from the stored batches (a pass over the file)."""
+        pools: list = []
+        starts = np.zeros(len(self._fresh()), dtype=np.int64)
+        lengths = np.zeros(len(starts), dtype=np.int64)
+        at = 0
+        for first, data in self._con.execute("SELECT first_entry, data FROM batches ORDER BY seq"):
+            batch = batch_of(data)
+            n = len(batch)
+            own = np.diff(batch.offsets)
+            starts[first:first + n] = at + batch.offsets[:-1]
+            lengths[first:first + n] = own
+            refs = np.flatnonzero(batch.shingle_ref >= 0)  # an exact repeat: its earlier entry's set
+            starts[first + refs] = starts[batch.shingle_ref[refs]]
+            lengths[first + refs] = lengths[batch.shingle_ref[refs]]
+            pools.append(batch.hashes)
+            at += len(batch.hashes)
+        pool = np.concatenate(pools) if pools else np.zeros(0, dtype=np.uint32)
+        return pool.astype(np.uint32, copy=False), starts[ids], lengths[ids]
 
     def location(self, entry_id: int) -> Location:
-        row = self._con.execute(
-            'SELECT d.doc_id, e.para, e.start, e."end" FROM entries e JOIN documents d ON d.ord = e.doc '
-            "WHERE e.id = ?", (int(entry_id),)).fetchone()
-        if row is None:
-            raise KeyError(f"{self.path}: no entry {entry_id}")
-        return Location(decode_doc_id(row[0]), int(row[1]), int(row[2]), int(row[3]))
+        return self._fresh().location(entry_id)
+
+    def location_columns(self, ids: np.ndarray) -> Tuple[list, list, list, list]:
+        return self._fresh().location_columns(ids)
+
+    def replay_of(self, doc_id: DocId, set_keys: np.ndarray) -> Optional[int]:
+        return self._fresh().replay_of(doc_id, set_keys)
+
+    @property
+    def stores_shingles(self) -> bool:  # type: ignore[override]
+        return self._mirror.stores_shingles
+
+    def native_store(self) -> Any:
+        """The compiled store of the mirror: the engine decides against it inside :meth:`batch`,
+        then :meth:`persist_added` stores what it added."""
+        return self._mirror.native_store()
 
     def add(self, batch: IndexBatch) -> None:
         if self.read_only:
             raise DedupError(f"{self.path}: opened read-only; nothing can be added")
-        n = len(batch)
-        if n == 0 and not batch.doc_ids:
+        if len(batch) == 0 and not batch.doc_ids:
             return
-        base = self._view.len
         try:
             with self._write():
-                if self._depth == 0 and self._next_id() != base:
-                    raise IndexBusyError(
-                        f"{self.path}: another process added entries since this batch read the index "
-                        f"({self._next_id() - base} more); write through Deduplicator or inside "
-                        "index.batch() so writers take turns")
-                self._insert(batch, base)
+                if self._depth == 0:  # outside batch(): the caller decided against what it read last
+                    if not self._mirror_fresh:
+                        self._sync()
+                    elif self._last_seq() != self._seq:
+                        raise IndexBusyError(
+                            f"{self.path}: another process added entries since this batch read the index "
+                            f"({self._stored_entries() - len(self._mirror)} more); write through Deduplicator "
+                            "or inside index.batch() so writers take turns")
+                batch = self._kept(batch)
+                self._insert(batch, len(self._mirror))
+                self._mirror.add(batch)
         except BaseException:
-            if self._depth == 0:
-                self._reset_view()
+            self._reset_mirror()  # the mirror may hold the failed batch
             raise
-        stored = batch.shingle_ref < 0
-        ids = np.arange(base, base + n, dtype=np.int64)
-        self._view.add_run(ids[stored], batch.set_keys[stored].astype(np.uint64),
-                           batch.band_keys[stored].astype(np.uint64))
-        self._view.len = base + n
 
-    def _insert(self, batch: IndexBatch, base: int) -> None:
-        con = self._con
-        n = len(batch)
-        first_ord = int(con.execute("SELECT COALESCE(MAX(ord) + 1, 0) FROM documents").fetchone()[0])
-        sizes = np.asarray(batch.doc_sizes, dtype=np.int64)
-        first_row = base + exclusive_cumsum(sizes)
-        con.executemany("INSERT INTO documents VALUES (?, ?, ?, ?)", [
-            (first_ord + k, encode_doc_id(doc_id), first, size)
-            for k, (doc_id, first, size) in enumerate(zip(batch.doc_ids, first_row.tolist(), sizes.tolist()))])
-        if n == 0:
+    writes_through = True
+
+    def persist_added(self, batch: IndexBatch) -> None:
+        """Store a batch the engine already added to the mirror's store (inside :meth:`batch`)."""
+        if len(batch) == 0 and not batch.doc_ids:
             return
-        ids = np.arange(base, base + n, dtype=np.int64)
-        doc_ord = first_ord + row_of(sizes)
-        set_keys = np.asarray(batch.set_keys, dtype=np.uint64).view(np.int64)
-        con.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", zip(
-            ids.tolist(), doc_ord.tolist(), np.asarray(batch.para_index).tolist(),
-            np.asarray(batch.starts).tolist(), np.asarray(batch.ends).tolist(), set_keys.tolist(),
-            np.asarray(batch.shingle_ref).tolist()))
-        stored = np.flatnonzero(np.asarray(batch.shingle_ref) < 0)
-        if len(stored) == 0:
-            return
-        rows = stored.tolist()
-        con.executemany("INSERT INTO shingle_sets VALUES (?, ?)", zip(
-            [base + r for r in rows], set_blobs(batch.hashes, batch.offsets, rows)))
-        con.execute("INSERT INTO key_runs VALUES (?, ?, ?, ?)", (
-            base, pack(ids[stored], I64), pack(np.asarray(batch.set_keys)[stored], U64),
-            pack(np.asarray(batch.band_keys)[stored], U64)))
+        self._insert(batch, len(self._mirror) - len(batch))
+
+    def _last_seq(self) -> int:
+        return int(self._con.execute("SELECT COALESCE(MAX(seq), 0) FROM batches").fetchone()[0])
+
+    def _kept(self, batch: IndexBatch) -> IndexBatch:
+        """What the file keeps of a batch: all of it, but under exact-only settings no band keys
+        (never looked up). The sets are kept on disk then too (``dedup check`` reads them), not
+        in process (set keys decide)."""
+        if self._mirror.stores_shingles:
+            return batch
+        return replace(batch, band_keys=np.zeros((len(batch), 0), np.uint64), sorted_band_pairs=None)
+
+    def _insert(self, batch: IndexBatch, first: int) -> None:
+        batch = self._kept(batch)
+        n_sets = int(np.count_nonzero(np.asarray(batch.shingle_ref) < 0))
+        cur = self._con.execute("INSERT INTO batches (first_entry, n_entries, n_docs, n_sets, data) VALUES (?, ?, ?, ?, ?)",
+                                (first, len(batch), len(batch.doc_ids), n_sets, batch_bytes(batch)))
+        self._seq = int(cur.lastrowid or self._seq + 1)
 
     # -- inspection --------------------------------------------------------------------
 
     @property
     def nbytes(self) -> int:
-        """Bytes held in process (the key tables); the file holds the rest."""
-        return self._view.nbytes
+        """Bytes held in process (the mirror); the file holds the same on disk."""
+        return self._mirror.nbytes
 
     def info(self) -> Dict[str, Any]:
         """What the index holds: settings, paragraphs, documents, size on disk."""
         con = self._con
         files = [self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")]
         stored = self._stored_settings()
+        paragraphs, documents, sets = con.execute(
+            "SELECT COALESCE(SUM(n_entries), 0), COALESCE(SUM(n_docs), 0), COALESCE(SUM(n_sets), 0) FROM batches").fetchone()
+        ids: set = set()
+        for (data,) in con.execute("SELECT data FROM batches ORDER BY seq"):
+            ids.update(json.loads(data[4:4 + int.from_bytes(data[:4], "little")].decode("utf-8"))["ids"])
         return info_fields("sqlite", {"path": str(self.path), "format": FORMAT_VERSION}, stored, {
-            "paragraphs": self._next_id(),
-            "stored_sets": int(con.execute("SELECT COUNT(*) FROM shingle_sets").fetchone()[0]),
-            "documents": int(con.execute("SELECT COUNT(*) FROM documents").fetchone()[0]),
-            "distinct_doc_ids": int(con.execute("SELECT COUNT(DISTINCT doc_id) FROM documents").fetchone()[0]),
-            "size_bytes": sum(f.stat().st_size for f in files if f.exists()),
+            "paragraphs": int(paragraphs), "stored_sets": int(sets), "documents": int(documents),
+            "distinct_doc_ids": len(ids), "size_bytes": sum(f.stat().st_size for f in files if f.exists()),
         })

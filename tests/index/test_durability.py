@@ -165,7 +165,7 @@ def test_two_writers_at_once_give_the_outputs_of_one_serial_order(zygote, tmp_pa
         other = "odd" if name == "even" else "even"
         pids.append(zygote.start("dedupe", tmp_path / f"{name}.log", spec=spec, source=str(path),
                                  output=str(tmp_path / f"{name}.out"), info=str(tmp_path / f"{name}.info"),
-                                 batch=60, settings={}, ready=str(tmp_path / f"{name}.ready"),
+                                 batch=min(60, kind.batch), settings={}, ready=str(tmp_path / f"{name}.ready"),
                                  start_after=str(tmp_path / f"{other}.ready")))
     codes = [zygote.wait(pid) for pid in pids]
     assert codes == [0, 0], [(tmp_path / f"{n}.log").read_text() for n in ("even", "odd")]
@@ -229,7 +229,7 @@ def test_readers_never_wait_for_a_writer_and_see_whole_batches(zygote, tmp_path,
     spec = kind.spec(tmp_path)
     probes = [records[k]["text"] for k in (20, 45, 70, 95)]
     pid = zygote.start("dedupe", tmp_path / "writer.log", spec=spec, source=str(source),
-                       output=str(tmp_path / "out.jsonl"), info=str(tmp_path / "info.json"), batch=40,
+                       output=str(tmp_path / "out.jsonl"), info=str(tmp_path / "info.json"), batch=min(40, kind.batch),
                        settings={}, pause=0.05)
     by_id = {record["id"]: record["text"] for record in records}
     seen_states = set()

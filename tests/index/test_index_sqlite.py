@@ -16,6 +16,7 @@ import pytest
 
 import dedup
 from dedup.cli.index import main as index_main
+from dedup.index.codec import batch_of
 from helpers import command_env
 from index_support import corpus, decisions, make_batch, python_child, run
 
@@ -197,13 +198,16 @@ if which in ("even", "odd"):  # start writing together (not while the other is s
     while not os.path.exists(other) and time.time() < deadline:
         time.sleep(0.01)
 if len(sys.argv) > 5:  # slow down inside the transaction and say when, so the parent can kill us there
-    real_add, n_adds = d.index.add, [0]
-    def add(b):
-        real_add(b)
-        n_adds[0] += 1
-        print("ADDED", n_adds[0], flush=True)
-        time.sleep(0.3)
-    d.index.add = add
+    n_adds = [0]
+    def slowed(real):  # add (the batch path) or persist_added (the engine's)
+        def add(b):
+            real(b)
+            n_adds[0] += 1
+            print("ADDED", n_adds[0], flush=True)
+            time.sleep(0.3)
+        return add
+    d.index.add = slowed(d.index.add)
+    d.index.persist_added = slowed(d.index.persist_added)
 with open(out, "w") as f:
     for r in d.iter_dedupe(texts, ids):
         f.write(json.dumps([r.doc_id, r.text, [x.to_dict() for x in r.removed]]) + "\n")
@@ -219,7 +223,7 @@ def test_kill_9_mid_batch_then_restart_gives_the_uninterrupted_output(tmp_path):
     path, out = tmp_path / "i.dedup", tmp_path / "out.jsonl"
     texts, ids = corpus(120, 150)
     expected = [tuple(x) for x in run(None, texts, ids)]
-    child = python_child(_WRITER, str(path), str(out), "all", "300", "slow", stdout=subprocess.PIPE, text=True)
+    child = python_child(_WRITER, str(path), str(out), "all", "40", "slow", stdout=subprocess.PIPE, text=True)
     for line in child.stdout:  # kill it inside the 4th batch transaction: rows written, not committed
         if line.strip() == "ADDED 4":
             os.kill(child.pid, signal.SIGKILL)
@@ -233,7 +237,7 @@ def test_kill_9_mid_batch_then_restart_gives_the_uninterrupted_output(tmp_path):
     kept = len(index)
     assert 0 < kept < sum(len(dedup.split_paragraphs(t)[0]) for t in texts)
     assert index.info()["documents"] < len(texts)
-    restart = python_child(_WRITER, str(path), str(out), "all", "300")
+    restart = python_child(_WRITER, str(path), str(out), "all", "40")
     assert restart.wait(timeout=300) == 0
     assert _read(out) == expected
 
@@ -242,7 +246,7 @@ def test_two_processes_writing_one_file_take_turns(tmp_path):
     corpus(1, 1)  # the workers read the shared corpora: skip (fail in CI) here if they are missing
     path = tmp_path / "i.dedup"
     outs = [tmp_path / "even.jsonl", tmp_path / "odd.jsonl"]
-    procs = [python_child(_WRITER, str(path), str(o), which, "150") for o, which in zip(outs, ["even", "odd"])]
+    procs = [python_child(_WRITER, str(path), str(o), which, "20") for o, which in zip(outs, ["even", "odd"])]
     assert [p.wait(timeout=600) for p in procs] == [0, 0]
     got = {r[0]: r for o in outs for r in _read(o)}
     texts, ids = corpus(120, 150)
@@ -252,7 +256,7 @@ def test_two_processes_writing_one_file_take_turns(tmp_path):
     assert len(index) == sum(len(dedup.split_paragraphs(t)[0]) for t in texts)
     # The writers took turns: their decisions are those of one writer fed the documents in
     # the order the batches committed (batching never changes decisions).
-    order = [json.loads(r[0]) for r in index._con.execute("SELECT doc_id FROM documents ORDER BY ord")]
+    order = [i for (data,) in index._con.execute("SELECT data FROM batches ORDER BY seq") for i in batch_of(data).doc_ids]
     assert sorted(order) == sorted(ids)
     even = set(ids[0::2])
     assert any(a in even and b not in even for a, b in zip(order, order[1:]))  # they interleaved

@@ -298,6 +298,8 @@ typedef struct {
     VecI64 match;
     VecF64 sim;
     VecU8 exact, removed;
+    VecU8 dadded;       /* per document of the last decide: its units were added to the store */
+    PyObject *ids;      /* the last decide's document ids (a reference, for added()) */
     PyObject *texts;    /* borrowed while phase two runs: the list of the batch's texts */
 } Batch;
 
@@ -361,6 +363,8 @@ static void batch_free(Batch *b) {
     VecU64_free(&b->bkeys); VecU8_free(&b->inner); VecI64_free(&b->iword); VecU64_free(&b->iwords);
     VecI64_free(&b->match); VecF64_free(&b->sim); VecU8_free(&b->exact);
     VecU8_free(&b->removed);
+    VecU8_free(&b->dadded);
+    Py_CLEAR(b->ids);
 }
 
 static void batch_reset(Batch *b) {
@@ -869,7 +873,7 @@ static int cmp_u64(const void *x, const void *y) {
 }
 
 /* Start the memory reads of unit g's look-ups (a few units ahead of deciding it). */
-static inline void prefetch_unit(const Engine *e, const Store *s, const Batch *b, size_t g) {
+PREFETCHER void prefetch_unit(const Engine *e, const Store *s, const Batch *b, size_t g) {
     table_prefetch(&s->exact, b->skey.data[g]);
     if (!e->exact_only)
         for (int k = 0; k < e->bands; k++) table_prefetch(&s->band, b->bkeys.data[g * (size_t)e->bands + k]);
@@ -1084,6 +1088,7 @@ static PyObject *decide_doc(Engine *e, Store *store, Batch *b, size_t i, PyObjec
         }
     }
     int adds = replay < 0 && !read_only;
+    b->dadded.data[i] = (uint8_t)(adds && corpus);
     if (adds && corpus && store_add_doc(s, doc_id, ord >= 0, s->stores_sets ? 0 : keys_digest(b->skey.data + lo, n)))
         return NULL;
     uint64_t base = store_len(s);
@@ -1130,12 +1135,15 @@ static PyObject *batch_decide(Engine *e, PyObject *store, Batch *b, PyObject *te
     PyObject *out = NULL;
     size_t units = b->skey.n;
     if (VecI64_reserve(&b->match, units) || VecF64_reserve(&b->sim, units) || VecU8_reserve(&b->exact, units) ||
-        VecU8_reserve(&b->removed, units)) {
+        VecU8_reserve(&b->removed, units) || VecU8_reserve(&b->dadded, (size_t)n + 1)) {
         PyErr_NoMemory();
         goto done;
     }
     out = PyList_New(n);
     if (!out) goto done;
+    memset(b->dadded.data, 0, (size_t)n);
+    b->dadded.n = (size_t)n;
+    Py_XSETREF(b->ids, Py_NewRef(ids));
     b->texts = texts;
     for (Py_ssize_t i = 0; i < n; i++) {
         int auto_id = ab.buf ? ((const uint8_t *)ab.buf)[i] != 0 : 0;
@@ -1291,6 +1299,63 @@ fail:
     return NULL;
 }
 
+/* What the last decide added to the store, as dedup.index.base.IndexBatch's arrays (so a
+ * persistent index can store it): (set_keys, band_keys, hashes, offsets, shingle_ref, doc_ids,
+ * doc_sizes, para_index, starts, ends), arrays as bytes. */
+static PyObject *batch_added(const Engine *e, const Batch *b) {
+    VecU64 keys = {0}, bkeys = {0};
+    VecU32 hashes = {0};
+    VecI64 offs = {0}, refs = {0}, sizes = {0}, para = {0}, starts = {0}, ends = {0};
+    PyObject *ids = PyList_New(0), *out = NULL;
+    int bad = !ids || VecI64_push(&offs, 0);
+    size_t ndocs = b->dadded.n;
+    for (size_t i = 0; i < ndocs && !bad; i++) {
+        if (!b->dadded.data[i]) continue;
+        size_t lo = (size_t)b->dunit.data[i], hi = (size_t)b->dunit.data[i + 1];
+        bad = PyList_Append(ids, PyList_GET_ITEM(b->ids, i)) || VecI64_push(&sizes, (int64_t)(hi - lo));
+        for (size_t g = lo; g < hi && !bad; g++) {
+            int repeat = b->exact.data[g];
+            size_t len = repeat ? 0 : (size_t)(b->off.data[g + 1] - b->off.data[g]);
+            bad = VecU64_push(&keys, b->skey.data[g]) || VecI64_push(&refs, repeat ? b->match.data[g] : -1) ||
+                  VecI64_push(&para, (int64_t)(g - lo)) || VecI64_push(&starts, b->start.data[g]) ||
+                  VecI64_push(&ends, b->end.data[g]) || VecU32_reserve(&hashes, hashes.n + len + 1) ||
+                  VecU64_reserve(&bkeys, bkeys.n + (size_t)e->bands);
+            if (bad) break;
+            memcpy(hashes.data + hashes.n, b->pool.data + b->off.data[g], len * sizeof(uint32_t));
+            hashes.n += len;
+            bad = VecI64_push(&offs, (int64_t)hashes.n);
+            if (!e->exact_only) {  /* an exact repeat's band keys are never stored: zeros keep the shape */
+                if (repeat) memset(bkeys.data + bkeys.n, 0, (size_t)e->bands * sizeof(uint64_t));
+                else memcpy(bkeys.data + bkeys.n, b->bkeys.data + g * (size_t)e->bands, (size_t)e->bands * sizeof(uint64_t));
+                bkeys.n += (size_t)e->bands;
+            }
+        }
+    }
+    if (bad) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+    } else {
+        out = Py_BuildValue("(NNNNNONNNN)", bytes_of(keys.data, keys.n * 8), bytes_of(bkeys.data, bkeys.n * 8),
+                            bytes_of(hashes.data, hashes.n * 4), bytes_of(offs.data, offs.n * 8),
+                            bytes_of(refs.data, refs.n * 8), ids, bytes_of(sizes.data, sizes.n * 8),
+                            bytes_of(para.data, para.n * 8), bytes_of(starts.data, starts.n * 8),
+                            bytes_of(ends.data, ends.n * 8));
+    }
+    Py_XDECREF(ids);
+    VecU64_free(&keys); VecU64_free(&bkeys); VecU32_free(&hashes); VecI64_free(&offs); VecI64_free(&refs);
+    VecI64_free(&sizes); VecI64_free(&para); VecI64_free(&starts); VecI64_free(&ends);
+    return out;
+}
+
+static PyObject *Engine_added(Engine *e, PyObject *args) {
+    PyObject *prints = Py_None;
+    if (!PyArg_ParseTuple(args, "|O", &prints)) return NULL;
+    if (prints != Py_None && !PyObject_TypeCheck(prints, &PrintsType)) {
+        PyErr_SetString(PyExc_TypeError, "added(prints=None): a Prints or None (run()'s last batch)");
+        return NULL;
+    }
+    return batch_added(e, prints == Py_None ? &e->b : &((Prints *)prints)->b);
+}
+
 static PyObject *Engine_take_stats(Engine *e, PyObject *unused) {
     PyObject *r = Py_BuildValue("(LLLLL)", e->st_docs, e->st_units, e->st_chars, e->st_bytes, e->st_replayed);
     e->st_docs = e->st_units = e->st_chars = e->st_bytes = e->st_replayed = 0;
@@ -1339,6 +1404,8 @@ static PyMethodDef Engine_methods[] = {
      "decide(store, prints, ids, autos, corpus, read_only) -> run()'s outcomes for prints()'s texts"},
     {"collect", (PyCFunction)Engine_collect, METH_VARARGS,
      "collect(texts, ids, autos, check, position, max_docs, max_chars) -> (texts, ids, auto flags, error, more)"},
+    {"added", (PyCFunction)Engine_added, METH_VARARGS,
+     "added(prints=None) -> IndexBatch arrays of what the last run (or the decide of these prints) added"},
     {"take_stats", (PyCFunction)Engine_take_stats, METH_NOARGS,
      "(documents, units, chars, UTF-8 bytes, replayed) since the last call"},
     {"units", (PyCFunction)Engine_units, METH_O, "units(text) -> (starts, ends) as int64 bytes"},
