@@ -8,7 +8,7 @@ dedup's own speed
 memory
     memory_bounds, index_modes
 persistent indexes
-    index_scale
+    indexes, index_scale
 Spark
     spark_vs_local, spark_scale
 quality against the ground truth

@@ -55,7 +55,8 @@ def test_every_option_is_documented(words, parser):
 # -- docs/cli.md's option table, option by option, both ways ---------------------------------
 
 #: The table's name for each command: rows "`--x` (audit)" belong to `dedup audit`.
-SUFFIXES = {("clean",): "", ("audit",): "audit", ("check",): "check", ("index", "info"): "index info"}
+SUFFIXES = {("clean",): "", ("audit",): "audit", ("check",): "check", ("index", "info"): "index info",
+            ("index", "upgrade"): "index upgrade"}
 ROW = re.compile(r"^\|\s*(.+?)\s*\|\s*(.*?)\s*\|\s*(.*?)\s*\|$")
 OPTION = re.compile(r"`(-{1,2}[a-z][\w-]*)")
 
@@ -73,12 +74,12 @@ def documented_options(markdown: str) -> Dict[str, Dict[str, str]]:
         if not row or row.group(1) in ("option", "---"):
             continue
         first, default, meaning = row.groups()
-        command = re.match(r"`dedup (audit|check|index info)\b", first)
+        command = re.match(r"`dedup (audit|check|index info|index upgrade)\b", first)
         if command:
             takes = meaning.split("as above")[0].split("takes")[-1] if "as above" in meaning else ""
             shared[command.group(1)] = OPTION.findall(takes)
             continue
-        suffix = re.search(r"\((audit|check|index info)\)$", first)
+        suffix = re.search(r"\((audit|check|index info|index upgrade)\)$", first)
         for option in OPTION.findall(first):
             found[suffix.group(1) if suffix else ""][option] = default.strip()
     for suffix, options in shared.items():

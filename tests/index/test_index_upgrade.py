@@ -1,7 +1,7 @@
 """SQLite index format 1 (dedup 0.1) is refused in one line naming ``dedup index upgrade``, which
 converts it in place; decisions against the upgraded index are those the old version made.
 
-The format-1 files were written by that version (``tests/index_formats/make_format1.py``), with
+The format-1 files were written by that version (``tests/index/index_formats/make_format1.py``), with
 what it decided for the rest of the corpus against them.
 """
 
