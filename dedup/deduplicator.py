@@ -20,6 +20,7 @@ from dedup.errors import ConfigError
 from dedup.index.base import Index, as_index, check_process
 from dedup.index.exact import ExactIndex
 from dedup.index.memory import MemoryIndex
+from dedup.index.open import bind_index
 from dedup.results import DedupResult, Stats
 from dedup.text.split import check_text
 
@@ -53,7 +54,7 @@ class Deduplicator:
         self.index: Index = as_index(index) if index is not None else (
             MemoryIndex() if native_available() or not self.config.exact_only else ExactIndex())
         if self.config.scope == "corpus":
-            self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
+            bind_index(self.index, self.config)
         self.stats = Stats()
         self._made_in = os.getpid()  # see check_process
         self._auto_ids = itertools.count()
@@ -69,7 +70,13 @@ class Deduplicator:
     def _make_engine(self) -> Engine:
         """The compiled engine where it is built and the index is its store, else the batch path."""
         corpus = self.config.scope == "corpus"
-        if native_available() and (not corpus or self.index.native_store() is not None):
+        on_engine = native_available() and (not corpus or self.index.native_store() is not None)
+        if self.config.noisy_rules is not None and not on_engine:
+            where = (f"{type(self.index).__name__} is not one" if native_available()
+                     else "the engine is not built here (no C compiler at install: pip install paradedup with one)")
+            raise ConfigError(f"noisy_rules (preset 'noisy') run on the compiled engine with an in-memory or SQLite "
+                              f"index; {where}")
+        if on_engine:
             return NativeEngine(self.config, self.stats, self.index if corpus else None, self.read_only,
                                 self._auto_ids, self.workers)
         return BatchEngine(self.config, self.index, self.read_only, self.stats, self._auto_ids, self.workers)

@@ -258,7 +258,8 @@ class _State:
         n = len(paragraphs)
         nbytes = np.fromiter((utf8_len(p) for p in paragraphs), dtype=np.int64, count=n)
         doc_of = np.repeat(np.arange(len(docs)), sizes)
-        bm = best_matches(paragraphs, sizes, cfg)
+        thresholds = sorted(set(THRESHOLDS) | {cfg.threshold})
+        bm = best_matches(paragraphs, sizes, cfg, thresholds=thresholds)
 
         run_removed = np.zeros(n, dtype=bool)
         run_inner = set()
@@ -268,11 +269,10 @@ class _State:
                     run_inner.add((int(first[d]) + r.index, r.start, r.end))
                 else:
                     run_removed[first[d] + r.index] = True
-        thresholds = sorted(set(THRESHOLDS) | {cfg.threshold})
         rows = []
         at_run: Tuple[np.ndarray, Set[Tuple[int, int, int]]] = (np.zeros(n, dtype=bool), set())
         for t in thresholds:
-            rem = removed_at(bm.best, bm.n_tokens, sizes, t, cfg.min_tokens)
+            rem = removed_at(bm.best, bm.n_tokens, sizes, t, cfg.min_tokens, bm.contained_at(t))
             inner = {(row, int(unit_start[row]) + rep.start, int(unit_start[row]) + rep.end)
                      for row, rep in inner_repeats_at(paragraphs, rem, bm, cfg, t)}
             inner_bytes = sum(utf8_len(docs[doc_of[row]].text[a:b]) for row, a, b in inner)

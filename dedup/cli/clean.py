@@ -29,7 +29,8 @@ from dedup.io.files import all_or_none
 from dedup.io.plan import COMPRESSIONS, RunPlan, plan_run
 from dedup.io.records import FORMATS, dumps_record
 from dedup.io.remote import is_url
-from dedup.io.report import REASONS as REPORT_REASONS, ReportWriter
+from dedup.decide.rules import reasons_of
+from dedup.io.report import ReportWriter
 from dedup.io.shards import NewDirectories, ShardOutputs
 from dedup.stream import pair_results
 
@@ -43,7 +44,8 @@ RECORD_COUNTS = ("records_in", "records_out", "records_rejected", "records_dropp
 #: Removals counted by reason under ``REASON_PREFIX + reason`` (the report's ``reason`` field).
 REASON_PREFIX = "removed:"
 #: How the summary line names each reason; a reason not listed is named as it is.
-REASON_WORDS = {"exact": "exact", "near": "near", "run": "short in a removed run", "contained": "contained"}
+REASON_WORDS = {"exact": "exact", "near": "near", "run": "short in a removed run", "contained": "shortened copies",
+                "noisy": "noisy copies", "noisy-contained": "shortened noisy copies"}
 #: The reason of a span cut inside a kept unit (not a removed unit).
 INNER = "inner"
 
@@ -304,7 +306,7 @@ def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float) -> dict:
     st = dd.stats
     config = dd.config
     seconds = max(elapsed, 1e-9)
-    reasons = {reason: 0 for reason in REPORT_REASONS}
+    reasons = {reason: 0 for reason in reasons_of(config)}
     reasons.update({name[len(REASON_PREFIX):]: n for name, n in sorted(counts.items()) if name.startswith(REASON_PREFIX)})
     return {
         **{name: counts[name] for name in RECORD_COUNTS},

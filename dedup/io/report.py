@@ -32,7 +32,7 @@ INT_FIELDS = tuple(name for name, kind in get_type_hints(Removal).items() if kin
 SPAN_FIELDS = ("start", "end", "matched_start", "matched_end")
 _ID_TYPES = (str, int)
 #: The reasons a removal can have (``Removal.reason``).
-REASONS = ("exact", "near", "run", "inner")
+REASONS = ("exact", "near", "run", "inner", "contained", "noisy", "noisy-contained")
 
 
 def report_line(doc_id: Optional[Hashable], removal: Removal, text: str,

@@ -50,7 +50,7 @@ CG, SHARED, SIM, MEMBERS, HEADS = _P + "cg", _P + "shared", _P + "sim", _P + "me
 QH, CH, QS, QE, QN, CS, CE = _P + "qh", _P + "ch", _P + "qs", _P + "qe", _P + "qn", _P + "cs", _P + "ce"
 BEST, REPS, REMOVALS, OUT, INNER = _P + "best", _P + "reps", _P + "removals", _P + "out", _P + "inner"
 M_ID, M_PARA, M_START, M_END = _P + "m_id", _P + "m_para", _P + "m_start", _P + "m_end"
-CI, CP = _P + "ci", _P + "cp"
+CI, CP, CONT = _P + "ci", _P + "cp", _P + "contained"
 
 
 def _spark():
@@ -123,7 +123,11 @@ def _config(config: Optional[DedupConfig], threshold: Optional[float], scope: Op
             overrides: dict) -> DedupConfig:
     if threshold is not None:
         overrides["threshold"] = threshold
-    return make_config(config, default_scope="corpus", scope=scope, **overrides)
+    cfg = make_config(config, default_scope="corpus", scope=scope, **overrides)
+    if cfg.noisy_rules is not None:  # refused, never silently ignored
+        raise ConfigError("noisy_rules (preset 'noisy') are not on the Spark backend yet: run them with "
+                          "Deduplicator (in memory or SQLite), or use preset 'default' or 'strict' here")
+    return cfg
 
 
 def _check_schema(df, text_col: str, id_col: str, order_col: Optional[str], T) -> None:
@@ -220,7 +224,7 @@ def _removals(units, cfg: DedupConfig, id_type, F, T):
         F.col(ID), F.col(PARA), F.col(START), F.col(END), F.col(TOKENS),
         F.col(f"{FIRST}.{ID}").alias(M_ID), F.col(f"{FIRST}.{PARA}").alias(M_PARA),
         F.col(f"{FIRST}.{START}").alias(M_START), F.col(f"{FIRST}.{END}").alias(M_END),
-        F.lit(1.0).alias(SIM), F.lit(True).alias(EXACT))
+        F.lit(1.0).alias(SIM), F.lit(True).alias(EXACT), F.lit(False).alias(CONT))
     near_rows = _near_rows(units.filter(~F.col(EXACT)), cfg, within, F, T)
     return _run_rule(exact_rows.unionByName(near_rows), cfg, id_type, F, T)
 
@@ -246,30 +250,32 @@ def _near_rows(stored, cfg: DedupConfig, within: list, F, T):
                           F.col(START).alias(CS), F.col(END).alias(CE), F.col(SHINGLES).alias(CH))
     pairs = pairs.join(queries, on=G).join(cands, on=CG)
     verified_schema = T.StructType([f for f in pairs.schema.fields if f.name not in (QH, CH)]
-                                   + [T.StructField(SIM, T.DoubleType(), False)])
-    verified = pairs.mapInArrow(partial(batches.verify_batches, threshold=cfg.threshold, query_col=QH,
-                                        cand_col=CH, sim_col=SIM), verified_schema)
-    # The match: the first verified candidate by (shared bands desc, order asc).
+                                   + [T.StructField(SIM, T.DoubleType(), False),
+                                      T.StructField(CONT, T.BooleanType(), False)])
+    verified = pairs.mapInArrow(partial(batches.verify_batches, config=cfg, query_col=QH, cand_col=CH,
+                                        tokens_col=QN, sim_col=SIM, contained_col=CONT), verified_schema)
+    # The match: the first verified candidate by (shared bands desc, order asc); a near repeat
+    # before a shortened copy.
     best = verified.groupBy(G, ID, PARA, QS, QE, QN).agg(F.min(F.struct(
-        (-F.col(SHARED)).alias("neg_shared"), F.col(CG), F.col(SIM), F.col(CI), F.col(CP), F.col(CS),
-        F.col(CE))).alias(BEST))
+        F.col(CONT), (-F.col(SHARED)).alias("neg_shared"), F.col(CG), F.col(SIM), F.col(CI), F.col(CP),
+        F.col(CS), F.col(CE))).alias(BEST))
     near_rows = best.select(
         F.col(ID), F.col(PARA), F.col(QS).alias(START), F.col(QE).alias(END), F.col(QN).alias(TOKENS),
         F.col(f"{BEST}.{CI}").alias(M_ID), F.col(f"{BEST}.{CP}").alias(M_PARA),
         F.col(f"{BEST}.{CS}").alias(M_START), F.col(f"{BEST}.{CE}").alias(M_END),
-        F.col(f"{BEST}.{SIM}").alias(SIM), F.lit(False).alias(EXACT))
+        F.col(f"{BEST}.{SIM}").alias(SIM), F.lit(False).alias(EXACT), F.col(f"{BEST}.{CONT}").alias(CONT))
     return near_rows
 
 
 def _run_rule(repeats, cfg: DedupConfig, id_type, F, T):
     """Per document: the run rule over its repeats, giving ``ID`` and its list of removals."""
-    fields = [PARA, START, END, TOKENS, M_ID, M_PARA, M_START, M_END, SIM, EXACT]
+    fields = [PARA, START, END, TOKENS, M_ID, M_PARA, M_START, M_END, SIM, EXACT, CONT]
     per_doc = repeats.groupBy(ID).agg(F.collect_list(F.struct(*fields)).alias(REPS))
     removal_type = _removal_type(T, batches.REMOVAL_FIELDS, id_type)
     schema = T.StructType([T.StructField(ID, id_type, False),
                            T.StructField(REMOVALS, T.ArrayType(removal_type, False), False)])
     names = {"para": PARA, "start": START, "end": END, "tokens": TOKENS, "m_id": M_ID, "m_para": M_PARA,
-             "m_start": M_START, "m_end": M_END, "sim": SIM, "exact": EXACT}
+             "m_start": M_START, "m_end": M_END, "sim": SIM, "exact": EXACT, "contained": CONT}
     fn = partial(batches.run_rule_batches, min_tokens=cfg.min_tokens, id_col=ID, reps_col=REPS,
                  out_col=REMOVALS, fields=names)
     return per_doc.mapInArrow(fn, schema)
