@@ -27,6 +27,7 @@ Pieces, each a step the engine would take:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import re
@@ -185,18 +186,20 @@ def levenshtein(a: str, b: str, limit: Optional[int] = None) -> int:
 
 
 def near_miss(a: str, b: str, share: float = 0.34) -> bool:
-    """Two runs of text that differ only by noise: an edit distance of at most ``share`` of the
-    longer one; never two short runs (a changed 1-3 letter word is a change) nor two runs whose
-    digits differ when both have digits (a changed number is a change; ``kerne1`` for ``kernel``
-    is OCR noise)."""
+    """Two runs of text that differ only by noise: at most ``min(share * n, 1 + n // 8)`` edits,
+    ``n`` the longer length (one edit in a word of 4-7 characters, two in 8-15: ``maximum`` and
+    ``minimum`` are two edits apart, a different word); never two short runs (a changed 1-3 letter
+    word is a change) nor two runs whose digits differ when both have digits (a changed number is a
+    change; ``kerne1`` for ``kernel`` is OCR noise)."""
     if a == b:
         return True
-    if not a or not b or max(len(a), len(b)) < 4:
+    n = max(len(a), len(b))
+    if not a or not b or n < 4:
         return False
     da, db = _DIGITS.findall(a), _DIGITS.findall(b)
     if da and db and da != db:
         return False
-    limit = int(share * max(len(a), len(b)))
+    limit = min(int(share * n), 1 + n // 8)
     return levenshtein(a, b, limit) <= limit
 
 
@@ -356,6 +359,8 @@ class Rule:
             ratio = f", >= {self.min_length_ratio:g} of the earlier's length" if self.min_length_ratio else ""
             parts.append(f"contained: {self.contained} C >= {self.containment:g}, "
                          f">= {self.min_contained_tokens} tokens{ratio}{v}")
+        if self.min_tokens != 8:
+            parts.append(f"only units of >= {self.min_tokens} tokens")
         parts += [f"or {r.name}: {r.describe()}" for r in self.also]
         return "; ".join(parts)
 
@@ -446,16 +451,37 @@ DEHYPHEN = ("dehyphen",)
 FOLDED = ("dehyphen", "punctuation")
 FOLDED_DIGITS = ("dehyphen", "punctuation", "digits")
 
+WORD5_DEHYPHEN = Representation("word", 5, DEHYPHEN)
+CHAR5 = Representation("char", 5, FOLDED_DIGITS)
+
+#: Recommended for the defaults (docs/noisy_research.md): word 5-grams of the de-hyphenated text at
+#: 0.8, and the shortened-copy rule (>= 95% of the later unit's 5-grams inside one earlier unit, the
+#: later unit >= 20 tokens and >= half the earlier one's).
+DEFAULTS = Rule("defaults", WORD5_DEHYPHEN, contained=WORD5_DEHYPHEN, containment=0.95,
+                min_contained_tokens=20, min_length_ratio=0.5)
+#: Recommended for preset "noisy": the defaults, plus, for units of >= 30 tokens, character 5-grams
+#: of the de-hyphenated, punctuation- and digit-folded text at Jaccard 0.5 or containment 0.7, both
+#: confirmed by the alignment (<= 20% of all tokens unexplained / <= 10% of the later unit's, no name
+#: replaced by a name).
+NOISY = Rule("noisy", CHAR5, threshold=0.5, contained=CHAR5, containment=0.7, min_contained_tokens=20,
+             min_length_ratio=0.5, min_tokens=30, verify_near=0.2, verify_contained=0.1,
+             keep_name_changes=True, also=(DEFAULTS,))
+
 RULES: Dict[str, Rule] = {r.name: r for r in [
     Rule("word5", WORD5),  # dedup's defaults as the data's labels define them (reference)
-    Rule("word5-dehyphen", Representation("word", 5, DEHYPHEN)),
-    Rule("word5-folded", Representation("word", 5, FOLDED)),
-    Rule("defaults", Representation("word", 5, FOLDED), contained=Representation("word", 5, FOLDED),
-         containment=0.9, min_contained_tokens=20),
-    Rule("char5-0.6", Representation("char", 5, FOLDED_DIGITS), threshold=0.6),
-    Rule("noisy", Representation("char", 5, FOLDED_DIGITS), threshold=0.5,
-         contained=Representation("char", 5, FOLDED_DIGITS), containment=0.7, min_contained_tokens=20,
+    Rule("word5-dehyphen", WORD5_DEHYPHEN),
+    Rule("word5-folded", Representation("word", 5, FOLDED)),  # + apostrophes and in-word hyphens dropped
+    DEFAULTS,
+    Rule("defaults-strict", WORD5_DEHYPHEN, contained=WORD5_DEHYPHEN, containment=0.95, min_contained_tokens=20,
+         min_length_ratio=0.5, also=(Rule("strict", Representation("char", 5, FOLDED), threshold=0.9,
+                                          verify_near=0.05, keep_name_changes=True, keep_number_changes=True),)),
+    Rule("issue-best", Representation("word", 2, ("punctuation", "digits")), threshold=0.5),  # the issue's settings
+    Rule("char5-unverified", CHAR5, threshold=0.5, contained=CHAR5, containment=0.7, min_contained_tokens=20),
+    Rule("char5-verified", CHAR5, threshold=0.5, contained=CHAR5, containment=0.7, min_contained_tokens=20,
          verify_near=0.2, verify_contained=0.1),
+    NOISY,
+    dataclasses.replace(NOISY, name="noisy-loose", threshold=0.45, verify_near=0.25),
+    dataclasses.replace(NOISY, name="noisy-strict", min_tokens=40),
 ]}
 
 RULESETS: Dict[str, Callable[[List[str]], np.ndarray]] = {
@@ -538,19 +564,25 @@ def api_doc_paragraphs() -> List[str]:
     return out
 
 
-def corpus_report(rule: Rule, name: str, show: int = 0, workspace: Optional[Workspace] = None) -> dict:
-    """Removals among the scored paragraphs (>= 8 tokens) the labels call not a repeat, and the
-    repeats missed; ``show`` prints that many of the former with the earlier unit."""
+def corpus_workspace(name: str) -> Workspace:
+    """The corpus's units, with only the scored ones the labels call not a repeat as later units (the
+    removals a rule must not make)."""
     texts, repeat, n_tok = corpus_units(name)
-    scored = n_tok >= 8
-    d = decide(texts if workspace is None else workspace, rule)
-    false = np.flatnonzero(d.removed & ~repeat & scored)
+    return Workspace(texts, np.flatnonzero(~repeat & (n_tok >= 8)))
+
+
+def corpus_report(rule: Rule, name: str, show: int = 0, workspace: Optional[Workspace] = None) -> dict:
+    """Removals among the scored paragraphs (>= 8 tokens) the labels call not a repeat, by the rule
+    that made them; ``show`` prints that many with the earlier unit."""
+    texts, repeat, n_tok = corpus_units(name)
+    ws = workspace if workspace is not None else corpus_workspace(name)
+    d = decide(ws, rule)
+    false = np.flatnonzero(d.removed & ~repeat & (n_tok >= 8))
     by_kind: Dict[str, int] = {}
     for k in false:
         by_kind[d.reason[int(k)][0]] = by_kind.get(d.reason[int(k)][0], 0) + 1
-    out = {"corpus": name, "rule": rule.name, "scored": int(scored.sum()), "repeats": int((repeat & scored).sum()),
-           "found": int((d.removed & repeat & scored).sum()), "not_repeat_removed": len(false),
-           "by_rule": by_kind}
+    out = {"corpus": name, "rule": rule.name, "not_repeats": int((~repeat & (n_tok >= 8)).sum()),
+           "not_repeat_removed": len(false), "by_rule": by_kind}
     for k in false[:show]:
         kind, j, v = d.reason[int(k)]
         print(f"--- {name} unit {k} removed ({kind} {v:.3f}) as a repeat of unit {j}:\n"
@@ -558,18 +590,98 @@ def corpus_report(rule: Rule, name: str, show: int = 0, workspace: Optional[Work
     return out
 
 
+#: (num_perm, bands, rows) layouts compared by ``lsh_table``.
+LAYOUTS = ((128, 21, 6), (128, 32, 4), (128, 42, 3), (128, 25, 5), (256, 64, 4), (256, 51, 5), (256, 42, 6),
+           (512, 102, 5), (512, 85, 6))
+
+
+def lsh_table(reps: Sequence[Representation], seed: int = 0) -> List[str]:
+    """For each representation and layout: how often a copy in the noisy streams shares a band with
+    its source (mean over the 19 conditions, and the worst), and how many candidates an unrelated
+    original draws per 1M earlier units (from all pairs of the 2,937 prose originals)."""
+    from benchmarks import noisy
+
+    originals = noisy.load_originals()
+    vocab = noisy.vocabulary_of(originals)
+    streams = [noisy.make_stream(originals, c, seed, noisy.COPIES, vocab) for c in noisy.CONDITIONS]
+    lines = []
+    n_pairs = len(originals) * (len(originals) - 1) / 2
+    for rep in reps:
+        sets = [rep.shingles(t) for t in originals]
+        background = exact_pairs(sets).jaccard
+        copy_j = {s.condition: np.array([len(rep.shingles(s.texts[k]) & sets[s.source[k]]) /
+                                         len(rep.shingles(s.texts[k]) | sets[s.source[k]])
+                                         for k in np.flatnonzero(s.is_copy)]) for s in streams}
+        lines.append(f"{rep}: {np.mean([len(x) for x in sets]):.0f} shingles a paragraph")
+        for perms, b, r in LAYOUTS:
+            per_million = lsh_probability(background, b, r).sum() / n_pairs * 1e6
+            found = {c: float(lsh_probability(j, b, r).mean()) for c, j in copy_j.items()}
+            worst = min(found, key=lambda c: found[c])
+            lines.append(f"  {perms} perms, {b} x {r}: P(J=0.5) {lsh_probability(0.5, b, r):.3f}, "
+                         f"copies found {100 * np.mean(list(found.values())):.1f}% (worst {worst} "
+                         f"{100 * found[worst]:.1f}%), background candidates per 1M earlier units "
+                         f"{per_million:,.0f}")
+    return lines
+
+
+def separation_table(reps: Sequence[Representation], seed: int = 0) -> List[str]:
+    """For each representation: how similar distinct prose originals get (each original's highest
+    Jaccard with an earlier one: 99.9th percentile and maximum over the 2,937) against how similar
+    the noisy copies stay to their source (5th percentile of Jaccard and of containment, per
+    condition; the three weakest shown)."""
+    from benchmarks import noisy
+
+    originals = noisy.load_originals()
+    vocab = noisy.vocabulary_of(originals)
+    streams = [noisy.make_stream(originals, c, seed, noisy.COPIES, vocab) for c in noisy.CONDITIONS]
+    lines = []
+    for rep in reps:
+        sets = [rep.shingles(t) for t in originals]
+        p = exact_pairs(sets)
+        best = np.zeros(len(originals))
+        np.maximum.at(best, p.i, p.jaccard)
+        low_j, low_c = {}, {}
+        for s in streams:
+            js, cs = [], []
+            for k in np.flatnonzero(s.is_copy):
+                a, b = rep.shingles(s.texts[k]), sets[s.source[k]]
+                js.append(len(a & b) / len(a | b))
+                cs.append(len(a & b) / len(a))
+            low_j[s.condition] = float(np.quantile(js, 0.05))
+            low_c[s.condition] = float(np.quantile(cs, 0.05))
+        weakest = sorted(low_j, key=lambda c: low_j[c])[:3]
+        lines.append(f"{rep}: originals' closest earlier original J 99.9% {np.quantile(best, 0.999):.3f}, "
+                     f"max {best.max():.3f}; copies' 5th-percentile J (containment) in the weakest conditions: "
+                     + ", ".join(f"{c} {low_j[c]:.2f} ({low_c[c]:.2f})" for c in weakest))
+    return lines
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.noisy_rules", description=__doc__.splitlines()[0])
     ap.add_argument("--rules", default="defaults,noisy", help=f"comma-separated: {', '.join(RULES)}")
-    ap.add_argument("--corpora", action="store_true", help="count removals of non-repeats on the shared corpora")
+    ap.add_argument("--corpora", action="store_true",
+                    help=f"count removals of non-repeats on {', '.join(CORPORA)}")
     ap.add_argument("--show", type=int, default=0, help="print that many such removals per corpus")
+    ap.add_argument("--lsh", action="store_true", help="compare LSH layouts on the noisy streams")
+    ap.add_argument("--separation", action="store_true",
+                    help="copies' similarity to their source against distinct originals', per shingle kind")
     args = ap.parse_args(argv)
     rules = [RULES[r.strip()] for r in args.rules.split(",") if r.strip()]
     for rule in rules:
         print(f"# {rule.name}: {rule.describe()}")
-        if args.corpora:
-            for name in CORPORA:
-                print(json.dumps(corpus_report(rule, name, args.show)))
+    if args.corpora:
+        for name in CORPORA:
+            ws = corpus_workspace(name)
+            for rule in rules:
+                print(json.dumps(corpus_report(rule, name, args.show, ws)), flush=True)
+    if args.separation:
+        reps = [Representation("word", 5), WORD5_DEHYPHEN, Representation("word", 5, FOLDED_DIGITS),
+                Representation("word", 3, FOLDED_DIGITS), Representation("word", 2, FOLDED_DIGITS),
+                Representation("word", 1, FOLDED_DIGITS)]
+        reps += [Representation("char", n, FOLDED_DIGITS, joiner) for n in (3, 4, 5, 6, 7) for joiner in (" ", "")]
+        print("\n".join(separation_table(reps)), flush=True)
+    if args.lsh:
+        print("\n".join(lsh_table([WORD5_DEHYPHEN, CHAR5, Representation("char", 7, FOLDED_DIGITS, joiner="")])))
 
 
 if __name__ == "__main__":
