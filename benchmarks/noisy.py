@@ -510,7 +510,14 @@ def make_systems(names: Sequence[str], dedup_settings: Sequence[str]) -> List[Sy
         else:
             raise ValueError(f"unknown system {name!r}: dedup, datasketch, rensa or proto-NAME")
     for spec in dedup_settings:
-        out.append(System(f"dedup[{spec}]", run_dedup(parse_settings(spec)), dedup_removed))
+        settings = parse_settings(spec)
+        import dedup
+
+        try:
+            dedup.Deduplicator(**settings)  # bad settings fail here, before any stream is made
+        except (dedup.ConfigError, TypeError) as exc:
+            raise ValueError(f"--dedup {spec}: {exc}") from None
+        out.append(System(f"dedup[{spec}]", run_dedup(settings), dedup_removed))
     return out
 
 

@@ -206,3 +206,27 @@ def test_scoring_counts_copies_found_and_originals_removed():
     removed[np.flatnonzero(~stream.is_copy)[0]] = True
     s = noisy.score(stream, removed)
     assert (s["found"], s["copies"], s["false_removals"], s["originals"]) == (2, 3, 1, len(ORIGINALS))
+
+
+def test_bad_dedup_settings_are_refused_before_any_run():
+    with pytest.raises(ValueError, match="unknown setting"):
+        noisy.make_systems([], ["nonsense=1"])
+    with pytest.raises(ValueError, match="unknown system"):
+        noisy.make_systems(["dedupe"], [])
+
+
+def test_prototype_rules_join_hyphenated_lines_and_tell_typos_from_changed_words():
+    from benchmarks import noisy_rules as nr
+
+    assert nr.tokens("lan-\n  guage, well-known", ("dehyphen",)) == ["language", "well", "known"]
+    assert nr.near_miss("kernel", "kerne1") and nr.near_miss("device", "devicc")
+    assert not nr.near_miss("maximum", "minimum") and not nr.near_miss("2019", "2018")
+    later = nr.written_tokens("Then Joram slept with his fathers and was buried in the city of David.")
+    earlier = nr.written_tokens("Then Jehoshaphat slept with his fathers and was buried in the city of David.")
+    d = nr.differences(later, earlier)
+    assert (d.later, d.earlier, d.name_changes) == (1, 1, 1)
+    typo = nr.written_tokens("Then Jehoshapat slept with his fathcrs and was buricd in the city of David.")
+    assert nr.differences(typo, earlier).symmetric == 0
+    swapped = nr.written_tokens("One sentence here today. Another one follows it now.")
+    original = nr.written_tokens("Another one follows it now. One sentence here today.")
+    assert nr.differences(swapped, original).symmetric == 0
