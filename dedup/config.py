@@ -73,6 +73,10 @@ class DedupConfig:
         exact_only: only exact repeats (identical shingle sets, by their 64-bit key), no
             MinHash or LSH: a few bytes per paragraph for first passes at web scale
             (:class:`dedup.index.exact.ExactIndex`).
+        exact_substrings: ``None`` (off) or N: after the unit decisions, every run of at least N
+            tokens of the kept text that occurred earlier in scope (an earlier document, or
+            earlier in this one) is cut; the first occurrence stays (:mod:`dedup.decide.substrings`).
+            Needs a normalization without steps (tokens keep their place in the text).
     """
 
     threshold: float = 0.8
@@ -92,6 +96,7 @@ class DedupConfig:
     inner_repeats: bool = True
     inner_min_tokens: int = 50
     exact_only: bool = False
+    exact_substrings: Optional[int] = None
     layout: LshLayout = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +114,11 @@ class DedupConfig:
             raise ConfigError(f"inner_repeats must be True or False, got {self.inner_repeats!r}")
         if not isinstance(self.exact_only, bool):
             raise ConfigError(f"exact_only must be True or False, got {self.exact_only!r}")
+        if self.exact_substrings is not None:
+            _check_number("exact_substrings", self.exact_substrings, int, low=2)
+            if "+" in self.normalization:
+                raise ConfigError(f"exact_substrings needs tokens that keep their place in the text: normalization "
+                                  f"'nfkc_casefold' or 'none' without steps, got {self.normalization!r}")
         for name, allowed in _CHOICES.items():
             value = getattr(self, name)
             if value not in allowed and not (name == "scope" and value is None):
@@ -156,6 +166,7 @@ class DedupConfig:
             "unspaced_scripts": self.unspaced_scripts,
             "max_bucket_candidates": self.max_bucket_candidates,
             **({"exact_only": True} if self.exact_only else {}),  # absent when off: older indexes still match
+            **({"exact_substrings": self.exact_substrings} if self.exact_substrings is not None else {}),
         }
 
     def fingerprint(self) -> str:

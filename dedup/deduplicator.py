@@ -35,6 +35,7 @@ from dedup.results import DedupResult, Removal, Spans, Stats, make_result, remov
 from dedup.fingerprint.shingles import ShingleSets, shingle_sets, shingle_sets_of_spans
 from dedup.text.fastsplit import spans_sizes_points
 from dedup.decide.inner import InnerRepeat, find_inner_repeats_many
+from dedup.decide.substrings import substring_pass
 from dedup.engine.compiled import NativeEngine, available as native_available
 from dedup.text.assemble import assemble
 from dedup.text.split import check_text, split_units
@@ -101,6 +102,8 @@ class Deduplicator:
         if native_available() and (
                 self.config.scope == "document" or type(self.index) is MemoryIndex):
             self._native = NativeEngine(self.config, self.stats)
+        #: the pass after each batch's decisions: exact substrings cut from what the units kept
+        self._substrings = substring_pass(self.config, self.stats, self.index, self.read_only)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -121,6 +124,8 @@ class Deduplicator:
                                                            corpus, self.read_only, prints)
         if self._clusters is not None:
             self._join_clusters(results)
+        if self._substrings is not None:
+            results = self._substrings.amend(texts, results, autos)
         return results
 
     def _native_chunks(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
@@ -326,6 +331,8 @@ class Deduplicator:
                     self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
         if self._clusters is not None:
             self._join_clusters(results)
+        if self._substrings is not None:
+            results = self._substrings.amend([d.text for d in docs], results, [d.auto_id for d in docs])
         return results
 
     def _join_clusters(self, results: List[DedupResult]) -> None:

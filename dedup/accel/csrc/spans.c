@@ -1,0 +1,585 @@
+/* dedup.accel._spans: the hot loops of exact substrings and of per-item contamination.
+ *
+ * Optional, like _core: dedup.accel.spans has a numpy/Python path giving the same results (tests
+ * compare them). Every hash here is the one dedup.accel.spans computes in numpy:
+ *   gram hash of words[i:i+n] = fmix64(n * m_len + sum_t words[i+t] * mult[t])   (mod 2**64)
+ * and a k-gram's fingerprint is its gram hash's high 32 bits.
+ *
+ * winnow(words, k, w, mult, m_len): the fingerprints of every k-gram of a token sequence and the
+ *   k-grams winnowing selects (Schleimer et al. 2003): in every run of w consecutive k-grams the
+ *   smallest fingerprint, the rightmost of equal ones. Any run of w + k - 1 equal tokens in two
+ *   sequences selects the same k-gram in both.
+ * FpTable(cap): fingerprint -> the first `cap` token positions where it was selected (open
+ *   addressing, 12 bytes a slot: the fingerprint and the position). match() looks up a
+ *   document's selected k-grams, extends every candidate to the longest equal run of tokens
+ *   (reading earlier documents' tokens from a file with pread: they need no memory) and returns
+ *   the runs of at least min_len tokens.
+ * GramSet(keys): a set of 64-bit gram hashes (a benchmark's n-grams); scan() finds which of them
+ *   occur in a batch of token sequences (a corpus streamed past it).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hashing.h"
+
+/* ---- small growable int64 vector ------------------------------------------------------------ */
+
+typedef struct { int64_t *data; size_t n, cap; } Vec;
+
+static int vec_push(Vec *v, int64_t x) {
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        int64_t *d = (int64_t *)realloc(v->data, cap * sizeof(int64_t));
+        if (!d) return -1;
+        v->data = d;
+        v->cap = cap;
+    }
+    v->data[v->n++] = x;
+    return 0;
+}
+
+typedef struct { Py_buffer b; size_t n; } Arr;
+
+static int arr_get(PyObject *obj, Arr *a, int itemsize, const char *what) {
+    if (PyObject_GetBuffer(obj, &a->b, PyBUF_C_CONTIGUOUS)) return -1;
+    if (a->b.len % itemsize) {
+        PyBuffer_Release(&a->b);
+        PyErr_Format(PyExc_TypeError, "%s: need %d-byte items", what, itemsize);
+        return -1;
+    }
+    a->n = (size_t)(a->b.len / itemsize);
+    return 0;
+}
+
+static PyObject *bytes_of(const void *p, size_t n) { return PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n); }
+
+/* gram hash of words[0:n] */
+static inline uint64_t gram_hash(const uint64_t *words, Py_ssize_t n, const uint64_t *mult, uint64_t m_len) {
+    uint64_t acc = (uint64_t)n * m_len;
+    for (Py_ssize_t t = 0; t < n; t++) acc += words[t] * mult[t];
+    return fmix64(acc);
+}
+
+/* ---- winnow ----------------------------------------------------------------------------------- */
+
+static PyObject *mod_winnow(PyObject *mod, PyObject *args) {
+    PyObject *words_o, *mult_o;
+    Py_ssize_t k, w;
+    unsigned long long m_len;
+    if (!PyArg_ParseTuple(args, "OnnOK", &words_o, &k, &w, &mult_o, &m_len)) return NULL;
+    if (k < 1 || w < 1) { PyErr_SetString(PyExc_ValueError, "k and w must be >= 1"); return NULL; }
+    Arr words, mult;
+    if (arr_get(words_o, &words, 8, "words")) return NULL;
+    if (arr_get(mult_o, &mult, 8, "mult")) { PyBuffer_Release(&words.b); return NULL; }
+    PyObject *out = NULL;
+    if ((Py_ssize_t)mult.n < k) { PyErr_SetString(PyExc_ValueError, "need k multipliers"); goto done; }
+    Py_ssize_t m = (Py_ssize_t)words.n;
+    Py_ssize_t grams = m >= k ? m - k + 1 : 0;
+    PyObject *fps_b = PyBytes_FromStringAndSize(NULL, grams * 4);
+    if (!fps_b) goto done;
+    uint32_t *fp = (uint32_t *)PyBytes_AS_STRING(fps_b);
+    const uint64_t *wd = (const uint64_t *)words.b.buf, *mu = (const uint64_t *)mult.b.buf;
+    for (Py_ssize_t i = 0; i < grams; i++) fp[i] = (uint32_t)(gram_hash(wd + i, k, mu, (uint64_t)m_len) >> 32);
+    Vec sel = {0};
+    if (grams >= w) {
+        /* a monotone deque of k-gram indexes, fingerprints strictly increasing from front to back */
+        Py_ssize_t *dq = (Py_ssize_t *)malloc(sizeof(Py_ssize_t) * (size_t)(grams + 1));
+        if (!dq) { Py_DECREF(fps_b); PyErr_NoMemory(); goto done; }
+        Py_ssize_t head = 0, tail = 0;
+        int64_t last = -1;
+        for (Py_ssize_t i = 0; i < grams; i++) {
+            while (tail > head && fp[dq[tail - 1]] >= fp[i]) tail--;  /* equal ones go: the rightmost wins */
+            dq[tail++] = i;
+            if (dq[head] <= i - w) head++;
+            if (i >= w - 1 && dq[head] != last) {
+                last = dq[head];
+                if (vec_push(&sel, last)) { free(dq); free(sel.data); Py_DECREF(fps_b); PyErr_NoMemory(); goto done; }
+            }
+        }
+        free(dq);
+    }
+    out = Py_BuildValue("(NN)", fps_b, bytes_of(sel.data, sel.n * 8));
+    free(sel.data);
+done:
+    PyBuffer_Release(&words.b);
+    PyBuffer_Release(&mult.b);
+    return out;
+}
+
+/* ---- FpTable ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    uint32_t *keys;
+    uint64_t *pos;   /* position + 1; 0: an empty slot */
+    size_t slots;    /* a power of two */
+    size_t count;
+    int cap;
+} FpTable;
+
+static inline size_t fp_home(uint32_t key, size_t mask) { return (size_t)fmix32(key) & mask; }
+
+static int fp_alloc(FpTable *t, size_t slots) {
+    uint32_t *keys = (uint32_t *)calloc(slots, sizeof(uint32_t));
+    uint64_t *pos = (uint64_t *)calloc(slots, sizeof(uint64_t));
+    if (!keys || !pos) { free(keys); free(pos); return -1; }
+    t->keys = keys;
+    t->pos = pos;
+    t->slots = slots;
+    return 0;
+}
+
+static void fp_place(FpTable *t, uint32_t key, uint64_t pos1) {
+    size_t mask = t->slots - 1, i = fp_home(key, mask);
+    while (t->pos[i]) i = (i + 1) & mask;
+    t->keys[i] = key;
+    t->pos[i] = pos1;
+}
+
+static int fp_grow(FpTable *t) {
+    uint32_t *old_keys = t->keys;
+    uint64_t *old_pos = t->pos;
+    size_t old = t->slots;
+    if (fp_alloc(t, old * 2)) { t->keys = old_keys; t->pos = old_pos; return -1; }
+    /* the order of one key's positions in its run does not matter: fp_find sorts them */
+    for (size_t i = 0; i < old; i++)
+        if (old_pos[i]) fp_place(t, old_keys[i], old_pos[i]);
+    free(old_keys);
+    free(old_pos);
+    return 0;
+}
+
+/* The positions stored under `key`, ascending, at most t->cap of them. */
+static size_t fp_find(const FpTable *t, uint32_t key, uint64_t *out) {
+    size_t mask = t->slots - 1, i = fp_home(key, mask), n = 0;
+    while (t->pos[i]) {
+        if (t->keys[i] == key && n < (size_t)t->cap) out[n++] = t->pos[i] - 1;
+        i = (i + 1) & mask;
+    }
+    for (size_t a = 1; a < n; a++) {  /* insertion sort: a handful */
+        uint64_t v = out[a];
+        size_t b = a;
+        while (b > 0 && out[b - 1] > v) { out[b] = out[b - 1]; b--; }
+        out[b] = v;
+    }
+    return n;
+}
+
+/* Store (key, position) unless `cap` positions are stored under key already. */
+static int fp_add(FpTable *t, uint32_t key, uint64_t position) {
+    size_t mask = t->slots - 1, i = fp_home(key, mask);
+    int have = 0;
+    while (t->pos[i]) {
+        if (t->keys[i] == key && ++have >= t->cap) return 0;
+        i = (i + 1) & mask;
+    }
+    t->keys[i] = key;
+    t->pos[i] = position + 1;
+    t->count++;
+    if (t->count * 10 > t->slots * 7) return fp_grow(t);
+    return 0;
+}
+
+static PyObject *FpTable_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    static char *names[] = {"cap", NULL};
+    int cap = 16;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|i", names, &cap)) return NULL;
+    if (cap < 1) { PyErr_SetString(PyExc_ValueError, "cap must be >= 1"); return NULL; }
+    FpTable *t = (FpTable *)type->tp_alloc(type, 0);
+    if (!t) return NULL;
+    t->cap = cap;
+    if (fp_alloc(t, 1024)) { Py_DECREF(t); return PyErr_NoMemory(); }
+    return (PyObject *)t;
+}
+
+static void FpTable_dealloc(FpTable *t) {
+    free(t->keys);
+    free(t->pos);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static PyObject *FpTable_add(FpTable *t, PyObject *args) {
+    PyObject *fps_o, *pos_o;
+    if (!PyArg_ParseTuple(args, "OO", &fps_o, &pos_o)) return NULL;
+    Arr fps, pos;
+    if (arr_get(fps_o, &fps, 4, "fingerprints")) return NULL;
+    if (arr_get(pos_o, &pos, 8, "positions")) { PyBuffer_Release(&fps.b); return NULL; }
+    PyObject *out = Py_None;
+    if (fps.n != pos.n) { PyErr_SetString(PyExc_ValueError, "fingerprints and positions differ in length"); out = NULL; }
+    for (size_t i = 0; out && i < fps.n; i++)
+        if (fp_add(t, ((const uint32_t *)fps.b.buf)[i], ((const uint64_t *)pos.b.buf)[i])) { PyErr_NoMemory(); out = NULL; }
+    PyBuffer_Release(&fps.b);
+    PyBuffer_Release(&pos.b);
+    return Py_XNewRef(out);
+}
+
+static PyObject *FpTable_find(FpTable *t, PyObject *arg) {
+    unsigned long key = PyLong_AsUnsignedLong(arg);
+    if (key == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    uint64_t *found = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)t->cap);
+    if (!found) return PyErr_NoMemory();
+    size_t n = fp_find(t, (uint32_t)key, found);
+    PyObject *out = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; out && i < n; i++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(found[i]);
+        if (!v) { Py_CLEAR(out); break; }
+        PyList_SET_ITEM(out, (Py_ssize_t)i, v);
+    }
+    free(found);
+    return out;
+}
+
+/* Tokens of earlier documents, read from a file of uint64 word hashes a block at a time. */
+#define BLOCK 512
+typedef struct {
+    int fd;
+    int64_t lo, n;  /* the block holds positions [lo, lo + n) */
+    uint64_t buf[BLOCK];
+} Reader;
+
+static int reader_load(Reader *r, int64_t p, int64_t lo_bound, int64_t hi_bound, int forward) {
+    int64_t lo = forward ? p : p - BLOCK + 1;
+    if (lo < lo_bound) lo = lo_bound;
+    int64_t hi = lo + BLOCK;
+    if (hi > hi_bound) hi = hi_bound;
+    size_t want = (size_t)(hi - lo) * 8, got = 0;
+    while (got < want) {
+        ssize_t k = pread(r->fd, (char *)r->buf + got, want - got, (off_t)(lo * 8 + (int64_t)got));
+        if (k < 0) { if (errno == EINTR) continue; PyErr_SetFromErrno(PyExc_OSError); return -1; }
+        if (k == 0) { PyErr_SetString(PyExc_OSError, "the span store's token file is shorter than its documents"); return -1; }
+        got += (size_t)k;
+    }
+    r->lo = lo;
+    r->n = hi - lo;
+    return 0;
+}
+
+static inline int reader_get(Reader *r, int64_t p, int64_t lo_bound, int64_t hi_bound, int forward, uint64_t *out) {
+    if (p < r->lo || p >= r->lo + r->n) {
+        if (reader_load(r, p, lo_bound, hi_bound, forward)) return -1;
+    }
+    *out = r->buf[p - r->lo];
+    return 0;
+}
+
+/* diagonal -> end of the last run found on it (open addressing; key 0 unused: diagonals are > 0) */
+typedef struct { int64_t *key, *end; size_t slots, n; } DiagMap;
+
+static int diag_init(DiagMap *d, size_t slots) {
+    d->key = (int64_t *)calloc(slots, sizeof(int64_t));
+    d->end = (int64_t *)calloc(slots, sizeof(int64_t));
+    d->slots = slots;
+    d->n = 0;
+    if (!d->key || !d->end) { free(d->key); free(d->end); d->key = d->end = NULL; return -1; }
+    return 0;
+}
+
+static void diag_free(DiagMap *d) { free(d->key); free(d->end); }
+
+static int64_t *diag_slot(DiagMap *d, int64_t diag) {
+    size_t mask = d->slots - 1, i = (size_t)fmix64((uint64_t)diag) & mask;
+    while (d->key[i] && d->key[i] != diag) i = (i + 1) & mask;
+    return &d->key[i];
+}
+
+static int diag_set(DiagMap *d, int64_t diag, int64_t end) {
+    int64_t *k = diag_slot(d, diag);
+    size_t i = (size_t)(k - d->key);
+    if (!*k) {
+        if ((d->n + 1) * 2 > d->slots) {
+            DiagMap g;
+            if (diag_init(&g, d->slots * 2)) return -1;
+            for (size_t j = 0; j < d->slots; j++)
+                if (d->key[j]) { int64_t *s = diag_slot(&g, d->key[j]); size_t at = (size_t)(s - g.key); *s = d->key[j]; g.end[at] = d->end[j]; g.n++; }
+            diag_free(d);
+            *d = g;
+            k = diag_slot(d, diag);
+            i = (size_t)(k - d->key);
+        }
+        *k = diag;
+        d->n++;
+    }
+    d->end[i] = end;
+    return 0;
+}
+
+static int64_t diag_end(DiagMap *d, int64_t diag) {
+    int64_t *k = diag_slot(d, diag);
+    return *k ? d->end[k - d->key] : -1;
+}
+
+/* match(words, fps, selected, base, doc_starts, fd, min_len, insert) -> int64 bytes of (start, length,
+ * source position) triples: every maximal run of equal tokens, at least min_len long, through a
+ * selected k-gram of this document and a stored occurrence of its fingerprint (an earlier
+ * document's, read from fd, or an earlier place in this one). doc_starts: the first position of
+ * every stored document, then `base` (where this document starts). With insert, the selected
+ * k-grams are stored after they are looked up. */
+static PyObject *FpTable_match(FpTable *t, PyObject *args) {
+    PyObject *words_o, *fps_o, *sel_o, *starts_o;
+    long long base, min_len;
+    int fd, insert;
+    if (!PyArg_ParseTuple(args, "OOOLOiLp", &words_o, &fps_o, &sel_o, &base, &starts_o, &fd, &min_len, &insert))
+        return NULL;
+    Arr words, fps, sel, starts;
+    if (arr_get(words_o, &words, 8, "words")) return NULL;
+    if (arr_get(fps_o, &fps, 4, "fingerprints")) { PyBuffer_Release(&words.b); return NULL; }
+    if (arr_get(sel_o, &sel, 8, "selected")) { PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); return NULL; }
+    if (arr_get(starts_o, &starts, 8, "doc_starts")) {
+        PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); PyBuffer_Release(&sel.b); return NULL;
+    }
+    PyObject *out = NULL;
+    const uint64_t *w = (const uint64_t *)words.b.buf;
+    const uint32_t *fp = (const uint32_t *)fps.b.buf;
+    const int64_t *sq = (const int64_t *)sel.b.buf;
+    const int64_t *ds = (const int64_t *)starts.b.buf;
+    int64_t m = (int64_t)words.n, ndocs = (int64_t)starts.n - 1;
+    Vec found = {0};
+    DiagMap diags;
+    uint64_t *cands = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)t->cap);
+    Reader *rd = (Reader *)malloc(sizeof(Reader));
+    if (!cands || !rd || diag_init(&diags, 64)) { free(cands); free(rd); PyErr_NoMemory(); goto done; }
+    rd->fd = fd;
+    rd->lo = rd->n = 0;
+    for (size_t s = 0; s < sel.n; s++) {
+        int64_t q = sq[s];
+        if (q < 0 || q >= (int64_t)fps.n) { PyErr_SetString(PyExc_ValueError, "selected k-gram out of range"); goto fail; }
+        size_t nc = fp_find(t, fp[q], cands);
+        for (size_t c = 0; c < nc; c++) {
+            int64_t p = (int64_t)cands[c];
+            int64_t diag = base + q - p;
+            if (diag <= 0) continue;
+            if (q < diag_end(&diags, diag)) continue;  /* inside a run found already on this diagonal */
+            int64_t i = q, e = q, j, f;
+            if (p >= base) {  /* an earlier place in this document */
+                j = p - base;
+                f = j;
+                while (i > 0 && j > 0 && w[i - 1] == w[j - 1]) { i--; j--; }
+                while (e < m && w[e] == w[f]) { e++; f++; }
+                j += base;
+            } else {
+                if (fd < 0 || ndocs < 1) { PyErr_SetString(PyExc_ValueError, "a stored position with no token file"); goto fail; }
+                int64_t lo = 0, hi = ndocs;  /* the stored document holding p: ds[d] <= p < ds[d + 1] */
+                while (hi - lo > 1) { int64_t mid = (lo + hi) / 2; if (ds[mid] <= p) lo = mid; else hi = mid; }
+                int64_t dlo = ds[lo], dhi = ds[lo + 1];
+                uint64_t v;
+                j = p;
+                f = p;
+                while (i > 0 && j > dlo) {
+                    if (reader_get(rd, j - 1, dlo, dhi, 0, &v)) goto fail;
+                    if (v != w[i - 1]) break;
+                    i--; j--;
+                }
+                while (e < m && f < dhi) {
+                    if (reader_get(rd, f, dlo, dhi, 1, &v)) goto fail;
+                    if (v != w[e]) break;
+                    e++; f++;
+                }
+            }
+            if (diag_set(&diags, diag, e)) { PyErr_NoMemory(); goto fail; }
+            if (e - i >= min_len && (vec_push(&found, i) || vec_push(&found, e - i) || vec_push(&found, j))) {
+                PyErr_NoMemory(); goto fail;
+            }
+        }
+        if (insert && fp_add(t, fp[q], (uint64_t)(base + q))) { PyErr_NoMemory(); goto fail; }
+    }
+    out = bytes_of(found.data, found.n * 8);
+fail:
+    diag_free(&diags);
+    free(cands);
+    free(rd);
+    free(found.data);
+done:
+    PyBuffer_Release(&words.b);
+    PyBuffer_Release(&fps.b);
+    PyBuffer_Release(&sel.b);
+    PyBuffer_Release(&starts.b);
+    return out;
+}
+
+static Py_ssize_t FpTable_len(FpTable *t) { return (Py_ssize_t)t->count; }
+
+static PyObject *FpTable_nbytes(FpTable *t, void *closure) {
+    return PyLong_FromSize_t(t->slots * (sizeof(uint32_t) + sizeof(uint64_t)));
+}
+
+static PyMethodDef FpTable_methods[] = {
+    {"add", (PyCFunction)FpTable_add, METH_VARARGS, "add(fingerprints u32, positions u64): store each (capped)"},
+    {"find", (PyCFunction)FpTable_find, METH_O, "find(fingerprint) -> stored positions, ascending"},
+    {"match", (PyCFunction)FpTable_match, METH_VARARGS,
+     "match(words, fps, selected, base, doc_starts, fd, min_len, insert) -> (start, length, source) int64 bytes"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef FpTable_getset[] = {
+    {"nbytes", (getter)FpTable_nbytes, NULL, "bytes held", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PySequenceMethods FpTable_seq = {.sq_length = (lenfunc)FpTable_len};
+
+static PyTypeObject FpTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "dedup.accel._spans.FpTable",
+    .tp_basicsize = sizeof(FpTable),
+    .tp_dealloc = (destructor)FpTable_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "FpTable(cap=16): k-gram fingerprint -> its first `cap` positions",
+    .tp_new = FpTable_new,
+    .tp_methods = FpTable_methods,
+    .tp_getset = FpTable_getset,
+    .tp_as_sequence = &FpTable_seq,
+};
+
+/* ---- GramSet ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    uint64_t *keys;  /* 0: empty (a key of 0 is kept aside) */
+    int64_t *ids;
+    size_t slots;
+    int64_t zero_id;  /* the id of the key 0, or -1 */
+    uint8_t *bits;    /* a filter: one bit per (key >> shift) */
+    int shift;
+} GramSet;
+
+static PyObject *GramSet_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    PyObject *keys_o;
+    if (!PyArg_ParseTuple(args, "O", &keys_o)) return NULL;
+    Arr keys;
+    if (arr_get(keys_o, &keys, 8, "keys")) return NULL;
+    GramSet *g = (GramSet *)type->tp_alloc(type, 0);
+    if (!g) { PyBuffer_Release(&keys.b); return NULL; }
+    size_t slots = 64;
+    while (slots < keys.n * 2) slots *= 2;
+    int bits = 6;  /* the filter: about 64 bits a key, at least 64 bytes */
+    while (((size_t)1 << bits) < keys.n * 64) bits++;
+    g->shift = 64 - bits;
+    g->slots = slots;
+    g->zero_id = -1;
+    g->keys = (uint64_t *)calloc(slots, 8);
+    g->ids = (int64_t *)calloc(slots, 8);
+    g->bits = (uint8_t *)calloc(((size_t)1 << bits) / 8 + 1, 1);
+    if (!g->keys || !g->ids || !g->bits) { PyBuffer_Release(&keys.b); Py_DECREF(g); return PyErr_NoMemory(); }
+    const uint64_t *k = (const uint64_t *)keys.b.buf;
+    size_t mask = slots - 1;
+    for (size_t i = 0; i < keys.n; i++) {
+        uint64_t key = k[i];
+        uint64_t b = key >> g->shift;
+        g->bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+        if (key == 0) { if (g->zero_id < 0) g->zero_id = (int64_t)i; continue; }
+        size_t s = (size_t)key & mask;
+        while (g->keys[s] && g->keys[s] != key) s = (s + 1) & mask;
+        if (!g->keys[s]) { g->keys[s] = key; g->ids[s] = (int64_t)i; }
+    }
+    PyBuffer_Release(&keys.b);
+    return (PyObject *)g;
+}
+
+static void GramSet_dealloc(GramSet *g) {
+    free(g->keys);
+    free(g->ids);
+    free(g->bits);
+    Py_TYPE(g)->tp_free((PyObject *)g);
+}
+
+static inline int64_t gram_id(const GramSet *g, uint64_t key) {
+    uint64_t b = key >> g->shift;
+    if (!(g->bits[b >> 3] & (1u << (b & 7)))) return -1;
+    if (key == 0) return g->zero_id;
+    size_t mask = g->slots - 1, s = (size_t)key & mask;
+    while (g->keys[s]) {
+        if (g->keys[s] == key) return g->ids[s];
+        s = (s + 1) & mask;
+    }
+    return -1;
+}
+
+/* scan(words u64, offsets i64 (documents + 1), lengths i64, mult u64, m_len) -> (documents i64, ids
+ * i64) bytes: for every window of every length in `lengths` inside one document whose gram hash
+ * is in the set, the document and the key's id (its index in the keys given). */
+static PyObject *GramSet_scan(GramSet *g, PyObject *args) {
+    PyObject *words_o, *off_o, *len_o, *mult_o;
+    unsigned long long m_len;
+    if (!PyArg_ParseTuple(args, "OOOOK", &words_o, &off_o, &len_o, &mult_o, &m_len)) return NULL;
+    Arr words, off, lens, mult;
+    if (arr_get(words_o, &words, 8, "words")) return NULL;
+    if (arr_get(off_o, &off, 8, "offsets")) { PyBuffer_Release(&words.b); return NULL; }
+    if (arr_get(len_o, &lens, 8, "lengths")) { PyBuffer_Release(&words.b); PyBuffer_Release(&off.b); return NULL; }
+    if (arr_get(mult_o, &mult, 8, "mult")) {
+        PyBuffer_Release(&words.b); PyBuffer_Release(&off.b); PyBuffer_Release(&lens.b); return NULL;
+    }
+    PyObject *out = NULL;
+    Vec docs = {0}, ids = {0};
+    const uint64_t *w = (const uint64_t *)words.b.buf, *mu = (const uint64_t *)mult.b.buf;
+    const int64_t *o = (const int64_t *)off.b.buf, *ln = (const int64_t *)lens.b.buf;
+    for (size_t L = 0; L < lens.n; L++) {
+        int64_t n = ln[L];
+        if (n < 1 || (size_t)n > mult.n) { PyErr_SetString(PyExc_ValueError, "a length without multipliers"); goto done; }
+    }
+    for (size_t d = 0; d + 1 < off.n; d++) {
+        int64_t a = o[d], b = o[d + 1];
+        if (a < 0 || b > (int64_t)words.n || a > b) { PyErr_SetString(PyExc_ValueError, "offsets out of the words"); goto done; }
+        for (size_t L = 0; L < lens.n; L++) {
+            int64_t n = ln[L];
+            for (int64_t i = a; i + n <= b; i++) {
+                int64_t id = gram_id(g, gram_hash(w + i, n, mu, (uint64_t)m_len));
+                if (id >= 0 && (vec_push(&docs, (int64_t)d) || vec_push(&ids, id))) { PyErr_NoMemory(); goto done; }
+            }
+        }
+    }
+    out = Py_BuildValue("(NN)", bytes_of(docs.data, docs.n * 8), bytes_of(ids.data, ids.n * 8));
+done:
+    free(docs.data);
+    free(ids.data);
+    PyBuffer_Release(&words.b);
+    PyBuffer_Release(&off.b);
+    PyBuffer_Release(&lens.b);
+    PyBuffer_Release(&mult.b);
+    return out;
+}
+
+static PyMethodDef GramSet_methods[] = {
+    {"scan", (PyCFunction)GramSet_scan, METH_VARARGS,
+     "scan(words, offsets, lengths, mult, m_len) -> (document, key id) int64 bytes of every hit"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject GramSetType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "dedup.accel._spans.GramSet",
+    .tp_basicsize = sizeof(GramSet),
+    .tp_dealloc = (destructor)GramSet_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "GramSet(keys u64): which of these gram hashes occur in token sequences",
+    .tp_new = GramSet_new,
+    .tp_methods = GramSet_methods,
+};
+
+static PyMethodDef module_methods[] = {
+    {"winnow", mod_winnow, METH_VARARGS,
+     "winnow(words, k, w, mult, m_len) -> (k-gram fingerprints u32, selected k-grams i64) bytes"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef spans_module = {
+    PyModuleDef_HEAD_INIT, "_spans", "Hot loops of exact substrings and per-item contamination.", -1, module_methods,
+};
+
+PyMODINIT_FUNC PyInit__spans(void) {
+    if (PyType_Ready(&FpTableType) < 0 || PyType_Ready(&GramSetType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&spans_module);
+    if (!m) return NULL;
+    Py_INCREF(&FpTableType);
+    Py_INCREF(&GramSetType);
+    if (PyModule_AddObject(m, "FpTable", (PyObject *)&FpTableType) < 0 ||
+        PyModule_AddObject(m, "GramSet", (PyObject *)&GramSetType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,236 @@
+"""Exact substrings: a run of at least N tokens that occurred earlier in scope is cut from the later text.
+
+After the paragraph decisions of a document, the tokens of what it keeps (its kept units, less
+the spans cut inside them) form one sequence. Every run of at least ``N = exact_substrings``
+tokens of it that occurred earlier (in an earlier document, or earlier in this one) is cut;
+the first occurrence stays. Cuts are the union of those runs: overlapping or adjacent runs make
+one cut. The sequence is then stored (:class:`~dedup.decide.span_store.SpanStore`) for the
+documents after it: what enters the store is the text after paragraph decisions, before span
+cuts, so "occurred earlier" means in that text.
+
+Finding the runs in bounded memory: winnowing (:func:`dedup.fingerprint.grams.winnow`) keeps
+one k-gram in about ``(w + 1) / 2`` (k + w - 1 = N), and any run of N equal tokens selects the
+same k-gram in both places; a selected k-gram's earlier places (the first 16 of its
+fingerprint) are extended token by token to the longest equal run, reading the earlier text
+from disk.
+
+Where a cut lands: on token boundaries of the input, taking the punctuation glued to its first
+and last tokens; a cut holding every token of its unit removes the unit (separators as for a
+removed paragraph), any other cut takes the white space before it (at the start of its unit,
+the white space after it instead). A cut running through several units is one cut per unit.
+Each cut is a :class:`~dedup.results.Removal` with ``reason="substring"``, naming the earlier
+place of its first tokens (``matched_*``: document, unit, character span) and similarity 1.0.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from dedup.decide.amend import rebuild, removed_units, unit_arrays
+from dedup.decide.span_store import FINGERPRINT_CAP, SpanStore, temporary_directory
+from dedup.errors import ConfigError, DedupError
+from dedup.fingerprint.grams import token_spans, winnow
+from dedup.results import DedupResult, Removal, Stats
+from dedup.text.assemble import is_cut
+
+if TYPE_CHECKING:
+    from dedup.config import DedupConfig
+
+REASON = "substring"
+
+
+def gram_layout(n: int) -> Tuple[int, int]:
+    """(k, w) for runs of ``n`` tokens: k-grams of k tokens (8 to 16: rare enough in text that a
+    look-up seldom finds a k-gram by chance), winnowed in windows of ``w = n - k + 1``."""
+    k = min(n, max(8, min(16, n // 4)))
+    return k, n - k + 1
+
+
+def store_location(index: Any) -> Optional[str]:
+    """Where a corpus index keeps its span store: beside a file or directory index
+    (``PATH.spans``); None for an index in memory."""
+    from dedup.index.exact import ExactIndex
+    from dedup.index.memory import MemoryIndex
+    from dedup.index.sorted_memory import SortedMemoryIndex
+    if isinstance(index, (MemoryIndex, SortedMemoryIndex, ExactIndex)):
+        return None
+    path = getattr(index, "path", None)
+    if path is None:
+        raise ConfigError(f"exact_substrings keeps its span store in files beside the index; {index!r} has no "
+                          "path (use an SQLite file or a compact index directory)")
+    return os.fspath(path).rstrip("/" + os.sep) + ".spans"
+
+
+class SubstringPass:
+    """Cuts the runs of a document's kept text that repeat earlier text (see the module)."""
+
+    def __init__(self, config: "DedupConfig", stats: Stats, index: Any = None) -> None:
+        assert config.exact_substrings is not None
+        self.min_tokens = int(config.exact_substrings)
+        self.k, self.w = gram_layout(self.min_tokens)
+        self.text = config.text
+        self.stats = stats
+        self.corpus = config.scope == "corpus"
+        settings = {"exact_substrings": self.min_tokens, "k": self.k, "w": self.w, "cap": FINGERPRINT_CAP,
+                    "normalization": config.normalization, "unspaced_scripts": config.unspaced_scripts}
+        if not self.corpus:
+            self.store = SpanStore(settings)
+            return
+        where = store_location(index)
+        if where is None:
+            self.store = SpanStore(settings, temporary_directory(), temporary=True)
+            return
+        fresh = not Path(where).exists()
+        if fresh and len(index):
+            raise DedupError(f"{where}: the span store of this index is missing (the index holds "
+                             f"{len(index):,} paragraphs whose text it needs)")
+        self.store = SpanStore(settings, where)
+
+    def __getstate__(self) -> dict:
+        if self.corpus:
+            raise TypeError("a Deduplicator with exact_substrings in corpus scope cannot be pickled: its span "
+                            "store is files only this process appends to")
+        state = dict(self.__dict__)
+        state["store"] = dict(self.store.settings)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        settings = state.pop("store")
+        settings.pop("format", None)
+        self.__dict__.update(state)
+        self.store = SpanStore(settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def amend(self, texts: Sequence[str], results: List[DedupResult], autos: Optional[Sequence[Any]]) -> List[DedupResult]:
+        """``results`` (of ``texts``, in input order) with the repeated runs cut; ``autos[i]`` says
+        whether document i's id was numbered by the deduplicator (such a document is never a
+        repeat run of a stored one)."""
+        return [self._one(text, result, bool(autos[i]) if autos is not None else False)
+                for i, (text, result) in enumerate(zip(texts, results))]
+
+    def _one(self, text: str, result: DedupResult, auto: bool) -> DedupResult:
+        store = self.store
+        if not self.corpus:
+            store.reset()
+        units = unit_arrays(result)
+        if not len(units):
+            return result
+        words, starts, ends = token_spans(text, self.text)
+        unit_of = np.searchsorted(units.starts, starts, side="right") - 1
+        at = np.maximum(unit_of, 0)
+        keep = (unit_of >= 0) & (ends <= units.ends[at]) & ~removed_units(result, units)[at]
+        inner = sorted((r.start, r.end) for r in result.removed if is_cut(r, units[r.index]))
+        for a, b in inner:
+            keep &= ~((starts >= a) & (ends <= b))
+        kept = np.flatnonzero(keep)
+        seq = words[kept]
+        if len(seq) >= self.min_tokens:
+            fps, selected = winnow(seq, self.k, self.w)
+        else:
+            fps, selected = np.zeros(0, np.uint32), np.zeros(0, np.int64)
+        replay = store.replay_of(result.doc_id, seq) if self.corpus and not auto else None
+        found = store.match(seq, fps, selected, self.min_tokens, replay)
+        if replay is None:
+            store.add(result.doc_id, auto, seq, starts[kept], ends[kept], unit_of[kept], fps, selected)
+        if not len(found):
+            return result
+        cuts = self._cuts(text, units, kept, starts, ends, unit_of, cover(found), inner)
+        return rebuild(text, result, list(result.removed) + cuts, self.stats)
+
+    def _cuts(self, text: str, units: Any, kept: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+              unit_of: np.ndarray, segments: np.ndarray, inner: List[Tuple[int, int]]) -> List[Removal]:
+        """One removal per piece of a cut inside one unit (between the spans cut there already)."""
+        covered = np.zeros(len(kept), dtype=bool)
+        for a, b, _ in segments.tolist():
+            covered[a:b] = True
+        t = np.flatnonzero(covered)
+        token = kept[t]
+        unit = unit_of[token]
+        first = np.ones(len(t), dtype=bool)
+        first[1:] = (t[1:] != t[:-1] + 1) | (token[1:] != token[:-1] + 1) | (unit[1:] != unit[:-1])
+        heads = np.flatnonzero(first)
+        tails = np.append(heads[1:], len(t)) - 1
+        removals = []
+        for h, e in zip(heads.tolist(), tails.tolist()):
+            u = int(unit[h])
+            lo, hi = int(units.starts[u]), int(units.ends[u])
+            cut_lo = max([lo] + [b for a, b in inner if lo <= b <= int(starts[token[h]])])
+            cut_hi = min([hi] + [a for a, b in inner if int(ends[token[e]]) <= a <= hi])
+            span = _piece_span(text, int(starts[token[h]]), int(ends[token[e]]), lo, hi, cut_lo, cut_hi,
+                               whole_allowed=not any(lo <= a < hi for a, _ in inner))
+            removals.append(self._removal(u, span, int(t[h]), int(t[e]), segments))
+        return removals
+
+    def _removal(self, unit: int, span: Tuple[int, int], t0: int, t1: int, segments: np.ndarray) -> Removal:
+        """The removal of one piece (kept tokens t0..t1), naming where its first tokens occurred earlier."""
+        k = int(np.searchsorted(segments[:, 0], t0, side="right")) - 1
+        a, b, src = (int(x) for x in segments[k])
+        src0 = src + (t0 - a)
+        src1 = src0 + (min(t1, b - 1) - t0)
+        _, doc_id = self.store.document_of(src0)
+        spans = self.store.spans_at([src0, src1])
+        return Removal(unit, span[0], span[1], doc_id, int(spans[0, 2]), int(spans[0, 0]), int(spans[1, 1]),
+                       1.0, REASON)
+
+
+def cover(found: np.ndarray) -> np.ndarray:
+    """The repeated runs ``found`` ((start, length, source) rows) as disjoint segments (start, end,
+    source of start) covering their union: from each point the run reaching furthest (then the
+    earliest source) continues the cover, so overlapping and adjacent runs join."""
+    rows = sorted(((int(i), int(i + length), int(j)) for i, length, j in found.tolist()), key=lambda r: (r[0], -r[1], r[2]))
+    segments: List[Tuple[int, int, int]] = []
+    k = 0
+    while k < len(rows):
+        cur = rows[k][0]
+        while True:
+            best: Optional[Tuple[int, int, int]] = None
+            while k < len(rows) and rows[k][0] <= cur:
+                r = rows[k]
+                if r[1] > cur and (best is None or r[1] > best[1] or
+                                   (r[1] == best[1] and r[2] + (cur - r[0]) < best[2] + (cur - best[0]))):
+                    best = r
+                k += 1
+            if best is None:
+                break
+            segments.append((cur, best[1], best[2] + (cur - best[0])))
+            cur = best[1]
+    return np.array(segments, dtype=np.int64).reshape(-1, 3)
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _piece_span(text: str, s: int, e: int, lo: int, hi: int, cut_lo: int, cut_hi: int,
+                whole_allowed: bool) -> Tuple[int, int]:
+    """The characters a piece takes: its tokens ``[s, e)`` and the punctuation glued to them (within
+    ``[cut_lo, cut_hi)``, the unit less the spans cut already); at the start of its unit
+    ``[lo, hi)`` the white space after it too, and the whole unit when nothing else is left."""
+    while s > cut_lo and not text[s - 1].isspace() and not _is_word(text[s - 1]):
+        s -= 1
+    while e < cut_hi and not text[e].isspace() and not _is_word(text[e]):
+        e += 1
+    if cut_lo == lo and (s == lo or text[lo:s].isspace()):
+        while e < cut_hi and text[e].isspace():
+            e += 1
+        if e == hi and whole_allowed:
+            return lo, hi
+    return s, e
+
+
+def substring_pass(config: "DedupConfig", stats: Stats, index: Any, read_only: bool) -> Optional[SubstringPass]:
+    """The exact-substring pass a deduplicator runs after its decisions, or None (not asked for)."""
+    if config.exact_substrings is None:
+        return None
+    if read_only:
+        raise ConfigError("exact_substrings cuts spans and stores text: not with read_only=True")
+    return SubstringPass(config, stats, index)
+
+
+__all__ = ["REASON", "SubstringPass", "cover", "gram_layout", "store_location", "substring_pass"]

@@ -1,0 +1,198 @@
+"""Word n-grams as 64-bit hashes over token sequences: for spans and contamination, not sets.
+
+Shingle sets (:mod:`dedup.fingerprint.shingles`) forget where each shingle stood; exact
+substrings and per-item contamination need the grams of a whole sequence in order. The hash of
+``words[i:i+n]`` is the shingle hash before its 32-bit cut,
+``fmix64(n * M14 + sum_t words[i+t] * M_t)``, so equal token runs have equal gram hashes on every
+path. The loops run in :mod:`dedup.accel._spans` when it is built, else in numpy, with the same
+results (tests compare them).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from dedup.accel import native, spankernels
+from dedup.chardata import CHAR_OR_WORD_RE, UNSPACED_RE, WORD_RE
+from dedup.fingerprint.hashing import fmix64, multiplier, multipliers
+from dedup.fingerprint.shingles import _hash_words
+from dedup.text.settings import TextSettings
+
+_U64 = np.uint64
+#: The multiplier that mixes a gram's length in (the shingles' own).
+M_LEN = int(multiplier(14))
+
+TokenSpans = Tuple[np.ndarray, np.ndarray, np.ndarray]  # (word hashes u64, char starts i64, char ends i64)
+
+
+def gram_hashes(words: np.ndarray, n: int) -> np.ndarray:
+    """The 64-bit hash of every window of ``n`` consecutive ``words`` (none when fewer)."""
+    count = len(words) - n + 1
+    if count <= 0:
+        return np.zeros(0, dtype=_U64)
+    mult = multipliers(n)
+    with np.errstate(over="ignore"):
+        acc = np.full(count, _U64(n) * _U64(M_LEN), dtype=_U64)
+        for t in range(n):
+            acc += words[t:t + count] * mult[t]
+    return fmix64(acc)
+
+
+def sequence_hash(words: np.ndarray) -> int:
+    """The gram hash of a whole token sequence (a benchmark item shorter than n tokens)."""
+    return int(gram_hashes(words, len(words))[0]) if len(words) else 0
+
+
+def winnow(words: np.ndarray, k: int, w: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(fingerprint of every k-gram (its gram hash's high 32 bits), the k-grams selected).
+
+    Winnowing (Schleimer et al. 2003): of every ``w`` consecutive k-grams, the one of smallest
+    fingerprint, the rightmost of equal ones, so any run of ``w + k - 1`` equal tokens in two
+    sequences selects the same k-gram in both. A sequence of fewer than ``w + k - 1`` tokens
+    selects none.
+    """
+    words = np.ascontiguousarray(words, dtype=_U64)
+    module = spankernels.module()
+    if module is not None:
+        fps_b, sel_b = module.winnow(words, k, w, multipliers(k), M_LEN)
+        return np.frombuffer(fps_b, dtype=np.uint32), np.frombuffer(sel_b, dtype=np.int64)
+    fps = (gram_hashes(words, k) >> _U64(32)).astype(np.uint32)
+    if len(fps) < w:
+        return fps, np.zeros(0, dtype=np.int64)
+    windows = np.lib.stride_tricks.sliding_window_view(fps, w)
+    chosen = np.arange(len(windows), dtype=np.int64) + (w - 1 - windows[:, ::-1].argmin(axis=1))
+    keep = np.ones(len(chosen), dtype=bool)
+    keep[1:] = chosen[1:] != chosen[:-1]
+    return fps, chosen[keep]
+
+
+class GramSet:
+    """A set of gram hashes (a benchmark's n-grams) to find in token sequences streamed past it."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = np.ascontiguousarray(keys, dtype=_U64)
+        module = spankernels.module()
+        self._compiled = module.GramSet(self.keys) if module is not None else None
+        if self._compiled is None:
+            self._order = np.argsort(self.keys, kind="stable")
+            self._sorted = self.keys[self._order]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def scan(self, words: np.ndarray, offsets: np.ndarray, lengths: Sequence[int]) -> Tuple[np.ndarray, np.ndarray]:
+        """(document, key index) of every window of each length in ``lengths`` lying inside one
+        document (``words[offsets[d]:offsets[d + 1]]``) whose gram hash is a key; as a set."""
+        words = np.ascontiguousarray(words, dtype=_U64)
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        if not len(self.keys) or len(offsets) < 2:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if self._compiled is not None:
+            lens = np.array(sorted(set(lengths)), dtype=np.int64)
+            docs_b, ids_b = self._compiled.scan(words, offsets, lens, multipliers(int(lens.max())), M_LEN)
+            return np.frombuffer(docs_b, dtype=np.int64), np.frombuffer(ids_b, dtype=np.int64)
+        docs_out: List[np.ndarray] = []
+        ids_out: List[np.ndarray] = []
+        for n in sorted(set(lengths)):
+            hashes = gram_hashes(words, n)
+            if not len(hashes):
+                continue
+            at = np.arange(len(hashes), dtype=np.int64)
+            doc = np.searchsorted(offsets, at, side="right") - 1
+            inside = (doc < len(offsets) - 1) & (at + n <= offsets[np.minimum(doc + 1, len(offsets) - 1)])
+            pos = np.minimum(np.searchsorted(self._sorted, hashes), len(self._sorted) - 1)
+            hit = inside & (self._sorted[pos] == hashes)
+            docs_out.append(doc[hit])
+            ids_out.append(self._order[pos[hit]].astype(np.int64))
+        if not docs_out:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(docs_out), np.concatenate(ids_out)
+
+
+def word_hashes_of(texts: Sequence[str], settings: TextSettings) -> Tuple[np.ndarray, np.ndarray]:
+    """(flat word hashes, tokens per text) of whole texts, as dedup tokenizes a unit."""
+    from dedup.fingerprint.shingles import word_hashes
+    if settings.compiled and native.core() is not None:
+        parts: List[np.ndarray] = []
+        counts = np.zeros(len(texts), dtype=np.int64)
+        pending: List[int] = []
+        for i, text in enumerate(texts):
+            found = native.tokens(text, settings.case_fold, settings.unspaced_scripts)
+            if found is None:
+                pending.append(i)
+                parts.append(np.zeros(0, dtype=_U64))
+            else:
+                parts.append(found[0])
+                counts[i] = len(found[0])
+        if pending:  # a character Python must normalize: the reference path for those texts
+            words, n = word_hashes([texts[i] for i in pending], text=settings)
+            cut = np.concatenate(([0], np.cumsum(n)))
+            for k, i in enumerate(pending):
+                parts[i] = words[cut[k]:cut[k + 1]]
+                counts[i] = n[k]
+        return (np.concatenate(parts) if parts else np.zeros(0, dtype=_U64)), counts
+    return word_hashes(list(texts), text=settings)
+
+
+def token_spans(text: str, settings: TextSettings) -> TokenSpans:
+    """(word hashes, token starts, token ends) of ``text``: its tokens as a unit's, with the span
+    of each in the text.
+
+    From the compiled engine when it can (the same hashes as :func:`word_hashes_of`); else each
+    character is normalized alone (NFKC + case folding: what the engine's table does), so a
+    token's span is where its characters stood. That differs from normalizing the whole text
+    only where a character composes with its neighbour (a letter and a separate combining
+    accent), and it is the same on every path. Normalization steps after the base have no
+    character spans and are refused by the settings that need this.
+    """
+    if native.core() is not None:
+        found = native.tokens(text, settings.case_fold, settings.unspaced_scripts)
+        if found is not None:
+            return found
+    return _token_spans_python(text, settings.case_fold, settings.unspaced_scripts)
+
+
+_images: Dict[str, str] = {}
+
+
+def _image(ch: str) -> str:
+    """A character NFKC-normalized and case-folded on its own."""
+    img = _images.get(ch)
+    if img is None:
+        img = unicodedata.normalize("NFKC", ch).casefold()
+        if len(_images) < 1_000_000:
+            _images[ch] = img
+    return img
+
+
+def _token_spans_python(text: str, case_fold: bool, unspaced: str) -> TokenSpans:
+    owner: Optional[List[int]] = None
+    if not case_fold:
+        norm = text
+    elif text.isascii():
+        norm = text.lower()
+    else:
+        pieces: List[str] = []
+        owner = []
+        for i, ch in enumerate(text):
+            img = ch if ch.isascii() and not ch.isupper() else _image(ch)
+            pieces.append(img)
+            owner.extend([i] * len(img))
+        norm = "".join(pieces)
+    regex = CHAR_OR_WORD_RE if unspaced == "chars" and UNSPACED_RE.search(norm) else WORD_RE
+    tokens: List[str] = []
+    starts: List[int] = []
+    ends: List[int] = []
+    for m in regex.finditer(norm):
+        s, e = m.span()
+        tokens.append(m.group())
+        if owner is None:
+            starts.append(s)
+            ends.append(e)
+        else:
+            starts.append(owner[s])
+            ends.append(owner[e - 1] + 1)
+    return _hash_words(tokens), np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
