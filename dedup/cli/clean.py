@@ -43,9 +43,12 @@ RECORD_COUNTS = ("records_in", "records_out", "records_rejected", "records_dropp
 #: Removals counted by reason under ``REASON_PREFIX + reason`` (the report's ``reason`` field).
 REASON_PREFIX = "removed:"
 #: How the summary line names each reason; a reason not listed is named as it is.
-REASON_WORDS = {"exact": "exact", "near": "near", "run": "short in a removed run", "contained": "contained"}
+REASON_WORDS = {"exact": "exact", "near": "near", "run": "short in a removed run", "contained": "contained",
+                "boilerplate": "boilerplate"}
 #: The reason of a span cut inside a kept unit (not a removed unit).
 INNER = "inner"
+#: The reason of a run of tokens repeating earlier text (``--exact-substrings``): cut, or a unit it covers whole.
+SUBSTRING = "substring"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exact-only", action="store_true",
                    help="exact repeats only (identical word 5-gram sets), no near-duplicates: a few bytes of "
                         "memory per paragraph, for first passes at web scale")
+    p.add_argument("--exact-substrings", type=int, default=None, metavar="N",
+                   help="also cut every run of at least N tokens that occurred earlier (in an earlier document or "
+                        "earlier in this one), wherever it stands; the first occurrence stays (e.g. 50)")
     p.add_argument("--index", default=None, metavar="PATH",
                    help="persistent corpus index (SQLite file, DIR/ for the memory-mapped compact index, or "
                         "redis://...): paragraphs of earlier runs "
@@ -142,7 +148,8 @@ def _workers(given: Optional[int]) -> int:
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
-    return make_config(default_scope="corpus", **run_settings(args), exact_only=args.exact_only)
+    return make_config(default_scope="corpus", **run_settings(args), exact_only=args.exact_only,
+                       exact_substrings=args.exact_substrings)
 
 
 def _open_index(spec: str, config: DedupConfig) -> Any:
@@ -327,6 +334,7 @@ def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float) -> dict:
         "num_perm": config.num_perm,
         "bands": config.layout.bands,
         "rows": config.layout.rows,
+        **({"exact_substrings": config.exact_substrings} if config.exact_substrings is not None else {}),
     }
 
 
@@ -342,16 +350,18 @@ def _summary_line(s: dict) -> str:
     """One line a person reads: what came in, what went and why, in one unit of bytes."""
     unit = "document" if s["granularity"] == "document" else s["granularity"]
     reasons = s["removed_by_reason"]
-    whole = sum(n for reason, n in reasons.items() if reason != INNER)
+    whole = sum(n for reason, n in reasons.items() if reason not in (INNER, SUBSTRING))
     units = "" if unit == "document" else f", {_count(s['paragraphs'], unit)}"
     parts = [f"{_count(s['documents'], 'document')}{units}: {_count(whole, unit)} removed"]
     if whole:
         share = 100.0 * whole / s["paragraphs"] if s["paragraphs"] else 0.0
         kinds = ", ".join(f"{n:,} {REASON_WORDS.get(reason, reason)}" for reason, n in reasons.items()
-                          if n and reason != INNER)
+                          if n and reason not in (INNER, SUBSTRING))
         parts[0] += f" ({share:.1f}%: {kinds})"
     if reasons.get(INNER):
         parts.append(f"{_count(reasons[INNER], 'repeated span')} cut inside {unit}s kept")
+    if reasons.get(SUBSTRING):
+        parts.append(f"{_count(reasons[SUBSTRING], 'run')} of >= {s['exact_substrings']} tokens repeating earlier text cut")
     removed, total = _bytes_pair(s["bytes_removed"], s["bytes_in"])
     share = 100.0 * s["bytes_removed"] / s["bytes_in"] if s["bytes_in"] else 0.0
     line = ", ".join(parts) + f"; {removed} of {total} of text removed ({share:.1f}%)"

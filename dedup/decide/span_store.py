@@ -31,7 +31,7 @@ from dedup.accel import spankernels
 from dedup.errors import DedupError, IndexMismatchError
 
 #: Stored positions per fingerprint: a k-gram seen in more places is looked up at its first ones.
-FINGERPRINT_CAP = 16
+FINGERPRINT_CAP = 64
 STORE_FORMAT = 1
 
 _TOKENS, _SPANS, _FPS, _FPOS, _DOCS, _SETTINGS = ("tokens.u64", "spans.u32", "fingerprints.u32",
@@ -69,9 +69,11 @@ class PyFpTable:
         return sorted(self.table.get(fp, ()))
 
     def match(self, words: np.ndarray, fps: np.ndarray, selected: np.ndarray, base: int, doc_starts: np.ndarray,
-              fd: int, min_len: int, insert: bool) -> bytes:
+              fd: int, flushed: int, pending: np.ndarray, min_len: int, insert: bool) -> bytes:
         """``_spans.FpTable.match``: every maximal run of at least ``min_len`` equal tokens through a
-        selected k-gram and a stored place of its fingerprint, as (start, length, source) triples."""
+        selected k-gram and a stored place of its fingerprint, as (start, length, source) triples.
+        Stored tokens before ``flushed`` are read from ``fd``, the others from ``pending``."""
+        source = _Source(fd if fd >= 0 else -1, flushed if fd >= 0 else 0, pending)
         found: List[int] = []
         diag_end: Dict[int, int] = {}
         m = len(words)
@@ -90,9 +92,9 @@ class PyFpTable:
                 else:
                     d = int(np.searchsorted(doc_starts[:ndocs + 1], p, side="right")) - 1
                     lo, hi = int(doc_starts[d]), int(doc_starts[d + 1])
-                    back = _run_back_file(words, q, fd, p, lo)
+                    back = _run_back_stored(words, q, source, p, lo)
                     i, j = q - back, p - back
-                    e = q + _run_forward_file(words, q, fd, p, hi)
+                    e = q + _run_forward_stored(words, q, source, p, hi)
                 diag_end[diag] = e
                 if e - i >= min_len:
                     found += [i, e - i, j]
@@ -119,29 +121,42 @@ def _run_back(words: np.ndarray, q: int, src: np.ndarray, j: int, limit: int) ->
     return _first_difference(words[q - n:q][::-1], src[j - n:j][::-1])
 
 
-def _read(fd: int, start: int, count: int) -> np.ndarray:
-    data = os.pread(fd, count * 8, start * 8)
-    if len(data) != count * 8:
-        raise OSError("the span store's token file is shorter than its documents")
-    return np.frombuffer(data, dtype=np.uint64)
+class _Source:
+    """Stored tokens: before ``flushed`` in the file ``fd``, from there on in ``pending``."""
+
+    def __init__(self, fd: int, flushed: int, pending: np.ndarray) -> None:
+        self.fd, self.flushed, self.pending = fd, flushed, pending
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        parts = []
+        if start < self.flushed:
+            n = min(count, self.flushed - start)
+            data = os.pread(self.fd, n * 8, start * 8)
+            if len(data) != n * 8:
+                raise OSError("the span store's token file is shorter than its documents")
+            parts.append(np.frombuffer(data, dtype=np.uint64))
+        if start + count > self.flushed:
+            a = max(start, self.flushed) - self.flushed
+            parts.append(self.pending[a:start + count - self.flushed])
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _run_forward_file(words: np.ndarray, q: int, fd: int, p: int, hi: int) -> int:
+def _run_forward_stored(words: np.ndarray, q: int, source: _Source, p: int, hi: int) -> int:
     run = 0
     while q + run < len(words) and p + run < hi:
         n = min(512, len(words) - q - run, hi - p - run)
-        same = _first_difference(words[q + run:q + run + n], _read(fd, p + run, n))
+        same = _first_difference(words[q + run:q + run + n], source.read(p + run, n))
         run += same
         if same < n:
             break
     return run
 
 
-def _run_back_file(words: np.ndarray, q: int, fd: int, p: int, lo: int) -> int:
+def _run_back_stored(words: np.ndarray, q: int, source: _Source, p: int, lo: int) -> int:
     run = 0
     while q - run > 0 and p - run > lo:
         n = min(512, q - run, p - run - lo)
-        same = _first_difference(words[q - run - n:q - run][::-1], _read(fd, p - run - n, n)[::-1])
+        same = _first_difference(words[q - run - n:q - run][::-1], source.read(p - run - n, n)[::-1])
         run += same
         if same < n:
             break
@@ -154,14 +169,38 @@ def fingerprint_table(cap: int = FINGERPRINT_CAP) -> Any:
     return module.FpTable(cap) if module is not None else PyFpTable(cap)
 
 
+class _Growing:
+    """A growable array of rows (amortized doubling): the store's pending tokens and spans."""
+
+    def __init__(self, dtype: Any, width: int = 0) -> None:
+        self.shape_tail = (width,) if width else ()
+        self.data = np.zeros((1024,) + self.shape_tail, dtype=dtype)
+        self.n = 0
+
+    def extend(self, rows: np.ndarray) -> None:
+        need = self.n + len(rows)
+        if need > len(self.data):
+            grown = np.zeros((max(need, 2 * len(self.data)),) + self.shape_tail, dtype=self.data.dtype)
+            grown[:self.n] = self.data[:self.n]
+            self.data = grown
+        self.data[self.n:need] = rows
+        self.n = need
+
+    def view(self) -> np.ndarray:
+        return self.data[:self.n]
+
+
 class SpanStore:
     """Documents' kept tokens, their spans, and the fingerprint table over them.
 
-    ``SpanStore(settings, directory=None)``: ``directory`` None keeps one document at a time in
-    memory (document scope: call :meth:`reset` between documents); else the files live there
-    (created, or opened and checked against ``settings``). ``temporary`` removes the directory
-    when the store is closed or collected.
+    ``SpanStore(settings, directory=None)``: ``directory`` None keeps the tokens in memory
+    (document scope: call :meth:`reset` between documents); else the files live there (created,
+    or opened and checked against ``settings``), written a batch at a time (:meth:`flush`).
+    ``temporary`` removes the directory when the store is closed or collected.
     """
+
+    #: Pending tokens written out when they reach this many (8 bytes each), batch or not.
+    FLUSH_TOKENS = 1 << 20
 
     def __init__(self, settings: Dict[str, Any], directory: Optional[str] = None, *, temporary: bool = False) -> None:
         self.settings = dict(settings, format=STORE_FORMAT)
@@ -169,11 +208,15 @@ class SpanStore:
         self.table = fingerprint_table()
         self._starts = np.zeros(1024, dtype=np.int64)  # _starts[d]: first token of document d; then the total
         self.documents = 0
+        self.flushed = 0  # tokens in the files; those after are pending
         self._ids: List[Any] = []
         self._replays: Dict[Hashable, Tuple[int, str]] = {}  # own id -> (document number, key of its tokens)
         self._fds: Dict[str, int] = {}
-        #: in memory (document scope): the tokens and spans of the document being matched
-        self._memory_spans: Optional[np.ndarray] = None
+        self._words = _Growing(np.uint64)
+        self._spans = _Growing(np.uint32, _SPAN_FIELDS)
+        self._fps: List[np.ndarray] = []
+        self._fpos: List[np.ndarray] = []
+        self._lines: List[bytes] = []
         if directory is not None:
             self._open(Path(directory))
             self._finalizer = weakref.finalize(self, _close_files, dict(self._fds),
@@ -200,26 +243,42 @@ class SpanStore:
                 if not raw.endswith(b"\n"):
                     break
                 doc = json.loads(raw)
-                self._append_start(int(doc["first"]), int(doc["first"]) + int(doc["tokens"]))
+                total = int(doc["first"]) + int(doc["tokens"])
+                self._append_start(int(doc["first"]), total)
                 self._ids.append(_id_from_json(doc["id"]))
                 if not doc.get("auto"):
                     self._replays[_hashable(self._ids[-1])] = (self.documents - 1, doc["key"])
-                total = int(doc["first"]) + int(doc["tokens"])
                 good += len(raw)
         os.truncate(root / _DOCS, good)
         os.truncate(root / _TOKENS, total * 8)
         os.truncate(root / _SPANS, total * 4 * _SPAN_FIELDS)
         positions = np.fromfile(root / _FPOS, dtype=np.uint64)
-        fps = np.fromfile(root / _FPS, dtype=np.uint32)[:len(positions)]
+        fps = np.fromfile(root / _FPS, dtype=np.uint32)
         keep = int(np.searchsorted(positions[:len(fps)], np.uint64(total)))  # positions ascend
         os.truncate(root / _FPOS, keep * 8)
         os.truncate(root / _FPS, keep * 4)
         if keep:
             self.table.add(np.ascontiguousarray(fps[:keep]), np.ascontiguousarray(positions[:keep]))
+        self.flushed = total
+
+    def flush(self) -> None:
+        """Write the pending documents to the files (their lines last: a store cut short by a
+        crash is whole up to its last line)."""
+        if self.directory is None or not self._lines:
+            return
+        _write(self._fds[_TOKENS], self._words.view())
+        _write(self._fds[_SPANS], self._spans.view())
+        _write(self._fds[_FPS], np.concatenate(self._fps) if self._fps else np.zeros(0, np.uint32))
+        _write(self._fds[_FPOS], np.concatenate(self._fpos) if self._fpos else np.zeros(0, np.uint64))
+        _write_bytes(self._fds[_DOCS], b"".join(self._lines))
+        self.flushed = self.total
+        self._words.n = self._spans.n = 0
+        self._fps, self._fpos, self._lines = [], [], []
 
     def close(self) -> None:
-        """Close the files (a temporary store's directory goes too)."""
+        """Write what is pending and close the files (a temporary store's directory goes too)."""
         if self.directory is not None:
+            self.flush()
             self._finalizer()
 
     def reset(self) -> None:
@@ -228,7 +287,7 @@ class SpanStore:
         self.documents = 0
         self._starts[:2] = 0
         self._ids = []
-        self._memory_spans = None
+        self._words.n = self._spans.n = 0
 
     # -- documents ------------------------------------------------------------------------
 
@@ -243,6 +302,10 @@ class SpanStore:
         self._starts[self.documents] = first
         self._starts[self.documents + 1] = end
         self.documents += 1
+
+    def start_of(self, document: int) -> int:
+        """Where a stored document's tokens start."""
+        return int(self._starts[document])
 
     def replay_of(self, doc_id: Hashable, words: np.ndarray) -> Optional[int]:
         """The number of the stored document this one is a repeat run of (the same own id, the same
@@ -261,38 +324,40 @@ class SpanStore:
             return np.zeros((0, 3), dtype=np.int64)
         doc = self.documents if replay is None else replay
         base = int(self._starts[doc])
-        fd = self._fds.get(_TOKENS, -1)
         found = self.table.match(np.ascontiguousarray(words, dtype=np.uint64), np.ascontiguousarray(fps),
                                  np.ascontiguousarray(selected, dtype=np.int64), base,
-                                 np.ascontiguousarray(self._starts[:doc + 1]), fd, min_len, replay is None)
+                                 np.ascontiguousarray(self._starts[:doc + 1]), self._fds.get(_TOKENS, -1),
+                                 self.flushed, self._words.view(), min_len, replay is None)
         return np.frombuffer(found, dtype=np.int64).reshape(-1, 3)
 
     def add(self, doc_id: Hashable, auto: bool, words: np.ndarray, starts: np.ndarray, ends: np.ndarray,
             units: np.ndarray, fps: np.ndarray, selected: np.ndarray) -> None:
         """Store the next document (after :meth:`match` put its selected k-grams in the table)."""
         first = self.total
-        spans = np.empty((len(words), _SPAN_FIELDS), dtype=np.uint32)
         if len(words) and int(ends.max()) >= 1 << 32:
-            raise DedupError(f"document {doc_id!r}: longer than 2**32 characters (exact_substrings stores spans as 32 bits)")
+            raise DedupError(f"document {doc_id!r}: longer than 2**32 characters (exact_substrings stores "
+                             "spans as 32 bits)")
+        spans = np.empty((len(words), _SPAN_FIELDS), dtype=np.uint32)
         spans[:, 0], spans[:, 1], spans[:, 2] = starts, ends, units
         self._append_start(first, first + len(words))
         self._ids.append(doc_id)
-        key = tokens_key(words)
+        key = "" if auto else tokens_key(words)
         if not auto:
             self._replays[_hashable(doc_id)] = (self.documents - 1, key)
+        self._words.extend(np.asarray(words, dtype=np.uint64))
+        self._spans.extend(spans)
         if self.directory is None:
-            self._memory_spans = spans
             return
-        _write(self._fds[_TOKENS], np.ascontiguousarray(words, dtype=np.uint64))
-        _write(self._fds[_SPANS], spans)
-        _write(self._fds[_FPS], np.ascontiguousarray(fps[selected], dtype=np.uint32))
-        _write(self._fds[_FPOS], (selected + first).astype(np.uint64))
+        self._fps.append(np.asarray(fps[selected], dtype=np.uint32))
+        self._fpos.append((selected + first).astype(np.uint64))
         try:
             line = json.dumps({"id": doc_id, "first": first, "tokens": len(words), "auto": auto, "key": key})
         except TypeError:
             raise DedupError(f"document id {doc_id!r}: exact_substrings with a persistent index stores ids as JSON "
                              "(give str or int ids)") from None
-        os.write(self._fds[_DOCS], line.encode("utf-8") + b"\n")
+        self._lines.append(line.encode("utf-8") + b"\n")
+        if self._words.n >= self.FLUSH_TOKENS:
+            self.flush()
 
     def document_of(self, position: int) -> Tuple[int, Any]:
         """(document number, document id) of the stored token at ``position``."""
@@ -301,17 +366,19 @@ class SpanStore:
 
     def spans_at(self, positions: Sequence[int]) -> np.ndarray:
         """(start, end, unit) rows of stored tokens (offsets in their own documents)."""
-        if self.directory is None:
-            assert self._memory_spans is not None
-            return self._memory_spans[np.asarray(positions, dtype=np.int64) - int(self._starts[self.documents - 1])]
-        fd = self._fds[_SPANS]
+        rows = []
         width = 4 * _SPAN_FIELDS
-        rows = [np.frombuffer(os.pread(fd, width, int(p) * width), dtype=np.uint32) for p in positions]
+        for p in positions:
+            if p >= self.flushed:
+                rows.append(self._spans.data[p - self.flushed])
+            else:
+                rows.append(np.frombuffer(os.pread(self._fds[_SPANS], width, int(p) * width), dtype=np.uint32))
         return np.array(rows, dtype=np.uint32).reshape(-1, _SPAN_FIELDS)
 
     @property
     def nbytes(self) -> int:
-        """Memory held: the fingerprint table and the document starts (ids not counted)."""
+        """Memory held for the stored text: the fingerprint table and the document starts (the
+        pending batch and the ids not counted)."""
         return int(self.table.nbytes) + self._starts.nbytes
 
 
@@ -321,7 +388,11 @@ def tokens_key(words: np.ndarray) -> str:
 
 
 def _write(fd: int, array: np.ndarray) -> None:
-    data = memoryview(np.ascontiguousarray(array)).cast("B")
+    _write_bytes(fd, np.ascontiguousarray(array).tobytes())
+
+
+def _write_bytes(fd: int, data: Any) -> None:
+    data = memoryview(data)
     while len(data):
         written = os.write(fd, data)
         data = data[written:]

@@ -10,7 +10,7 @@ cuts, so "occurred earlier" means in that text.
 
 Finding the runs in bounded memory: winnowing (:func:`dedup.fingerprint.grams.winnow`) keeps
 one k-gram in about ``(w + 1) / 2`` (k + w - 1 = N), and any run of N equal tokens selects the
-same k-gram in both places; a selected k-gram's earlier places (the first 16 of its
+same k-gram in both places; a selected k-gram's earlier places (the first 64 of its
 fingerprint) are extended token by token to the longest equal run, reading the earlier text
 from disk.
 
@@ -111,8 +111,10 @@ class SubstringPass:
         """``results`` (of ``texts``, in input order) with the repeated runs cut; ``autos[i]`` says
         whether document i's id was numbered by the deduplicator (such a document is never a
         repeat run of a stored one)."""
-        return [self._one(text, result, bool(autos[i]) if autos is not None else False)
-                for i, (text, result) in enumerate(zip(texts, results))]
+        amended = [self._one(text, result, bool(autos[i]) if autos is not None else False)
+                   for i, (text, result) in enumerate(zip(texts, results))]
+        self.store.flush()
+        return amended
 
     def _one(self, text: str, result: DedupResult, auto: bool) -> DedupResult:
         store = self.store
@@ -124,10 +126,13 @@ class SubstringPass:
         words, starts, ends = token_spans(text, self.text)
         unit_of = np.searchsorted(units.starts, starts, side="right") - 1
         at = np.maximum(unit_of, 0)
-        keep = (unit_of >= 0) & (ends <= units.ends[at]) & ~removed_units(result, units)[at]
-        inner = sorted((r.start, r.end) for r in result.removed if is_cut(r, units[r.index]))
-        for a, b in inner:
-            keep &= ~((starts >= a) & (ends <= b))
+        keep = (unit_of >= 0) & (ends <= units.ends[at])
+        inner: List[Tuple[int, int]] = []
+        if result.removed:
+            keep &= ~removed_units(result, units)[at]
+            inner = sorted((r.start, r.end) for r in result.removed if is_cut(r, units[r.index]))
+            for a, b in inner:
+                keep &= ~((starts >= a) & (ends <= b))
         kept = np.flatnonzero(keep)
         seq = words[kept]
         if len(seq) >= self.min_tokens:
@@ -145,7 +150,8 @@ class SubstringPass:
 
     def _cuts(self, text: str, units: Any, kept: np.ndarray, starts: np.ndarray, ends: np.ndarray,
               unit_of: np.ndarray, segments: np.ndarray, inner: List[Tuple[int, int]]) -> List[Removal]:
-        """One removal per piece of a cut inside one unit (between the spans cut there already)."""
+        """One removal per piece of a cut inside one unit (between the spans cut there already),
+        naming where its first tokens occurred earlier."""
         covered = np.zeros(len(kept), dtype=bool)
         for a, b, _ in segments.tolist():
             covered[a:b] = True
@@ -156,27 +162,30 @@ class SubstringPass:
         first[1:] = (t[1:] != t[:-1] + 1) | (token[1:] != token[:-1] + 1) | (unit[1:] != unit[:-1])
         heads = np.flatnonzero(first)
         tails = np.append(heads[1:], len(t)) - 1
+        # where each piece's first tokens occurred: the segment holding its first token
+        seg = np.searchsorted(segments[:, 0], t[heads], side="right") - 1
+        src0 = segments[seg, 2] + (t[heads] - segments[seg, 0])
+        src1 = src0 + (np.minimum(t[tails], segments[seg, 1] - 1) - t[heads])
+        found = self.store.spans_at(np.concatenate([src0, src1]).tolist())
+        n = len(heads)
         removals = []
-        for h, e in zip(heads.tolist(), tails.tolist()):
-            u = int(unit[h])
+        piece_units = unit[heads].tolist()
+        for k, (u, s, e, p0) in enumerate(zip(piece_units, starts[token[heads]].tolist(),
+                                               ends[token[tails]].tolist(), src0.tolist())):
             lo, hi = int(units.starts[u]), int(units.ends[u])
-            cut_lo = max([lo] + [b for a, b in inner if lo <= b <= int(starts[token[h]])])
-            cut_hi = min([hi] + [a for a, b in inner if int(ends[token[e]]) <= a <= hi])
-            span = _piece_span(text, int(starts[token[h]]), int(ends[token[e]]), lo, hi, cut_lo, cut_hi,
-                               whole_allowed=not any(lo <= a < hi for a, _ in inner))
-            removals.append(self._removal(u, span, int(t[h]), int(t[e]), segments))
+            cut_lo, cut_hi, whole = lo, hi, True
+            for a, b in inner:
+                if lo <= a < hi:
+                    whole = False
+                    if b <= s:
+                        cut_lo = max(cut_lo, b)
+                    if a >= e:
+                        cut_hi = min(cut_hi, a)
+            span = _piece_span(text, s, e, lo, hi, cut_lo, cut_hi, whole)
+            doc_id = self.store.document_of(p0)[1]
+            removals.append(Removal(u, span[0], span[1], doc_id, int(found[k, 2]), int(found[k, 0]),
+                                    int(found[n + k, 1]), 1.0, REASON))
         return removals
-
-    def _removal(self, unit: int, span: Tuple[int, int], t0: int, t1: int, segments: np.ndarray) -> Removal:
-        """The removal of one piece (kept tokens t0..t1), naming where its first tokens occurred earlier."""
-        k = int(np.searchsorted(segments[:, 0], t0, side="right")) - 1
-        a, b, src = (int(x) for x in segments[k])
-        src0 = src + (t0 - a)
-        src1 = src0 + (min(t1, b - 1) - t0)
-        _, doc_id = self.store.document_of(src0)
-        spans = self.store.spans_at([src0, src1])
-        return Removal(unit, span[0], span[1], doc_id, int(spans[0, 2]), int(spans[0, 0]), int(spans[1, 1]),
-                       1.0, REASON)
 
 
 def cover(found: np.ndarray) -> np.ndarray:

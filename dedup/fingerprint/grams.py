@@ -10,8 +10,9 @@ results (tests compare them).
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -156,6 +157,7 @@ def token_spans(text: str, settings: TextSettings) -> TokenSpans:
 
 
 _images: Dict[str, str] = {}
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
 def _image(ch: str) -> str:
@@ -169,30 +171,42 @@ def _image(ch: str) -> str:
 
 
 def _token_spans_python(text: str, case_fold: bool, unspaced: str) -> TokenSpans:
-    owner: Optional[List[int]] = None
-    if not case_fold:
-        norm = text
-    elif text.isascii():
-        norm = text.lower()
-    else:
-        pieces: List[str] = []
-        owner = []
-        for i, ch in enumerate(text):
-            img = ch if ch.isascii() and not ch.isupper() else _image(ch)
-            pieces.append(img)
-            owner.extend([i] * len(img))
-        norm = "".join(pieces)
+    norm = text
+    grown: Optional[Tuple[np.ndarray, np.ndarray]] = None  # characters whose image is not one character
+    if case_fold:
+        table: Dict[int, Any] = dict(_ASCII_LOWER)
+        longer = []
+        for ch in set(text):
+            if ord(ch) > 127:
+                img = _image(ch)
+                if img != ch:
+                    table[ord(ch)] = img
+                if len(img) != 1:
+                    longer.append(ch)
+        norm = text.translate(table)
+        if longer:
+            at = np.array([m.start() for m in re.finditer("|".join(map(re.escape, longer)), text)], dtype=np.int64)
+            size = np.array([len(_image(text[i])) for i in at.tolist()], dtype=np.int64)
+            grown = (at, size)
     regex = CHAR_OR_WORD_RE if unspaced == "chars" and UNSPACED_RE.search(norm) else WORD_RE
-    tokens: List[str] = []
-    starts: List[int] = []
-    ends: List[int] = []
-    for m in regex.finditer(norm):
-        s, e = m.span()
-        tokens.append(m.group())
-        if owner is None:
-            starts.append(s)
-            ends.append(e)
-        else:
-            starts.append(owner[s])
-            ends.append(owner[e - 1] + 1)
-    return _hash_words(tokens), np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+    tokens = regex.findall(norm)
+    gaps = regex.split(norm)  # the text around the tokens: one piece more than tokens
+    sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    gap_sizes = np.fromiter(map(len, gaps), dtype=np.int64, count=len(gaps))
+    starts = np.cumsum(gap_sizes[:-1]) + np.cumsum(sizes) - sizes
+    ends = starts + sizes
+    if grown is not None and len(tokens):
+        starts = _original_offsets(starts, *grown)
+        ends = _original_offsets(ends - 1, *grown) + 1
+    return _hash_words(tokens), starts, ends
+
+
+def _original_offsets(offsets: np.ndarray, at: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The characters of the text whose images hold the normalized ``offsets``: ``at`` are the
+    characters whose image is ``size`` characters long (not 1), the rest map one to one."""
+    shift = np.cumsum(size - 1)
+    begins = at + shift - (size - 1)  # where each one's image begins in the normalized text
+    k = np.searchsorted(begins, offsets, side="right") - 1
+    before = np.where(k >= 0, shift[np.maximum(k, 0)], 0)
+    inside = (k >= 0) & (offsets < begins[np.maximum(k, 0)] + size[np.maximum(k, 0)])
+    return np.where(inside, at[np.maximum(k, 0)], offsets - before)

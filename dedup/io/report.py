@@ -32,7 +32,9 @@ INT_FIELDS = tuple(name for name, kind in get_type_hints(Removal).items() if kin
 SPAN_FIELDS = ("start", "end", "matched_start", "matched_end")
 _ID_TYPES = (str, int)
 #: The reasons a removal can have (``Removal.reason``).
-REASONS = ("exact", "near", "run", "inner")
+REASONS = ("exact", "near", "run", "inner", "substring", "boilerplate")
+#: Reasons of removals that may be a span of a unit rather than the unit.
+SPAN_REASONS = ("inner", "substring")
 
 
 def report_line(doc_id: Optional[Hashable], removal: Removal, text: str,
@@ -124,8 +126,8 @@ def line_problem(obj: Any) -> Optional[str]:
     matched = obj.get("matched_doc_id")
     if matched is not None and type(matched) not in _ID_TYPES:
         return f"matched_doc_id must be a string or an integer, got {json_type(matched)}"
-    if obj.get("reason") == "inner" and not all(type(obj.get(k)) is int for k in SPAN_FIELDS):
-        return f"an 'inner' removal needs integer {', '.join(SPAN_FIELDS)}"
+    if obj.get("reason") in SPAN_REASONS and not all(type(obj.get(k)) is int for k in SPAN_FIELDS):
+        return f"an {obj['reason']!r} removal needs integer {', '.join(SPAN_FIELDS)}"
     return None
 
 

@@ -234,15 +234,20 @@ static PyObject *FpTable_find(FpTable *t, PyObject *arg) {
     return out;
 }
 
-/* Tokens of earlier documents, read from a file of uint64 word hashes a block at a time. */
+/* Tokens of earlier documents: those before `flushed` read from a file of uint64 word hashes a
+ * block at a time, the others from `pending` (written to the file later). */
 #define BLOCK 512
 typedef struct {
     int fd;
+    int64_t flushed;
+    const uint64_t *pending;
+    int64_t pending_n;
     int64_t lo, n;  /* the block holds positions [lo, lo + n) */
     uint64_t buf[BLOCK];
 } Reader;
 
 static int reader_load(Reader *r, int64_t p, int64_t lo_bound, int64_t hi_bound, int forward) {
+    if (hi_bound > r->flushed) hi_bound = r->flushed;
     int64_t lo = forward ? p : p - BLOCK + 1;
     if (lo < lo_bound) lo = lo_bound;
     int64_t hi = lo + BLOCK;
@@ -260,6 +265,14 @@ static int reader_load(Reader *r, int64_t p, int64_t lo_bound, int64_t hi_bound,
 }
 
 static inline int reader_get(Reader *r, int64_t p, int64_t lo_bound, int64_t hi_bound, int forward, uint64_t *out) {
+    if (p >= r->flushed) {
+        if (p - r->flushed >= r->pending_n) {
+            PyErr_SetString(PyExc_ValueError, "a stored position past the tokens given");
+            return -1;
+        }
+        *out = r->pending[p - r->flushed];
+        return 0;
+    }
     if (p < r->lo || p >= r->lo + r->n) {
         if (reader_load(r, p, lo_bound, hi_bound, forward)) return -1;
     }
@@ -313,24 +326,30 @@ static int64_t diag_end(DiagMap *d, int64_t diag) {
     return *k ? d->end[k - d->key] : -1;
 }
 
-/* match(words, fps, selected, base, doc_starts, fd, min_len, insert) -> int64 bytes of (start, length,
- * source position) triples: every maximal run of equal tokens, at least min_len long, through a
- * selected k-gram of this document and a stored occurrence of its fingerprint (an earlier
- * document's, read from fd, or an earlier place in this one). doc_starts: the first position of
- * every stored document, then `base` (where this document starts). With insert, the selected
- * k-grams are stored after they are looked up. */
+/* match(words, fps, selected, base, doc_starts, fd, flushed, pending, min_len, insert) -> int64 bytes
+ * of (start, length, source position) triples: every maximal run of equal tokens, at least min_len
+ * long, through a selected k-gram of this document and a stored occurrence of its fingerprint (an
+ * earlier document's, or an earlier place in this one). doc_starts: the first position of every
+ * stored document, then `base` (where this document starts). Stored tokens before `flushed` are
+ * read from fd, the rest from `pending`. With insert, the selected k-grams are stored after they
+ * are looked up. */
 static PyObject *FpTable_match(FpTable *t, PyObject *args) {
-    PyObject *words_o, *fps_o, *sel_o, *starts_o;
-    long long base, min_len;
+    PyObject *words_o, *fps_o, *sel_o, *starts_o, *pend_o;
+    long long base, min_len, flushed;
     int fd, insert;
-    if (!PyArg_ParseTuple(args, "OOOLOiLp", &words_o, &fps_o, &sel_o, &base, &starts_o, &fd, &min_len, &insert))
+    if (!PyArg_ParseTuple(args, "OOOLOiLOLp", &words_o, &fps_o, &sel_o, &base, &starts_o, &fd, &flushed, &pend_o,
+                          &min_len, &insert))
         return NULL;
-    Arr words, fps, sel, starts;
+    Arr words, fps, sel, starts, pend;
     if (arr_get(words_o, &words, 8, "words")) return NULL;
     if (arr_get(fps_o, &fps, 4, "fingerprints")) { PyBuffer_Release(&words.b); return NULL; }
     if (arr_get(sel_o, &sel, 8, "selected")) { PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); return NULL; }
     if (arr_get(starts_o, &starts, 8, "doc_starts")) {
         PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); PyBuffer_Release(&sel.b); return NULL;
+    }
+    if (arr_get(pend_o, &pend, 8, "pending")) {
+        PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); PyBuffer_Release(&sel.b); PyBuffer_Release(&starts.b);
+        return NULL;
     }
     PyObject *out = NULL;
     const uint64_t *w = (const uint64_t *)words.b.buf;
@@ -344,6 +363,9 @@ static PyObject *FpTable_match(FpTable *t, PyObject *args) {
     Reader *rd = (Reader *)malloc(sizeof(Reader));
     if (!cands || !rd || diag_init(&diags, 64)) { free(cands); free(rd); PyErr_NoMemory(); goto done; }
     rd->fd = fd;
+    rd->flushed = fd < 0 ? 0 : flushed;
+    rd->pending = (const uint64_t *)pend.b.buf;
+    rd->pending_n = (int64_t)pend.n;
     rd->lo = rd->n = 0;
     for (size_t s = 0; s < sel.n; s++) {
         int64_t q = sq[s];
@@ -362,7 +384,7 @@ static PyObject *FpTable_match(FpTable *t, PyObject *args) {
                 while (e < m && w[e] == w[f]) { e++; f++; }
                 j += base;
             } else {
-                if (fd < 0 || ndocs < 1) { PyErr_SetString(PyExc_ValueError, "a stored position with no token file"); goto fail; }
+                if (ndocs < 1) { PyErr_SetString(PyExc_ValueError, "a stored position outside the documents"); goto fail; }
                 int64_t lo = 0, hi = ndocs;  /* the stored document holding p: ds[d] <= p < ds[d + 1] */
                 while (hi - lo > 1) { int64_t mid = (lo + hi) / 2; if (ds[mid] <= p) lo = mid; else hi = mid; }
                 int64_t dlo = ds[lo], dhi = ds[lo + 1];
@@ -398,6 +420,7 @@ done:
     PyBuffer_Release(&fps.b);
     PyBuffer_Release(&sel.b);
     PyBuffer_Release(&starts.b);
+    PyBuffer_Release(&pend.b);
     return out;
 }
 
@@ -411,7 +434,8 @@ static PyMethodDef FpTable_methods[] = {
     {"add", (PyCFunction)FpTable_add, METH_VARARGS, "add(fingerprints u32, positions u64): store each (capped)"},
     {"find", (PyCFunction)FpTable_find, METH_O, "find(fingerprint) -> stored positions, ascending"},
     {"match", (PyCFunction)FpTable_match, METH_VARARGS,
-     "match(words, fps, selected, base, doc_starts, fd, min_len, insert) -> (start, length, source) int64 bytes"},
+     "match(words, fps, selected, base, doc_starts, fd, flushed, pending, min_len, insert) -> (start, length, source) "
+     "int64 bytes"},
     {NULL, NULL, 0, NULL},
 };
 
