@@ -15,6 +15,7 @@ from dedup.audit import AuditSummary, write_audit
 from dedup.check import CheckResult, Hit, Reference
 from dedup.columnar import dedupe_arrow
 from dedup.config import DedupConfig
+from dedup.contamination import Contamination, ItemReport
 from dedup.deduplicator import Deduplicator, dedupe_text, explain
 from dedup.errors import (ConfigError, DamagedInputError, DedupError, IndexAccessError, IndexBusyError,
                           IndexMismatchError, InputDataError, InputTypeError,
@@ -33,8 +34,8 @@ from dedup.version import __version__
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
-    "AuditSummary", "CheckResult", "ConfigError", "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Hit", "Index",
-    "IndexAccessError", "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "Location", "LshLayout",
+    "AuditSummary", "CheckResult", "ConfigError", "Contamination", "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Hit", "Index",
+    "IndexAccessError", "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "ItemReport", "Location", "LshLayout",
     "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Reference", "Removal", "ShingleSets", "SqliteIndex",
     "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_arrow", "dedupe_stream",
     "dedupe_text", "explain", "from_minhash", "open_index", "register_tokenizer", "removal_cuts", "shingle_sets", "signatures",
