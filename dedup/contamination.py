@@ -70,7 +70,7 @@ class Contamination:
         if len(self.ids) != len(texts):
             raise ConfigError(f"{len(self.ids)} ids for {len(texts)} benchmark items")
         words, counts = word_hashes_of(texts, self.config.text)
-        item_of, keys = [], []
+        item_of, keys, key_lengths = [], [], []
         at = 0
         for item, count in enumerate(counts.tolist()):
             seq = words[at:at + count]
@@ -78,17 +78,18 @@ class Contamination:
             grams = np.unique(gram_hashes(seq, min(count, ngram))) if count else np.zeros(0, np.uint64)
             keys.append(grams)
             item_of.append(np.full(len(grams), item, dtype=np.int64))
+            key_lengths.append(np.full(len(grams), min(count, ngram), dtype=np.int64))
         all_keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
         owners = np.concatenate(item_of) if item_of else np.zeros(0, np.int64)
-        self._keys, key_of = np.unique(all_keys, return_inverse=True)
+        self._keys, first, key_of = np.unique(all_keys, return_index=True, return_inverse=True)
+        lengths = np.concatenate(key_lengths)[first] if key_lengths else np.zeros(0, np.int64)
         #: key -> its items (CSR), item -> its keys
         order = np.argsort(key_of, kind="stable")
         self._key_items = owners[order]
         self._key_first = np.searchsorted(key_of[order], np.arange(len(self._keys) + 1))
         self._item_keys = key_of.reshape(-1)
         self._item_first = np.concatenate(([0], np.cumsum([len(k) for k in keys]))).astype(np.int64)
-        self._lengths = sorted({min(c, ngram) for c in counts.tolist() if c})
-        self._set = GramSet(self._keys)
+        self._set = GramSet(self._keys, lengths)
         self._shared = np.zeros(len(self._keys), dtype=bool)
         self._documents: List[List[Any]] = [[] for _ in texts]
         self._full = np.zeros(len(texts), dtype=bool) if max_documents else np.ones(len(texts), dtype=bool)
@@ -126,7 +127,7 @@ class Contamination:
             return
         words, counts = word_hashes_of(texts, self.config.text)
         offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        docs, keys = self._set.scan(words, offsets, self._lengths)
+        docs, keys = self._set.scan(words, offsets)
         if not len(docs):
             return
         self._shared[keys] = True

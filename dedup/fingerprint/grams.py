@@ -71,33 +71,38 @@ def winnow(words: np.ndarray, k: int, w: int) -> Tuple[np.ndarray, np.ndarray]:
 
 
 class GramSet:
-    """A set of gram hashes (a benchmark's n-grams) to find in token sequences streamed past it."""
+    """A set of gram hashes (a benchmark's n-grams), each of a length, to find in token sequences
+    streamed past it."""
 
-    def __init__(self, keys: np.ndarray) -> None:
+    def __init__(self, keys: np.ndarray, lengths: np.ndarray) -> None:
         self.keys = np.ascontiguousarray(keys, dtype=_U64)
+        self.lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+        self._distinct = sorted(set(self.lengths.tolist()))
         module = spankernels.module()
-        self._compiled = module.GramSet(self.keys) if module is not None else None
-        if self._compiled is None:
+        self._compiled = None
+        if module is not None:
+            longest = max(self._distinct, default=1)
+            self._compiled = module.GramSet(self.keys, self.lengths, multipliers(longest), M_LEN)
+        else:
             self._order = np.argsort(self.keys, kind="stable")
             self._sorted = self.keys[self._order]
 
     def __len__(self) -> int:
         return len(self.keys)
 
-    def scan(self, words: np.ndarray, offsets: np.ndarray, lengths: Sequence[int]) -> Tuple[np.ndarray, np.ndarray]:
-        """(document, key index) of every window of each length in ``lengths`` lying inside one
-        document (``words[offsets[d]:offsets[d + 1]]``) whose gram hash is a key; as a set."""
+    def scan(self, words: np.ndarray, offsets: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """(document, key index) of every window lying inside one document
+        (``words[offsets[d]:offsets[d + 1]]``) whose gram hash is a key of its length; as a set."""
         words = np.ascontiguousarray(words, dtype=_U64)
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         if not len(self.keys) or len(offsets) < 2:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         if self._compiled is not None:
-            lens = np.array(sorted(set(lengths)), dtype=np.int64)
-            docs_b, ids_b = self._compiled.scan(words, offsets, lens, multipliers(int(lens.max())), M_LEN)
+            docs_b, ids_b = self._compiled.scan(words, offsets)
             return np.frombuffer(docs_b, dtype=np.int64), np.frombuffer(ids_b, dtype=np.int64)
         docs_out: List[np.ndarray] = []
         ids_out: List[np.ndarray] = []
-        for n in sorted(set(lengths)):
+        for n in self._distinct:
             hashes = gram_hashes(words, n)
             if not len(hashes):
                 continue
@@ -105,9 +110,10 @@ class GramSet:
             doc = np.searchsorted(offsets, at, side="right") - 1
             inside = (doc < len(offsets) - 1) & (at + n <= offsets[np.minimum(doc + 1, len(offsets) - 1)])
             pos = np.minimum(np.searchsorted(self._sorted, hashes), len(self._sorted) - 1)
-            hit = inside & (self._sorted[pos] == hashes)
+            key = self._order[pos]
+            hit = inside & (self._sorted[pos] == hashes) & (self.lengths[key] == n)
             docs_out.append(doc[hit])
-            ids_out.append(self._order[pos[hit]].astype(np.int64))
+            ids_out.append(key[hit].astype(np.int64))
         if not docs_out:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(docs_out), np.concatenate(ids_out)

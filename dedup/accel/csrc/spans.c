@@ -14,8 +14,9 @@
  *   document's selected k-grams, extends every candidate to the longest equal run of tokens
  *   (reading earlier documents' tokens from a file with pread: they need no memory) and returns
  *   the runs of at least min_len tokens.
- * GramSet(keys): a set of 64-bit gram hashes (a benchmark's n-grams); scan() finds which of them
- *   occur in a batch of token sequences (a corpus streamed past it).
+ * GramSet(keys, lengths, mult, m_len): a set of 64-bit gram hashes (a benchmark's n-grams, each of
+ *   a length); scan() finds which of them occur in a batch of token sequences (a corpus streamed
+ *   past it).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -461,59 +462,117 @@ static PyTypeObject FpTableType = {
 
 /* ---- GramSet ---------------------------------------------------------------------------------- */
 
+#define MAX_LENGTHS 64
+
+/* fmix64 undone (its steps are invertible): the filters are indexed by the sum before the mix,
+ * so a window costs the mix only when its filter bit is set. */
+static inline uint64_t unfmix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0x9CB4B2F8129337DBULL;
+    h ^= h >> 33;
+    h *= 0x4F74430C22A54005ULL;
+    h ^= h >> 33;
+    return h;
+}
+
 typedef struct {
     PyObject_HEAD
     uint64_t *keys;  /* 0: empty (a key of 0 is kept aside) */
     int64_t *ids;
     size_t slots;
     int64_t zero_id;  /* the id of the key 0, or -1 */
-    uint8_t *bits;    /* a filter: one bit per (key >> shift) */
-    int shift;
+    int nlen;         /* distinct gram lengths, ascending */
+    int64_t len[MAX_LENGTHS];
+    uint8_t *bits[MAX_LENGTHS];  /* per length a filter: one bit per (unfmix64(key) >> shift) */
+    int shift[MAX_LENGTHS];
+    uint64_t *mult;
+    uint64_t m_len;
 } GramSet;
 
-static PyObject *GramSet_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
-    PyObject *keys_o;
-    if (!PyArg_ParseTuple(args, "O", &keys_o)) return NULL;
-    Arr keys;
-    if (arr_get(keys_o, &keys, 8, "keys")) return NULL;
-    GramSet *g = (GramSet *)type->tp_alloc(type, 0);
-    if (!g) { PyBuffer_Release(&keys.b); return NULL; }
-    size_t slots = 64;
-    while (slots < keys.n * 2) slots *= 2;
-    int bits = 6;  /* the filter: about 64 bits a key, at least 64 bytes */
-    while (((size_t)1 << bits) < keys.n * 64) bits++;
-    g->shift = 64 - bits;
-    g->slots = slots;
-    g->zero_id = -1;
-    g->keys = (uint64_t *)calloc(slots, 8);
-    g->ids = (int64_t *)calloc(slots, 8);
-    g->bits = (uint8_t *)calloc(((size_t)1 << bits) / 8 + 1, 1);
-    if (!g->keys || !g->ids || !g->bits) { PyBuffer_Release(&keys.b); Py_DECREF(g); return PyErr_NoMemory(); }
-    const uint64_t *k = (const uint64_t *)keys.b.buf;
-    size_t mask = slots - 1;
-    for (size_t i = 0; i < keys.n; i++) {
-        uint64_t key = k[i];
-        uint64_t b = key >> g->shift;
-        g->bits[b >> 3] |= (uint8_t)(1u << (b & 7));
-        if (key == 0) { if (g->zero_id < 0) g->zero_id = (int64_t)i; continue; }
-        size_t s = (size_t)key & mask;
-        while (g->keys[s] && g->keys[s] != key) s = (s + 1) & mask;
-        if (!g->keys[s]) { g->keys[s] = key; g->ids[s] = (int64_t)i; }
-    }
-    PyBuffer_Release(&keys.b);
-    return (PyObject *)g;
+static int len_index(const GramSet *g, int64_t n) {
+    for (int i = 0; i < g->nlen; i++) if (g->len[i] == n) return i;
+    return -1;
 }
 
 static void GramSet_dealloc(GramSet *g) {
     free(g->keys);
     free(g->ids);
-    free(g->bits);
+    for (int i = 0; i < g->nlen; i++) free(g->bits[i]);
+    free(g->mult);
     Py_TYPE(g)->tp_free((PyObject *)g);
 }
 
-static inline int64_t gram_id(const GramSet *g, uint64_t key) {
-    uint64_t b = key >> g->shift;
-    if (!(g->bits[b >> 3] & (1u << (b & 7)))) return -1;
+/* GramSet(keys u64, lengths i64, mult u64, m_len): the gram hashes of a benchmark, each with the
+ * length of its gram (keys distinct). */
+static PyObject *GramSet_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    PyObject *keys_o, *lens_o, *mult_o;
+    unsigned long long m_len;
+    if (!PyArg_ParseTuple(args, "OOOK", &keys_o, &lens_o, &mult_o, &m_len)) return NULL;
+    Arr keys, lens, mult;
+    if (arr_get(keys_o, &keys, 8, "keys")) return NULL;
+    if (arr_get(lens_o, &lens, 8, "lengths")) { PyBuffer_Release(&keys.b); return NULL; }
+    if (arr_get(mult_o, &mult, 8, "mult")) { PyBuffer_Release(&keys.b); PyBuffer_Release(&lens.b); return NULL; }
+    GramSet *g = NULL;
+    const uint64_t *k = (const uint64_t *)keys.b.buf;
+    const int64_t *kl = (const int64_t *)lens.b.buf;
+    if (keys.n != lens.n) { PyErr_SetString(PyExc_ValueError, "keys and lengths differ in length"); goto done; }
+    g = (GramSet *)type->tp_alloc(type, 0);
+    if (!g) goto done;
+    g->zero_id = -1;
+    g->m_len = (uint64_t)m_len;
+    /* the distinct lengths, ascending, and how many keys each has */
+    size_t count[MAX_LENGTHS] = {0};
+    for (size_t i = 0; i < keys.n; i++) {
+        int at = len_index(g, kl[i]);
+        if (at < 0) {
+            if (g->nlen == MAX_LENGTHS) { PyErr_SetString(PyExc_ValueError, "too many gram lengths"); Py_CLEAR(g); goto done; }
+            if (kl[i] < 1 || (size_t)kl[i] > mult.n) { PyErr_SetString(PyExc_ValueError, "a length without multipliers"); Py_CLEAR(g); goto done; }
+            int j = g->nlen++;
+            while (j > 0 && g->len[j - 1] > kl[i]) { g->len[j] = g->len[j - 1]; count[j] = count[j - 1]; j--; }
+            g->len[j] = kl[i];
+            count[j] = 0;
+            at = j;
+        }
+        count[at]++;
+    }
+    for (int L = 0; L < g->nlen; L++) {
+        int bits = 9;  /* about 64 bits a key, at least 64 bytes */
+        while (((size_t)1 << bits) < count[L] * 64) bits++;
+        g->shift[L] = 64 - bits;
+        g->bits[L] = (uint8_t *)calloc(((size_t)1 << bits) / 8, 1);
+        if (!g->bits[L]) { Py_CLEAR(g); PyErr_NoMemory(); goto done; }
+    }
+    g->mult = (uint64_t *)malloc(sizeof(uint64_t) * (mult.n ? mult.n : 1));
+    size_t slots = 64;
+    while (slots < keys.n * 2) slots *= 2;
+    g->slots = slots;
+    g->keys = (uint64_t *)calloc(slots, 8);
+    g->ids = (int64_t *)calloc(slots, 8);
+    if (!g->keys || !g->ids || !g->mult) { Py_CLEAR(g); PyErr_NoMemory(); goto done; }
+    memcpy(g->mult, mult.b.buf, mult.n * 8);
+    size_t mask = slots - 1;
+    for (size_t i = 0; i < keys.n; i++) {
+        uint64_t key = k[i];
+        int L = len_index(g, kl[i]);
+        uint64_t b = unfmix64(key) >> g->shift[L];
+        g->bits[L][b >> 3] |= (uint8_t)(1u << (b & 7));
+        if (key == 0) { if (g->zero_id < 0) g->zero_id = (int64_t)i; continue; }
+        size_t s2 = (size_t)key & mask;
+        while (g->keys[s2] && g->keys[s2] != key) s2 = (s2 + 1) & mask;
+        if (!g->keys[s2]) { g->keys[s2] = key; g->ids[s2] = (int64_t)i; }
+    }
+done:
+    PyBuffer_Release(&keys.b);
+    PyBuffer_Release(&lens.b);
+    PyBuffer_Release(&mult.b);
+    return (PyObject *)g;
+}
+
+/* The id of the window whose sum (before fmix64) is `sum`, of length index L; -1: not a key. */
+static inline int64_t gram_id(const GramSet *g, int L, uint64_t sum) {
+    uint64_t b = sum >> g->shift[L];
+    if (!(g->bits[L][b >> 3] & (1u << (b & 7)))) return -1;
+    uint64_t key = fmix64(sum);
     if (key == 0) return g->zero_id;
     size_t mask = g->slots - 1, s = (size_t)key & mask;
     while (g->keys[s]) {
@@ -523,53 +582,78 @@ static inline int64_t gram_id(const GramSet *g, uint64_t key) {
     return -1;
 }
 
-/* scan(words u64, offsets i64 (documents + 1), lengths i64, mult u64, m_len) -> (documents i64, ids
- * i64) bytes: for every window of every length in `lengths` inside one document whose gram hash
- * is in the set, the document and the key's id (its index in the keys given). */
+/* scan(words u64, offsets i64 (documents + 1)) -> (documents i64, ids i64) bytes: for every window
+ * inside one document whose gram hash is a key of its length, the document and the key's id (its
+ * index in the keys given). Windows starting at one token share their sums: the cost is the
+ * longest length per token, not the sum of the lengths. */
 static PyObject *GramSet_scan(GramSet *g, PyObject *args) {
-    PyObject *words_o, *off_o, *len_o, *mult_o;
-    unsigned long long m_len;
-    if (!PyArg_ParseTuple(args, "OOOOK", &words_o, &off_o, &len_o, &mult_o, &m_len)) return NULL;
-    Arr words, off, lens, mult;
+    PyObject *words_o, *off_o;
+    if (!PyArg_ParseTuple(args, "OO", &words_o, &off_o)) return NULL;
+    Arr words, off;
     if (arr_get(words_o, &words, 8, "words")) return NULL;
     if (arr_get(off_o, &off, 8, "offsets")) { PyBuffer_Release(&words.b); return NULL; }
-    if (arr_get(len_o, &lens, 8, "lengths")) { PyBuffer_Release(&words.b); PyBuffer_Release(&off.b); return NULL; }
-    if (arr_get(mult_o, &mult, 8, "mult")) {
-        PyBuffer_Release(&words.b); PyBuffer_Release(&off.b); PyBuffer_Release(&lens.b); return NULL;
-    }
     PyObject *out = NULL;
     Vec docs = {0}, ids = {0};
-    const uint64_t *w = (const uint64_t *)words.b.buf, *mu = (const uint64_t *)mult.b.buf;
-    const int64_t *o = (const int64_t *)off.b.buf, *ln = (const int64_t *)lens.b.buf;
-    for (size_t L = 0; L < lens.n; L++) {
-        int64_t n = ln[L];
-        if (n < 1 || (size_t)n > mult.n) { PyErr_SetString(PyExc_ValueError, "a length without multipliers"); goto done; }
-    }
-    for (size_t d = 0; d + 1 < off.n; d++) {
+    const uint64_t *w = (const uint64_t *)words.b.buf, *mu = g->mult;
+    const int64_t *o = (const int64_t *)off.b.buf;
+    int nlen = g->nlen, top = nlen - 1;
+    int64_t longest = nlen ? g->len[top] : 0;
+    uint64_t *sums = NULL;  /* the longest length's sums of one document, checked in a second pass */
+    size_t sums_cap = 0;
+    for (size_t d = 0; nlen && d + 1 < off.n; d++) {
         int64_t a = o[d], b = o[d + 1];
         if (a < 0 || b > (int64_t)words.n || a > b) { PyErr_SetString(PyExc_ValueError, "offsets out of the words"); goto done; }
-        for (size_t L = 0; L < lens.n; L++) {
-            int64_t n = ln[L];
-            for (int64_t i = a; i + n <= b; i++) {
-                int64_t id = gram_id(g, gram_hash(w + i, n, mu, (uint64_t)m_len));
-                if (id >= 0 && (vec_push(&docs, (int64_t)d) || vec_push(&ids, id))) { PyErr_NoMemory(); goto done; }
+        size_t n_long = b - a >= longest ? (size_t)(b - a - longest + 1) : 0;
+        if (n_long > sums_cap) {
+            free(sums);
+            sums_cap = n_long * 2;
+            sums = (uint64_t *)malloc(sums_cap * sizeof(uint64_t));
+            if (!sums) { PyErr_NoMemory(); goto done; }
+        }
+        /* pass 1: every window's sum, built token by token; the shorter lengths' filters are small */
+        for (int64_t i = a; i < b; i++) {
+            int64_t reach = b - i < longest ? b - i : longest;
+            uint64_t acc = 0;
+            int L = 0;
+            for (int64_t t = 0; t < reach; t++) {
+                acc += w[i + t] * mu[t];
+                if (t + 1 == g->len[L]) {
+                    uint64_t sum = acc + (uint64_t)(t + 1) * g->m_len;
+                    if (L == top) {
+                        sums[i - a] = sum;
+                        break;
+                    }
+                    int64_t id = gram_id(g, L, sum);
+                    if (id >= 0 && (vec_push(&docs, (int64_t)d) || vec_push(&ids, id))) { PyErr_NoMemory(); goto done; }
+                    L++;
+                }
             }
+        }
+        /* pass 2: the longest length, its filter's bits fetched ahead */
+        const uint8_t *bits = g->bits[top];
+        int shift = g->shift[top];
+        for (size_t j = 0; j < n_long; j++) {
+            if (j + 16 < n_long) {
+                uint64_t ahead = sums[j + 16] >> shift;
+                __builtin_prefetch(bits + (ahead >> 3));
+            }
+            int64_t id = gram_id(g, top, sums[j]);
+            if (id >= 0 && (vec_push(&docs, (int64_t)d) || vec_push(&ids, id))) { PyErr_NoMemory(); goto done; }
         }
     }
     out = Py_BuildValue("(NN)", bytes_of(docs.data, docs.n * 8), bytes_of(ids.data, ids.n * 8));
 done:
+    free(sums);
     free(docs.data);
     free(ids.data);
     PyBuffer_Release(&words.b);
     PyBuffer_Release(&off.b);
-    PyBuffer_Release(&lens.b);
-    PyBuffer_Release(&mult.b);
     return out;
 }
 
 static PyMethodDef GramSet_methods[] = {
     {"scan", (PyCFunction)GramSet_scan, METH_VARARGS,
-     "scan(words, offsets, lengths, mult, m_len) -> (document, key id) int64 bytes of every hit"},
+     "scan(words, offsets) -> (document, key id) int64 bytes of every hit"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -579,7 +663,7 @@ static PyTypeObject GramSetType = {
     .tp_basicsize = sizeof(GramSet),
     .tp_dealloc = (destructor)GramSet_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "GramSet(keys u64): which of these gram hashes occur in token sequences",
+    .tp_doc = "GramSet(keys u64, lengths i64, mult u64, m_len): which of these gram hashes occur in token sequences",
     .tp_new = GramSet_new,
     .tp_methods = GramSet_methods,
 };
