@@ -15,13 +15,15 @@ share one with odds of about 1e-19 per pair).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Hashable, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from dedup.arrays import exclusive_cumsum, ragged_take, row_of
 from dedup.config import DedupConfig
 from dedup.errors import ConfigError
-from dedup.fingerprint.grams import GramSet, gram_hashes, word_hashes_of
+from dedup.fingerprint.grams import M_LEN, GramSet, gram_hashes, word_hashes_of
+from dedup.fingerprint.hashing import fmix64, multipliers
 from dedup.text.split import check_text
 
 #: Corpus text scanned per call of the n-gram kernel (characters).
@@ -70,27 +72,19 @@ class Contamination:
         if len(self.ids) != len(texts):
             raise ConfigError(f"{len(self.ids)} ids for {len(texts)} benchmark items")
         words, counts = word_hashes_of(texts, self.config.text)
-        item_of, keys, key_lengths = [], [], []
-        at = 0
-        for item, count in enumerate(counts.tolist()):
-            seq = words[at:at + count]
-            at += count
-            grams = np.unique(gram_hashes(seq, min(count, ngram))) if count else np.zeros(0, np.uint64)
-            keys.append(grams)
-            item_of.append(np.full(len(grams), item, dtype=np.int64))
-            key_lengths.append(np.full(len(grams), min(count, ngram), dtype=np.int64))
-        all_keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
-        owners = np.concatenate(item_of) if item_of else np.zeros(0, np.int64)
-        self._keys, first, key_of = np.unique(all_keys, return_index=True, return_inverse=True)
-        lengths = np.concatenate(key_lengths)[first] if key_lengths else np.zeros(0, np.int64)
+        owners, grams, gram_lengths = _item_grams(words, counts, ngram)
+        self._keys, first, key_of = np.unique(grams, return_index=True, return_inverse=True)
+        lengths = gram_lengths[first]
         #: key -> its items (CSR), item -> its keys
         order = np.argsort(key_of, kind="stable")
         self._key_items = owners[order]
         self._key_first = np.searchsorted(key_of[order], np.arange(len(self._keys) + 1))
         self._item_keys = key_of.reshape(-1)
-        self._item_first = np.concatenate(([0], np.cumsum([len(k) for k in keys]))).astype(np.int64)
+        self._item_first = np.searchsorted(owners, np.arange(len(texts) + 1)).astype(np.int64)
         self._set = GramSet(self._keys, lengths)
         self._shared = np.zeros(len(self._keys), dtype=bool)
+        #: keys whose hits can tell nothing more (shared, and every item of theirs has its documents)
+        self._done = np.zeros(len(self._keys), dtype=np.uint8)
         self._documents: List[List[Any]] = [[] for _ in texts]
         self._full = np.zeros(len(texts), dtype=bool) if max_documents else np.ones(len(texts), dtype=bool)
         #: corpus documents scanned so far
@@ -125,27 +119,28 @@ class Contamination:
     def _scan_chunk(self, texts: Sequence[str], ids: Sequence[Any]) -> None:
         if not len(self._keys):
             return
-        words, counts = word_hashes_of(texts, self.config.text)
-        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        docs, keys = self._set.scan(words, offsets)
+        docs, keys = self._set.scan_texts(texts, self.config.text, self._done)
         if not len(docs):
             return
         self._shared[keys] = True
-        if self._full.all():
-            return
-        # (document, item) pairs in corpus order: the first documents of each item
-        spans = self._key_first[keys + 1] - self._key_first[keys]
-        pair_doc = np.repeat(docs, spans)
-        starts = np.repeat(self._key_first[keys], spans)
-        pair_item = self._key_items[starts + (np.arange(len(pair_doc)) - np.repeat(np.cumsum(spans) - spans, spans))]
-        open_items = ~self._full[pair_item]
-        pairs = np.unique(np.stack([pair_doc[open_items], pair_item[open_items]], axis=1), axis=0)
-        for doc, item in pairs.tolist():
-            listed = self._documents[item]
-            if len(listed) < self.max_documents:
-                listed.append(ids[doc])
-                if len(listed) == self.max_documents:
-                    self._full[item] = True
+        touched = np.unique(keys)
+        if not self._full.all():
+            # (document, item) pairs in corpus order: the first documents of each item
+            spans = self._key_first[keys + 1] - self._key_first[keys]
+            pair_doc = np.repeat(docs, spans)
+            pair_item = self._key_items[ragged_take(self._key_first[keys], spans)]
+            open_items = ~self._full[pair_item]
+            pairs = np.unique(np.stack([pair_doc[open_items], pair_item[open_items]], axis=1), axis=0)
+            for doc, item in pairs.tolist():
+                listed = self._documents[item]
+                if len(listed) < self.max_documents:
+                    listed.append(ids[doc])
+                    if len(listed) == self.max_documents:
+                        self._full[item] = True
+        spans = self._key_first[touched + 1] - self._key_first[touched]
+        full = self._full[self._key_items[ragged_take(self._key_first[touched], spans)]]
+        every = np.minimum.reduceat(full, exclusive_cumsum(spans)) if len(full) else np.zeros(0, dtype=bool)
+        self._done[touched[every]] = 1
 
     def reports(self) -> List[ItemReport]:
         """One report per item, in the order given."""
@@ -163,3 +158,30 @@ class Contamination:
         reports = self.reports()
         return {"items": len(reports), "contaminated": sum(r.contaminated for r in reports),
                 "documents": self.documents_scanned, "ngram": self.ngram, "min_shared": self.min_shared}
+
+
+def _item_grams(words: np.ndarray, counts: np.ndarray, n: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(item, gram hash, gram length) of every distinct n-gram of every item (``counts[i]`` tokens
+    of ``words`` each), items in order; an item shorter than n has one gram, all its tokens."""
+    first = exclusive_cumsum(counts)
+    item = row_of(counts)
+    hashes = gram_hashes(words, n)
+    inside = np.arange(len(hashes)) + n <= (first + counts)[item[:len(hashes)]]
+    parts = [(item[:len(hashes)][inside], hashes[inside], np.full(int(inside.sum()), n, dtype=np.int64))]
+    for length in np.unique(counts[(counts > 0) & (counts < n)]).tolist():
+        rows = np.flatnonzero(counts == length)
+        block = words[first[rows][:, None] + np.arange(length)]
+        mult = multipliers(length)
+        with np.errstate(over="ignore"):
+            acc = np.full(len(rows), np.uint64(length) * np.uint64(M_LEN), dtype=np.uint64)
+            for t in range(length):
+                acc += block[:, t] * mult[t]
+        parts.append((rows, fmix64(acc), np.full(len(rows), length, dtype=np.int64)))
+    owners = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    grams = np.concatenate([p[1] for p in parts])
+    lengths = np.concatenate([p[2] for p in parts])
+    order = np.lexsort((grams, owners))
+    owners, grams, lengths = owners[order], grams[order], lengths[order]
+    keep = np.ones(len(owners), dtype=bool)
+    keep[1:] = (owners[1:] != owners[:-1]) | (grams[1:] != grams[:-1])
+    return owners[keep], grams[keep], lengths[keep]

@@ -21,6 +21,7 @@ from dedup.chardata import CHAR_OR_WORD_RE, UNSPACED_RE, WORD_RE
 from dedup.fingerprint.hashing import fmix64, multiplier, multipliers
 from dedup.fingerprint.shingles import _hash_words
 from dedup.text.settings import TextSettings
+from dedup.text.split import normalize
 
 _U64 = np.uint64
 #: The multiplier that mixes a gram's length in (the shingles' own).
@@ -90,15 +91,19 @@ class GramSet:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def scan(self, words: np.ndarray, offsets: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    def scan(self, words: np.ndarray, offsets: np.ndarray, skip: Optional[np.ndarray] = None
+             ) -> Tuple[np.ndarray, np.ndarray]:
         """(document, key index) of every window lying inside one document
-        (``words[offsets[d]:offsets[d + 1]]``) whose gram hash is a key of its length; as a set."""
+        (``words[offsets[d]:offsets[d + 1]]``) whose gram hash is a key of its length, as a set;
+        keys with ``skip[key]`` set are left out."""
         words = np.ascontiguousarray(words, dtype=_U64)
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        if skip is None:
+            skip = np.zeros(len(self.keys), dtype=np.uint8)
         if not len(self.keys) or len(offsets) < 2:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         if self._compiled is not None:
-            docs_b, ids_b = self._compiled.scan(words, offsets)
+            docs_b, ids_b = self._compiled.scan(words, offsets, np.ascontiguousarray(skip, dtype=np.uint8))
             return np.frombuffer(docs_b, dtype=np.int64), np.frombuffer(ids_b, dtype=np.int64)
         docs_out: List[np.ndarray] = []
         ids_out: List[np.ndarray] = []
@@ -112,11 +117,31 @@ class GramSet:
             pos = np.minimum(np.searchsorted(self._sorted, hashes), len(self._sorted) - 1)
             key = self._order[pos]
             hit = inside & (self._sorted[pos] == hashes) & (self.lengths[key] == n)
+            hit[hit] = skip[key[hit]] == 0
             docs_out.append(doc[hit])
             ids_out.append(key[hit].astype(np.int64))
         if not docs_out:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(docs_out), np.concatenate(ids_out)
+
+    def scan_texts(self, texts: Sequence[str], settings: TextSettings, skip: Optional[np.ndarray] = None
+                   ) -> Tuple[np.ndarray, np.ndarray]:
+        """:meth:`scan` of whole texts (documents), tokenized as :func:`word_hashes_of` does: ASCII
+        texts inside the compiled kernel, in one call, the others here."""
+        if skip is None:
+            skip = np.zeros(len(self.keys), dtype=np.uint8)
+        others: Sequence[int] = range(len(texts))
+        docs = ids = np.zeros(0, np.int64)
+        if self._compiled is not None and settings.compiled:
+            docs_b, ids_b, others = self._compiled.scan_texts(list(texts), settings.case_fold,
+                                                              np.ascontiguousarray(skip, dtype=np.uint8))
+            docs, ids = np.frombuffer(docs_b, dtype=np.int64), np.frombuffer(ids_b, dtype=np.int64)
+        if len(others):
+            words, counts = word_hashes_of([texts[k] for k in others], settings)
+            more_docs, more_ids = self.scan(words, np.concatenate(([0], np.cumsum(counts))), skip)
+            docs = np.concatenate([docs, np.asarray(others, dtype=np.int64)[more_docs]])
+            ids = np.concatenate([ids, more_ids])
+        return docs, ids
 
 
 def word_hashes_of(texts: Sequence[str], settings: TextSettings) -> Tuple[np.ndarray, np.ndarray]:
@@ -126,8 +151,11 @@ def word_hashes_of(texts: Sequence[str], settings: TextSettings) -> Tuple[np.nda
         parts: List[np.ndarray] = []
         counts = np.zeros(len(texts), dtype=np.int64)
         pending: List[int] = []
+        base = settings.normalization.partition("+")[0]
         for i, text in enumerate(texts):
             found = native.tokens(text, settings.case_fold, settings.unspaced_scripts)
+            if found is None:  # a character the engine's table cannot fold alone: the text normalized first
+                found = native.tokens(normalize(text, base), settings.case_fold, settings.unspaced_scripts)
             if found is None:
                 pending.append(i)
                 parts.append(np.zeros(0, dtype=_U64))

@@ -57,6 +57,10 @@ static int arr_get(PyObject *obj, Arr *a, int itemsize, const char *what) {
     return 0;
 }
 
+static inline int ascii_word_char(uint8_t c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
 static PyObject *bytes_of(const void *p, size_t n) { return PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n); }
 
 /* gram hash of words[0:n] */
@@ -582,36 +586,31 @@ static inline int64_t gram_id(const GramSet *g, int L, uint64_t sum) {
     return -1;
 }
 
-/* scan(words u64, offsets i64 (documents + 1)) -> (documents i64, ids i64) bytes: for every window
- * inside one document whose gram hash is a key of its length, the document and the key's id (its
- * index in the keys given). Windows starting at one token share their sums: the cost is the
+/* scan(words u64, offsets i64 (documents + 1), skip u8 (per key)) -> (documents i64, ids i64) bytes:
+ * for every window inside one document whose gram hash is a key of its length (and not skipped),
+ * the document and the key's id (its index in the keys given). Windows starting at one token share their sums: the cost is the
  * longest length per token, not the sum of the lengths. */
-static PyObject *GramSet_scan(GramSet *g, PyObject *args) {
-    PyObject *words_o, *off_o;
-    if (!PyArg_ParseTuple(args, "OO", &words_o, &off_o)) return NULL;
-    Arr words, off;
-    if (arr_get(words_o, &words, 8, "words")) return NULL;
-    if (arr_get(off_o, &off, 8, "offsets")) { PyBuffer_Release(&words.b); return NULL; }
-    PyObject *out = NULL;
-    Vec docs = {0}, ids = {0};
-    const uint64_t *w = (const uint64_t *)words.b.buf, *mu = g->mult;
-    const int64_t *o = (const int64_t *)off.b.buf;
+/* The hits of the documents words[o[d]:o[d + 1]] (0 <= d < ndocs), appended to docs and ids. */
+static int scan_words(const GramSet *g, const uint64_t *w, size_t nwords, const int64_t *o, size_t ndocs,
+                      const uint8_t *skipped, size_t nskip, Vec *docs, Vec *ids) {
+    const uint64_t *mu = g->mult;
     int nlen = g->nlen, top = nlen - 1;
     int64_t longest = nlen ? g->len[top] : 0;
     uint64_t *sums = NULL;  /* the longest length's sums of one document, checked in a second pass */
     size_t sums_cap = 0;
-    for (size_t d = 0; nlen && d + 1 < off.n; d++) {
+    int rc = 0;
+    for (size_t d = 0; nlen && d < ndocs; d++) {
         int64_t a = o[d], b = o[d + 1];
-        if (a < 0 || b > (int64_t)words.n || a > b) { PyErr_SetString(PyExc_ValueError, "offsets out of the words"); goto done; }
+        if (a < 0 || b > (int64_t)nwords || a > b) { PyErr_SetString(PyExc_ValueError, "offsets out of the words"); rc = -1; break; }
         size_t n_long = b - a >= longest ? (size_t)(b - a - longest + 1) : 0;
         if (n_long > sums_cap) {
             free(sums);
             sums_cap = n_long * 2;
             sums = (uint64_t *)malloc(sums_cap * sizeof(uint64_t));
-            if (!sums) { PyErr_NoMemory(); goto done; }
+            if (!sums) { PyErr_NoMemory(); rc = -1; break; }
         }
         /* pass 1: every window's sum, built token by token; the shorter lengths' filters are small */
-        for (int64_t i = a; i < b; i++) {
+        for (int64_t i = a; i < b && !rc; i++) {
             int64_t reach = b - i < longest ? b - i : longest;
             uint64_t acc = 0;
             int L = 0;
@@ -624,11 +623,13 @@ static PyObject *GramSet_scan(GramSet *g, PyObject *args) {
                         break;
                     }
                     int64_t id = gram_id(g, L, sum);
-                    if (id >= 0 && (vec_push(&docs, (int64_t)d) || vec_push(&ids, id))) { PyErr_NoMemory(); goto done; }
+                    if (id >= 0 && (size_t)id < nskip && !skipped[id] &&
+                        (vec_push(docs, (int64_t)d) || vec_push(ids, id))) { PyErr_NoMemory(); rc = -1; break; }
                     L++;
                 }
             }
         }
+        if (rc) break;
         /* pass 2: the longest length, its filter's bits fetched ahead */
         const uint8_t *bits = g->bits[top];
         int shift = g->shift[top];
@@ -637,23 +638,124 @@ static PyObject *GramSet_scan(GramSet *g, PyObject *args) {
                 uint64_t ahead = sums[j + 16] >> shift;
                 __builtin_prefetch(bits + (ahead >> 3));
             }
+            if (j + 8 < n_long) {  /* a window likely to pass the filter: its table slot too */
+                uint64_t near = sums[j + 8] >> shift;
+                if (bits[near >> 3] & (1u << (near & 7)))
+                    __builtin_prefetch(g->keys + ((size_t)fmix64(sums[j + 8]) & (g->slots - 1)));
+            }
             int64_t id = gram_id(g, top, sums[j]);
-            if (id >= 0 && (vec_push(&docs, (int64_t)d) || vec_push(&ids, id))) { PyErr_NoMemory(); goto done; }
+            if (id >= 0 && (size_t)id < nskip && !skipped[id] &&
+                (vec_push(docs, (int64_t)d) || vec_push(ids, id))) { PyErr_NoMemory(); rc = -1; break; }
         }
+        if (rc) break;
     }
-    out = Py_BuildValue("(NN)", bytes_of(docs.data, docs.n * 8), bytes_of(ids.data, ids.n * 8));
-done:
     free(sums);
+    return rc;
+}
+
+/* scan(words u64, offsets i64 (documents + 1), skip u8 (per key)) -> (documents i64, ids i64) bytes:
+ * for every window inside one document whose gram hash is a key of its length (and not skipped),
+ * the document and the key's id (its index in the keys given). Windows starting at one token
+ * share their sums: the cost is the longest length per token, not the sum of the lengths. */
+static PyObject *GramSet_scan(GramSet *g, PyObject *args) {
+    PyObject *words_o, *off_o, *skip_o;
+    if (!PyArg_ParseTuple(args, "OOO", &words_o, &off_o, &skip_o)) return NULL;
+    Arr words, off, skip;
+    if (arr_get(words_o, &words, 8, "words")) return NULL;
+    if (arr_get(off_o, &off, 8, "offsets")) { PyBuffer_Release(&words.b); return NULL; }
+    if (arr_get(skip_o, &skip, 1, "skip")) { PyBuffer_Release(&words.b); PyBuffer_Release(&off.b); return NULL; }
+    PyObject *out = NULL;
+    Vec docs = {0}, ids = {0};
+    if (!scan_words(g, (const uint64_t *)words.b.buf, words.n, (const int64_t *)off.b.buf, off.n ? off.n - 1 : 0,
+                    (const uint8_t *)skip.b.buf, skip.n, &docs, &ids))
+        out = Py_BuildValue("(NN)", bytes_of(docs.data, docs.n * 8), bytes_of(ids.data, ids.n * 8));
     free(docs.data);
     free(ids.data);
     PyBuffer_Release(&words.b);
     PyBuffer_Release(&off.b);
+    PyBuffer_Release(&skip.b);
+    return out;
+}
+
+/* ASCII text's tokens as dedup gives them: runs of [0-9A-Za-z_], lower-cased when folding, each
+ * hashed with XXH3-64 (0 becomes 1): what the engine's tokenizer gives ASCII text (tests compare). */
+static int ascii_tokens(const uint8_t *p, Py_ssize_t n, int fold, Vec *out, uint8_t **buf, size_t *cap) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        while (i < n && !ascii_word_char(p[i])) i++;
+        Py_ssize_t a = i;
+        while (i < n && ascii_word_char(p[i])) i++;
+        if (i == a) break;
+        size_t len = (size_t)(i - a);
+        const uint8_t *tok = p + a;
+        if (fold) {
+            if (len > *cap) {
+                uint8_t *grown = (uint8_t *)realloc(*buf, len * 2);
+                if (!grown) return -1;
+                *buf = grown;
+                *cap = len * 2;
+            }
+            for (size_t k = 0; k < len; k++) {
+                uint8_t c = tok[k];
+                (*buf)[k] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+            }
+            tok = *buf;
+        }
+        uint64_t h = xxh3_64(tok, len);
+        if (vec_push(out, (int64_t)(h ? h : 1))) return -1;
+    }
+    return 0;
+}
+
+/* scan_texts(texts, fold, skip) -> (documents i64, ids i64, others): scan() of a list of texts,
+ * tokenized here when they are ASCII; `others` lists the texts that are not (their hits are not
+ * in the result: the caller tokenizes them its way). */
+static PyObject *GramSet_scan_texts(GramSet *g, PyObject *args) {
+    PyObject *texts, *skip_o;
+    int fold;
+    if (!PyArg_ParseTuple(args, "O!pO", &PyList_Type, &texts, &fold, &skip_o)) return NULL;
+    Arr skip;
+    if (arr_get(skip_o, &skip, 1, "skip")) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    PyObject *out = NULL, *others = PyList_New(0);
+    Vec words = {0}, offsets = {0}, docs = {0}, ids = {0};
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    if (!others || vec_push(&offsets, 0)) goto done;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *s = PyList_GET_ITEM(texts, k);
+        if (!PyUnicode_Check(s)) { PyErr_Format(PyExc_TypeError, "text %zd is not a str", k); goto done; }
+        if (PyUnicode_IS_ASCII(s)) {
+            if (ascii_tokens((const uint8_t *)PyUnicode_DATA(s), PyUnicode_GET_LENGTH(s), fold, &words, &buf, &cap)) {
+                PyErr_NoMemory(); goto done;
+            }
+        } else {
+            PyObject *index = PyLong_FromSsize_t(k);
+            if (!index || PyList_Append(others, index)) { Py_XDECREF(index); goto done; }
+            Py_DECREF(index);
+        }
+        if (vec_push(&offsets, (int64_t)words.n)) { PyErr_NoMemory(); goto done; }
+    }
+    if (scan_words(g, (const uint64_t *)words.data, words.n, offsets.data, (size_t)n, (const uint8_t *)skip.b.buf,
+                   skip.n, &docs, &ids))
+        goto done;
+    out = Py_BuildValue("(NNO)", bytes_of(docs.data, docs.n * 8), bytes_of(ids.data, ids.n * 8), others);
+done:
+    Py_XDECREF(others);
+    free(words.data);
+    free(offsets.data);
+    free(docs.data);
+    free(ids.data);
+    free(buf);
+    PyBuffer_Release(&skip.b);
     return out;
 }
 
 static PyMethodDef GramSet_methods[] = {
     {"scan", (PyCFunction)GramSet_scan, METH_VARARGS,
-     "scan(words, offsets) -> (document, key id) int64 bytes of every hit"},
+     "scan(words, offsets, skip) -> (document, key id) int64 bytes of every hit"},
+    {"scan_texts", (PyCFunction)GramSet_scan_texts, METH_VARARGS,
+     "scan_texts(texts, fold, skip) -> (document, key id) int64 bytes of the ASCII texts' hits, [other texts]"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -668,7 +770,24 @@ static PyTypeObject GramSetType = {
     .tp_methods = GramSet_methods,
 };
 
+/* ascii_tokens(text, fold) -> word hashes u64 bytes of an ASCII text (tests compare them with the engine's). */
+static PyObject *mod_ascii_tokens(PyObject *mod, PyObject *args) {
+    PyObject *text;
+    int fold;
+    if (!PyArg_ParseTuple(args, "Up", &text, &fold)) return NULL;
+    if (!PyUnicode_IS_ASCII(text)) { PyErr_SetString(PyExc_ValueError, "not an ASCII text"); return NULL; }
+    Vec words = {0};
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    PyObject *out = ascii_tokens((const uint8_t *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), fold, &words, &buf, &cap)
+                    ? PyErr_NoMemory() : bytes_of(words.data, words.n * 8);
+    free(words.data);
+    free(buf);
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
+    {"ascii_tokens", mod_ascii_tokens, METH_VARARGS, "ascii_tokens(text, fold) -> word hashes u64 bytes"},
     {"winnow", mod_winnow, METH_VARARGS,
      "winnow(words, k, w, mult, m_len) -> (k-gram fingerprints u32, selected k-grams i64) bytes"},
     {NULL, NULL, 0, NULL},
