@@ -12,10 +12,12 @@ index's write lock) and adds no handler of its own beyond a ``NullHandler``.
 import logging
 
 from dedup.audit import AuditSummary, write_audit
+from dedup.boilerplate import Boilerplate
 from dedup.check import CheckResult, Hit, Reference
 from dedup.columnar import dedupe_arrow
 from dedup.config import DedupConfig
 from dedup.contamination import Contamination, ItemReport
+from dedup.decide.boilerplate import BoilerplateCounts
 from dedup.deduplicator import Deduplicator, dedupe_text, explain
 from dedup.errors import (ConfigError, DamagedInputError, DedupError, IndexAccessError, IndexBusyError,
                           IndexMismatchError, InputDataError, InputTypeError,
@@ -34,7 +36,7 @@ from dedup.version import __version__
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
-    "AuditSummary", "CheckResult", "ConfigError", "Contamination", "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Hit", "Index",
+    "AuditSummary", "Boilerplate", "BoilerplateCounts", "CheckResult", "ConfigError", "Contamination", "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Hit", "Index",
     "IndexAccessError", "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "ItemReport", "Location", "LshLayout",
     "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Reference", "Removal", "ShingleSets", "SqliteIndex",
     "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_arrow", "dedupe_stream",

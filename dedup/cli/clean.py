@@ -20,6 +20,7 @@ from dedup.cli import commands_help
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
 from dedup.cli.progress import Progress
 from dedup.config import DedupConfig, make_config
+from dedup.decide.boilerplate import BoilerplateCounts
 from dedup.deduplicator import Deduplicator
 from dedup.errors import DedupError
 from dedup.index.guard import index_access
@@ -90,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exact-substrings", type=int, default=None, metavar="N",
                    help="also cut every run of at least N tokens that occurred earlier (in an earlier document or "
                         "earlier in this one), wherever it stands; the first occurrence stays (e.g. 50)")
+    p.add_argument("--boilerplate", type=int, default=None, metavar="K",
+                   help="also remove every unit found in at least K documents from all of them, first occurrence "
+                        "included (navigation, banners, licences): the inputs are read twice, count then clean; "
+                        "stdin only with --index holding the counts of such a run")
     p.add_argument("--index", default=None, metavar="PATH",
                    help="persistent corpus index (SQLite file, DIR/ for the memory-mapped compact index, or "
                         "redis://...): paragraphs of earlier runs "
@@ -131,6 +136,8 @@ def _plan(args: argparse.Namespace) -> RunPlan:
         raise UsageError("--drop-empty and --keep-empty contradict each other; give one")
     if args.index and args.scope == "document":
         raise UsageError("--index needs --scope corpus")
+    if args.boilerplate is not None:
+        _check_boilerplate(args)
     return plan_run(args.inputs, args.output, fmt=args.format, report=args.report, rejects=args.rejects,
                     clusters=args.clusters, compression=args.compression)
 
@@ -178,10 +185,11 @@ def _run(args: argparse.Namespace) -> int:
               "so a file moved, renamed or read from stdin counts as new documents; give --id-field "
               "for ids that survive that", file=sys.stderr)
     try:
-        dd = Deduplicator(config, index=index, clusters=bool(args.clusters), workers=_workers(args.workers))
         started = time.perf_counter()
         with index_access(args.index or "index"):  # a failing index file or server: one line naming it
-            counts = _clean(args, plan, dd)
+            amend = _boilerplate(args, plan, config, index) if args.boilerplate is not None else None
+            dd = Deduplicator(config, index=index, clusters=bool(args.clusters), workers=_workers(args.workers))
+            counts = _clean(args, plan, dd, amend)
             elapsed = time.perf_counter() - started
             held = _index_size(dd) if args.stats else {}
     finally:
@@ -199,7 +207,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _clean(args: argparse.Namespace, plan: RunPlan, dd: Deduplicator) -> Counter[str]:
+def _clean(args: argparse.Namespace, plan: RunPlan, dd: Deduplicator, amend: Optional["_Amend"] = None) -> Counter[str]:
     """Every input through ``dd``; the outputs, reports and rejects appear only if all goes well."""
     with all_or_none() as outputs:
         outputs.append(NewDirectories(plan.directories))
@@ -214,7 +222,7 @@ def _clean(args: argparse.Namespace, plan: RunPlan, dd: Deduplicator) -> Counter
         counts: Counter[str] = Counter()
         sizes = [s.size for s in plan.sources]
         total = None if None in sizes else sum(s or 0 for s in sizes)
-        _write_results(args, dd, _reads(plan.sources, args, counts, rejects), records, reports, counts, total)
+        _write_results(args, dd, _reads(plan.sources, args, counts, rejects), records, reports, counts, total, amend)
         if clusters is not None:
             for (doc_id, index), (first_doc, first_index) in dd.clusters().items():
                 clusters.write(dumps_record({"doc_id": doc_id, "index": index, "cluster": [first_doc, first_index]}))
@@ -242,17 +250,20 @@ class _Read(NamedTuple):
 
 def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[_Read],
                    records: ShardOutputs[Writer], reports: Optional[ShardOutputs[ReportWriter]],
-                   counts: Counter[str], total: Optional[int]) -> None:
+                   counts: Counter[str], total: Optional[int], amend: Optional["_Amend"] = None) -> None:
     progress = Progress(enabled=not args.quiet and sys.stderr.isatty(), total=total)
     drop_empty = _drop_empty(args, dd.config)
     try:
         for read, result in pair_results(dd, reads, _text_of, _id_of):
             item = read.item
+            if amend is not None:
+                result = amend.apply(item.text, result, dd.stats)
             for removal in result.removed:
                 counts[REASON_PREFIX + removal.reason] += 1
             if reports is not None:
                 reports.for_shard(read.shard).write(result.doc_id, item.text, result.removed, result.paragraphs,
-                                                    dd.clusters() if args.clusters else None)
+                                                    dd.clusters() if args.clusters else None,
+                                                    amend.counts if amend is not None else None)
             if drop_empty and result.removed and not result.text.strip():
                 counts["records_dropped"] += 1
             else:
@@ -262,6 +273,51 @@ def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[_
         progress.done(dd.stats)
     finally:
         progress.close()
+
+
+class _Amend(NamedTuple):
+    """The boilerplate rule the second pass applies to each result."""
+
+    counts: BoilerplateCounts
+    min_documents: int
+
+    def apply(self, text: str, result: Any, stats: Any) -> Any:
+        return self.counts.apply(text, result, self.min_documents, stats)
+
+
+def counts_path(index_spec: str) -> str:
+    """Where a run with ``--index`` and ``--boilerplate`` keeps its counts: beside the index."""
+    return index_spec.rstrip("/" + os.sep) + ".boilerplate.jsonl"
+
+
+def _check_boilerplate(args: argparse.Namespace) -> None:
+    if args.boilerplate < 2:
+        raise UsageError(f"--boilerplate must be at least 2, got {args.boilerplate}")
+    if args.scope == "document":
+        raise UsageError("--boilerplate counts documents: it needs --scope corpus")
+    if args.index and args.index.startswith(("redis://", "rediss://", "unix://")):
+        raise UsageError("--boilerplate keeps its counts in a file beside the index: not with a Redis index")
+    if STDIO in args.inputs and not (args.index and os.path.exists(counts_path(args.index))):
+        raise UsageError("--boilerplate reads the inputs twice (count, then clean): give files, not stdin; or an "
+                         "--index whose counts an earlier --boilerplate run over files kept "
+                         f"({counts_path(args.index) if args.index else 'PATH.boilerplate.jsonl'})")
+
+
+def _boilerplate(args: argparse.Namespace, plan: RunPlan, config: DedupConfig, index: Any) -> _Amend:
+    """The counts of ``--boilerplate``: from a first pass over the inputs (kept beside ``--index``
+    when there is one), or, reading stdin, the counts an earlier run kept beside the index."""
+    if STDIO in args.inputs:
+        return _Amend(BoilerplateCounts.load(counts_path(args.index)), args.boilerplate)
+    counts = BoilerplateCounts()
+    first = Deduplicator(config, index=index, workers=_workers(args.workers))
+    quiet = argparse.Namespace(**{**vars(args), "quiet": True})  # bad records are named by the second pass
+    for _, result in pair_results(first, _reads(plan.sources, quiet, Counter(), None), _text_of, _id_of):
+        counts.add(result)
+    for source in plan.sources:
+        source.bytes_read = 0
+    if args.index:
+        counts.save(counts_path(args.index))
+    return _Amend(counts, args.boilerplate)
 
 
 def _drop_empty(args: argparse.Namespace, config: DedupConfig) -> bool:

@@ -56,18 +56,22 @@ class ReportWriter:
 
     def write(self, doc_id: Optional[Hashable], text: str, removals: Sequence[Removal],
               units: Optional[Sequence[Tuple[int, int]]] = None,
-              clusters: Optional[Mapping[Tuple[Any, int], Tuple[Any, int]]] = None) -> None:
+              clusters: Optional[Mapping[Tuple[Any, int], Tuple[Any, int]]] = None,
+              counts: Optional[Mapping[Tuple[Any, int], int]] = None) -> None:
         """The lines of one document's ``removals``; with its ``units`` (``DedupResult.paragraphs``)
         they carry ``cut_start``/``cut_end`` too (the command line always passes them), with
         ``clusters`` (``Deduplicator.clusters``) a ``cluster`` field: ``[doc_id, index]`` of the
-        cluster's first member."""
+        cluster's first member; with ``counts`` (boilerplate counts) a ``boilerplate`` removal
+        carries ``count``: the documents the unit it names occurs in."""
         cuts: Sequence[Optional[Tuple[int, int]]] = [None] * len(removals)
         if units is not None and removals:
             cuts = removal_cuts(text, units, removals)
         for removal, cut in zip(removals, cuts):
             line = report_line(doc_id, removal, text, cut)
-            if clusters is not None and removal.reason != "inner":
+            if clusters is not None and removal.reason not in SPAN_REASONS:
                 line["cluster"] = list(clusters[(doc_id, removal.index)])
+            if counts is not None and removal.reason == "boilerplate":
+                line["count"] = counts[(removal.matched_doc_id, removal.matched_index)]
             self.out.write(dumps_record(line))
 
     def finish(self) -> None:
