@@ -263,7 +263,7 @@ def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[_
             if reports is not None:
                 reports.for_shard(read.shard).write(result.doc_id, item.text, result.removed, result.paragraphs,
                                                     dd.clusters() if args.clusters else None,
-                                                    amend.counts if amend is not None else None)
+                                                    amend.counts.count if amend is not None else None)
             if drop_empty and result.removed and not result.text.strip():
                 counts["records_dropped"] += 1
             else:

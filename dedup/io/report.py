@@ -11,7 +11,7 @@ back and names the file and line of a bad one.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Generator, Hashable, Iterable, Mapping, Optional, Sequence, Tuple, Union, get_type_hints
+from typing import Any, Callable, Dict, Generator, Hashable, Iterable, Mapping, Optional, Sequence, Tuple, Union, get_type_hints
 
 from dedup.errors import InputDataError
 from dedup.io.files import AtomicOutput, display, open_input
@@ -57,12 +57,12 @@ class ReportWriter:
     def write(self, doc_id: Optional[Hashable], text: str, removals: Sequence[Removal],
               units: Optional[Sequence[Tuple[int, int]]] = None,
               clusters: Optional[Mapping[Tuple[Any, int], Tuple[Any, int]]] = None,
-              counts: Optional[Mapping[Tuple[Any, int], int]] = None) -> None:
+              counts: Optional[Callable[[Any, int], int]] = None) -> None:
         """The lines of one document's ``removals``; with its ``units`` (``DedupResult.paragraphs``)
         they carry ``cut_start``/``cut_end`` too (the command line always passes them), with
         ``clusters`` (``Deduplicator.clusters``) a ``cluster`` field: ``[doc_id, index]`` of the
-        cluster's first member; with ``counts`` (boilerplate counts) a ``boilerplate`` removal
-        carries ``count``: the documents the unit it names occurs in."""
+        cluster's first member; with ``counts`` (``BoilerplateCounts.count``) a ``boilerplate``
+        removal carries ``count``: the documents the unit it names occurs in."""
         cuts: Sequence[Optional[Tuple[int, int]]] = [None] * len(removals)
         if units is not None and removals:
             cuts = removal_cuts(text, units, removals)
@@ -71,7 +71,7 @@ class ReportWriter:
             if clusters is not None and removal.reason not in SPAN_REASONS:
                 line["cluster"] = list(clusters[(doc_id, removal.index)])
             if counts is not None and removal.reason == "boilerplate":
-                line["count"] = counts[(removal.matched_doc_id, removal.matched_index)]
+                line["count"] = counts(removal.matched_doc_id, removal.matched_index)
             self.out.write(dumps_record(line))
 
     def finish(self) -> None:
