@@ -195,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         if index is not None:
             index.close()
-    summary = {**_summary(dd, counts, elapsed), **held}
+    summary = {**_summary(dd, counts, elapsed, boilerplate=args.boilerplate is not None), **held}
     if not args.quiet:
         if summary["documents_replayed"]:
             print(f"{PROG}: warning: {summary['documents_replayed']:,} documents came again under an id already "
@@ -363,11 +363,14 @@ def _reject(read: Reject, counts: Counter[str], rejects: Optional[AtomicOutput],
         print(f"{PROG}: warning: more records skipped; the summary counts them", file=sys.stderr)
 
 
-def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float) -> dict:
+def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float, boilerplate: bool = False) -> dict:
     st = dd.stats
     config = dd.config
     seconds = max(elapsed, 1e-9)
-    reasons = {reason: 0 for reason in REPORT_REASONS}
+    # the reasons every run can give, then those of the options asked for
+    listed = REPORT_REASONS[:4] + (("substring",) if config.exact_substrings is not None else ()) + \
+        (("boilerplate",) if boilerplate else ())
+    reasons = {reason: 0 for reason in listed}
     reasons.update({name[len(REASON_PREFIX):]: n for name, n in sorted(counts.items()) if name.startswith(REASON_PREFIX)})
     return {
         **{name: counts[name] for name in RECORD_COUNTS},
