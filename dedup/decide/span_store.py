@@ -103,6 +103,31 @@ class PyFpTable:
         return np.array(found, dtype=np.int64).tobytes()
 
 
+def py_match_batch(table: "PyFpTable", words: np.ndarray, offsets: np.ndarray, docnos: np.ndarray, inserts: np.ndarray,
+                   doc_starts: np.ndarray, fd: int, flushed: int, pending: np.ndarray, k: int, w: int,
+                   min_len: int) -> Tuple[bytes, bytes, bytes]:
+    """``_spans.FpTable.match_batch`` on the numpy path: each document winnowed and matched in turn."""
+    from dedup.fingerprint.grams import winnow
+    found: List[np.ndarray] = []
+    log_fps: List[np.ndarray] = []
+    log_pos: List[np.ndarray] = []
+    for b in range(len(docnos)):
+        seq = words[offsets[b]:offsets[b + 1]]
+        if len(seq) < k + w - 1:
+            continue
+        fps, selected = winnow(seq, k, w)
+        d = int(docnos[b])
+        base = int(doc_starts[d])
+        rows = np.frombuffer(table.match(seq, fps, selected, base, doc_starts[:d + 1], fd, flushed, pending, min_len,
+                                         bool(inserts[b])), dtype=np.int64).reshape(-1, 3)
+        found.append(np.column_stack([np.full(len(rows), b, dtype=np.int64), rows]))
+        if inserts[b]:
+            log_fps.append(fps[selected].astype(np.uint32))
+            log_pos.append((selected + base).astype(np.uint64))
+    return (np.concatenate(found).tobytes() if found else b"", np.concatenate(log_fps).tobytes() if log_fps else b"",
+            np.concatenate(log_pos).tobytes() if log_pos else b"")
+
+
 def _first_difference(a: np.ndarray, b: np.ndarray) -> int:
     diff = np.flatnonzero(a != b)
     return int(diff[0]) if len(diff) else len(a)
@@ -199,12 +224,11 @@ class SpanStore:
     ``temporary`` removes the directory when the store is closed or collected.
     """
 
-    #: Pending tokens written out when they reach this many (8 bytes each), batch or not.
-    FLUSH_TOKENS = 1 << 20
-
     def __init__(self, settings: Dict[str, Any], directory: Optional[str] = None, *, temporary: bool = False) -> None:
         self.settings = dict(settings, format=STORE_FORMAT)
         self.directory = directory
+        #: whether it is opened again later (a temporary store keeps no document lines or log)
+        self.persistent = directory is not None and not temporary
         self.table = fingerprint_table()
         self._starts = np.zeros(1024, dtype=np.int64)  # _starts[d]: first token of document d; then the total
         self.documents = 0
@@ -264,7 +288,7 @@ class SpanStore:
     def flush(self) -> None:
         """Write the pending documents to the files (their lines last: a store cut short by a
         crash is whole up to its last line)."""
-        if self.directory is None or not self._lines:
+        if self.directory is None or (self.total == self.flushed and not self._lines):
             return
         _write(self._fds[_TOKENS], self._words.view())
         _write(self._fds[_SPANS], self._spans.view())
@@ -315,49 +339,60 @@ class SpanStore:
             return None
         return found[0]
 
-    def match(self, words: np.ndarray, fps: np.ndarray, selected: np.ndarray, min_len: int,
-              replay: Optional[int] = None) -> np.ndarray:
-        """(start, length, source position) rows: the runs of at least ``min_len`` tokens of
-        ``words`` (the next document, or the stored document ``replay`` given again) equal to
-        earlier stored text. The selected k-grams of a new document are stored as it goes."""
-        if not len(selected):
-            return np.zeros((0, 3), dtype=np.int64)
-        doc = self.documents if replay is None else replay
-        base = int(self._starts[doc])
-        found = self.table.match(np.ascontiguousarray(words, dtype=np.uint64), np.ascontiguousarray(fps),
-                                 np.ascontiguousarray(selected, dtype=np.int64), base,
-                                 np.ascontiguousarray(self._starts[:doc + 1]), self._fds.get(_TOKENS, -1),
-                                 self.flushed, self._words.view(), min_len, replay is None)
-        return np.frombuffer(found, dtype=np.int64).reshape(-1, 3)
-
-    def add(self, doc_id: Hashable, auto: bool, words: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-            units: np.ndarray, fps: np.ndarray, selected: np.ndarray) -> None:
-        """Store the next document (after :meth:`match` put its selected k-grams in the table)."""
+    def add_many(self, doc_ids: Sequence[Hashable], autos: Sequence[bool], words: np.ndarray, starts: np.ndarray,
+                 ends: np.ndarray, units: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Store the next documents' kept tokens (document i's: ``[offsets[i], offsets[i + 1])``;
+        their k-grams go in the table when they are matched, :meth:`match_batch`); returns their numbers."""
+        n = len(doc_ids)
+        if len(ends) and int(ends.max()) >= 1 << 32:
+            raise DedupError("a document longer than 2**32 characters (exact_substrings stores spans as 32 bits)")
         first = self.total
-        if len(words) and int(ends.max()) >= 1 << 32:
-            raise DedupError(f"document {doc_id!r}: longer than 2**32 characters (exact_substrings stores "
-                             "spans as 32 bits)")
+        while self.documents + n + 1 > len(self._starts):
+            self._starts = np.concatenate([self._starts, np.zeros(len(self._starts), dtype=np.int64)])
+        self._starts[self.documents:self.documents + n + 1] = first + offsets - offsets[0]
+        numbers = np.arange(self.documents, self.documents + n, dtype=np.int64)
+        self.documents += n
+        self._ids.extend(doc_ids)
         spans = np.empty((len(words), _SPAN_FIELDS), dtype=np.uint32)
         spans[:, 0], spans[:, 1], spans[:, 2] = starts, ends, units
-        self._append_start(first, first + len(words))
-        self._ids.append(doc_id)
-        key = "" if auto else tokens_key(words)
-        if not auto:
-            self._replays[_hashable(doc_id)] = (self.documents - 1, key)
         self._words.extend(np.asarray(words, dtype=np.uint64))
         self._spans.extend(spans)
-        if self.directory is None:
-            return
-        self._fps.append(np.asarray(fps[selected], dtype=np.uint32))
-        self._fpos.append((selected + first).astype(np.uint64))
-        try:
-            line = json.dumps({"id": doc_id, "first": first, "tokens": len(words), "auto": auto, "key": key})
-        except TypeError:
-            raise DedupError(f"document id {doc_id!r}: exact_substrings with a persistent index stores ids as JSON "
-                             "(give str or int ids)") from None
-        self._lines.append(line.encode("utf-8") + b"\n")
-        if self._words.n >= self.FLUSH_TOKENS:
-            self.flush()
+        for i, (doc_id, auto) in enumerate(zip(doc_ids, autos)):
+            a, e = int(offsets[i]), int(offsets[i + 1])
+            key = "" if auto else tokens_key(words[a - int(offsets[0]):e - int(offsets[0])])
+            if not auto:
+                self._replays[_hashable(doc_id)] = (int(numbers[i]), key)
+            if self.persistent:
+                try:
+                    line = json.dumps({"id": doc_id, "first": first + a - int(offsets[0]), "tokens": e - a,
+                                       "auto": bool(auto), "key": key})
+                except TypeError:
+                    raise DedupError(f"document id {doc_id!r}: exact_substrings with a persistent index stores ids "
+                                     "as JSON (give str or int ids)") from None
+                self._lines.append(line.encode("utf-8") + b"\n")
+        return numbers
+
+    def match_batch(self, words: np.ndarray, offsets: np.ndarray, documents: np.ndarray, inserts: np.ndarray,
+                    k: int, w: int, min_len: int) -> np.ndarray:
+        """(batch position, start, length, source position) rows: for each sequence of the batch
+        (``words[offsets[b]:offsets[b + 1]]``, stored as document ``documents[b]``: new, or one
+        given again), in order, its runs of at least ``min_len`` tokens equal to earlier stored text.
+        The k-grams winnowing selects (windows of ``w`` k-grams of ``k`` tokens) are stored for the
+        documents with ``inserts[b]``."""
+        from dedup.fingerprint.grams import M_LEN
+        from dedup.fingerprint.hashing import multipliers
+        args = (np.ascontiguousarray(words, dtype=np.uint64), np.ascontiguousarray(offsets, dtype=np.int64),
+                np.asarray(documents, dtype=np.int64), np.asarray(inserts, dtype=np.uint8),
+                np.ascontiguousarray(self._starts[:self.documents + 1]), self._fds.get(_TOKENS, -1), self.flushed,
+                self._words.view())
+        if isinstance(self.table, PyFpTable):
+            found, fps, positions = py_match_batch(self.table, *args, k, w, min_len)
+        else:
+            found, fps, positions = self.table.match_batch(*args, k, w, multipliers(k), M_LEN, min_len)
+        if self.persistent and fps:
+            self._fps.append(np.frombuffer(fps, dtype=np.uint32))
+            self._fpos.append(np.frombuffer(positions, dtype=np.uint64))
+        return np.frombuffer(found, dtype=np.int64).reshape(-1, 4)
 
     def document_of(self, position: int) -> Tuple[int, Any]:
         """(document number, document id) of the stored token at ``position``."""

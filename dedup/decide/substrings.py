@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
+from dedup.arrays import ragged_take
 from dedup.decide.amend import rebuild, removed_units, unit_arrays
 from dedup.decide.span_store import FINGERPRINT_CAP, SpanStore, temporary_directory
 from dedup.errors import ConfigError, DedupError
-from dedup.fingerprint.grams import token_spans, winnow
-from dedup.results import DedupResult, Removal, Stats
+from dedup.fingerprint.grams import token_spans_batch
+from dedup.results import DedupResult, Removal, Spans, Stats
 from dedup.text.assemble import is_cut
 
 if TYPE_CHECKING:
@@ -111,53 +112,62 @@ class SubstringPass:
         """``results`` (of ``texts``, in input order) with the repeated runs cut; ``autos[i]`` says
         whether document i's id was numbered by the deduplicator (such a document is never a
         repeat run of a stored one)."""
-        amended = [self._one(text, result, bool(autos[i]) if autos is not None else False)
-                   for i, (text, result) in enumerate(zip(texts, results))]
-        self.store.flush()
+        flags = [bool(a) for a in autos] if autos is not None else [False] * len(texts)
+        if self.corpus:
+            amended = self._batch(texts, results, flags)
+            self.store.flush()
+            return amended
+        out = []
+        for text, result, auto in zip(texts, results, flags):  # document scope: a fresh store per document
+            self.store.reset()
+            out += self._batch([text], [result], [auto])
+        return out
+
+    def _batch(self, texts: Sequence[str], results: List[DedupResult], autos: Sequence[bool]) -> List[DedupResult]:
+        """Store the batch's kept texts and match them in one call of the kernel, in order."""
+        store = self.store
+        kept = _kept_tokens(texts, results, self.text)
+        documents = np.zeros(len(texts), dtype=np.int64)
+        inserts = np.zeros(len(texts), dtype=np.uint8)
+        for b, (result, auto) in enumerate(zip(results, autos)):
+            if kept.units[b] is None:
+                continue
+            replay = None
+            if self.corpus and not auto:
+                replay = store.replay_of(result.doc_id, kept.words[kept.offsets[b]:kept.offsets[b + 1]])
+            if replay is None:
+                inserts[b] = 1
+            else:
+                documents[b] = replay
+        new = np.flatnonzero(inserts)
+        if len(new):
+            # the new documents' tokens, in order (all of the batch's, mostly)
+            lengths = kept.offsets[new + 1] - kept.offsets[new]
+            take = ragged_take(kept.offsets[new], lengths) if len(new) < len(texts) else slice(None)
+            documents[new] = store.add_many([results[b].doc_id for b in new.tolist()], [autos[b] for b in new.tolist()],
+                                            kept.words[take], kept.starts[take], kept.ends[take], kept.units_of[take],
+                                            np.concatenate(([0], np.cumsum(lengths))))
+        found = store.match_batch(kept.words, kept.offsets, documents, inserts, self.k, self.w, self.min_tokens)
+        if not len(found):
+            return results
+        amended = list(results)
+        found = found[np.argsort(found[:, 0], kind="stable")]
+        bounds = np.searchsorted(found[:, 0], np.arange(len(texts) + 1))
+        for b in np.flatnonzero(np.diff(bounds)).tolist():
+            cuts = self._cuts(texts[b], kept.of(b), cover(found[bounds[b]:bounds[b + 1], 1:]))
+            amended[b] = rebuild(texts[b], results[b], list(results[b].removed) + cuts, self.stats)
         return amended
 
-    def _one(self, text: str, result: DedupResult, auto: bool) -> DedupResult:
-        store = self.store
-        if not self.corpus:
-            store.reset()
-        units = unit_arrays(result)
-        if not len(units):
-            return result
-        words, starts, ends = token_spans(text, self.text)
-        unit_of = np.searchsorted(units.starts, starts, side="right") - 1
-        at = np.maximum(unit_of, 0)
-        keep = (unit_of >= 0) & (ends <= units.ends[at])
-        inner: List[Tuple[int, int]] = []
-        if result.removed:
-            keep &= ~removed_units(result, units)[at]
-            inner = sorted((r.start, r.end) for r in result.removed if is_cut(r, units[r.index]))
-            for a, b in inner:
-                keep &= ~((starts >= a) & (ends <= b))
-        kept = np.flatnonzero(keep)
-        seq = words[kept]
-        if len(seq) >= self.min_tokens:
-            fps, selected = winnow(seq, self.k, self.w)
-        else:
-            fps, selected = np.zeros(0, np.uint32), np.zeros(0, np.int64)
-        replay = store.replay_of(result.doc_id, seq) if self.corpus and not auto else None
-        found = store.match(seq, fps, selected, self.min_tokens, replay)
-        if replay is None:
-            store.add(result.doc_id, auto, seq, starts[kept], ends[kept], unit_of[kept], fps, selected)
-        if not len(found):
-            return result
-        cuts = self._cuts(text, units, kept, starts, ends, unit_of, cover(found), inner)
-        return rebuild(text, result, list(result.removed) + cuts, self.stats)
-
-    def _cuts(self, text: str, units: Any, kept: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-              unit_of: np.ndarray, segments: np.ndarray, inner: List[Tuple[int, int]]) -> List[Removal]:
+    def _cuts(self, text: str, kept: "_Kept", segments: np.ndarray) -> List[Removal]:
         """One removal per piece of a cut inside one unit (between the spans cut there already),
         naming where its first tokens occurred earlier."""
-        covered = np.zeros(len(kept), dtype=bool)
+        units, inner = kept.units, kept.inner
+        covered = np.zeros(len(kept.words), dtype=bool)
         for a, b, _ in segments.tolist():
             covered[a:b] = True
         t = np.flatnonzero(covered)
-        token = kept[t]
-        unit = unit_of[token]
+        token = kept.positions[t]
+        unit = kept.units_of[t]
         first = np.ones(len(t), dtype=bool)
         first[1:] = (t[1:] != t[:-1] + 1) | (token[1:] != token[:-1] + 1) | (unit[1:] != unit[:-1])
         heads = np.flatnonzero(first)
@@ -169,9 +179,8 @@ class SubstringPass:
         found = self.store.spans_at(np.concatenate([src0, src1]).tolist())
         n = len(heads)
         removals = []
-        piece_units = unit[heads].tolist()
-        for k, (u, s, e, p0) in enumerate(zip(piece_units, starts[token[heads]].tolist(),
-                                               ends[token[tails]].tolist(), src0.tolist())):
+        for k, (u, s, e, p0) in enumerate(zip(unit[heads].tolist(), kept.starts[t[heads]].tolist(),
+                                               kept.ends[t[tails]].tolist(), src0.tolist())):
             lo, hi = int(units.starts[u]), int(units.ends[u])
             cut_lo, cut_hi, whole = lo, hi, True
             for a, b in inner:
@@ -186,6 +195,79 @@ class SubstringPass:
             removals.append(Removal(u, span[0], span[1], doc_id, int(found[k, 2]), int(found[k, 0]),
                                     int(found[n + k, 1]), 1.0, REASON))
         return removals
+
+
+_NO_WORDS = np.zeros(0, dtype=np.uint64)
+
+
+class _Kept(NamedTuple):
+    """A document's kept tokens: their word hashes, spans, units, and indexes among all its tokens."""
+
+    units: Spans
+    words: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    units_of: np.ndarray
+    positions: np.ndarray  #: the token's index among all the tokens of its document
+    inner: List[Tuple[int, int]]  #: spans cut inside kept units by the unit decisions
+
+
+class _BatchKept(NamedTuple):
+    """The kept tokens of a batch, flat (document b's: ``[offsets[b], offsets[b + 1])``)."""
+
+    units: List[Optional[Spans]]  #: per document its units (None: it has none)
+    words: np.ndarray
+    starts: np.ndarray  #: character offsets in the token's own document
+    ends: np.ndarray
+    units_of: np.ndarray
+    positions: np.ndarray  #: the token's index among all the tokens of its document
+    offsets: np.ndarray
+    inner: List[List[Tuple[int, int]]]
+
+    def of(self, b: int) -> _Kept:
+        a, e = self.offsets[b], self.offsets[b + 1]
+        units = self.units[b]
+        assert units is not None
+        return _Kept(units, self.words[a:e], self.starts[a:e], self.ends[a:e], self.units_of[a:e], self.positions[a:e],
+                     self.inner[b])
+
+
+def _kept_tokens(texts: Sequence[str], results: Sequence[DedupResult], settings: Any) -> _BatchKept:
+    """The tokens the unit decisions kept, in every document of a batch: those inside its units,
+    less the removed units and the spans cut inside kept ones, with one vectorized pass for the
+    batch (a text nothing was removed from keeps every token inside its units)."""
+    words, starts, ends, offsets = token_spans_batch(texts, settings)
+    n = len(texts)
+    units = [unit_arrays(r) for r in results]
+    sizes = np.array([len(u) for u in units], dtype=np.int64)
+    # one coordinate for the whole batch: document b's characters start at char_base[b]
+    char_base = np.zeros(n, dtype=np.int64)
+    np.cumsum([len(t) + 1 for t in texts[:-1]], out=char_base[1:])
+    unit_first = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=unit_first[1:])
+    doc = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
+    if int(sizes.sum()):
+        unit_starts = np.concatenate([u.starts + char_base[b] for b, u in enumerate(units)])
+        unit_ends = np.concatenate([u.ends + char_base[b] for b, u in enumerate(units)])
+        unit = np.searchsorted(unit_starts, starts + char_base[doc], side="right") - 1
+        keep = (unit >= unit_first[doc]) & (ends + char_base[doc] <= unit_ends[np.maximum(unit, 0)])
+        unit -= unit_first[doc]
+    else:
+        unit = np.zeros(len(words), dtype=np.int64)
+        keep = np.zeros(len(words), dtype=bool)
+    inner: List[List[Tuple[int, int]]] = [[] for _ in range(n)]
+    for b, result in enumerate(results):
+        if result.removed:
+            a, e = offsets[b], offsets[b + 1]
+            if e > a:
+                keep[a:e] &= ~removed_units(result, units[b])[np.maximum(unit[a:e], 0)]
+            inner[b] = sorted((r.start, r.end) for r in result.removed if is_cut(r, units[b][r.index]))
+            for lo, hi in inner[b]:
+                keep[a:e] &= ~((starts[a:e] >= lo) & (ends[a:e] <= hi))
+    index = np.flatnonzero(keep)
+    kept_offsets = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))[offsets]
+    return _BatchKept([u if len(u) else None for u in units], words[index], starts[index], ends[index], unit[index],
+                      index - offsets[doc[index]], kept_offsets, inner)
 
 
 def cover(found: np.ndarray) -> np.ndarray:

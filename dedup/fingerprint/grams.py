@@ -190,6 +190,35 @@ def token_spans(text: str, settings: TextSettings) -> TokenSpans:
     return _token_spans_python(text, settings.case_fold, settings.unspaced_scripts)
 
 
+def token_spans_batch(texts: Sequence[str], settings: TextSettings
+                      ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`token_spans` of many texts, flat: (word hashes, starts, ends, offsets: text i's tokens
+    are ``[offsets[i], offsets[i + 1])``, spans in its own characters). ASCII texts are tokenized
+    in one call of the span kernels when built."""
+    module = spankernels.module()
+    n = len(texts)
+    if module is not None and settings.compiled and n:
+        w_b, s_b, e_b, c_b, others = module.tokens_batch(list(texts), settings.case_fold)
+        words, starts = np.frombuffer(w_b, dtype=_U64), np.frombuffer(s_b, dtype=np.int64)
+        ends, counts = np.frombuffer(e_b, dtype=np.int64), np.frombuffer(c_b, dtype=np.int64)
+        if not others:
+            return words, starts, ends, np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        at = np.concatenate(([0], np.cumsum(counts)))
+        parts = [(words[at[k]:at[k + 1]], starts[at[k]:at[k + 1]], ends[at[k]:at[k + 1]]) for k in range(n)]
+        for k in others:
+            parts[k] = token_spans(texts[k], settings)
+    else:
+        parts = [token_spans(text, settings) for text in texts]
+    sizes = [len(p[0]) for p in parts]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    if not n:
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=_U64), empty, empty, offsets
+    return (np.concatenate([p[0] for p in parts]).astype(_U64, copy=False), np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]), offsets)
+
+
 _images: Dict[str, str] = {}
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 

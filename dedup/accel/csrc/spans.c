@@ -72,6 +72,28 @@ static inline uint64_t gram_hash(const uint64_t *words, Py_ssize_t n, const uint
 
 /* ---- winnow ----------------------------------------------------------------------------------- */
 
+/* The fingerprints of the k-grams of w[0:m] into fp (m - k + 1 of them, none when m < k) and the
+ * k-grams winnowing selects, appended to sel; dq: scratch of at least m - k + 2 entries. */
+static int winnow_into(const uint64_t *w, Py_ssize_t m, Py_ssize_t k, Py_ssize_t wn, const uint64_t *mu,
+                       uint64_t m_len, uint32_t *fp, Vec *sel, Py_ssize_t *dq) {
+    Py_ssize_t grams = m >= k ? m - k + 1 : 0;
+    for (Py_ssize_t i = 0; i < grams; i++) fp[i] = (uint32_t)(gram_hash(w + i, k, mu, m_len) >> 32);
+    if (grams < wn) return 0;
+    /* a monotone deque of k-gram indexes, fingerprints strictly increasing from front to back */
+    Py_ssize_t head = 0, tail = 0;
+    int64_t last = -1;
+    for (Py_ssize_t i = 0; i < grams; i++) {
+        while (tail > head && fp[dq[tail - 1]] >= fp[i]) tail--;  /* equal ones go: the rightmost wins */
+        dq[tail++] = i;
+        if (dq[head] <= i - wn) head++;
+        if (i >= wn - 1 && dq[head] != last) {
+            last = dq[head];
+            if (vec_push(sel, last)) return -1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *mod_winnow(PyObject *mod, PyObject *args) {
     PyObject *words_o, *mult_o;
     Py_ssize_t k, w;
@@ -86,28 +108,14 @@ static PyObject *mod_winnow(PyObject *mod, PyObject *args) {
     Py_ssize_t m = (Py_ssize_t)words.n;
     Py_ssize_t grams = m >= k ? m - k + 1 : 0;
     PyObject *fps_b = PyBytes_FromStringAndSize(NULL, grams * 4);
-    if (!fps_b) goto done;
-    uint32_t *fp = (uint32_t *)PyBytes_AS_STRING(fps_b);
-    const uint64_t *wd = (const uint64_t *)words.b.buf, *mu = (const uint64_t *)mult.b.buf;
-    for (Py_ssize_t i = 0; i < grams; i++) fp[i] = (uint32_t)(gram_hash(wd + i, k, mu, (uint64_t)m_len) >> 32);
+    Py_ssize_t *dq = (Py_ssize_t *)malloc(sizeof(Py_ssize_t) * (size_t)(grams + 2));
     Vec sel = {0};
-    if (grams >= w) {
-        /* a monotone deque of k-gram indexes, fingerprints strictly increasing from front to back */
-        Py_ssize_t *dq = (Py_ssize_t *)malloc(sizeof(Py_ssize_t) * (size_t)(grams + 1));
-        if (!dq) { Py_DECREF(fps_b); PyErr_NoMemory(); goto done; }
-        Py_ssize_t head = 0, tail = 0;
-        int64_t last = -1;
-        for (Py_ssize_t i = 0; i < grams; i++) {
-            while (tail > head && fp[dq[tail - 1]] >= fp[i]) tail--;  /* equal ones go: the rightmost wins */
-            dq[tail++] = i;
-            if (dq[head] <= i - w) head++;
-            if (i >= w - 1 && dq[head] != last) {
-                last = dq[head];
-                if (vec_push(&sel, last)) { free(dq); free(sel.data); Py_DECREF(fps_b); PyErr_NoMemory(); goto done; }
-            }
-        }
-        free(dq);
+    if (!fps_b || !dq) { Py_XDECREF(fps_b); free(dq); PyErr_NoMemory(); goto done; }
+    if (winnow_into((const uint64_t *)words.b.buf, m, k, w, (const uint64_t *)mult.b.buf, (uint64_t)m_len,
+                    (uint32_t *)PyBytes_AS_STRING(fps_b), &sel, dq)) {
+        Py_DECREF(fps_b); free(dq); free(sel.data); PyErr_NoMemory(); goto done;
     }
+    free(dq);
     out = Py_BuildValue("(NN)", fps_b, bytes_of(sel.data, sel.n * 8));
     free(sel.data);
 done:
@@ -331,50 +339,20 @@ static int64_t diag_end(DiagMap *d, int64_t diag) {
     return *k ? d->end[k - d->key] : -1;
 }
 
-/* match(words, fps, selected, base, doc_starts, fd, flushed, pending, min_len, insert) -> int64 bytes
- * of (start, length, source position) triples: every maximal run of equal tokens, at least min_len
- * long, through a selected k-gram of this document and a stored occurrence of its fingerprint (an
- * earlier document's, or an earlier place in this one). doc_starts: the first position of every
- * stored document, then `base` (where this document starts). Stored tokens before `flushed` are
- * read from fd, the rest from `pending`. With insert, the selected k-grams are stored after they
- * are looked up. */
-static PyObject *FpTable_match(FpTable *t, PyObject *args) {
-    PyObject *words_o, *fps_o, *sel_o, *starts_o, *pend_o;
-    long long base, min_len, flushed;
-    int fd, insert;
-    if (!PyArg_ParseTuple(args, "OOOLOiLOLp", &words_o, &fps_o, &sel_o, &base, &starts_o, &fd, &flushed, &pend_o,
-                          &min_len, &insert))
-        return NULL;
-    Arr words, fps, sel, starts, pend;
-    if (arr_get(words_o, &words, 8, "words")) return NULL;
-    if (arr_get(fps_o, &fps, 4, "fingerprints")) { PyBuffer_Release(&words.b); return NULL; }
-    if (arr_get(sel_o, &sel, 8, "selected")) { PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); return NULL; }
-    if (arr_get(starts_o, &starts, 8, "doc_starts")) {
-        PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); PyBuffer_Release(&sel.b); return NULL;
-    }
-    if (arr_get(pend_o, &pend, 8, "pending")) {
-        PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); PyBuffer_Release(&sel.b); PyBuffer_Release(&starts.b);
-        return NULL;
-    }
-    PyObject *out = NULL;
-    const uint64_t *w = (const uint64_t *)words.b.buf;
-    const uint32_t *fp = (const uint32_t *)fps.b.buf;
-    const int64_t *sq = (const int64_t *)sel.b.buf;
-    const int64_t *ds = (const int64_t *)starts.b.buf;
-    int64_t m = (int64_t)words.n, ndocs = (int64_t)starts.n - 1;
-    Vec found = {0};
+/* The maximal runs of at least min_len equal tokens through a selected k-gram of w[0:m] (a document
+ * starting at position `base`) and a stored place of its fingerprint: an earlier stored document
+ * (ds[0:ndocs + 1]: their first positions, then base; tokens through rd) or an earlier place in
+ * this one. Each run is appended to `found` as (tag, start, length, source position), or without
+ * the tag when tag < 0. With insert, the selected k-grams are stored after they are looked up. */
+static int match_doc(FpTable *t, const uint64_t *w, int64_t m, const uint32_t *fp, size_t nfp, const int64_t *sq,
+                     size_t nsel, int64_t base, const int64_t *ds, int64_t ndocs, Reader *rd, int64_t min_len,
+                     int insert, int64_t tag, uint64_t *cands, Vec *found) {
     DiagMap diags;
-    uint64_t *cands = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)t->cap);
-    Reader *rd = (Reader *)malloc(sizeof(Reader));
-    if (!cands || !rd || diag_init(&diags, 64)) { free(cands); free(rd); PyErr_NoMemory(); goto done; }
-    rd->fd = fd;
-    rd->flushed = fd < 0 ? 0 : flushed;
-    rd->pending = (const uint64_t *)pend.b.buf;
-    rd->pending_n = (int64_t)pend.n;
-    rd->lo = rd->n = 0;
-    for (size_t s = 0; s < sel.n; s++) {
-        int64_t q = sq[s];
-        if (q < 0 || q >= (int64_t)fps.n) { PyErr_SetString(PyExc_ValueError, "selected k-gram out of range"); goto fail; }
+    if (diag_init(&diags, 64)) { PyErr_NoMemory(); return -1; }
+    int rc = -1;
+    for (size_t s2 = 0; s2 < nsel; s2++) {
+        int64_t q = sq[s2];
+        if (q < 0 || q >= (int64_t)nfp) { PyErr_SetString(PyExc_ValueError, "selected k-gram out of range"); goto fail; }
         size_t nc = fp_find(t, fp[q], cands);
         for (size_t c = 0; c < nc; c++) {
             int64_t p = (int64_t)cands[c];
@@ -408,25 +386,168 @@ static PyObject *FpTable_match(FpTable *t, PyObject *args) {
                 }
             }
             if (diag_set(&diags, diag, e)) { PyErr_NoMemory(); goto fail; }
-            if (e - i >= min_len && (vec_push(&found, i) || vec_push(&found, e - i) || vec_push(&found, j))) {
-                PyErr_NoMemory(); goto fail;
+            if (e - i >= min_len) {
+                if ((tag >= 0 && vec_push(found, tag)) || vec_push(found, i) || vec_push(found, e - i) ||
+                    vec_push(found, j)) { PyErr_NoMemory(); goto fail; }
             }
         }
         if (insert && fp_add(t, fp[q], (uint64_t)(base + q))) { PyErr_NoMemory(); goto fail; }
     }
-    out = bytes_of(found.data, found.n * 8);
+    rc = 0;
 fail:
     diag_free(&diags);
+    return rc;
+}
+
+/* match(words, fps, selected, base, doc_starts, fd, flushed, pending, min_len, insert) -> int64 bytes
+ * of (start, length, source position) triples: match_doc of one document. doc_starts: the first
+ * position of every stored document, then `base`. Stored tokens before `flushed` are read from fd,
+ * the rest from `pending`. */
+static PyObject *FpTable_match(FpTable *t, PyObject *args) {
+    PyObject *words_o, *fps_o, *sel_o, *starts_o, *pend_o;
+    long long base, min_len, flushed;
+    int fd, insert;
+    if (!PyArg_ParseTuple(args, "OOOLOiLOLp", &words_o, &fps_o, &sel_o, &base, &starts_o, &fd, &flushed, &pend_o,
+                          &min_len, &insert))
+        return NULL;
+    Arr words, fps, sel, starts, pend;
+    if (arr_get(words_o, &words, 8, "words")) return NULL;
+    if (arr_get(fps_o, &fps, 4, "fingerprints")) { PyBuffer_Release(&words.b); return NULL; }
+    if (arr_get(sel_o, &sel, 8, "selected")) { PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); return NULL; }
+    if (arr_get(starts_o, &starts, 8, "doc_starts")) {
+        PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); PyBuffer_Release(&sel.b); return NULL;
+    }
+    if (arr_get(pend_o, &pend, 8, "pending")) {
+        PyBuffer_Release(&words.b); PyBuffer_Release(&fps.b); PyBuffer_Release(&sel.b); PyBuffer_Release(&starts.b);
+        return NULL;
+    }
+    PyObject *out = NULL;
+    Vec found = {0};
+    uint64_t *cands = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)t->cap);
+    Reader *rd = (Reader *)malloc(sizeof(Reader));
+    if (!cands || !rd) { PyErr_NoMemory(); goto done; }
+    rd->fd = fd;
+    rd->flushed = fd < 0 ? 0 : flushed;
+    rd->pending = (const uint64_t *)pend.b.buf;
+    rd->pending_n = (int64_t)pend.n;
+    rd->lo = rd->n = 0;
+    if (!match_doc(t, (const uint64_t *)words.b.buf, (int64_t)words.n, (const uint32_t *)fps.b.buf, fps.n,
+                   (const int64_t *)sel.b.buf, sel.n, base, (const int64_t *)starts.b.buf, (int64_t)starts.n - 1, rd,
+                   min_len, insert, -1, cands, &found))
+        out = bytes_of(found.data, found.n * 8);
+done:
     free(cands);
     free(rd);
     free(found.data);
-done:
     PyBuffer_Release(&words.b);
     PyBuffer_Release(&fps.b);
     PyBuffer_Release(&sel.b);
     PyBuffer_Release(&starts.b);
     PyBuffer_Release(&pend.b);
     return out;
+}
+
+/* match_batch(words, offsets, docnos, inserts, doc_starts, fd, flushed, pending, k, w, mult, m_len,
+ * min_len) -> (found, log fingerprints u32, log positions u64): for each document b of a batch
+ * (words[offsets[b]:offsets[b + 1]], in order), its k-grams winnowed and match_doc'ed as stored
+ * document docnos[b] (doc_starts[docnos[b]]: its first position; its tokens are in `pending`
+ * already), its selected k-grams stored when inserts[b]. found: (b, start, length, source)
+ * int64 rows; the log: every stored document's selected k-grams and their positions. */
+static PyObject *FpTable_match_batch(FpTable *t, PyObject *args) {
+    PyObject *words_o, *off_o, *docno_o, *ins_o, *starts_o, *pend_o, *mult_o;
+    long long flushed, min_len;
+    Py_ssize_t k, wn;
+    unsigned long long m_len;
+    int fd;
+    if (!PyArg_ParseTuple(args, "OOOOOiLOnnOKL", &words_o, &off_o, &docno_o, &ins_o, &starts_o, &fd, &flushed, &pend_o,
+                          &k, &wn, &mult_o, &m_len, &min_len))
+        return NULL;
+    Arr words, off, docno, ins, starts, pend, mult;
+    int got = 0;
+    if (arr_get(words_o, &words, 8, "words")) return NULL;
+    got++;
+    if (arr_get(off_o, &off, 8, "offsets")) goto release;
+    got++;
+    if (arr_get(docno_o, &docno, 8, "docnos")) goto release;
+    got++;
+    if (arr_get(ins_o, &ins, 1, "inserts")) goto release;
+    got++;
+    if (arr_get(starts_o, &starts, 8, "doc_starts")) goto release;
+    got++;
+    if (arr_get(pend_o, &pend, 8, "pending")) goto release;
+    got++;
+    if (arr_get(mult_o, &mult, 8, "mult")) goto release;
+    got++;
+    PyObject *out = NULL;
+    Vec found = {0}, sel = {0}, log_fp = {0}, log_pos = {0};
+    const uint64_t *w = (const uint64_t *)words.b.buf;
+    const int64_t *o = (const int64_t *)off.b.buf, *dn = (const int64_t *)docno.b.buf, *ds = (const int64_t *)starts.b.buf;
+    const uint8_t *insert = (const uint8_t *)ins.b.buf;
+    size_t ndocs = off.n ? off.n - 1 : 0, longest = 0;
+    for (size_t b = 0; b < ndocs; b++) if ((size_t)(o[b + 1] - o[b]) > longest) longest = (size_t)(o[b + 1] - o[b]);
+    uint64_t *cands = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)t->cap);
+    Reader *rd = (Reader *)malloc(sizeof(Reader));
+    uint32_t *fp = (uint32_t *)malloc(sizeof(uint32_t) * (longest + 1));
+    Py_ssize_t *dq = (Py_ssize_t *)malloc(sizeof(Py_ssize_t) * (longest + 2));
+    if (!cands || !rd || !fp || !dq) { PyErr_NoMemory(); goto done; }
+    if ((Py_ssize_t)mult.n < k || k < 1 || wn < 1 || docno.n != ndocs || ins.n != ndocs) {
+        PyErr_SetString(PyExc_ValueError, "match_batch: bad arguments");
+        goto done;
+    }
+    rd->fd = fd;
+    rd->flushed = fd < 0 ? 0 : flushed;
+    rd->pending = (const uint64_t *)pend.b.buf;
+    rd->pending_n = (int64_t)pend.n;
+    rd->lo = rd->n = 0;
+    for (size_t b = 0; b < ndocs; b++) {
+        int64_t a = o[b], e = o[b + 1], d = dn[b];
+        if (a < 0 || e > (int64_t)words.n || a > e || d < 0 || (size_t)d >= starts.n) {
+            PyErr_SetString(PyExc_ValueError, "match_batch: offsets or document numbers out of range");
+            goto done;
+        }
+        int64_t m = e - a;
+        if (m < (int64_t)(k + wn - 1)) continue;  /* shorter than a run: nothing selected */
+        sel.n = 0;
+        if (winnow_into(w + a, m, k, wn, (const uint64_t *)mult.b.buf, (uint64_t)m_len, fp, &sel, dq)) {
+            PyErr_NoMemory(); goto done;
+        }
+        int64_t base = ds[d];
+        if (match_doc(t, w + a, m, fp, (size_t)(m - k + 1), sel.data, sel.n, base, ds, d, rd, min_len, insert[b],
+                      (int64_t)b, cands, &found))
+            goto done;
+        if (insert[b]) {
+            for (size_t j = 0; j < sel.n; j++)
+                if (vec_push(&log_fp, (int64_t)fp[sel.data[j]]) || vec_push(&log_pos, base + sel.data[j])) {
+                    PyErr_NoMemory(); goto done;
+                }
+        }
+    }
+    {
+        PyObject *fps_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(log_fp.n * 4));
+        if (fps_b) {
+            uint32_t *dst = (uint32_t *)PyBytes_AS_STRING(fps_b);
+            for (size_t j = 0; j < log_fp.n; j++) dst[j] = (uint32_t)log_fp.data[j];
+            out = Py_BuildValue("(NNN)", bytes_of(found.data, found.n * 8), fps_b, bytes_of(log_pos.data, log_pos.n * 8));
+        }
+    }
+done:
+    free(cands);
+    free(rd);
+    free(fp);
+    free(dq);
+    free(found.data);
+    free(sel.data);
+    free(log_fp.data);
+    free(log_pos.data);
+release:
+    if (got > 0) PyBuffer_Release(&words.b);
+    if (got > 1) PyBuffer_Release(&off.b);
+    if (got > 2) PyBuffer_Release(&docno.b);
+    if (got > 3) PyBuffer_Release(&ins.b);
+    if (got > 4) PyBuffer_Release(&starts.b);
+    if (got > 5) PyBuffer_Release(&pend.b);
+    if (got > 6) PyBuffer_Release(&mult.b);
+    return got == 7 ? out : NULL;
 }
 
 static Py_ssize_t FpTable_len(FpTable *t) { return (Py_ssize_t)t->count; }
@@ -438,6 +559,9 @@ static PyObject *FpTable_nbytes(FpTable *t, void *closure) {
 static PyMethodDef FpTable_methods[] = {
     {"add", (PyCFunction)FpTable_add, METH_VARARGS, "add(fingerprints u32, positions u64): store each (capped)"},
     {"find", (PyCFunction)FpTable_find, METH_O, "find(fingerprint) -> stored positions, ascending"},
+    {"match_batch", (PyCFunction)FpTable_match_batch, METH_VARARGS,
+     "match_batch(words, offsets, docnos, inserts, doc_starts, fd, flushed, pending, k, w, mult, m_len, min_len) -> "
+     "(found (doc, start, length, source) int64 bytes, log fingerprints u32, log positions u64)"},
     {"match", (PyCFunction)FpTable_match, METH_VARARGS,
      "match(words, fps, selected, base, doc_starts, fd, flushed, pending, min_len, insert) -> (start, length, source) "
      "int64 bytes"},
@@ -770,6 +894,54 @@ static PyTypeObject GramSetType = {
     .tp_methods = GramSet_methods,
 };
 
+/* tokens_batch(texts, fold) -> (word hashes u64, starts i64, ends i64, tokens per text i64, others): the
+ * tokens of the ASCII texts of a list with their character spans (ascii_tokens' rule), text after
+ * text; `others` lists the texts that are not ASCII (no tokens given for them). */
+static PyObject *mod_tokens_batch(PyObject *mod, PyObject *args) {
+    PyObject *texts;
+    int fold;
+    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &texts, &fold)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    PyObject *out = NULL, *others = PyList_New(0);
+    Vec words = {0}, starts = {0}, ends = {0}, counts = {0};
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    if (!others) goto done;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *s = PyList_GET_ITEM(texts, k);
+        if (!PyUnicode_Check(s)) { PyErr_Format(PyExc_TypeError, "text %zd is not a str", k); goto done; }
+        size_t before = words.n;
+        if (PyUnicode_IS_ASCII(s)) {
+            const uint8_t *p = (const uint8_t *)PyUnicode_DATA(s);
+            Py_ssize_t len = PyUnicode_GET_LENGTH(s), i = 0;
+            while (i < len) {
+                while (i < len && !ascii_word_char(p[i])) i++;
+                Py_ssize_t a = i;
+                while (i < len && ascii_word_char(p[i])) i++;
+                if (i == a) break;
+                if (ascii_tokens(p + a, i - a, fold, &words, &buf, &cap) || vec_push(&starts, a) || vec_push(&ends, i)) {
+                    PyErr_NoMemory(); goto done;
+                }
+            }
+        } else {
+            PyObject *index = PyLong_FromSsize_t(k);
+            if (!index || PyList_Append(others, index)) { Py_XDECREF(index); goto done; }
+            Py_DECREF(index);
+        }
+        if (vec_push(&counts, (int64_t)(words.n - before))) { PyErr_NoMemory(); goto done; }
+    }
+    out = Py_BuildValue("(NNNNO)", bytes_of(words.data, words.n * 8), bytes_of(starts.data, starts.n * 8),
+                        bytes_of(ends.data, ends.n * 8), bytes_of(counts.data, counts.n * 8), others);
+done:
+    Py_XDECREF(others);
+    free(words.data);
+    free(starts.data);
+    free(ends.data);
+    free(counts.data);
+    free(buf);
+    return out;
+}
+
 /* ascii_tokens(text, fold) -> word hashes u64 bytes of an ASCII text (tests compare them with the engine's). */
 static PyObject *mod_ascii_tokens(PyObject *mod, PyObject *args) {
     PyObject *text;
@@ -788,6 +960,8 @@ static PyObject *mod_ascii_tokens(PyObject *mod, PyObject *args) {
 
 static PyMethodDef module_methods[] = {
     {"ascii_tokens", mod_ascii_tokens, METH_VARARGS, "ascii_tokens(text, fold) -> word hashes u64 bytes"},
+    {"tokens_batch", mod_tokens_batch, METH_VARARGS,
+     "tokens_batch(texts, fold) -> (word hashes, starts, ends, tokens per text, [indexes of non-ASCII texts])"},
     {"winnow", mod_winnow, METH_VARARGS,
      "winnow(words, k, w, mult, m_len) -> (k-gram fingerprints u32, selected k-grams i64) bytes"},
     {NULL, NULL, 0, NULL},
