@@ -268,3 +268,33 @@ def test_on_real_licence_text_the_cuts_equal_brute_force():
     # places past the 64 kept per fingerprint may hide a run (on all 390 files: 70 of 65,781 tokens); none here
     assert got == expected
     assert all(replays(t, r) for t, r in zip(texts, results))
+
+
+def test_compiled_and_numpy_batches_find_the_same_runs(tmp_path):
+    if spankernels.module() is None:
+        pytest.skip("dedup.accel._spans is not built")
+    from dedup.decide.span_store import SpanStore
+    rng = np.random.default_rng(3)
+    docs = [rng.integers(1, 6, size=int(rng.integers(0, 300))).astype(np.uint64) for _ in range(40)]
+    outs = []
+    for compiled in (True, False):
+        with spankernels.use_compiled(compiled):
+            store = SpanStore({"test": 1}, str(tmp_path / f"store-{compiled}"), temporary=True)
+            found = []
+            for batch in (docs[:13], docs[13:14], docs[14:]):
+                offsets = np.concatenate(([0], np.cumsum([len(d) for d in batch]))).astype(np.int64)
+                words = np.concatenate(batch)
+                spans = np.zeros(len(words), np.int64)
+                numbers = store.add_many([None] * len(batch), [True] * len(batch), words, spans, spans, spans, offsets)
+                rows = store.match_batch(words, offsets, numbers, np.ones(len(batch), np.uint8), 4, 5, 8)
+                found.append(sorted(map(tuple, rows.tolist())))
+                store.flush()
+            outs.append(found)
+            store.close()
+    assert outs[0] == outs[1] and sum(map(len, outs[0])) > 0
+
+
+def test_spark_refuses_exact_substrings_rather_than_ignore_them():
+    from dedup.spark.frame import _config
+    with pytest.raises(dedup.ConfigError, match="Spark"):
+        _config(None, None, None, {"exact_substrings": 50})

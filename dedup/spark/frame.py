@@ -123,7 +123,10 @@ def _config(config: Optional[DedupConfig], threshold: Optional[float], scope: Op
             overrides: dict) -> DedupConfig:
     if threshold is not None:
         overrides["threshold"] = threshold
-    return make_config(config, default_scope="corpus", scope=scope, **overrides)
+    made = make_config(config, default_scope="corpus", scope=scope, **overrides)
+    if made.exact_substrings is not None:  # not silently ignored
+        raise ConfigError("exact_substrings is not available on Spark yet: run dedupe_stream or the dedup command")
+    return made
 
 
 def _check_schema(df, text_col: str, id_col: str, order_col: Optional[str], T) -> None:
