@@ -197,7 +197,8 @@ def _run(args: argparse.Namespace) -> int:
             index.close()
     summary = {**_summary(dd, counts, elapsed, boilerplate=args.boilerplate is not None), **held}
     if not args.quiet:
-        if summary["documents_replayed"]:
+        # (with an index, the second pass of --boilerplate gives every document of the first again)
+        if summary["documents_replayed"] and not (args.boilerplate is not None and args.index):
             print(f"{PROG}: warning: {summary['documents_replayed']:,} documents came again under an id already "
                   "in the index with the same text, and got the decisions of their first run (kept as then); "
                   "if they are re-fetches rather than a rerun, give each fetch its own id", file=sys.stderr)

@@ -25,6 +25,7 @@ place of its first tokens (``matched_*``: document, unit, character span) and si
 from __future__ import annotations
 
 import os
+from bisect import bisect_right
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -161,26 +162,35 @@ class SubstringPass:
     def _cuts(self, text: str, kept: "_Kept", segments: np.ndarray) -> List[Removal]:
         """One removal per piece of a cut inside one unit (between the spans cut there already),
         naming where its first tokens occurred earlier."""
+        segs = segments.tolist()
+        seg_starts = [a for a, _, _ in segs]
+        pieces: List[Tuple[int, int]] = []  # (first, last) kept tokens of each piece
+        k = 0
+        while k < len(segs):  # a region: segments that touch
+            region_start, region_end = segs[k][0], segs[k][1]
+            k += 1
+            while k < len(segs) and segs[k][0] == region_end:
+                region_end = segs[k][1]
+                k += 1
+            units_of = kept.units_of[region_start:region_end]
+            positions = kept.positions[region_start:region_end]
+            if units_of[0] == units_of[-1] and positions[-1] - positions[0] == region_end - region_start - 1:
+                pieces.append((region_start, region_end - 1))  # one unit, no span cut between: one piece
+                continue
+            breaks = np.flatnonzero((units_of[1:] != units_of[:-1]) | (positions[1:] != positions[:-1] + 1)) + 1
+            bounds = [0] + breaks.tolist() + [region_end - region_start]
+            pieces += [(region_start + a, region_start + b - 1) for a, b in zip(bounds, bounds[1:])]
+        sources = []
+        for first, last in pieces:
+            a, b, src = segs[bisect_right(seg_starts, first) - 1]
+            src0 = src + first - a
+            sources.append((src0, src0 + min(last, b - 1) - first))
+        found = self.store.spans_at([p for pair in sources for p in pair])
         units, inner = kept.units, kept.inner
-        covered = np.zeros(len(kept.words), dtype=bool)
-        for a, b, _ in segments.tolist():
-            covered[a:b] = True
-        t = np.flatnonzero(covered)
-        token = kept.positions[t]
-        unit = kept.units_of[t]
-        first = np.ones(len(t), dtype=bool)
-        first[1:] = (t[1:] != t[:-1] + 1) | (token[1:] != token[:-1] + 1) | (unit[1:] != unit[:-1])
-        heads = np.flatnonzero(first)
-        tails = np.append(heads[1:], len(t)) - 1
-        # where each piece's first tokens occurred: the segment holding its first token
-        seg = np.searchsorted(segments[:, 0], t[heads], side="right") - 1
-        src0 = segments[seg, 2] + (t[heads] - segments[seg, 0])
-        src1 = src0 + (np.minimum(t[tails], segments[seg, 1] - 1) - t[heads])
-        found = self.store.spans_at(np.concatenate([src0, src1]).tolist())
-        n = len(heads)
+        starts, ends, units_of_all = kept.starts, kept.ends, kept.units_of
         removals = []
-        for k, (u, s, e, p0) in enumerate(zip(unit[heads].tolist(), kept.starts[t[heads]].tolist(),
-                                               kept.ends[t[tails]].tolist(), src0.tolist())):
+        for n, ((first, last), (src0, _)) in enumerate(zip(pieces, sources)):
+            u, s, e = int(units_of_all[first]), int(starts[first]), int(ends[last])
             lo, hi = int(units.starts[u]), int(units.ends[u])
             cut_lo, cut_hi, whole = lo, hi, True
             for a, b in inner:
@@ -191,9 +201,9 @@ class SubstringPass:
                     if a >= e:
                         cut_hi = min(cut_hi, a)
             span = _piece_span(text, s, e, lo, hi, cut_lo, cut_hi, whole)
-            doc_id = self.store.document_of(p0)[1]
-            removals.append(Removal(u, span[0], span[1], doc_id, int(found[k, 2]), int(found[k, 0]),
-                                    int(found[n + k, 1]), 1.0, REASON))
+            doc_id = self.store.document_of(src0)[1]
+            removals.append(Removal(u, span[0], span[1], doc_id, int(found[2 * n, 2]), int(found[2 * n, 0]),
+                                    int(found[2 * n + 1, 1]), 1.0, REASON))
         return removals
 
 
@@ -247,8 +257,9 @@ def _kept_tokens(texts: Sequence[str], results: Sequence[DedupResult], settings:
     np.cumsum(sizes, out=unit_first[1:])
     doc = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
     if int(sizes.sum()):
-        unit_starts = np.concatenate([u.starts + char_base[b] for b, u in enumerate(units)])
-        unit_ends = np.concatenate([u.ends + char_base[b] for b, u in enumerate(units)])
+        shift = np.repeat(char_base, sizes)
+        unit_starts = np.concatenate([u.starts for u in units]) + shift
+        unit_ends = np.concatenate([u.ends for u in units]) + shift
         unit = np.searchsorted(unit_starts, starts + char_base[doc], side="right") - 1
         keep = (unit >= unit_first[doc]) & (ends + char_base[doc] <= unit_ends[np.maximum(unit, 0)])
         unit -= unit_first[doc]

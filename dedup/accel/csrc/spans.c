@@ -10,7 +10,7 @@
  *   smallest fingerprint, the rightmost of equal ones. Any run of w + k - 1 equal tokens in two
  *   sequences selects the same k-gram in both.
  * FpTable(cap): fingerprint -> the first `cap` token positions where it was selected (open
- *   addressing, 12 bytes a slot: the fingerprint and the position). match() looks up a
+ *   addressing, 9 bytes a slot: the fingerprint and a 40-bit position). match() looks up a
  *   document's selected k-grams, extends every candidate to the longest equal run of tokens
  *   (reading earlier documents' tokens from a file with pread: they need no memory) and returns
  *   the runs of at least min_len tokens.
@@ -129,49 +129,56 @@ done:
 typedef struct {
     PyObject_HEAD
     uint32_t *keys;
-    uint64_t *pos;   /* position + 1; 0: an empty slot */
+    uint32_t *lo;    /* position + 1, in 40 bits: its low 32 bits ... */
+    uint8_t *hi;     /* ... and its high 8 (9 bytes a slot); 0: an empty slot */
     size_t slots;    /* a power of two */
     size_t count;
     int cap;
 } FpTable;
 
+#define POSITION_LIMIT (((uint64_t)1 << 40) - 1)
+
 static inline size_t fp_home(uint32_t key, size_t mask) { return (size_t)fmix32(key) & mask; }
+static inline uint64_t slot_pos(const FpTable *t, size_t i) { return ((uint64_t)t->hi[i] << 32) | t->lo[i]; }
+static inline int slot_used(const FpTable *t, size_t i) { return t->lo[i] || t->hi[i]; }
 
 static int fp_alloc(FpTable *t, size_t slots) {
     uint32_t *keys = (uint32_t *)calloc(slots, sizeof(uint32_t));
-    uint64_t *pos = (uint64_t *)calloc(slots, sizeof(uint64_t));
-    if (!keys || !pos) { free(keys); free(pos); return -1; }
+    uint32_t *lo = (uint32_t *)calloc(slots, sizeof(uint32_t));
+    uint8_t *hi = (uint8_t *)calloc(slots, 1);
+    if (!keys || !lo || !hi) { free(keys); free(lo); free(hi); return -1; }
     t->keys = keys;
-    t->pos = pos;
+    t->lo = lo;
+    t->hi = hi;
     t->slots = slots;
     return 0;
 }
 
 static void fp_place(FpTable *t, uint32_t key, uint64_t pos1) {
     size_t mask = t->slots - 1, i = fp_home(key, mask);
-    while (t->pos[i]) i = (i + 1) & mask;
+    while (slot_used(t, i)) i = (i + 1) & mask;
     t->keys[i] = key;
-    t->pos[i] = pos1;
+    t->lo[i] = (uint32_t)pos1;
+    t->hi[i] = (uint8_t)(pos1 >> 32);
 }
 
 static int fp_grow(FpTable *t) {
-    uint32_t *old_keys = t->keys;
-    uint64_t *old_pos = t->pos;
-    size_t old = t->slots;
-    if (fp_alloc(t, old * 2)) { t->keys = old_keys; t->pos = old_pos; return -1; }
+    FpTable old = *t;
+    if (fp_alloc(t, old.slots * 2)) { t->keys = old.keys; t->lo = old.lo; t->hi = old.hi; return -1; }
     /* the order of one key's positions in its run does not matter: fp_find sorts them */
-    for (size_t i = 0; i < old; i++)
-        if (old_pos[i]) fp_place(t, old_keys[i], old_pos[i]);
-    free(old_keys);
-    free(old_pos);
+    for (size_t i = 0; i < old.slots; i++)
+        if (slot_used(&old, i)) fp_place(t, old.keys[i], slot_pos(&old, i));
+    free(old.keys);
+    free(old.lo);
+    free(old.hi);
     return 0;
 }
 
 /* The positions stored under `key`, ascending, at most t->cap of them. */
 static size_t fp_find(const FpTable *t, uint32_t key, uint64_t *out) {
     size_t mask = t->slots - 1, i = fp_home(key, mask), n = 0;
-    while (t->pos[i]) {
-        if (t->keys[i] == key && n < (size_t)t->cap) out[n++] = t->pos[i] - 1;
+    while (slot_used(t, i)) {
+        if (t->keys[i] == key && n < (size_t)t->cap) out[n++] = slot_pos(t, i) - 1;
         i = (i + 1) & mask;
     }
     for (size_t a = 1; a < n; a++) {  /* insertion sort: a handful */
@@ -183,19 +190,28 @@ static size_t fp_find(const FpTable *t, uint32_t key, uint64_t *out) {
     return n;
 }
 
-/* Store (key, position) unless `cap` positions are stored under key already. */
+/* Store (key, position) unless `cap` positions are stored under key already. Returns -1 out of
+ * memory, -2 past the positions 40 bits hold (a trillion tokens). */
 static int fp_add(FpTable *t, uint32_t key, uint64_t position) {
+    if (position >= POSITION_LIMIT) return -2;
     size_t mask = t->slots - 1, i = fp_home(key, mask);
     int have = 0;
-    while (t->pos[i]) {
+    while (slot_used(t, i)) {
         if (t->keys[i] == key && ++have >= t->cap) return 0;
         i = (i + 1) & mask;
     }
     t->keys[i] = key;
-    t->pos[i] = position + 1;
+    t->lo[i] = (uint32_t)(position + 1);
+    t->hi[i] = (uint8_t)((position + 1) >> 32);
     t->count++;
     if (t->count * 10 > t->slots * 7) return fp_grow(t);
     return 0;
+}
+
+static int fp_add_error(int rc) {
+    if (rc == -2) PyErr_SetString(PyExc_OverflowError, "the span store holds 2**40 tokens: no more positions");
+    else PyErr_NoMemory();
+    return -1;
 }
 
 static PyObject *FpTable_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
@@ -212,7 +228,8 @@ static PyObject *FpTable_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
 
 static void FpTable_dealloc(FpTable *t) {
     free(t->keys);
-    free(t->pos);
+    free(t->lo);
+    free(t->hi);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -224,8 +241,10 @@ static PyObject *FpTable_add(FpTable *t, PyObject *args) {
     if (arr_get(pos_o, &pos, 8, "positions")) { PyBuffer_Release(&fps.b); return NULL; }
     PyObject *out = Py_None;
     if (fps.n != pos.n) { PyErr_SetString(PyExc_ValueError, "fingerprints and positions differ in length"); out = NULL; }
-    for (size_t i = 0; out && i < fps.n; i++)
-        if (fp_add(t, ((const uint32_t *)fps.b.buf)[i], ((const uint64_t *)pos.b.buf)[i])) { PyErr_NoMemory(); out = NULL; }
+    for (size_t i = 0; out && i < fps.n; i++) {
+        int rc = fp_add(t, ((const uint32_t *)fps.b.buf)[i], ((const uint64_t *)pos.b.buf)[i]);
+        if (rc) { fp_add_error(rc); out = NULL; }
+    }
     PyBuffer_Release(&fps.b);
     PyBuffer_Release(&pos.b);
     return Py_XNewRef(out);
@@ -391,7 +410,10 @@ static int match_doc(FpTable *t, const uint64_t *w, int64_t m, const uint32_t *f
                     vec_push(found, j)) { PyErr_NoMemory(); goto fail; }
             }
         }
-        if (insert && fp_add(t, fp[q], (uint64_t)(base + q))) { PyErr_NoMemory(); goto fail; }
+        if (insert) {
+            int added = fp_add(t, fp[q], (uint64_t)(base + q));
+            if (added) { fp_add_error(added); goto fail; }
+        }
     }
     rc = 0;
 fail:
@@ -553,7 +575,7 @@ release:
 static Py_ssize_t FpTable_len(FpTable *t) { return (Py_ssize_t)t->count; }
 
 static PyObject *FpTable_nbytes(FpTable *t, void *closure) {
-    return PyLong_FromSize_t(t->slots * (sizeof(uint32_t) + sizeof(uint64_t)));
+    return PyLong_FromSize_t(t->slots * (2 * sizeof(uint32_t) + 1));
 }
 
 static PyMethodDef FpTable_methods[] = {
