@@ -4,7 +4,7 @@ What it holds, per document in input order: the word hashes of the tokens kept a
 decisions (8 bytes a token), each token's character span and unit (12 bytes), and the k-grams
 winnowing selected (12 bytes each). All of that lives in files (a directory), read back with
 ``pread`` when a candidate is verified, so it costs no memory. In memory: the fingerprint table
-(fingerprint -> the first ``cap`` positions it was selected at; 12 bytes a slot, about 0.6-1.2
+(fingerprint -> the first ``cap`` positions it was selected at; 9 bytes a slot, about 0.6-1.0
 bytes per token at ``exact_substrings=50``), one integer per document (where its tokens start)
 and, for documents with ids of their own, the id (to recognise a document given again).
 
