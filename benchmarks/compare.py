@@ -1,25 +1,24 @@
 #!/usr/bin/env python3
 """dedup side by side with datasketch and rensa: same paragraphs, one process per corpus, interleaved rounds.
 
-    python benchmarks/compare.py                                # short documents, Debian and KJV
-    python benchmarks/compare.py --corpus scaled --paragraphs 1000000 --rounds 3
-    python benchmarks/compare.py --corpus kjv --systems dedup,rensa --no-rss --no-first-run
+    python -m benchmarks.compare                                 # short records, Debian and KJV
+    python -m benchmarks.compare --corpus scaled --paragraphs 1000000 --rounds 3
+    python -m benchmarks.compare --corpus kjv --systems dedup,rensa --no-rss --no-cli --no-first-call
 
-Per corpus (each in a process of its own), every system runs once to warm up (imports,
-compiled kernels), then ``--rounds`` times in rotating order; the table shows medians of
-CPU time (``time.process_time``; the machine may be shared): paragraphs/s, MB/s (UTF-8
-bytes of the documents), precision / recall / F1 against the exact ground truth
-(paragraphs with >= 8 tokens, as ``benchmarks/quality.py``), and each dedup row's
-throughput ratio to each peer (median of the per-round ratios). The dedup rows are the
-ways a user calls it (``benchmarks/systems.py``): streamed ``iter_dedupe``, one
-``dedupe`` call per document, ``dedupe_arrow`` on a column, and the first two on the numpy
-path (what an install without numba runs). Peak RSS is measured for dedup, datasketch
-and rensa in a subprocess each that loads the corpus and runs once ("corpus" is that
-subprocess's RSS before the run). The first-run rows time a fresh process (import and
-one streamed run, default settings: kernels after 20,000 paragraphs) with an empty numba
-cache against the same with the cache built, interleaved, wall and CPU seconds.
+Per corpus (each in a process of its own, holding its corpus as Python objects as a user's does),
+every system runs once to warm up, then ``--rounds`` times in rotating order; the table shows
+medians of CPU time (``time.process_time``; the machine may be shared): paragraphs/s, MB/s
+(UTF-8 bytes of the documents), precision / recall / F1 against the exact ground truth
+(paragraphs with >= 8 tokens), and each dedup row's throughput ratio to each peer (median of
+the per-round ratios). The dedup rows are the ways a user calls it (``benchmarks/systems.py``):
+streamed ``iter_dedupe``, one ``dedupe`` call per document, ``dedupe_arrow`` on a column,
+``workers=2``, and the batch path (no C compiler at install: numba, numpy). Peak RSS is measured
+for dedup, datasketch and rensa in a subprocess each that loads the corpus and runs once. The
+``dedup`` command rows run the corpus as JSONL with ``--workers 1`` and ``2`` (wall seconds,
+interleaved, outputs compared byte for byte). The first-call rows start fresh processes (after
+``python -m dedup.warmup``): ``import dedup``, the first ``dedupe()`` of a three-paragraph
+record, and a job's first 20,000 paragraphs against the same paragraphs once the process is warm.
 ``--json`` appends the results to a file (for ``benchmarks/plot.py``).
-In-process rows run dedup's compiled kernels from the start (``DEDUP_JIT=1``).
 """
 
 from __future__ import annotations
@@ -98,47 +97,90 @@ RSS_SYSTEMS = ("dedup", "datasketch", "rensa")
 
 
 def measure_rss(system: str, corpus: str, n: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", system, "--corpus", corpus, "--paragraphs", str(n)],
-                         capture_output=True, text=True, check=True, env={**os.environ, "DEDUP_JIT": "1"})
+    out = subprocess.run([sys.executable, "-m", "benchmarks.compare", "--child", system, "--corpus", corpus,
+                          "--paragraphs", str(n)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "DEDUP_JIT": "1"}, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def first_run_child(corpus: str, n: int) -> None:
-    """Subprocess body: load the corpus, then time ``import dedup`` and one streamed run."""
+#: A record of three paragraphs, for the first call of a fresh process.
+FIRST_RECORD = ("The council shut the harbour road at dawn after waves broke over the old sea wall.\n\n"
+                "The ferry to the islands runs as normal, the harbour master said this morning.\n\n"
+                "The council shut the harbour road at dawn after waves broke over the old sea wall.\n")
+#: Paragraphs of a job that count as its start.
+FIRST_PARAGRAPHS = 20_000
+
+
+def first_call_child(corpus: str, n: int) -> None:
+    """Subprocess body: the corpus loaded, then ``import dedup``, the first ``dedupe()`` of a
+    three-paragraph record, and the job's first 20,000 paragraphs streamed, against the same
+    paragraphs streamed again by a new Deduplicator in this now warm process (CPU seconds: what a
+    fresh process pays before it runs at speed, whatever the corpus's mix of long and short)."""
     docs, _ = _load(corpus, n)
-    texts, ids = [d["text"] for d in docs], [d["doc_id"] for d in docs]
-    w0, c0 = time.perf_counter(), time.process_time()
+    head, seen = [], 0
+    for d in docs:
+        if seen >= FIRST_PARAGRAPHS:
+            break
+        head.append(d)
+        seen += len(d["paragraphs"])
+    texts, ids = [d["text"] for d in head], [d["doc_id"] for d in head]
+    t0 = time.perf_counter()
     import dedup
 
-    for _ in dedup.Deduplicator().iter_dedupe(texts, ids):
-        pass
-    print(json.dumps({"wall": time.perf_counter() - w0, "cpu": time.process_time() - c0}))
+    t1 = time.perf_counter()
+    dedup.Deduplicator().dedupe(FIRST_RECORD, "first")
+    t2 = time.perf_counter()
+    rates = []
+    for _ in range(2):  # cold (this fresh process's first job), then warm
+        c0 = time.process_time()
+        for _ in dedup.Deduplicator().iter_dedupe(texts, ids):
+            pass
+        rates.append(seen / (time.process_time() - c0))
+    print(json.dumps({"import_s": t1 - t0, "first_call_ms": 1000 * (t2 - t1), "first_rate": rates[0],
+                      "rest_rate": rates[1]}))
 
 
-def first_run(corpus: str, n: int, rounds: int) -> dict:
-    """Fresh processes with an empty kernel cache and with the cache built, interleaved."""
-    import shutil
-    import signal
+def first_call(corpus: str, n: int, rounds: int) -> dict:
+    """Fresh processes (after ``python -m dedup.warmup`` has run once on the machine), medians."""
+    subprocess.run([sys.executable, "-m", "dedup.warmup"], capture_output=True, cwd=ROOT)
+    env = {k: v for k, v in os.environ.items() if k not in ("DEDUP_JIT",)}
+    runs = []
+    for _ in range(rounds):
+        out = subprocess.run([sys.executable, "-m", "benchmarks.compare", "--child-first-call", "--corpus", corpus,
+                              "--paragraphs", str(n)], capture_output=True, text=True, check=True, env=env, cwd=ROOT)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    med = {k: statistics.median(r[k] for r in runs if r[k] is not None) for k in runs[0] if runs[0][k] is not None}
+    if "first_rate" in med and "rest_rate" in med:
+        med["first_vs_rest"] = med["first_rate"] / med["rest_rate"]
+    return med
+
+
+def cli_rows(corpus: str, n: int, rounds: int) -> dict:
+    """The ``dedup`` command over the corpus as JSONL, ``--workers 1`` and ``2``, interleaved: wall
+    seconds (medians), the speed-up, and whether the outputs are byte-identical."""
     import tempfile
 
-    env = {k: v for k, v in os.environ.items() if k not in ("DEDUP_JIT", "NUMBA_CACHE_DIR")}
-    subprocess.run([sys.executable, "-m", "dedup.warmup"], env=env, capture_output=True, cwd=ROOT)  # built cache
-    times: Dict[str, List[dict]] = {"empty cache": [], "cache built": []}
-    for _ in range(rounds):
-        for kind in times:
-            cache = tempfile.mkdtemp(prefix="dedup-numba-")
-            run_env = {**env, "NUMBA_CACHE_DIR": cache} if kind == "empty cache" else env
-            out = subprocess.run([sys.executable, __file__, "--child-first-run", "--corpus", corpus,
-                                  "--paragraphs", str(n)], capture_output=True, text=True, check=True, env=run_env)
-            times[kind].append(json.loads(out.stdout.strip().splitlines()[-1]))
-            for lock in Path(cache).rglob("dedup-kernels.building"):  # the background build it started
-                try:
-                    os.killpg(int(lock.read_text() or "0"), signal.SIGKILL)
-                except (ValueError, OSError):
-                    pass
-            shutil.rmtree(cache, ignore_errors=True)
-    return {kind: {"wall": statistics.median(t["wall"] for t in runs), "cpu": statistics.median(t["cpu"] for t in runs)}
-            for kind, runs in times.items()}
+    docs, _ = _load(corpus, n)
+    folder = Path(tempfile.mkdtemp(prefix="dedup-cli-"))
+    src = folder / "in.jsonl"
+    with open(src, "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(json.dumps({"id": d["doc_id"], "text": d["text"]}) + "\n")
+    walls: Dict[int, List[float]] = {1: [], 2: []}
+    outputs: Dict[int, bytes] = {}
+    for r in range(rounds):
+        for w in ((1, 2) if r % 2 == 0 else (2, 1)):
+            out = folder / f"out{w}.jsonl"
+            t0 = time.perf_counter()
+            subprocess.run(["dedup", str(src), "-o", str(out), "--id-field", "id", "--workers", str(w), "-q"],
+                           check=True, cwd=ROOT)
+            walls[w].append(time.perf_counter() - t0)
+            outputs[w] = out.read_bytes()
+    records = len(docs)
+    return {"records": records, "mb": src.stat().st_size / 1e6,
+            "workers_1_s": statistics.median(walls[1]), "workers_2_s": statistics.median(walls[2]),
+            "speedup": statistics.median(a / b for a, b in zip(walls[1], walls[2])),
+            "identical": outputs[1] == outputs[2]}
 
 
 def compare(corpus: str, n: int, systems: List[str], rounds: int, rss: bool) -> dict:
@@ -193,32 +235,39 @@ def table(result: dict) -> str:
         for p in peers:
             cells.append(f"{r[f'x_{p}']:.2f}x" if f"x_{p}" in r else "")
         lines.append("| " + " | ".join(cells) + " |")
-    if "first_run" in result:
-        fr = result["first_run"]
-        lines += ["", "first run (fresh process: import + one streamed run, default settings), median wall / CPU s:",
-                  "| numba cache | wall s | CPU s |", "|---|---|---|"]
-        lines += [f"| {kind} | {t['wall']:.2f} | {t['cpu']:.2f} |" for kind, t in fr.items()]
+    if "cli" in result:
+        c = result["cli"]
+        lines += ["", f"dedup command, {c['records']:,} records ({c['mb']:.1f} MB JSONL), median wall s: "
+                  f"--workers 1 {c['workers_1_s']:.2f}, --workers 2 {c['workers_2_s']:.2f} "
+                  f"({c['speedup']:.2f}x), outputs byte-identical: {c['identical']}"]
+    if "first_call" in result:
+        f = result["first_call"]
+        lines += ["", f"fresh process (after python -m dedup.warmup): import dedup {f.get('import_s', 0):.3f} s, "
+                  f"first dedupe() of a 3-paragraph record {f.get('first_call_ms', 0):.1f} ms, the job's first "
+                  f"{FIRST_PARAGRAPHS:,} paragraphs at {f.get('first_vs_rest', float('nan')):.2f}x the speed of the "
+                  f"same paragraphs in a warm process"]
     return "\n".join(lines)
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", action="append", choices=["short", "debian", "kjv", "real", "scaled"],
-                    help="corpus to run (repeatable; default: short, debian and kjv)")
+    ap.add_argument("--corpus", action="append", choices=["records", "short", "debian", "kjv", "real", "scaled"],
+                    help="corpus to run (repeatable; default: records, debian and kjv)")
     ap.add_argument("--paragraphs", type=int, default=1_000_000, help="size of the scaled corpus")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--systems", default=",".join(SYSTEMS))
     ap.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
-    ap.add_argument("--no-first-run", action="store_true", help="skip the empty-cache first-run processes")
+    ap.add_argument("--no-first-call", action="store_true", help="skip the fresh-process first-call runs")
+    ap.add_argument("--no-cli", action="store_true", help="skip the dedup command rows (--workers 1 and 2)")
     ap.add_argument("--json", type=Path, help="append results (one JSON object per line) to this file")
     ap.add_argument("--child", help=argparse.SUPPRESS)
-    ap.add_argument("--child-first-run", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--child-first-call", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    corpora = args.corpus or ["short", "debian", "kjv"]
-    if args.child_first_run:
-        first_run_child(corpora[0], args.paragraphs)
+    corpora = args.corpus or ["records", "debian", "kjv"]
+    if args.child_first_call:
+        first_call_child(corpora[0], args.paragraphs)
         return
-    os.environ.setdefault("DEDUP_JIT", "1")  # steady state: the kernels from the first call
+    os.environ.setdefault("DEDUP_JIT", "1")  # the batch path's rows: numba's kernels from the first call
     if args.child:
         child(args.child, corpora[0], args.paragraphs)
         return
@@ -226,7 +275,7 @@ def main(argv=None) -> None:
         rest = [a for a in (argv if argv is not None else sys.argv[1:])]
         rest = [a for i, a in enumerate(rest) if a != "--corpus" and (i == 0 or rest[i - 1] != "--corpus")]
         for corpus in corpora:
-            subprocess.run([sys.executable, __file__, "--corpus", corpus] + rest, check=True)
+            subprocess.run([sys.executable, "-m", "benchmarks.compare", "--corpus", corpus] + rest, check=True, cwd=ROOT)
         return
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = set(systems) - set(SYSTEMS)
@@ -234,8 +283,10 @@ def main(argv=None) -> None:
         ap.error(f"unknown system(s) {sorted(unknown)}: choose from {sorted(SYSTEMS)}")
     for corpus in corpora:
         result = compare(corpus, args.paragraphs, systems, args.rounds, not args.no_rss)
-        if not args.no_first_run:
-            result["first_run"] = first_run(corpus, args.paragraphs, args.rounds)
+        if not args.no_cli:
+            result["cli"] = cli_rows(corpus, args.paragraphs, args.rounds)
+        if not args.no_first_call:
+            result["first_call"] = first_call(corpus, args.paragraphs, args.rounds)
         print(table(result), flush=True)
         print(flush=True)
         if args.json:

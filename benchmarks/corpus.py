@@ -305,11 +305,68 @@ def short_documents(seed: int = 0) -> List[dict]:
     return docs
 
 
+def short_records(seed: int = 0, copies: float = 0.4, use_cache: bool = True) -> List[dict]:
+    """The records pipelines hold: :func:`short_documents` (real records of 1-4 paragraphs,
+    ~450 bytes), then ``copies`` as many records again re-feeding earlier ones, each paragraph
+    kept (55%), lightly edited (20%: 1-3 words), re-cased or re-punctuated (10%) or dropped
+    (15%), in random order among the originals' tail, so that about a quarter of the paragraphs
+    repeat an earlier one. Labels are computed exhaustively (:func:`label`), cached."""
+    path = CACHE / f"records_{seed}_{copies}_v1.jsonl.gz"
+    if use_cache and path.exists():
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            return [json.loads(line) for line in f]
+    rng = random.Random(seed)
+    base = short_documents(seed)
+    counts: Dict[str, int] = {}
+    for doc in base[:4000]:
+        for w in _WORD.findall(doc["text"]):
+            counts[w] = counts.get(w, 0) + 1
+    editor = _Editor(sorted(counts, key=lambda w: (-counts[w], w))[:20000], rng)
+    docs = [{"doc_id": d["doc_id"], "text": d["text"], "paragraphs": [dict(start=m["start"], end=m["end"])
+                                                                       for m in d["paragraphs"]]} for d in base]
+    n_copies = int(len(base) * copies)
+    for k in range(n_copies):
+        src = docs[rng.randrange(len(docs))]
+        paras = []
+        for m in src["paragraphs"]:
+            p, r = src["text"][m["start"]:m["end"]], rng.random()
+            paras.append(p if r < 0.55 else editor.light(p) if r < 0.75 else editor.cosmetic(p) if r < 0.85 else None)
+        paras = [p for p in paras if p and p.strip()]
+        if not paras:
+            continue
+        sep = "\n\n" if "\n\n" in src["text"] or len(paras) == 1 else "\n"
+        if sep == "\n":
+            paras = [p.replace("\n", " ") for p in paras]
+        text, spans, pos = sep.join(paras) + "\n\n", [], 0
+        for p in paras:
+            spans.append({"start": pos, "end": pos + len(p)})
+            pos += len(p) + len(sep)
+        at = rng.randrange(len(docs) // 2, len(docs) + 1)  # somewhere in the second half of the stream
+        docs.insert(at, {"doc_id": f"copy{k}", "text": text, "paragraphs": spans})
+    texts = [d["text"][p["start"]:p["end"]] for d in docs for p in d["paragraphs"]]
+    repeat = label(texts).tolist()
+    k = 0
+    for d in docs:
+        for p in d["paragraphs"]:
+            p["is_repeat"], p["n_tokens"] = repeat[k], len(_WORD.findall(texts[k].lower()))
+            k += 1
+    if use_cache:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) as f:
+            for d in docs:
+                f.write(json.dumps(d) + "\n")
+        tmp.replace(path)
+    return docs
+
+
 def documents(name: str, n_paragraphs: int = 0) -> List[dict]:
     """A named corpus: ``debian``, ``kjv``, ``real`` (both), ``short`` (both cut into short
-    documents) or ``scaled`` (``n_paragraphs``)."""
+    documents), ``records`` (short ones with edited copies re-fed) or ``scaled`` (``n_paragraphs``)."""
     if name == "short":
         return short_documents()
+    if name == "records":
+        return short_records()
     if name == "debian":
         return load(REAL_SETS[0])
     if name == "kjv":
@@ -318,7 +375,7 @@ def documents(name: str, n_paragraphs: int = 0) -> List[dict]:
         return real_documents()
     if name == "scaled":
         return scaled_documents(n_paragraphs)
-    raise ValueError(f"unknown corpus {name!r}: use debian, kjv, real, short or scaled")
+    raise ValueError(f"unknown corpus {name!r}: use debian, kjv, real, short, records or scaled")
 
 
 def paragraphs(docs: Sequence[dict]) -> List[str]:

@@ -19,8 +19,10 @@ How dedup is called, one system each (the same decisions every way):
 
 * ``dedup-percall``: ``Deduplicator.dedupe(text, doc_id)`` once per document (a user's first loop);
 * ``dedup-arrow``: ``dedupe_arrow`` on a ``pyarrow`` string array of the documents (built in the call);
-* ``dedup-numpy`` / ``dedup-numpy-percall``: ``dedup`` / ``dedup-percall`` on the numpy path
-  (``use_jit(False)``): what an install without numba runs.
+* ``dedup-workers2``: ``dedup`` with ``Deduplicator(workers=2)``;
+* ``dedup-numba``, ``dedup-numpy`` / ``dedup-numpy-percall``: ``dedup`` / ``dedup-percall`` on the
+  batch path (the compiled engine off), numba's kernels or numpy: what an install without a C
+  compiler runs, with the ``jit`` extra or without.
 * ``rensa-percall``: rensa called once per document (``add_pairs`` with that document's
   paragraphs), the per-item peer of ``dedup-percall``.
 """
@@ -71,13 +73,24 @@ def run_dedup_arrow(docs: Sequence[dict], paragraphs: Sequence[str]):
     return removals
 
 
-def _numpy_path(run: Callable) -> Callable:
-    def numpy_run(docs: Sequence[dict], paragraphs: Sequence[str]):
-        from dedup.accel import jit
+def _batch_path(run: Callable, numba: bool) -> Callable:
+    """``run`` on the batch path (the compiled engine turned off), on numba's kernels or numpy:
+    what an install without a C compiler runs (with the ``jit`` extra, or without)."""
+    def batch_run(docs: Sequence[dict], paragraphs: Sequence[str]):
+        from dedup.accel import jit, native
 
-        with jit.use_jit(False):
+        with native.use_native(False), jit.use_jit(numba):
             return run(docs, paragraphs)
-    return numpy_run
+    return batch_run
+
+
+def run_dedup_workers2(docs: Sequence[dict], paragraphs: Sequence[str]):
+    """``iter_dedupe`` with ``workers=2``: the next chunk fingerprinted on a second thread."""
+    import dedup
+
+    d = dedup.Deduplicator(workers=2)
+    return [[(r.start, r.end) for r in res.removed]
+            for res in d.iter_dedupe([doc["text"] for doc in docs], [doc["doc_id"] for doc in docs])]
 
 
 def _spans_of_table(docs: Sequence[dict], table) -> list:
@@ -147,8 +160,10 @@ SYSTEMS: Dict[str, Callable[[Sequence[dict], Sequence[str]], Any]] = {
     "dedup": run_dedup,
     "dedup-percall": run_dedup_percall,
     "dedup-arrow": run_dedup_arrow,
-    "dedup-numpy": _numpy_path(run_dedup),
-    "dedup-numpy-percall": _numpy_path(run_dedup_percall),
+    "dedup-workers2": run_dedup_workers2,
+    "dedup-numba": _batch_path(run_dedup, True),
+    "dedup-numpy": _batch_path(run_dedup, False),
+    "dedup-numpy-percall": _batch_path(run_dedup_percall, False),
     "datasketch": run_datasketch,
     "rensa": run_rensa,
     "rensa-percall": run_rensa_percall,

@@ -12,23 +12,32 @@ without LSH or estimation:
   Jaccard with that paragraph is low).
 
 A unit is a hit when ``similarity >= threshold`` or ``containment >= min_containment``.
-Nothing is ever added to the reference, and units of the checked corpus are never compared
-with each other.
+Units with fewer than ``min_tokens`` tokens take no part, as in dedup (a short heading is no
+evidence of a leak): a short reference unit matches nothing (it would be "contained" in every
+unit that holds its few words), and a short checked unit is never a hit. Nothing is ever added
+to the reference, and units of the checked corpus are never compared with each other.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from dedup.config import DedupConfig, make_config
 from dedup.errors import ConfigError
 from dedup.fingerprint.shingles import ShingleSets, shingle_sets
-from dedup.index.base import Index
+from dedup.index.base import Index, check_settings
+from dedup.index.open import open_index
 from dedup.text.assemble import assemble
 from dedup.text.split import check_text, split_units
+
+#: The settings that make a unit's shingle set: a persistent index checked against must match them.
+SHINGLE_SETTINGS = ("version", "ngram", "normalization", "unspaced_scripts", "granularity")
 
 #: A shingle found in more reference units than this is too common to say anything (a
 #: boilerplate phrase of the benchmark): it is not counted, which keeps a check linear.
@@ -87,14 +96,31 @@ class Reference:
             for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
                 units.append(text[s:e])
                 where.append((doc_id, i))
-        self._build(self._sets(units), where)
+        sets = self._sets(units)
+        self._build_flat(sets.hashes, sets.offsets, where, sets.n_tokens < self.config.min_tokens)
 
     @classmethod
-    def from_index(cls, index: Index, config: Optional[DedupConfig] = None, *, min_containment: float = 0.8,
+    def from_index(cls, index: Union[Index, str, os.PathLike], config: Optional[DedupConfig] = None, *, min_containment: float = 0.8,
                    **settings: Any) -> "Reference":
-        """The units a persistent index holds (read only; its settings must match ``config``)."""
+        """The units a persistent index holds (an :class:`Index`, or a spec :func:`open_index` takes,
+        opened read-only). The settings that make a unit's shingle
+        set (:data:`SHINGLE_SETTINGS`) must match the index's; the others (MinHash, LSH,
+        ``exact_only``) play no part in a check. The index keeps no token counts, so a reference
+        unit counts as short when its set is no larger than a short unit's can be
+        (``max(1, min_tokens - ngram)`` shingles)."""
+        if isinstance(index, (str, os.PathLike)):  # a spec: opened read-only here, read whole, closed
+            opened = open_index(index, read_only=True)
+            try:
+                return cls.from_index(opened, config, min_containment=min_containment, **settings)
+            finally:
+                opened.close()
         ref = cls((), config=config, min_containment=min_containment, **settings)
-        index.bind(ref.config.fingerprint(), ref.config.fingerprint_settings())  # the same settings, or refused
+        stored = index.info().get("settings")
+        if stored:
+            now = _shingle_part(ref.config.fingerprint_settings())
+            check_settings(f"index {index!r}", _shingle_part(stored), now[0], now[1])
+        else:  # an index that does not say its settings: all of them must match
+            index.bind(ref.config.fingerprint(), ref.config.fingerprint_settings())
         ids = np.arange(len(index), dtype=np.int64)
         if not len(ids):
             return ref
@@ -106,20 +132,22 @@ class Reference:
         for entry in ids.tolist():
             loc = index.location(entry)
             where.append((loc.doc_id, loc.index))
-        ref._build_flat(hashes.astype(np.uint32), offsets, where)
+        short = lengths <= max(1, ref.config.min_tokens - ref.config.ngram)
+        ref._build_flat(hashes.astype(np.uint32), offsets, where, short)
         return ref
 
     def _sets(self, units: Sequence[str]) -> ShingleSets:
         cfg = self.config
         return shingle_sets(list(units), cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
 
-    def _build(self, sets: ShingleSets, where: List[Tuple[Optional[Hashable], int]]) -> None:
-        self._build_flat(sets.hashes, sets.offsets, where)
-
-    def _build_flat(self, hashes: np.ndarray, offsets: np.ndarray, where: List[Tuple[Optional[Hashable], int]]) -> None:
+    def _build_flat(self, hashes: np.ndarray, offsets: np.ndarray, where: List[Tuple[Optional[Hashable], int]],
+                    short: np.ndarray) -> None:
+        """The inverted index shingle -> reference units, short units left out."""
         self._where = where
         self._size = np.diff(offsets).astype(np.int64)
         unit_of = np.repeat(np.arange(len(self._size), dtype=np.int64), self._size)
+        counted = ~np.repeat(np.asarray(short, dtype=bool), self._size)
+        hashes, unit_of = hashes[counted], unit_of[counted]
         order = np.lexsort((unit_of, hashes))
         sorted_hashes, units = hashes[order], unit_of[order]
         self._keys, first, counts = np.unique(sorted_hashes, return_index=True, return_counts=True)
@@ -174,9 +202,11 @@ class Reference:
         """Per unit with a hit: (best reference unit, similarity, containment); the best is the
         highest similarity, then containment, then the earliest reference unit."""
         sizes = np.diff(sets.offsets)
+        if not len(self._keys):
+            return {}
         unit_of = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
         pos = np.minimum(np.searchsorted(self._keys, sets.hashes), len(self._keys) - 1)
-        found = self._keys[pos] == sets.hashes
+        found = (self._keys[pos] == sets.hashes) & np.repeat(sets.n_tokens >= self.config.min_tokens, sizes)
         pos, unit_of = pos[found], unit_of[found]
         counts = self._count[pos]
         keep = counts > 0
@@ -199,3 +229,9 @@ class Reference:
         first = np.r_[True, mine[1:] != mine[:-1]] if len(mine) else np.zeros(0, dtype=bool)
         return {m: (r, s, c) for m, r, s, c in zip(mine[first].tolist(), ref[first].tolist(),
                                                   similarity[first].tolist(), containment[first].tolist())}
+
+
+def _shingle_part(settings: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
+    """(fingerprint, settings) of the shingle settings alone, for :func:`check_settings`."""
+    part = {k: settings.get(k) for k in SHINGLE_SETTINGS}
+    return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:16], part

@@ -1,61 +1,30 @@
-"""Deduplicator: the batch pipeline from documents to canonical text.
+"""Deduplicator: the API of corpus and document scope, over one of two engines.
 
-One batch of documents at a time: split -> shingle sets -> signatures -> band keys ->
-candidates (earlier paragraphs of this batch and of the index) -> exact similarity ->
-decisions -> canonical text. A paragraph's fate depends only on which earlier
-paragraphs exist (removed ones count too), never on how input was cut into batches.
+Records go to the compiled engine (:mod:`dedup.engine.compiled`: one C call per chunk of records,
+its store the index) where it is built and the index is its store, else to the batch path
+(:mod:`dedup.engine.batch`: numpy and numba, any :class:`~dedup.index.base.Index`). Both give the
+same decisions; this class holds what the user sees: settings, index, stats, clusters.
 """
 
 from __future__ import annotations
 
-import gc
 import itertools
 import os
-from collections import deque
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
-from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
-from typing import Any, Deque, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, cast
+from typing import Any, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-import numpy as np
-
-from dedup.accel import jit
 from dedup.config import DedupConfig, make_config
+from dedup.decide.substrings import substring_pass
+from dedup.engine.batch import BatchEngine
+from dedup.engine.compiled import NativeEngine, available as native_available
 from dedup.errors import ConfigError
-from dedup.index.base import Index, IndexBatch, as_index
+from dedup.index.base import Index, as_index, check_process
 from dedup.index.exact import ExactIndex
 from dedup.index.memory import MemoryIndex
-from dedup.fingerprint.lsh import band_keys
-from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take, row_of
-from dedup.decide.matching import candidate_pairs, exact_matches, ordered_pairs, verify
-from dedup.decide.rules import apply_run_rule, inner_removals, inner_search_mask, removal_reasons, scope_salt
-from dedup.fingerprint.minhash import minhash_rows
-from dedup.results import DedupResult, Removal, Spans, Stats, make_result, removals_from, utf8_len
-from dedup.fingerprint.shingles import ShingleSets, shingle_sets, shingle_sets_of_spans
-from dedup.text.fastsplit import spans_sizes_points
-from dedup.decide.inner import InnerRepeat, find_inner_repeats_many
-from dedup.decide.substrings import substring_pass
-from dedup.engine.compiled import NativeEngine, available as native_available
-from dedup.text.assemble import assemble
-from dedup.text.split import check_text, split_units
+from dedup.results import DedupResult, Stats
+from dedup.text.split import check_text
 
-_READ_AHEAD = 64  # documents split per call
-_NATIVE_CHUNK_CHARS = 1 << 20  # characters of records handed to the compiled engine per call
-_NATIVE_CHUNK_DOCS = 1024
-
-
-@dataclass(slots=True)
-class _Doc:
-    text: str
-    doc_id: Hashable
-    starts: np.ndarray
-    ends: np.ndarray
-    replay_first: int = -1  # first entry id when this document is already indexed
-    utf8_size: int = -1
-    auto_id: bool = False  # numbered by this Deduplicator: never a replay of an earlier run
-    points: Optional[np.ndarray] = None  # code points holding the text (shared with other documents)
-    points_at: int = 0  # where the text starts in them
+Engine = Union[NativeEngine, BatchEngine]
 
 
 class Deduplicator:
@@ -87,116 +56,55 @@ class Deduplicator:
         if self.config.scope == "corpus":
             self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
         self.stats = Stats()
+        self._made_in = os.getpid()  # see check_process
         self._auto_ids = itertools.count()
-        self._stored_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
-        self._ready_keys: Optional[np.ndarray] = None
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
-        #: threads in iter_dedupe: 1 works on the calling thread only; N fingerprints the next
-        #: batch on N - 1 threads while this one is decided (the same decisions for every N)
+        #: threads of iter_dedupe: 1 works on the calling thread only; N fingerprints the next
+        #: chunk on N - 1 threads while this one is decided (the same decisions for every N)
         self.workers = workers
         #: (doc_id, unit index) -> its cluster's first member, for every unit in a removal decision
         self._clusters: Optional[Dict[Tuple[Hashable, int], Tuple[Hashable, int]]] = {} if clusters else None
-        #: the compiled engine, where it is built and the index is its store (else the batch path)
-        self._native: Optional[NativeEngine] = None
-        if native_available() and (
-                self.config.scope == "document" or type(self.index) is MemoryIndex):
-            self._native = NativeEngine(self.config, self.stats)
-        #: the pass after each batch's decisions: exact substrings cut from what the units kept
+        self._engine: Engine = self._make_engine()
+        #: the pass after the unit decisions: exact substrings cut from what the units kept
         self._substrings = substring_pass(self.config, self.stats, self.index, self.read_only)
+
+    def _make_engine(self) -> Engine:
+        """The compiled engine where it is built and the index is its store, else the batch path."""
+        corpus = self.config.scope == "corpus"
+        if native_available() and (not corpus or type(self.index) is MemoryIndex):
+            store = self.index.store if corpus else None  # type: ignore[attr-defined]
+            return NativeEngine(self.config, self.stats, store, self.read_only, self._auto_ids, self.workers)
+        return BatchEngine(self.config, self.index, self.read_only, self.stats, self._auto_ids, self.workers)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_native"] = state["_native"] is not None  # the compiled engine is made again on load
+        del state["_engine"]  # made again on load (the compiled one holds C state)
         return state
 
     def __setstate__(self, state: dict) -> None:
-        native = state.pop("_native")
         self.__dict__.update(state)
-        self._native = NativeEngine(self.config, self.stats) if native and native_available() else None
+        self._engine = self._make_engine()
 
-    def _native_run(self, texts: List[str], ids: List[Optional[Hashable]], autos: Optional[bytearray],
-                    prints: Optional[list] = None) -> List[DedupResult]:
-        corpus = self.config.scope == "corpus"
-        store = cast(MemoryIndex, self.index).store if corpus else None
-        with _gc_paused():
-            results = cast(NativeEngine, self._native).run(store, texts, ids, bytes(autos) if autos else None,
-                                                           corpus, self.read_only, prints)
-        if self._clusters is not None:
-            self._join_clusters(results)
-        if self._substrings is not None:
-            results = self._substrings.amend(texts, results, autos)
-        return results
-
-    def _native_chunks(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
-                       ) -> Iterator[Tuple[List[str], List[Optional[Hashable]], Optional[bytearray], Optional[BaseException]]]:
-        """The input a chunk at a time (about a megabyte of text), pulled by the engine: texts
-        checked to be ``str``, auto ids given; a bad record ends the last chunk as its error."""
-        native = cast(NativeEngine, self._native)
-        ids = iter(doc_ids) if doc_ids is not None else None
-        autos = self._auto_ids if self.config.scope == "corpus" else None
-        source = iter(texts)
-        position = 0
-        more = True
-        while more:
-            chunk, chunk_ids, flags, error, more = native.collect(source, ids, autos, position, _NATIVE_CHUNK_DOCS,
-                                                                  _NATIVE_CHUNK_CHARS)
-            position += len(chunk)
-            if chunk or error is not None:
-                yield chunk, chunk_ids, flags, error
-
-    def _native_stream(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
-                       ) -> Iterator[DedupResult]:
-        """Records to the compiled engine a chunk at a time; a bad one raised after those before it.
-
-        With ``workers`` > 1 the next chunk is fingerprinted on worker threads (the engine gives
-        up the GIL meanwhile) while this one is decided here, in input order."""
-        chunks = self._native_chunks(texts, doc_ids)
-        if self.workers == 1:
-            for chunk, ids, autos, error in chunks:
-                if chunk:
-                    yield from self._native_run(chunk, ids, autos)
-                if error is not None:
-                    raise error
-            return
-        native = cast(NativeEngine, self._native)
-        parts = self.workers - 1
-        with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="dedup-fingerprint") as pool:
-            def ahead(chunk: List[str]) -> list:
-                cut = [round(k * len(chunk) / parts) for k in range(parts + 1)] if len(chunk) >= 2 * parts else [0, len(chunk)]
-                return [pool.submit(native.prints, chunk[a:b]) for a, b in zip(cut, cut[1:])]
-
-            pending = next(chunks, None)
-            work = ahead(pending[0]) if pending else []
-            while pending is not None:
-                chunk, ids, autos, error = pending
-                nxt = next(chunks, None) if error is None else None
-                nxt_work = ahead(nxt[0]) if nxt else []
-                if chunk:
-                    yield from self._native_run(chunk, ids, autos, [f.result() for f in work])
-                if error is not None:
-                    raise error
-                pending, work = nxt, nxt_work
+    def _check_process(self) -> None:
+        """A copy in another process (pickled, forked) may not write to an index of its own."""
+        if self._made_in != os.getpid():
+            self._made_in = check_process(self._made_in, self.index,
+                                          self.config.scope == "corpus" and not self.read_only)
 
     def dedupe(self, text: str, doc_id: Optional[Hashable] = None) -> DedupResult:
         """Deduplicate one document (against earlier ones in corpus scope).
 
         The same as ``dedupe_many([text], [doc_id])[0]``, without the streaming machinery
-        (read-ahead, batch filling, a generator): a loop of calls pays only the batch itself.
+        (read-ahead, chunks, a generator): a loop of calls pays only the record itself.
         """
-        if self._native is not None:
-            check_text(text, "document 0")
-            auto = doc_id is None and self.config.scope == "corpus"
-            if auto:
-                doc_id = next(self._auto_ids)
-            return self._native_run([text], [doc_id], bytearray(b"\x01") if auto else None)[0]
-        pending: Deque[_Doc] = deque()
-        error: List[BaseException] = []
-        self._read_ahead(iter((text,)), iter((doc_id,)), pending, error, 0, 1)
-        if error:
-            raise error[0]
-        with _gc_paused():
-            return self._run_batch([pending[0]])[0]
+        self._check_process()
+        result = self._engine.one(text, doc_id)
+        if self._clusters is not None:
+            self._join_clusters([result])
+        if self._substrings is not None:
+            result = self._substrings.amend([text], [result], [doc_id is None and self.config.scope == "corpus"])[0]
+        return result
 
     def dedupe_many(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]] = None
                     ) -> List[DedupResult]:
@@ -205,135 +113,27 @@ class Deduplicator:
 
     def iter_dedupe(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]] = None
                     ) -> Iterator[DedupResult]:
-        """Stream results, one per input document in order, working in bounded batches.
+        """Stream results, one per input document in order, working in bounded chunks.
 
-        With ``workers`` > 1 the next batch is fingerprinted (shingle sets, signatures, band
-        keys: work that does not depend on earlier decisions) on worker threads while this
+        With ``workers`` > 1 the next chunk is fingerprinted (units, shingle sets, signatures,
+        band keys: work that does not depend on earlier decisions) on worker threads while this
         one is decided; decisions run in input order on this thread, so they are the same for
         every number of workers.
         """
-        if self._native is not None:
-            yield from self._native_stream(texts, doc_ids)
-            return
-        collect = _Collector(self, texts, doc_ids)
-        if self.workers <= 1:
-            while True:
-                # Collect and run a batch with the garbage collector paused (our work creates no
-                # cycles, and a full collection walks every object the caller keeps); resume it
-                # before handing results back.
-                with _gc_paused():
-                    batch = collect.next_batch()
-                    results = self._run_batch(batch) if batch else []
-                if not results:
-                    return
-                yield from results
-        else:
-            yield from self._pipelined(collect)
-
-    def _pipelined(self, collect: "_Collector") -> Iterator[DedupResult]:
-        """Batch k+1 fingerprinted on worker threads while batch k is decided here."""
-        jit.kernels()  # load (or start building) the kernels here, not on a worker thread
-        parts = self.workers - 1  # threads fingerprinting the next batch, a part each
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedup-ahead") as ahead_pool, \
-                ThreadPoolExecutor(max_workers=parts, thread_name_prefix="dedup-fingerprint") as pool:
-            def prepare(docs: List[_Doc]) -> "_Prepared":
-                if parts == 1 or len(docs) < 2 * parts:
-                    return self._prepare(docs)
-                cut = [round(k * len(docs) / parts) for k in range(parts + 1)]
-                pieces = [pool.submit(self._prepare, docs[a:b]) for a, b in zip(cut, cut[1:])]
-                return _Prepared.concat([piece.result() for piece in pieces])
-
-            batch, failed = collect.next_batch_or_error()
-            ahead = ahead_pool.submit(prepare, batch) if batch else None
-            while ahead is not None:
-                nxt, nxt_failed = collect.next_batch_or_error() if failed is None else ([], failed)
-                nxt_ahead = ahead_pool.submit(prepare, nxt) if nxt else None
-                with _gc_paused():
-                    results = self._run_batch(batch, ahead.result())
-                yield from results
-                batch, ahead, failed = nxt, nxt_ahead, nxt_failed
-            if failed is not None:
-                raise failed
-
-    def _prepare(self, docs: List[_Doc]) -> "_Prepared":
-        """What a batch needs before any decision: its shingle sets and every row's band keys."""
-        sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
-        row_first = exclusive_cumsum(sizes)
-        sets = self._shingle_sets(docs, row_first, int(sizes.sum()))
-        keys = None
-        if not self.config.exact_only and len(sets.set_keys):
-            cfg = self.config
-            keys = band_keys(minhash_rows(sets, np.arange(len(sets.set_keys), dtype=np.int64), cfg.num_perm, cfg.seed),
-                             cfg.layout)
-        return _Prepared(sizes, row_first, sets, keys)
-
-    def _read_ahead(self, source: Iterator[str], ids: Iterator, pending: "Deque[_Doc]",
-                    error: List[BaseException], position: int, count: int) -> int:
-        """Split the next ``count`` documents in one call (the splitter's cost is per call)."""
-        corpus = self.config.scope == "corpus"
-        chunk: List[str] = []
-        chunk_ids: list = []
-        chunk_auto: List[bool] = []
-        for _ in range(count):
-            try:  # a bad document, or a source that raises on one: raised in order, after those before it
-                text = next(source)
-                check_text(text, f"document {position + len(chunk)}")
-            except StopIteration:
-                break
-            except Exception as exc:
-                error.append(exc)
-                break
-            doc_id = next(ids, None)
-            auto = doc_id is None and corpus
-            if auto:
-                doc_id = next(self._auto_ids)
-            chunk.append(text)
-            chunk_ids.append(doc_id)
-            chunk_auto.append(auto)
-        if self.config.granularity == "paragraph":
-            spans = spans_sizes_points(chunk)
-        else:
-            spans = [split_units(text, self.config.granularity) + (-1, None, 0) for text in chunk]
-        for text, doc_id, auto, (starts, ends, utf8_size, points, at) in zip(chunk, chunk_ids, chunk_auto, spans):
-            pending.append(_Doc(text, doc_id, starts, ends, utf8_size=utf8_size, auto_id=auto, points=points,
-                                points_at=at))
-        return position + len(chunk)
-
-    # -- the batch pipeline ------------------------------------------------------------
-
-    def _run_batch(self, docs: List[_Doc], prepared: Optional["_Prepared"] = None) -> List[DedupResult]:
-        """One batch through the stages: shingle sets, replays, matches, decisions, index update."""
-        corpus = self.config.scope == "corpus"
-        with _gc_paused():
-            if prepared is None:
-                sizes = np.array([len(d.starts) for d in docs], dtype=np.int64)
-                row_first = exclusive_cumsum(sizes)
-                sets = self._shingle_sets(docs, row_first, int(sizes.sum()))
-            else:
-                sizes, row_first, sets = prepared.sizes, prepared.row_first, prepared.sets
-            self._ready_keys = prepared.keys if prepared is not None else None
-            salt = None if corpus else scope_salt(sizes)  # document scope: keys never meet across documents
-            set_keys = sets.set_keys if salt is None else sets.set_keys ^ salt
-            new_row = np.ones(len(set_keys), dtype=bool)
-            row_id = np.empty(len(set_keys), dtype=np.int64)
-            # A persistent index holds its write lock from the first lookup to the add.
-            with self.index.batch() if corpus else nullcontext():
-                if corpus and not self.read_only:
-                    self._mark_replays(docs, row_first, set_keys, new_row, row_id)
-                base = len(self.index) if corpus else 0
-                if self.read_only:  # matched against the index only: no row is a candidate for another
-                    new_row[:] = False
-                    row_id[:] = base
-                row_id[new_row] = base + np.arange(int(new_row.sum()), dtype=np.int64)
-                match, sim, exact, keys = self._find_matches(sets, set_keys, salt, new_row, row_id, base)
-                results = self._decide(docs, sets, row_first, match, sim, exact, new_row, base)
-                if corpus and not self.read_only:
-                    self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
-        if self._clusters is not None:
-            self._join_clusters(results)
+        self._check_process()
         if self._substrings is not None:
-            results = self._substrings.amend([d.text for d in docs], results, [d.auto_id for d in docs])
-        return results
+            yield from self._substrings.run(self._decided, texts, doc_ids)
+        else:
+            yield from self._decided(texts, doc_ids)
+
+    def _decided(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]) -> Iterator[DedupResult]:
+        """The engine's results, each document's units joining their clusters."""
+        if self._clusters is None:
+            yield from self._engine.stream(texts, doc_ids)
+            return
+        for result in self._engine.stream(texts, doc_ids):
+            self._join_clusters([result])
+            yield result
 
     def _join_clusters(self, results: List[DedupResult]) -> None:
         """Each removal is a verified edge from a unit to an earlier one: the unit joins the
@@ -360,272 +160,6 @@ class Deduplicator:
             raise ConfigError("clusters() needs Deduplicator(clusters=True)")
         return MappingProxyType(self._clusters)
 
-    def _shingle_sets(self, docs: List[_Doc], row_first: np.ndarray, n: int) -> ShingleSets:
-        """The batch's shingle sets: from the documents' code points when split so, else from strings."""
-        sets = self._shingle_sets_of_points(docs, row_first, n)
-        if sets is not None:
-            return sets
-        cfg = self.config
-        paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
-        return _shingle_sets_once(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
-
-    def _shingle_sets_of_points(self, docs: List[_Doc], row_first: np.ndarray, n: int) -> Optional[ShingleSets]:
-        """The batch's shingle sets read from the documents' code points (compiled path), or None."""
-        if not docs or any(d.points is None for d in docs):
-            return None
-        pieces: List[Tuple[np.ndarray, List[_Doc]]] = []
-        for d in docs:  # consecutive documents read together share their code points: one piece
-            if pieces and pieces[-1][0] is d.points:
-                pieces[-1][1].append(d)
-            else:
-                pieces.append((cast(np.ndarray, d.points), [d]))
-        spans = [(points, np.concatenate([d.starts + d.points_at for d in group]),
-                  np.concatenate([d.ends + d.points_at for d in group])) for points, group in pieces]
-
-        def paragraph_texts(rows: np.ndarray) -> List[str]:
-            out = []
-            for r, d in zip(rows.tolist(), (np.searchsorted(row_first, rows, side="right") - 1).tolist()):
-                doc = docs[d]
-                i = r - int(row_first[d])
-                out.append(doc.text[int(doc.starts[i]):int(doc.ends[i])])
-            return out
-
-        cfg = self.config
-        return shingle_sets_of_spans(spans, paragraph_texts, n, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
-
-    def _mark_replays(self, docs: List[_Doc], row_first: np.ndarray, set_keys: np.ndarray,
-                      new_row: np.ndarray, row_id: np.ndarray) -> None:
-        """Documents fed again under the same id get the decisions of their first run."""
-        for doc, first in zip(docs, row_first.tolist()):
-            if doc.auto_id:
-                continue
-            n = len(doc.starts)
-            start = self.index.replay_of(doc.doc_id, set_keys[first:first + n]) if n else None
-            if start is not None:
-                doc.replay_first = start
-                self.stats.documents_replayed += 1
-                new_row[first:first + n] = False
-                row_id[first:first + n] = np.arange(start, start + n, dtype=np.int64)
-
-    def _find_matches(self, sets: ShingleSets, set_keys: np.ndarray, salt: Optional[np.ndarray],
-                      new_row: np.ndarray, row_id: np.ndarray, base: int):
-        """Per row: id of the earlier paragraph it repeats (-1: none), similarity, exact?, band keys.
-
-        Band keys (hence signatures) are computed only for rows that are not exact repeats:
-        an exact repeat never enters a bucket; its row of ``keys`` is left 0.
-        """
-        cfg = self.config
-        corpus = cfg.scope == "corpus"
-        n = len(set_keys)
-        match = np.full(n, -1, dtype=np.int64)
-        sim = np.zeros(n, dtype=np.float64)
-        exact = np.zeros(n, dtype=bool)
-        keys = np.zeros((n, cfg.layout.bands), dtype=np.uint64)
-        exact_matches(sets, set_keys, new_row, row_id, self.index, corpus, match, sim, exact)
-        query = np.flatnonzero(match < 0)
-        if len(query) == 0 or cfg.exact_only:  # exact-only: no signatures, no LSH
-            return match, sim, exact, keys
-        if self._ready_keys is not None:  # computed ahead on a worker thread
-            keys_q = self._ready_keys[query]
-        else:
-            sigs = minhash_rows(sets, query, cfg.num_perm, cfg.seed)
-            keys_q = band_keys(sigs, cfg.layout)
-            del sigs
-        if salt is not None:
-            keys_q ^= salt[query][:, None]
-        keys[query] = keys_q
-        q_all, c_all, self._stored_pairs = candidate_pairs(query, keys_q, new_row, match, row_id, self.index,
-                                                           corpus, cfg.max_bucket_candidates)
-        q, c = ordered_pairs(q_all, c_all)
-        verify(sets, q, c, base, np.flatnonzero(new_row), self.index, cfg.threshold, match, sim)
-        return match, sim, exact, keys
-
-    def _decide(self, docs: List[_Doc], sets: ShingleSets, row_first: np.ndarray, match: np.ndarray,
-                sim: np.ndarray, exact: np.ndarray, new_row: np.ndarray, base: int) -> List[DedupResult]:
-        """The last stages: the run rule, removal records, inner repeats, each document's result."""
-        long_enough = sets.n_tokens >= self.config.min_tokens
-        removed = apply_run_rule(match >= 0, long_enough, row_first)
-        rows = np.flatnonzero(removed)
-        if len(rows):
-            removals = self._removal_records(docs, row_first, rows, match, sim,
-                                             removal_reasons(long_enough[rows], exact[rows]), new_row, base)
-            # Rows ascend and each document's rows are contiguous: its removals are one slice.
-            cut = np.searchsorted(rows, row_first).tolist() + [len(rows)]
-        else:  # nothing removed (most batches of one short document): no records to build
-            removals, cut = [], [0] * (len(docs) + 1)
-        found = self._inner_repeats(docs, sets, removed, row_first)
-        if not removals and not found:  # nothing removed anywhere in the batch (short documents, often)
-            self._count_unchanged(docs)
-            return [make_result(doc.text, doc.doc_id, Spans(doc.starts, doc.ends), [], len(doc.text)) for doc in docs]
-        results = []
-        unchanged = []
-        for d, doc in enumerate(docs):
-            if cut[d] == cut[d + 1] and d not in found:
-                unchanged.append(doc)
-                results.append(make_result(doc.text, doc.doc_id, Spans(doc.starts, doc.ends), [], len(doc.text)))
-            else:
-                results.append(self._result(doc, removals[cut[d]:cut[d + 1]], found.get(d, []), removed,
-                                            int(row_first[d])))
-        self._count_unchanged(unchanged)
-        return results
-
-    def _removal_records(self, docs: List[_Doc], row_first: np.ndarray, rows: np.ndarray, match: np.ndarray,
-                         sim: np.ndarray, reasons: List[str], new_row: np.ndarray, base: int) -> List[Removal]:
-        """Everything a Removal holds, for every removed row of the batch at once."""
-        starts = np.concatenate([d.starts for d in docs]) if docs else np.zeros(0, np.int64)
-        ends = np.concatenate([d.ends for d in docs]) if docs else np.zeros(0, np.int64)
-        doc_of_row = row_of(np.array([len(d.starts) for d in docs], dtype=np.int64))
-        located = self._matched_locations(docs, row_first, doc_of_row, match[rows], new_row, base, starts, ends)
-        own = (rows - row_first[doc_of_row[rows]]).tolist()
-        similarity = list(map(round, sim[rows].tolist(), itertools.repeat(6)))
-        return list(removals_from(zip(own, starts[rows].tolist(), ends[rows].tolist(), *located, similarity,
-                                      reasons)))
-
-    def _matched_locations(self, docs: List[_Doc], row_first: np.ndarray, doc_of_row: np.ndarray,
-                           entries: np.ndarray, new_row: np.ndarray, base: int, starts: np.ndarray,
-                           ends: np.ndarray) -> List[list]:
-        """(doc ids, paragraph indexes, starts, ends) of the matched paragraphs ``entries``:
-        from the index for earlier batches, from this batch's documents for the rest."""
-        m = len(entries)
-        located: List[list] = [[None] * m, [0] * m, [0] * m, [0] * m]
-        earlier = np.flatnonzero(entries < base)
-        if len(earlier):
-            _place(located, earlier.tolist(), self.index.location_columns(entries[earlier]))
-        here = np.flatnonzero(entries >= base)
-        if len(here):
-            src = np.flatnonzero(new_row)[entries[here] - base]
-            src_doc = doc_of_row[src]
-            _place(located, here.tolist(), ([docs[d].doc_id for d in src_doc.tolist()],
-                                            (src - row_first[src_doc]).tolist(), starts[src].tolist(),
-                                            ends[src].tolist()))
-        return located
-
-    def _inner_repeats(self, docs: List[_Doc], sets: ShingleSets, removed: np.ndarray,
-                       row_first: np.ndarray) -> Dict[int, List[Tuple[int, List[InnerRepeat]]]]:
-        """Per document: (paragraph, repeats inside it) for its kept paragraphs worth a search, in one pass."""
-        rows = np.flatnonzero(~removed & inner_search_mask(self.config, sets.n_tokens, np.diff(sets.offsets)))
-        if len(rows) == 0:
-            return {}
-        cfg = self.config
-        doc_of = np.searchsorted(row_first, rows, side="right") - 1
-        where = [(d, r - int(row_first[d])) for r, d in zip(rows.tolist(), doc_of.tolist())]
-        texts = [docs[d].text[int(docs[d].starts[i]):int(docs[d].ends[i])] for d, i in where]
-        repeats = find_inner_repeats_many(texts, ngram=cfg.ngram, threshold=cfg.threshold,
-                                          min_tokens=cfg.inner_min_tokens, normalization=cfg.normalization,
-                                          unspaced=cfg.unspaced_scripts,
-                                          words=sets.words_of(rows) if sets.words is not None else None)
-        found: Dict[int, List[Tuple[int, List[InnerRepeat]]]] = {}
-        for (d, i), reps in zip(where, repeats):
-            if reps:
-                found.setdefault(d, []).append((i, reps))
-        return found
-
-    def _result(self, doc: _Doc, removals: List[Removal], found: List[Tuple[int, List[InnerRepeat]]],
-                removed: np.ndarray, first_row: int) -> DedupResult:
-        """One document's result: its removals (inner ones among them, in order) and its output text."""
-        cuts: List[Tuple[int, int]] = []
-        for i, reps in found:
-            inner = inner_removals(doc.doc_id, i, int(doc.starts[i]), reps)
-            removals.extend(inner)
-            cuts.extend((r.start, r.end) for r in inner)
-        if found:
-            removals.sort(key=lambda r: (r.index, r.start))
-        out = doc.text
-        if removals:
-            out = assemble(doc.text, doc.starts, doc.ends, removed[first_row:first_row + len(doc.starts)], cuts)
-        self._count(doc, out, len(removals))
-        return make_result(out, doc.doc_id, Spans(doc.starts, doc.ends), removals, len(doc.text))
-
-    def _index_batch(self, docs: List[_Doc], sets: ShingleSets, set_keys: np.ndarray, keys: np.ndarray,
-                     new_row: np.ndarray, match: np.ndarray, exact: np.ndarray, row_id: np.ndarray) -> None:
-        rows = np.flatnonzero(new_row)
-        if len(rows) == 0:
-            return
-        new_docs = [d for d in docs if d.replay_first < 0]
-        lengths = np.diff(sets.offsets)[rows]
-        offsets = offsets_of(lengths)
-        hashes = sets.hashes[ragged_take(sets.offsets[rows], lengths)] if len(rows) < len(set_keys) else sets.hashes
-        para_index = np.concatenate([np.arange(len(d.starts), dtype=np.int64) for d in new_docs]) \
-            if new_docs else np.zeros(0, dtype=np.int64)
-        batch = IndexBatch(
-            set_keys=set_keys[rows],
-            band_keys=keys[rows],
-            hashes=hashes,
-            offsets=offsets,
-            shingle_ref=np.where(exact[rows], match[rows], -1),
-            doc_ids=[d.doc_id for d in new_docs],
-            doc_sizes=np.array([len(d.starts) for d in new_docs], dtype=np.int64),
-            para_index=para_index,
-            starts=np.concatenate([d.starts for d in new_docs]) if new_docs else np.zeros(0, np.int64),
-            ends=np.concatenate([d.ends for d in new_docs]) if new_docs else np.zeros(0, np.int64),
-        )
-        if self._stored_pairs is not None:  # the band pairs, already sorted (an index may use them)
-            batch.sorted_band_pairs = self._stored_pairs
-        self._stored_pairs = None
-        self.index.add(batch)
-
-    def _count_unchanged(self, docs: List[_Doc]) -> None:
-        """:meth:`_count` of documents nothing was removed from, in one go."""
-        if not docs:
-            return
-        st = self.stats
-        chars = sum(len(d.text) for d in docs)
-        utf8 = sum(d.utf8_size if d.utf8_size >= 0 else utf8_len(d.text) for d in docs)
-        st.documents += len(docs)
-        st.paragraphs += sum(len(d.starts) for d in docs)
-        st.chars_in += chars
-        st.chars_out += chars
-        st.bytes_in += utf8
-        st.bytes_out += utf8
-
-    def _count(self, doc: _Doc, out: str, removed: int) -> None:
-        st = self.stats
-        st.documents += 1
-        st.paragraphs += len(doc.starts)
-        st.removed += removed
-        st.documents_changed += removed > 0
-        st.documents_emptied += bool(removed) and (not out or out.isspace())
-        st.chars_in += len(doc.text)
-        st.chars_out += len(out)
-        bytes_in = doc.utf8_size if doc.utf8_size >= 0 else utf8_len(doc.text)
-        st.bytes_in += bytes_in
-        st.bytes_out += bytes_in if out is doc.text else (len(out) if out.isascii() else utf8_len(out))
-
-
-def _shingle_sets_once(paragraphs: List[str], ngram: int, normalization: str, unspaced: str) -> ShingleSets:
-    """:func:`shingle_sets`, fingerprinting each distinct paragraph string of the batch once.
-
-    Boilerplate often recurs byte for byte inside a batch; equal strings have equal sets.
-    """
-    first = dict.fromkeys(paragraphs)
-    if len(first) > 0.95 * len(paragraphs):
-        return shingle_sets(paragraphs, ngram, normalization, unspaced)
-    for i, p in enumerate(first):
-        first[p] = i
-    distinct = shingle_sets(list(first), ngram, normalization, unspaced)
-    rows = np.fromiter(map(first.__getitem__, paragraphs), dtype=np.int64, count=len(paragraphs))
-    lengths = np.diff(distinct.offsets)[rows]
-    return ShingleSets(distinct.hashes[ragged_take(distinct.offsets[rows], lengths)], offsets_of(lengths),
-                       distinct.n_tokens[rows], distinct.set_keys[rows])
-
-
-def _place(columns: List[list], at: List[int], values) -> None:
-    """``columns[j][at[k]] = values[j][k]``: one source's values into their places in the columns."""
-    for column, column_values in zip(columns, values):
-        for k, v in zip(at, column_values):
-            column[k] = v
-
-
-@contextmanager
-def _gc_paused():
-    """Bulk array work allocates no cycles; the collector would only cost time."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def dedupe_text(text: str, config: Optional[DedupConfig] = None, **overrides: Any) -> str:
@@ -637,81 +171,3 @@ def explain(text: str, config: Optional[DedupConfig] = None, **overrides: Any) -
     """Like :func:`dedupe_text`, with the paragraphs and an account of every removal."""
     check_text(text)
     return Deduplicator(make_config(config, default_scope="document", **overrides)).dedupe(text, doc_id=None)
-
-
-@dataclass
-class _Prepared:
-    """A batch fingerprinted ahead of its decisions (see :meth:`Deduplicator._prepare`)."""
-
-    sizes: np.ndarray
-    row_first: np.ndarray
-    sets: ShingleSets
-    keys: Optional[np.ndarray]  #: band keys of every row (None: exact-only)
-
-    @staticmethod
-    def concat(parts: Sequence["_Prepared"]) -> "_Prepared":
-        """Consecutive parts of one batch, fingerprinted apart, as the whole batch."""
-        sizes = np.concatenate([p.sizes for p in parts])
-        sets = ShingleSets.concat([p.sets for p in parts])
-        if all(p.sets.words is not None for p in parts):
-            sets.words = np.concatenate([cast(np.ndarray, p.sets.words) for p in parts])
-        keys = None if any(p.keys is None for p in parts) else np.concatenate([cast(np.ndarray, p.keys) for p in parts])
-        return _Prepared(sizes, exclusive_cumsum(sizes), sets, keys)
-
-
-class _Collector:
-    """The documents of ``iter_dedupe``'s input, a batch at a time, split and checked."""
-
-    def __init__(self, owner: Deduplicator, texts: Iterable[str],
-                 doc_ids: Optional[Iterable[Optional[Hashable]]]) -> None:
-        self.owner = owner
-        self.ids = iter(doc_ids) if doc_ids is not None else itertools.repeat(None)
-        self.source = iter(texts)
-        self.pending: Deque[_Doc] = deque()
-        self.error: List[BaseException] = []  # a bad input, raised when the batch reaches it
-        self.position = 0
-        self.seen_paragraphs = 0
-
-    def next_batch_or_error(self) -> Tuple[List[_Doc], Optional[BaseException]]:
-        try:
-            return self.next_batch(), None
-        except Exception as exc:
-            return [], exc
-
-    def next_batch(self) -> List[_Doc]:
-        """The next batch (empty at the end); a bad document is raised once those before it
-        have been handed out."""
-        owner = self.owner
-        limit = owner.config.batch_paragraphs
-        corpus = owner.config.scope == "corpus"
-        pending = self.pending
-        batch: List[_Doc] = []
-        batch_ids: set = set()
-        size = 0
-        while size < limit:
-            if not pending:
-                if self.error:
-                    if batch:  # the documents before the bad one first: results, index
-                        break
-                    raise self.error[0]
-                # read ahead about what this batch still needs (at most _READ_AHEAD)
-                want = 1 if not self.position else -(-(limit - size) * self.position // max(1, self.seen_paragraphs))
-                before = self.position
-                self.position = owner._read_ahead(self.source, self.ids, pending, self.error, self.position,
-                                                  max(1, min(_READ_AHEAD, want)))
-                self.seen_paragraphs += sum(len(d.starts) for d in itertools.islice(
-                    reversed(pending), self.position - before))
-                if not pending and not self.error:
-                    break
-                continue
-            doc = pending[0]
-            if corpus and not doc.auto_id:
-                if doc.doc_id in batch_ids:
-                    # The same id again: index the batch first, so the second copy is
-                    # a replay of the first whatever the batch size.
-                    break
-                batch_ids.add(doc.doc_id)
-            pending.popleft()
-            batch.append(doc)
-            size += len(doc.starts)
-        return batch

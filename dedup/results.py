@@ -85,6 +85,7 @@ class DedupResult:
     __slots__ = ("text", "doc_id", "_paragraphs", "removed", "original_length")
     text: str  #: the input minus removed paragraphs, separators tidied
     doc_id: Optional[Hashable]
+    _paragraphs: Any  #: a Spans, or the splitter that makes it (text -> (starts, ends) bytes)
     removed: List[Removal]
     original_length: int
 

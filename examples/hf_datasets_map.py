@@ -5,11 +5,15 @@
 
 One :class:`dedup.Deduplicator` carries the corpus index from batch to batch, so a
 paragraph is removed when it repeats one from *any* earlier row, not only from its own
-batch. Keep ``num_proc=1``: corpus scope means "earlier", which needs one ordered pass.
-The row index is the document id (``with_indices=True``), so if ``map`` ever feeds a batch
-twice the rows get the decisions of their first pass instead of being taken as repeats of
-themselves. For repeats inside each row only, use ``scope="document"`` (then any
-``num_proc`` works).
+batch. Corpus scope means "earlier", which needs one ordered pass in the process that made
+the Deduplicator: leave ``num_proc`` unset (datasets 5 runs even ``num_proc=1`` in a worker
+process). For speed, give the Deduplicator ``workers=N``: N - 1 threads fingerprint the next
+batch while this one is decided, with the same result as one pass. With ``num_proc=2`` each
+process would deduplicate only its own share of the rows, so the Deduplicator refuses
+(``DedupError``) rather than silently giving other results. The row index is the document id
+(``with_indices=True``), so if ``map`` ever feeds a batch twice the rows get the decisions of
+their first pass instead of being taken as repeats of themselves. For repeats inside each
+row only, use ``scope="document"`` (then any ``num_proc`` works).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ def make_cleaner(deduplicator: dedup.Deduplicator):
 
 def main() -> None:
     ds = Dataset.from_list(ROWS)
-    deduplicator = dedup.Deduplicator()  # corpus scope, in-memory index
+    deduplicator = dedup.Deduplicator(workers=2)  # corpus scope, in-memory index, fingerprints on a thread
     cleaned = ds.map(make_cleaner(deduplicator), batched=True, batch_size=2, with_indices=True,
                      load_from_cache_file=False, desc="dedup")
     for row in cleaned:

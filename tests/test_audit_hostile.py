@@ -60,3 +60,17 @@ def test_every_report_field_is_checked_with_file_and_line(field, value, message,
         dedup.write_audit(str(report), str(corpus), str(tmp_path / "p.html"), id_field="id")
     assert str(info.value).startswith(f"{report}:1: {message}")
     assert "\n" not in str(info.value)
+
+
+def test_lone_surrogates_in_ids_and_texts_are_shown_escaped(tmp_path):
+    """Legal in JSON, not in UTF-8: the page shows ``\\udc01`` instead of failing to be written."""
+    para = "hello there friend, this is a paragraph long enough to count here \udc02"
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": para}) + "\n" for i in ("a\udc00", "b\udc01")))
+    report = tmp_path / "report.jsonl"
+    assert cli_main([str(src), "--id-field", "id", "-o", str(tmp_path / "out.jsonl"), "--report", str(report),
+                     "-q"]) == 0
+    summary = dedup.write_audit(str(report), str(src), str(tmp_path / "a.html"), id_field="id", doc="b\udc01")
+    page = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert "b\\udc01" in page and "a\\udc00" in page and "count here \\udc02" in page
+    assert summary.doc_id == "b\udc01"

@@ -106,3 +106,58 @@ def test_cli_check_reports_hits_and_removes_them(tmp_path):
                      "--id-field", "url", "--hits", str(tmp_path / "hits2.jsonl"), "-q"]) == 0
     assert (tmp_path / "hits2.jsonl").read_text() == (tmp_path / "hits.jsonl").read_text()
     assert _digest(tmp_path / "bench.dedup") == before
+
+
+# -- issue 23: check honours --min-tokens, takes no --scope/--num-perm, reads every index kind ---------
+
+SHORT = "Always read the manual first."  # 5 tokens: one 5-gram, under min_tokens (8)
+LONG_DOCS = [f"Paragraph {i} of a long page goes on about topic {i} and then says: {SHORT} Then it goes on."
+             for i in range(30)]
+
+
+def _jsonl(path: Path, texts) -> Path:
+    path.write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    return path
+
+
+def test_a_short_reference_unit_is_no_hit_unless_min_tokens_allows_it(tmp_path, capsys):
+    ref = Reference([SHORT, BENCH[0]], ids=["short", "q1"])
+    assert all(not r.hits for r in ref.check_many(LONG_DOCS))
+    assert all(r.hits for r in Reference([SHORT], min_tokens=0).check_many(LONG_DOCS))
+    assert not Reference([SHORT], min_tokens=0).check("Read the manual.").hits  # not contained
+    assert not Reference([SHORT]).check(SHORT).hits  # a short checked unit is no hit either
+    corpus, bench = _jsonl(tmp_path / "c.jsonl", LONG_DOCS), _jsonl(tmp_path / "b.jsonl", [SHORT])
+    for extra, hits in (([], 0), (["--min-tokens", "0"], 30)):
+        assert cli_main(["check", str(corpus), "--against", str(bench), "--hits", str(tmp_path / "h.jsonl"),
+                         *extra]) == 0
+        assert len((tmp_path / "h.jsonl").read_text().splitlines()) == hits
+        assert f": {hits:,} hits in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--scope", "document"], ["--num-perm", "64"]])
+def test_check_takes_no_scope_or_num_perm(tmp_path, capsys, option):
+    corpus = _jsonl(tmp_path / "c.jsonl", LONG_DOCS)
+    assert cli_main(["check", str(corpus), "--against", str(corpus), *option]) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spec_of", [lambda d: str(d / "ref.dedup"), lambda d: str(d / "ref") + "/"],
+                         ids=["sqlite", "compact"])
+@pytest.mark.parametrize("built_with", [[], ["--exact-only"], ["--num-perm", "64"]],
+                         ids=["full", "exact-only", "num-perm-64"])
+def test_check_against_every_index_kind_however_it_was_built(tmp_path, capsys, spec_of, built_with):
+    """``--against DIR/`` and indexes built exact-only or with other MinHash settings are references:
+    only the settings that make a unit's shingle set must match."""
+    bench = _jsonl(tmp_path / "bench.jsonl", BENCH)
+    page = _jsonl(tmp_path / "page.jsonl", [PAGE])
+    spec = spec_of(tmp_path)
+    assert cli_main([str(bench), "--index", spec, "-o", str(tmp_path / "o.jsonl"), "-q", *built_with]) == 0
+    hits = tmp_path / "hits.jsonl"
+    assert cli_main(["check", str(page), "--against", spec, "--hits", str(hits), "-q"]) == 0, capsys.readouterr().err
+    from_files = tmp_path / "from_files.jsonl"
+    assert cli_main(["check", str(page), "--against", str(bench), "--hits", str(from_files), "-q"]) == 0
+    assert hits.read_text() == from_files.read_text() and len(hits.read_text().splitlines()) == 3
+    assert [h.ref_doc_id for h in Reference.from_index(spec).check(PAGE).hits] == [
+        f"{os.path.realpath(bench)}:{n}" for n in (1, 2, 2)]
+    with pytest.raises(dedup.IndexMismatchError, match="ngram=5, now ngram=3"):
+        Reference.from_index(spec, ngram=3)

@@ -536,6 +536,36 @@ def test_real_process_terminated_leaves_no_files(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+#: The console script as pip writes it, with Ctrl-C arriving as ``module`` is first imported.
+_CTRL_C_WHILE_IMPORTING = """
+import sys
+class CtrlC:
+    def __init__(self, module):
+        self.module = module
+    def find_spec(self, name, path=None, target=None):
+        if name == self.module:
+            sys.meta_path.remove(self)
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, CtrlC(sys.argv.pop(1)))
+from dedup.cli import main
+if __name__ == "__main__":
+    sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("module, argv, prog", [
+    ("numpy", [], "dedup"), ("dedup.deduplicator", [], "dedup"), ("dedup.cli.clean", [], "dedup"),
+    ("dedup.check", ["check"], "dedup check"), ("dedup.index.open", ["index", "info"], "dedup index")])
+def test_ctrl_c_while_dedup_is_still_importing_is_one_line_and_exit_130(tmp_path, module, argv, prog):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": P1}) + "\n")
+    args = {"dedup": [str(src)], "dedup check": [str(src), "--against", str(src)],
+            "dedup index": [str(tmp_path / "x.dedup")]}[prog]
+    proc = subprocess.run([sys.executable, "-c", _CTRL_C_WHILE_IMPORTING, module, *argv, *args],
+                          capture_output=True, env=_env(), timeout=120)
+    assert proc.returncode == 130 and proc.stderr.decode() == f"{prog}: error: interrupted\n", proc.stderr.decode()
+
+
 @pytest.mark.slow
 def test_a_100_mb_record(tmp_path, kjv_docs):
     """One record of ~100 MB (the KJV 24 times over, a chapter per paragraph): handled, and

@@ -16,7 +16,7 @@ def test_fuzz_target_bounded(tmp_path):
     except ImportError:
         if os.environ.get("CI"):
             raise
-        pytest.skip("atheris is not installed (pip install --group test)")
+        pytest.skip("atheris is not installed (pip install --group fuzz)")
     seconds = int(os.environ.get("DEDUP_FUZZ_SECONDS", "15"))
     proc = subprocess.run(
         [sys.executable, str(FUZZ), f"-max_total_time={seconds}", f"-artifact_prefix={tmp_path}/",

@@ -152,18 +152,18 @@ def test_empty_cache_job_runs_on_numpy_and_builds_in_background(tmp_path):
     the numpy path while ``python -m dedup.warmup`` builds the cache for the next run."""
     cache = tmp_path / "cache"
     cache.mkdir()
-    code = ("import time, dedup\n"
+    code = ("import dedup\n"
             "from dedup.accel import jit\n"
             "docs = [f'paragraph {i} ' + 'word ' * 10 for i in range(30000)]\n"
-            "t = time.process_time()\n"
             "list(dedup.Deduplicator(batch_paragraphs=2000).iter_dedupe(docs))\n"
-            "print(time.process_time() - t, jit._kernels is not None, jit._builder is not None)\n")
+            "compiled = sum(len(f.signatures) for f in jit._dispatchers(jit._module)) if jit._module else 0\n"
+            "print(compiled, jit._kernels is not None, jit._builder is not None)\n")
     try:
         out = subprocess.run([sys.executable, "-c", code], env=_env(NUMBA_CACHE_DIR=str(cache)),
                              capture_output=True, text=True, check=True, timeout=300)
-        seconds, loaded, building = out.stdout.split()
+        compiled, loaded, building = out.stdout.split()
         assert loaded == "False" and building == "True", out.stdout
-        assert float(seconds) < 15, seconds  # no multi-second compile inside the job
+        assert compiled == "0", out.stdout  # no kernel compiled inside the job (counted, not timed)
         assert list(cache.rglob("dedup-kernels.building")), "no background build started"
     finally:
         _stop_builder(cache)

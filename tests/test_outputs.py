@@ -97,6 +97,29 @@ def test_stdout_appended_onto_an_input_is_refused(tmp_path):
     assert src.read_bytes() == before
 
 
+@pytest.mark.parametrize("how", ["-o", "--report", "check --hits", "check -o", "stdout", "input URL"])
+def test_file_urls_of_an_input_are_refused_like_its_path(how, tmp_path):
+    """``file://`` spells a local path (fsspec writes it there): an output so named is checked as the path."""
+    pytest.importorskip("fsspec")
+    src = tmp_path / "in.jsonl"
+    _corpus(src)
+    before = src.read_bytes()
+    url = f"file://{src}"
+    out = str(tmp_path / "out.jsonl")
+    args = {"-o": [str(src), "-o", url], "--report": [str(src), "-o", out, "--report", url],
+            "check --hits": ["check", str(src), "--against", str(src), "--hits", url],
+            "check -o": ["check", str(src), "--against", str(src), "-o", url, "--hits", out],
+            "input URL": [url, "-o", str(src)], "stdout": [url]}[how]
+    if how == "stdout":
+        with open(src, "ab") as stdout:
+            proc = _dedup(*args, stdout=stdout)
+    else:
+        proc = _dedup(*args, "-q")
+    assert proc.returncode == 2, proc.stderr
+    assert b"refusing to write the" in proc.stderr and proc.stderr.count(b"\n") == 1, proc.stderr
+    assert src.read_bytes() == before
+
+
 @pytest.mark.parametrize("victim", ["report", "input"])
 def test_audit_refuses_to_write_over_its_inputs(victim, tmp_path):
     src = tmp_path / "in.jsonl"

@@ -62,3 +62,21 @@ def test_binary_values_become_base64_in_jsonl(tmp_path):
     assert proc.returncode == 0, proc.stderr
     row = json.loads((tmp_path / "out.jsonl").read_text())
     assert base64.b64decode(row["blob"]) == b"\x00\xffdata"
+
+
+_INTEGER = "an integer outside the 64-bit range Parquet holds"
+_SURROGATE = "a lone surrogate in a string (Parquet strings are UTF-8)"
+
+
+@pytest.mark.parametrize("first, record, why", [
+    ({"id": 7, "text": PARA}, {"id": 2 ** 64 - 1, "text": "x"}, _INTEGER),
+    ({"id": 7, "text": PARA}, {"id": 1, "text": "bad \udc00 surrogate"}, _SURROGATE),
+    ({"id": "doc-7", "text": PARA}, {"id": "doc-\udc00", "text": "x"}, _SURROGATE),
+], ids=["integer-2**64-1", "surrogate-in-text", "surrogate-in-id"])
+def test_values_parquet_cannot_hold_are_one_line_naming_the_record(tmp_path, first, record, why):
+    """Valid JSON that Parquet cannot store: the record's file and line, never a traceback."""
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in (first, record)))
+    proc = _dedup("in.jsonl", "-o", "out.parquet", cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == f"dedup: error: in.jsonl:2: cannot be written to Parquet: {why}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no output, no temporary file

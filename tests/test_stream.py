@@ -102,7 +102,7 @@ def test_lazy_and_bounded_by_the_batch():
 
     first = list(itertools.islice(dedup.dedupe_stream(endless(), batch_paragraphs=10), 3))
     assert [len(r.removed) for r in first] == [0, 1, 1]
-    from dedup.deduplicator import _READ_AHEAD
+    from dedup.engine.batch import _READ_AHEAD
 
     # one batch of 10 paragraphs = 5 documents, plus the splitter's read-ahead at most
     assert len(pulled) <= 5 + _READ_AHEAD

@@ -73,7 +73,7 @@ def count_tokens(text: str, starts: np.ndarray, ends: np.ndarray, case_fold: boo
     module = core()
     if module is None:
         return None
-    fold, word, _ = (None, None, None) if text.isascii() else engine_tables(unspaced, case_fold)
+    fold, word = (None, None) if text.isascii() else engine_tables(unspaced, case_fold)[:2]
     counts = module.count_tokens(text, np.ascontiguousarray(starts, dtype=np.int64),
                                  np.ascontiguousarray(ends, dtype=np.int64), fold, word, case_fold)
     return None if counts is None else np.frombuffer(counts, dtype=np.int64)
@@ -87,7 +87,7 @@ def tokens(text: str, case_fold: bool = True, unspaced: str = "chars"
     module = core()
     if module is None:
         return None
-    fold, word, _ = (None, None, None) if text.isascii() else engine_tables(unspaced, case_fold)
+    fold, word = (None, None) if text.isascii() else engine_tables(unspaced, case_fold)[:2]
     found = module.tokens(text, fold, word, case_fold)
     if found is None:
         return None

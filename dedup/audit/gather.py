@@ -35,7 +35,8 @@ from typing import Any, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 import numpy as np
 
 from dedup.audit.corpus import Corpus, Lookup, describe
-from dedup.audit.page import DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, histogram_note, render
+from dedup.audit.page import (DocView, Example, Numbers, Page, ViewRemoval, WhatIfRow, histogram_note, encode_page,
+                              render)
 from dedup.audit.scan import INNER, ReportScan, hashable, same_id
 from dedup.audit.similarity import FLOOR, best_matches, inner_repeats_at, removed_at
 from dedup.config import DedupConfig, make_config
@@ -131,8 +132,8 @@ def write_audit(report: Optional[Paths] = None, input: Optional[Paths] = None, o
     if hint:
         state.notes.append(hint)
     page = state.page()
-    html_text = render(page)
-    _write_page(output, html_text)
+    html = encode_page(render(page))
+    _write_page(output, html)
     return AuditSummary(
         output=output, mode=state.mode, threshold=cfg.threshold,
         documents=page.numbers.documents, paragraphs=page.numbers.paragraphs,
@@ -141,7 +142,7 @@ def write_audit(report: Optional[Paths] = None, input: Optional[Paths] = None, o
         analysed_paragraphs=page.analysed_paragraphs, what_if=[r.to_dict() for r in page.what_if],
         run_removed_analysed=page.run_removed_analysed, lsh_misses=state.lsh_misses,
         report_mismatch=state.report_mismatch, doc_id=page.doc_view.doc_id if page.doc_view else None,
-        notes=list(page.notes), page_bytes=len(html_text.encode("utf-8")),
+        notes=list(page.notes), page_bytes=len(html),
         seconds=round(time.perf_counter() - started, 3),
     )
 
@@ -572,11 +573,11 @@ def _top_list(top: list) -> List[Tuple[Any, int]]:
     return [(d, c) for c, _, d in sorted(top, key=lambda x: (-x[0], -x[1]))]
 
 
-def _write_page(path: str, html_text: str) -> None:
+def _write_page(path: str, html: bytes) -> None:
     """The page appears under its name only once it is written whole (:class:`AtomicOutput`)."""
     out = AtomicOutput(path, compress=False)
     try:
-        out.write(html_text.encode("utf-8"))
+        out.write(html)
     except BaseException:
         out.abort()
         raise

@@ -124,6 +124,12 @@ def e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def encode_page(html_text: str) -> bytes:
+    """The page as UTF-8. A lone surrogate (legal in a JSON string, so in an id or a text read
+    from JSONL; not in UTF-8) is shown as its escape, ``\\udc00``, instead of failing the page."""
+    return html_text.encode("utf-8", "backslashreplace")
+
+
 def render(page: Page) -> str:
     """The HTML of the page."""
     cfg = page.config

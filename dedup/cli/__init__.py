@@ -31,13 +31,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     name = args.pop(0) if args and args[0] in COMMANDS else DEFAULT_COMMAND
     module_name = COMMANDS[name][0]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return fail("dedup", f"the {name!r} sub-command is not available in this build", 2)
-    code = int(module.main(args) or 0)
+    try:  # a Ctrl-C while the command loads (numpy, the pipeline: ~0.5 s) is the same one line as later
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return fail("dedup", f"the {name!r} sub-command is not available in this build", 2)
+        code = int(module.main(args) or 0)
+    except KeyboardInterrupt:
+        return fail("dedup" if name == DEFAULT_COMMAND else f"dedup {name}", "interrupted", 130)
     if argv is None:  # the process exits next (outputs committed or cleaned up): a late signal changes nothing
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_IGN)

@@ -1,8 +1,9 @@
 """``dedup check CORPUS... --against REFERENCE...``: find (and optionally remove) units of a
 corpus that are in a reference set, adding nothing to anything (decontamination).
 
-The reference is files of records (a benchmark's test split) or a persistent index (a path
-to a dedup SQLite index, or ``redis://``), opened read-only.
+The reference is files of records (a benchmark's test split) or a persistent index (a dedup
+SQLite file, a compact index directory, or ``redis://``: :func:`dedup.index.open.index_kind`
+tells), opened read-only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dedup.cli.options import UsageError, run_command, run_settings, shared_opti
 from dedup.config import DedupConfig
 from dedup.contamination import Contamination
 from dedup.index.guard import index_access
+from dedup.index.open import index_kind, open_index
 from dedup.io import STDIO, AtomicOutput, Item, Read, Reject, open_source, open_writer, read_items, read_source
 from dedup.io.files import all_or_none, target_problem
 from dedup.io.records import dumps_record
@@ -28,7 +30,7 @@ _CHUNK = 256
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog=PROG, parents=[shared_options()],
+        prog=PROG, parents=[shared_options(without=("scope", "num_perm"))],  # no corpus scope, no MinHash
         description="Find the units (paragraphs by default) of a corpus that are in a reference set: "
                     "near-duplicates (Jaccard >= threshold) or containing a reference unit (containment "
                     ">= --min-containment). Nothing is added to the reference.",
@@ -39,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", metavar="CORPUS", help="files to check (text, JSONL or Parquet; - for stdin)")
     p.add_argument("--against", nargs="+", required=True, metavar="REF",
-                   help="the reference: files of records, or a persistent index (SQLite path or redis://...)")
+                   help="the reference: files of records, or a persistent index (SQLite path, DIR/ or redis://...)")
     p.add_argument("--against-id-field", metavar="NAME", default=None,
                    help="field naming a reference document, as hits report it (default: <resolved path>:<line>)")
     p.add_argument("--against-text-field", metavar="NAME", default=None,
@@ -67,9 +69,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = run_settings(args)
-    settings.pop("scope", None)
-    config = DedupConfig(**settings)
+    config = DedupConfig(**run_settings(args))
     bench = _items(args, config) if args.items else None
     hits_path = args.hits if args.hits is not None else (STDIO if args.output is None and bench is None else None)
     reference = _reference(args, config) if hits_path or args.output else None
@@ -118,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _items(args: argparse.Namespace, config: DedupConfig) -> Contamination:
     """The benchmark items of ``--items``: the records of the ``--against`` files."""
-    if len(args.against) == 1 and _is_index(args.against[0]):
+    if len(args.against) == 1 and index_kind(args.against[0], only_existing=True) is not None:
         raise UsageError("--items needs the benchmark's records (files), not an index: an index keeps no text")
     texts, ids = [], []
     for path in args.against:
@@ -146,8 +146,7 @@ def _good(reads: Iterable[Read]) -> Iterator[Item]:
 
 def _reference(args: argparse.Namespace, config: DedupConfig) -> Reference:
     """The reference: one persistent index, or the records of files."""
-    if len(args.against) == 1 and _is_index(args.against[0]):
-        from dedup.index.open import open_index
+    if len(args.against) == 1 and index_kind(args.against[0], only_existing=True) is not None:
         spec = args.against[0]
         with index_access(spec):
             index = open_index(spec, read_only=True)
@@ -162,14 +161,3 @@ def _reference(args: argparse.Namespace, config: DedupConfig) -> Reference:
             texts.append(item.text)
             ids.append(item.doc_id)
     return Reference(texts, ids, config, min_containment=args.min_containment)
-
-
-def _is_index(spec: str) -> bool:
-    if spec.startswith(("redis://", "rediss://", "unix://")):
-        return True
-    try:
-        with open(spec, "rb") as f:
-            return f.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
-

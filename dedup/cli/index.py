@@ -9,32 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import List, Optional, TextIO
 
 from dedup.errors import DedupError
-from dedup.index.open import REDIS_SCHEMES
+from dedup.index.open import open_index
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dedup index", description="Inspect a persistent corpus index.")
     sub = parser.add_subparsers(dest="command", required=True)
     info = sub.add_parser("info", help="settings, paragraphs, documents and size of an index")
-    info.add_argument("spec", metavar="PATH", help="index file, or redis://host:port/db[?prefix=P]")
+    info.add_argument("spec", metavar="PATH", help="index file, DIR/, or redis://host:port/db[?prefix=P]")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
-
-
-def _open_for_reading(spec: str):
-    if spec.startswith(REDIS_SCHEMES):
-        from dedup.index.open import open_index
-        return open_index(spec)
-    if os.path.isdir(spec):
-        from dedup.index.compact import CompactIndex
-        return CompactIndex(spec, read_only=True)
-    from dedup.index.sqlite import SqliteIndex
-    return SqliteIndex(spec, create=False)
 
 
 def _human(n: int) -> str:
@@ -72,7 +60,7 @@ def main(argv: Optional[List[str]] = None, stdout: TextIO = sys.stdout, stderr: 
     except SystemExit as exc:  # argparse printed the usage
         return int(exc.code or 0)
     try:
-        index = _open_for_reading(args.spec)
+        index = open_index(args.spec, read_only=True)  # never created, never written
         info = index.info()
         index.close()
     except DedupError as exc:

@@ -35,33 +35,39 @@ class UsageError(Exception):
     """The command line asks for something that cannot work (exit code 2)."""
 
 
-def shared_options() -> argparse.ArgumentParser:
-    """The parent parser: where the text and ids are, and the run's settings."""
+def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parent parser: where the text and ids are, and the run's settings (but the settings
+    named in ``without``: a command they mean nothing to does not take them)."""
     p = argparse.ArgumentParser(add_help=False)
+
+    def setting(*flags: str, **kwargs: Any) -> None:
+        if flags[0].lstrip("-").replace("-", "_") not in without:
+            p.add_argument(*flags, **kwargs)
+
     p.add_argument("--text-field", default="text", metavar="NAME",
                    help="field (column) holding the text of a record (default: text)")
     p.add_argument("--id-field", default=None, metavar="NAME",
                    help="field holding a document id, as named in reports "
                         "(default: <resolved path>:<line> for records, the resolved path for text files)")
-    p.add_argument("--scope", choices=["document", "corpus"], default=None,
-                   help="repeats inside each document only, or also across documents (default: corpus)")
-    p.add_argument("--threshold", type=float, default=None, metavar="J",
-                   help="Jaccard similarity of word 5-gram sets at which paragraphs count as repeats "
-                        "(default: 0.8)")
-    p.add_argument("--num-perm", type=int, default=None, metavar="N",
-                   help="MinHash permutations (default: 128)")
-    p.add_argument("--min-tokens", type=int, default=None, metavar="N",
-                   help="paragraphs with fewer tokens are removed only inside a run of removed repeats "
-                        "(default: 8)")
-    p.add_argument("--granularity", choices=["paragraph", "sentence", "line", "document"], default=None,
-                   help="the unit deduplicated: paragraphs, sentences inside them, every line, or whole "
-                        "documents (default: paragraph)")
-    p.add_argument("--ngram", type=int, default=None, metavar="N",
-                   help="word n-gram length of the shingles (default: 5)")
-    p.add_argument("--normalization", default=None, metavar="SPEC",
-                   help="the hashed copy of the text: nfkc_casefold (default) or none, then +digits (every run "
-                        "of digits one symbol), +accents (stripped), +punctuation (inside words dropped), "
-                        "e.g. nfkc_casefold+digits")
+    setting("--scope", choices=["document", "corpus"], default=None,
+            help="repeats inside each document only, or also across documents (default: corpus)")
+    setting("--threshold", type=float, default=None, metavar="J",
+            help="Jaccard similarity of word 5-gram sets at which paragraphs count as repeats "
+                 "(default: 0.8)")
+    setting("--num-perm", type=int, default=None, metavar="N",
+            help="MinHash permutations (default: 128)")
+    setting("--min-tokens", type=int, default=None, metavar="N",
+            help="paragraphs with fewer tokens are removed only inside a run of removed repeats "
+                 "(default: 8)")
+    setting("--granularity", choices=["paragraph", "sentence", "line", "document"], default=None,
+            help="the unit deduplicated: paragraphs, sentences inside them, every line, or whole "
+                 "documents (default: paragraph)")
+    setting("--ngram", type=int, default=None, metavar="N",
+            help="word n-gram length of the shingles (default: 5)")
+    setting("--normalization", default=None, metavar="SPEC",
+            help="the hashed copy of the text: nfkc_casefold (default) or none, then +digits (every run "
+                 "of digits one symbol), +accents (stripped), +punctuation (inside words dropped), "
+                 "e.g. nfkc_casefold+digits")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="nothing on stderr but errors: no progress bar, warnings or summary")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -76,7 +82,7 @@ def shared_options() -> argparse.ArgumentParser:
 
 def run_settings(args: argparse.Namespace) -> Dict[str, Any]:
     """The DedupConfig settings given on the command line (the rest keep their defaults)."""
-    return {name: getattr(args, name) for name in RUN_SETTINGS if getattr(args, name) is not None}
+    return {name: getattr(args, name) for name in RUN_SETTINGS if getattr(args, name, None) is not None}
 
 
 def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int],

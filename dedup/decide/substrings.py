@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_right
+from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Deque, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     from dedup.config import DedupConfig
 
 REASON = "substring"
+#: A chunk of documents the pass takes at once: this much text, or this many documents.
+_CHUNK_CHARS = 1 << 20
+_CHUNK_DOCS = 1024
 
 
 def gram_layout(n: int) -> Tuple[int, int]:
@@ -108,6 +112,46 @@ class SubstringPass:
 
     def close(self) -> None:
         self.store.close()
+
+    def run(self, decide: Callable[[Iterable[str], Optional[Iterable[Any]]], Iterator[DedupResult]],
+            texts: Iterable[str], doc_ids: Optional[Iterable[Any]]) -> Iterator[DedupResult]:
+        """The results of ``decide(texts, doc_ids)`` (the unit decisions, in input order) with the
+        repeated runs cut, a chunk of documents at a time (about a megabyte of text). Results
+        already decided come out before an error the input raises."""
+        given: Deque[str] = deque()
+        ids: Deque[Any] = deque()
+
+        def feed_texts() -> Iterator[str]:
+            for text in texts:
+                given.append(text)
+                yield text
+
+        def feed_ids() -> Iterator[Any]:  # the engine takes one id right after each text
+            for doc_id in doc_ids if doc_ids is not None else ():
+                ids.append(doc_id)
+                yield doc_id
+
+        chunk: List[DedupResult] = []
+        chunk_texts: List[str] = []
+        autos: List[bool] = []
+        size = 0
+        try:
+            for result in decide(feed_texts(), feed_ids() if doc_ids is not None else None):
+                text = given.popleft()
+                doc_id = ids.popleft() if doc_ids is not None else None
+                chunk.append(result)
+                chunk_texts.append(text)
+                autos.append(doc_id is None and self.corpus)
+                size += len(text)
+                if size >= _CHUNK_CHARS or len(chunk) >= _CHUNK_DOCS:
+                    yield from self.amend(chunk_texts, chunk, autos)
+                    chunk, chunk_texts, autos, size = [], [], [], 0
+        except Exception:
+            if chunk:  # what was decided before the error, then the error
+                yield from self.amend(chunk_texts, chunk, autos)
+            raise
+        if chunk:
+            yield from self.amend(chunk_texts, chunk, autos)
 
     def amend(self, texts: Sequence[str], results: List[DedupResult], autos: Optional[Sequence[Any]]) -> List[DedupResult]:
         """``results`` (of ``texts``, in input order) with the repeated runs cut; ``autos[i]`` says

@@ -10,7 +10,9 @@ inside kept paragraphs, and the output text.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Hashable, Iterator, List, Optional, Sequence, Tuple
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -19,6 +21,7 @@ from dedup.chardata import engine_tables
 from dedup.config import DedupConfig
 from dedup.decide.inner import InnerRepeat, find_inner_repeats_many
 from dedup.decide.rules import inner_removals
+from dedup.engine.gcpause import gc_paused
 from dedup.fingerprint.hashing import multiplier, multipliers
 from dedup.fingerprint.minhash import permutations
 from dedup.results import DedupResult, Removal, Spans, Stats, make_result, utf8_len
@@ -28,6 +31,22 @@ from dedup.text.split import check_text, normalize, tokenize
 #: Units the engine splits into, by its code.
 GRANULARITY = {"paragraph": 0, "sentence": 1, "line": 2, "document": 3}
 _LENGTH_MULTIPLIER, _SIZE_MULTIPLIER, _SALT_MULTIPLIER = 14, 13, 15
+
+
+#: Normalization steps the engine does while it tokenizes (the others: Python tokenizes the unit).
+COMPILED_STEPS = {"digits": 1, "punctuation": 2}
+_PUNCTUATION_FIRST = 4
+
+
+def _step_flags(steps: Sequence[str]) -> int:
+    """The engine's STEP_* flags for these steps (in their order: punctuation before digits lets
+    digit runs join across a dropped mark)."""
+    flags = 0
+    for step in steps:
+        flags |= COMPILED_STEPS.get(step, 0)
+    if "digits" in steps and "punctuation" in steps and steps.index("punctuation") < steps.index("digits"):
+        flags |= _PUNCTUATION_FIRST
+    return flags
 
 
 def available() -> bool:
@@ -42,14 +61,16 @@ def make_engine(config: DedupConfig) -> Any:
     text = config.text
     a, b = permutations(config.num_perm, config.seed)
     rows = config.layout.rows
-    base = config.normalization.partition("+")[0]
+    base, _, rest = config.normalization.partition("+")
+    steps = rest.split("+") if rest else []
     return module.Engine(
         ngram=config.ngram, num_perm=config.num_perm, perm_a=a, perm_b=b,
         bands=0 if config.exact_only else config.layout.bands, rows=rows,
         multipliers=multipliers(max(config.ngram, rows)), m_len=int(multiplier(_LENGTH_MULTIPLIER)),
         m_size=int(multiplier(_SIZE_MULTIPLIER)), m_salt=int(multiplier(_SALT_MULTIPLIER)),
         threshold=float(config.threshold), min_tokens=config.min_tokens, cap=config.max_bucket_candidates,
-        granularity=GRANULARITY[config.granularity], case_fold=text.case_fold, python_tokens=not text.compiled,
+        granularity=GRANULARITY[config.granularity], case_fold=text.case_fold,
+        python_tokens=any(step not in COMPILED_STEPS for step in steps), steps=_step_flags(steps),
         inner=config.inner_repeats, inner_min_tokens=config.inner_min_tokens, exact_only=config.exact_only,
         load_tables=partial(engine_tables, config.unspaced_scripts, text.case_fold),
         normalize=partial(normalize, normalization=base),
@@ -62,30 +83,105 @@ def _check(record: Any, position: int) -> None:
     check_text(record, f"document {position}")
 
 
-class NativeEngine:
-    """Decides records in order against a store (corpus scope) or within each record."""
+#: Records handed to the engine per call: about a megabyte of text, at most this many records.
+CHUNK_CHARS = 1 << 20
+CHUNK_DOCS = 1024
 
-    def __init__(self, config: DedupConfig, stats: Stats) -> None:
+
+class NativeEngine:
+    """Decides records in order against a store (corpus scope) or within each record.
+
+    ``store``: the index's compiled store (None in document scope); ``auto_ids``: numbers the
+    documents given no id in corpus scope (shared with the deduplicator); ``workers``: threads
+    of :meth:`stream` (N fingerprints the next chunk on N - 1 threads while this one is decided).
+    """
+
+    def __init__(self, config: DedupConfig, stats: Stats, store: Any, read_only: bool,
+                 auto_ids: "itertools.count[int]", workers: int) -> None:
         self.config = config
         self.stats = stats
+        self.store = store
+        self.corpus = config.scope == "corpus"
+        self.read_only = read_only
+        self.auto_ids = auto_ids
+        self.workers = workers
         self.engine = make_engine(config)
         self.units = self.engine.units
 
-    def run(self, store: Any, texts: List[str], ids: List[Optional[Hashable]], autos: Optional[bytes],
-            corpus: bool, read_only: bool, prints: Optional[Sequence[Any]] = None) -> List[DedupResult]:
+    def one(self, text: str, doc_id: Optional[Hashable]) -> DedupResult:
+        """One record (the same result as a stream of it)."""
+        check_text(text, "document 0")
+        auto = doc_id is None and self.corpus
+        if auto:
+            doc_id = next(self.auto_ids)
+        with gc_paused():
+            return self.run([text], [doc_id], b"\x01" if auto else None)[0]
+
+    def stream(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]) -> Iterator[DedupResult]:
+        """Results in input order, a chunk at a time; a bad record raised after those before it."""
+        chunks = self._chunks(texts, doc_ids)
+        if self.workers == 1:
+            for chunk, ids, autos, error in chunks:
+                if chunk:
+                    with gc_paused():
+                        results = self.run(chunk, ids, bytes(autos) if autos else None)
+                    yield from results
+                if error is not None:
+                    raise error
+            return
+        parts = self.workers - 1
+        with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="dedup-fingerprint") as pool:
+            def ahead(chunk: List[str]) -> list:
+                cut = [round(k * len(chunk) / parts) for k in range(parts + 1)] if len(chunk) >= 2 * parts else [0, len(chunk)]
+                return [pool.submit(self.prints, chunk[a:b]) for a, b in zip(cut, cut[1:])]
+
+            pending = next(chunks, None)
+            work = ahead(pending[0]) if pending else []
+            while pending is not None:
+                chunk, ids, autos, error = pending
+                nxt = next(chunks, None) if error is None else None
+                nxt_work = ahead(nxt[0]) if nxt else []
+                if chunk:
+                    with gc_paused():
+                        results = self.run(chunk, ids, bytes(autos) if autos else None, [f.result() for f in work])
+                    yield from results
+                if error is not None:
+                    raise error
+                pending, work = nxt, nxt_work
+
+    def _chunks(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]
+                ) -> Iterator[Tuple[List[str], List[Optional[Hashable]], Optional[bytearray], Optional[BaseException]]]:
+        """The input a chunk at a time, pulled by the engine: texts checked to be ``str``, auto
+        ids given; a bad record ends the last chunk as its error."""
+        ids = iter(doc_ids) if doc_ids is not None else None
+        autos = self.auto_ids if self.corpus else None
+        source = iter(texts)
+        position = 0
+        more = True
+        docs = min(CHUNK_DOCS, self.config.batch_paragraphs)  # batch_paragraphs bounds what is held, as in a batch
+        while more:
+            chunk, chunk_ids, flags, error, more = self.engine.collect(source, ids, autos, _check, position, docs,
+                                                                       CHUNK_CHARS)
+            position += len(chunk)
+            if chunk or error is not None:
+                yield chunk, chunk_ids, flags, error
+
+    def run(self, texts: List[str], ids: List[Optional[Hashable]], autos: Optional[bytes],
+            prints: Optional[Sequence[Any]] = None) -> List[DedupResult]:
         """Results for ``texts`` (checked to be ``str``), decided in order; the store grows.
 
         ``prints``: the texts already fingerprinted (:meth:`prints`), in consecutive parts.
         """
         try:
             if prints is None:
-                outcomes = self.engine.run(store, texts, ids, autos, corpus, read_only)
+                outcomes = self.engine.run(self.store, texts, ids, autos, self.corpus, self.read_only)
             else:
                 outcomes, at = [], 0
                 for part in prints:
                     n = len(part)
-                    outcomes += self.engine.decide(store, part, ids[at:at + n],
-                                                   None if autos is None else autos[at:at + n], corpus, read_only)
+                    outcomes += self.engine.decide(self.store, part, ids[at:at + n],
+                                                   None if autos is None else autos[at:at + n], self.corpus,
+                                                   self.read_only)
                     at += n
         finally:
             self._count()
@@ -102,12 +198,6 @@ class NativeEngine:
             if out.__class__ is tuple:
                 outcomes[k] = self._changed(texts[k], ids[k], out)
         return outcomes
-
-    def collect(self, texts: Iterator[Any], ids: Optional[Iterator[Any]], autos: Optional[Iterator[int]],
-                position: int, max_docs: int, max_chars: int
-                ) -> Tuple[List[str], List[Optional[Hashable]], Optional[bytearray], Optional[BaseException], bool]:
-        """The next chunk of records (see ``Engine.collect``): texts checked to be ``str``."""
-        return self.engine.collect(texts, ids, autos, _check, position, max_docs, max_chars)
 
     def _count(self) -> None:
         docs, units, chars, size, replayed = self.engine.take_stats()

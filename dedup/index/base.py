@@ -15,6 +15,7 @@ directly, never asking whether an index has them. Like datasketch's ``Storage(AB
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any, Dict, Hashable, Iterator, Optional, Tuple
 import numpy as np
 
 from dedup.arrays import exclusive_cumsum
-from dedup.errors import IndexMismatchError
+from dedup.errors import DedupError, IndexMismatchError
 
 DocId = Hashable
 Settings = Tuple[str, dict]  # (fingerprint, settings) an index was built with
@@ -116,6 +117,9 @@ class Index(ABC):
 
     #: Whether :meth:`shingles` holds the sets (exact repeats are then verified on them).
     stores_shingles = True
+    #: Whether copies of this index in several processes are one index (a file or a server they
+    #: take turns on), rather than each process's own copy.
+    shared_between_processes = False
 
     def replay_of(self, doc_id: DocId, set_keys: np.ndarray) -> Optional[int]:
         """The first entry of document ``doc_id`` when it was indexed with these very set keys
@@ -165,6 +169,33 @@ class Index(ABC):
 
     def close(self) -> None:
         """Release what the index holds open (a file, a connection); nothing by default."""
+
+    def info(self) -> Dict[str, Any]:
+        """What the index holds (:func:`info_fields`); by default its kind and size only."""
+        return info_fields(type(self).__name__, {}, None, {"paragraphs": len(self)})
+
+
+def check_process(made_in: int, index: Index, writes: bool) -> int:
+    """The process a deduplicator may go on in: this one, unless it is a copy made in another
+    process that still runs, writing to an index not shared between processes (each copy would
+    deduplicate only its own share of the documents, silently unlike one pass: Hugging Face
+    ``datasets.map(num_proc=2)``; and the maker's own index would learn nothing of what a copy
+    saw). A copy restored after its maker ended (a pickle read back in a later run) carries on."""
+    here = os.getpid()
+    if made_in == here or not writes or index.shared_between_processes:
+        return here
+    try:
+        os.kill(made_in, 0)
+    except ProcessLookupError:
+        return here
+    except PermissionError:  # alive, another user's
+        pass
+    raise DedupError(
+        f"this Deduplicator was made in process {made_in}, which still runs, and is used in process {here}: "
+        f"its {type(index).__name__} is this process's own copy, so each process would deduplicate only its "
+        "share of the documents. Run it in the process that made it, with workers=N for parallel fingerprinting "
+        "(the same result as one pass; Hugging Face datasets: map without num_proc, which runs even num_proc=1 "
+        "in a worker process), or give it an index processes share (SQLite, Redis)")
 
 
 def as_index(index: Any) -> Index:

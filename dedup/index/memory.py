@@ -65,8 +65,8 @@ class MemoryIndex(Index):
     def __len__(self) -> int:
         return 0 if self._store is None else len(self._store)
 
-    @property  # type: ignore[override]
-    def stores_shingles(self) -> bool:
+    @property
+    def stores_shingles(self) -> bool:  # type: ignore[override]
         """False when bound to exact-only settings: then only set keys are kept (a few bytes a
         paragraph) and a repeat is decided on the 64-bit key (see ``docs/indexes.md``)."""
         return self._store is None or bool(self._store.stores_sets)
@@ -80,7 +80,7 @@ class MemoryIndex(Index):
         """What the index holds (the same keys as the persistent indexes report)."""
         store = self._store
         documents = 0 if store is None else store.documents
-        distinct = 0 if store is None else len(set(store.doc_ids)) if documents < 10_000_000 else None
+        distinct = 0 if store is None else len(set(store.doc_ids))
         kind = "memory" if self.stores_shingles else "exact-only"
         return info_fields(kind, {}, self._settings, {
             "paragraphs": len(self), "documents": documents, "distinct_doc_ids": distinct,

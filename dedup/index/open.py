@@ -12,12 +12,14 @@ from dedup.index.base import Index, as_index
 from dedup.index.guard import index_access
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def open_index(spec: Union[str, os.PathLike, Index], config: Optional[DedupConfig] = None, *,
                read_only: bool = False) -> Index:
     """A path -> :class:`SqliteIndex`; a directory (or a path ending in ``/``) -> the memory-mapped
-    :class:`~dedup.index.compact.CompactIndex`; ``redis://host:port/db[?prefix=news:]`` -> :class:`RedisIndex`.
+    :class:`~dedup.index.compact.CompactIndex`; ``redis://host:port/db[?prefix=news:]`` -> :class:`RedisIndex`
+    (:func:`index_kind` tells them apart).
 
     An index object is returned as it is. With ``config``, the index is bound to its
     settings at once (raising IndexMismatchError if it was built with others; an index
@@ -45,20 +47,42 @@ def open_index(spec: Union[str, os.PathLike, Index], config: Optional[DedupConfi
     return index
 
 
+def index_kind(spec: str, *, only_existing: bool = False) -> Optional[str]:
+    """The kind of persistent index ``spec`` names: ``"redis"`` (a ``redis://``, ``rediss://`` or
+    ``unix://`` URL), ``"compact"`` (a directory, or a path ending in ``/``), ``"sqlite"`` (any
+    other path; with ``only_existing``, only an existing file that starts with SQLite's header),
+    or None. The one place a spec is told apart: every command and :func:`open_index` ask here
+    (``dedup check --against`` with ``only_existing``, to tell an index from a file of records)."""
+    if spec.startswith(REDIS_SCHEMES):
+        return "redis"
+    if "://" in spec or not spec:
+        return None
+    if spec.endswith(("/", os.sep)) or os.path.isdir(spec):
+        return "compact"
+    if not only_existing:
+        return "sqlite"
+    try:
+        with open(spec, "rb") as f:
+            return "sqlite" if f.read(16) == _SQLITE_HEADER else None
+    except OSError:
+        return None
+
+
 def _open_spec(text: Union[str, bytes], read_only: bool = False) -> Index:
     if isinstance(text, bytes):
         raise ConfigError(f"index path must be text, got bytes {text!r}")
-    if text.startswith(REDIS_SCHEMES):
+    kind = index_kind(text)
+    if kind == "redis":
         return _open_redis(text, read_only)
-    if "://" in text:
-        raise ConfigError(f"index spec {text!r}: unknown scheme; give a file path or redis://host:port/db")
-    if not text:
-        raise ConfigError("index spec is empty; give a file path or redis://host:port/db")
-    if text.endswith(("/", os.sep)) or os.path.isdir(text):  # a directory: the memory-mapped compact index
+    if kind == "compact":  # a directory: the memory-mapped compact index
         from dedup.index.compact import CompactIndex
         return CompactIndex(text, read_only=read_only)
-    from dedup.index.sqlite import SqliteIndex
-    return SqliteIndex(text, read_only=read_only)
+    if kind == "sqlite":
+        from dedup.index.sqlite import SqliteIndex
+        return SqliteIndex(text, read_only=read_only)
+    if not text:
+        raise ConfigError("index spec is empty; give a file path, DIR/ or redis://host:port/db")
+    raise ConfigError(f"index spec {text!r}: unknown scheme; give a file path, DIR/ or redis://host:port/db")
 
 
 def _open_redis(url: str, read_only: bool = False) -> Index:

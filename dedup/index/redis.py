@@ -53,6 +53,7 @@ from dedup.errors import DedupError, IndexBusyError
 from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
 from dedup.index.codec import I64, key_fields, pack, set_blobs, shingle_set, unpack
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
+from dedup.index.durability import checkpoint
 
 _ENTRY = np.dtype([("set_key", "<u8"), ("shingle_ref", "<i8"), ("doc_first", "<i8"),
                    ("para", "<i8"), ("start", "<i8"), ("end", "<i8")])
@@ -72,6 +73,8 @@ class RedisIndex(Index):
     corpus). The client must return bytes (the default, ``decode_responses=False``).
     See the module docstring for what several concurrent workers can and cannot produce.
     """
+
+    shared_between_processes = True  # processes take turns on it
 
     def __init__(self, client: Any, prefix: str = "dedup:", *, cache_size: int = 16384,
                  read_only: bool = False) -> None:
@@ -126,6 +129,8 @@ class RedisIndex(Index):
             pipe.hsetnx(self._k_settings, "fingerprint", settings_fingerprint)
             pipe.hsetnx(self._k_settings, "settings", json.dumps(settings, sort_keys=True))
         pipe.hmget(self._k_settings, ["fingerprint", "settings"])
+        if not self.read_only:
+            checkpoint("redis.exec")
         fingerprint, stored = pipe.execute()[-1]
         if stored is None:
             raise DedupError(f"Redis index {self.prefix!r}: an empty index (nothing to query)")
@@ -296,6 +301,7 @@ class RedisIndex(Index):
                 self._queue_entries(pipe, pending, first)
                 self._queue_sets_and_documents(pipe, pending, first)
                 self._queue_bands(pipe, pending, first, current)
+                checkpoint("redis.exec")
                 pipe.execute()
             except self._watch_error():
                 return None

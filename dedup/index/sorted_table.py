@@ -107,6 +107,7 @@ class SortedTable:
         start = self._run_dir[-1]
         if start + len(directory) > len(self._dir):
             self._dir = self._grow("dir", self._dir, start, max(start + len(directory), len(self._dir) * 3 // 2, 64))
+        self._will_write("dir", start, start + len(directory))
         self._dir[start:start + len(directory)] = directory
         self._dir_size = start + len(directory)
         self._run_bits[-1] = bits
@@ -116,7 +117,13 @@ class SortedTable:
         the buffers elsewhere (``dedup.index.compact`` keeps them in files)."""
         return _grown(array, used, capacity)
 
+    def _will_write(self, name: str, lo: int, hi: int) -> None:
+        """Items ``[lo, hi)`` of buffer ``name`` are about to be written over (a merge, a run's
+        directory); a subclass that persists the buffers saves what was there first."""
+
     def _merge(self, lo: int, mid: int, hi: int) -> None:
+        self._will_write("keys", lo, hi)
+        self._will_write("ids", lo, hi)
         kernels = jit.kernels()
         if kernels is not None:
             kernels.merge_runs(self._keys, self._ids, lo, mid, hi)

@@ -12,7 +12,7 @@ batch in flight and never leaves half a batch):
   candidates and exact matches.
 - ``key_runs``: per batch, the ids, set keys and LSH band keys of its stored entries, as
   three BLOBs. Opening the index loads them into sorted in-process tables
-  (:class:`~dedup.index.keyview.KeyView`, ~16 bytes per band key held in RAM); each
+  (:class:`~dedup.index.keyview.KeyView`, ~14 bytes per band key held in RAM), a run at a time; each
   batch then reads only the runs other writers appended since (see keyview.py for why
   not a B-tree of band keys).
 
@@ -45,8 +45,9 @@ import numpy as np
 from dedup.arrays import exclusive_cumsum, row_of
 from dedup.errors import DedupError, IndexBusyError
 from dedup.index.base import DocId, Index, IndexBatch, Location, Settings, check_settings, info_fields
-from dedup.index.codec import I64, U64, pack, set_blobs, shingle_set, unpack_all
+from dedup.index.codec import I64, U64, pack, set_blobs, shingle_set
 from dedup.index.doc_ids import decode_doc_id, encode_doc_id
+from dedup.index.durability import checkpoint
 from dedup.index.keyview import KeyView
 
 FORMAT_VERSION = 1
@@ -83,6 +84,8 @@ class SqliteIndex(Index):
     Use as a context manager or call :meth:`close`; picklable (reopens the file).
     """
 
+    shared_between_processes = True  # processes take turns on it
+
     def __init__(self, path: Union[str, os.PathLike], *, timeout: float = 120.0,
                  create: bool = True, cache_size: int = 16384, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -102,12 +105,12 @@ class SqliteIndex(Index):
             self._con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
         self._settings: Optional[Settings] = None
         self._depth = 0  # nesting of batch()
-        self._view = KeyView()
+        self._view = KeyView(None)  # its bucket cap comes with the settings (_reset_view)
         self._view_fresh = False  # loaded at least once
         self._shingles = lru_cache(maxsize=self._cache_size)(self._load_shingles)
         try:
             if not self.read_only:
-                self._con.execute("PRAGMA journal_mode=WAL")
+                self._wal_mode()
                 self._con.execute("PRAGMA synchronous=NORMAL")
             elif not self._has_schema():
                 raise DedupError(f"{self.path}: an empty index (nothing to query)")
@@ -118,12 +121,29 @@ class SqliteIndex(Index):
             if int(row[0]) != FORMAT_VERSION:
                 raise DedupError(f"{self.path}: index format {row[0]}, this dedup reads format {FORMAT_VERSION}")
             self._settings = self._stored_settings()
+            self._view = KeyView(self._bucket_cap())
         except sqlite3.DatabaseError as exc:
             self._con.close()
             raise DedupError(f"{self.path}: not a dedup index ({exc})") from None
         except BaseException:
             self._con.close()
             raise
+
+    def _wal_mode(self) -> None:
+        """Switch to WAL. SQLite answers "database is locked" at once (no busy wait) while another
+        process creates the file, so two writers starting together retry up to ``timeout``."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self._con.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(f"{self.path}: locked by another process for more than "
+                                         f"{self.timeout:g} s ({exc})") from None
+            time.sleep(0.01)
 
     def _has_schema(self) -> bool:
         names = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master")}
@@ -185,6 +205,7 @@ class SqliteIndex(Index):
         except BaseException:
             self._con.execute("ROLLBACK")
             raise
+        checkpoint("sqlite.commit")
         self._con.execute("COMMIT")
 
     @contextmanager
@@ -217,9 +238,15 @@ class SqliteIndex(Index):
         return int(self._con.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM entries").fetchone()[0])
 
     def _reset_view(self) -> None:
-        self._view = KeyView()
+        self._view = KeyView(self._bucket_cap())
         self._view_fresh = False
         self._shingles.cache_clear()
+
+    def _bucket_cap(self) -> Optional[int]:
+        """The ids a band key needs to keep: the settings' ``max_bucket_candidates`` (None: unknown)."""
+        stored = getattr(self, "_settings", None)
+        settings = stored[1] if stored is not None else None
+        return int(settings["max_bucket_candidates"]) if settings and "max_bucket_candidates" in settings else None
 
     def _sync(self) -> None:
         """Bring the in-process key tables up to the entries stored (by any process)."""
@@ -228,14 +255,15 @@ class SqliteIndex(Index):
             self._reset_view()
         if n == self._view.len and self._view_fresh:
             return
+        # Run by run, as the cursor reads them: the tables grow as they did while the index was
+        # built, and no copy of all the keys is ever held at once (reopening peaks no higher).
         rows = self._con.execute(
             "SELECT ids, set_keys, band_keys FROM key_runs WHERE first_entry >= ? ORDER BY first_entry",
-            (self._view.len,)).fetchall()
-        if rows:
-            ids = unpack_all((r[0] for r in rows), I64)
-            set_keys = unpack_all((r[1] for r in rows), U64)
-            bands = unpack_all((r[2] for r in rows), U64).reshape(len(ids), -1)
-            self._view.add_run(ids, set_keys, bands)
+            (self._view.len,))
+        for ids_blob, keys_blob, bands_blob in rows:
+            ids = np.frombuffer(ids_blob, dtype=I64)
+            self._view.add_run(ids, np.frombuffer(keys_blob, dtype=U64),
+                               np.frombuffer(bands_blob, dtype=U64).reshape(len(ids), -1))
         self._view.len = n
         self._view_fresh = True
 

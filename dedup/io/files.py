@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Callable, Iterator, List, Optional, Sequence, 
 
 from dedup._optional import require
 from dedup.errors import DamagedInputError
-from dedup.io.remote import RemoteUpload, is_url, open_remote
+from dedup.io.remote import RemoteUpload, is_url, local_path, open_remote
 
 STDIO = "-"
 
@@ -210,6 +210,7 @@ def target_problem(targets: Sequence[Tuple[str, str]], inputs: Sequence[str],
 
 def _stdout_is(path: str) -> bool:
     """Whether stdout is redirected onto the regular file ``path`` (``dedup a >> a``)."""
+    path = local_path(path)
     if path == STDIO or is_url(path):
         return False
     try:
@@ -221,7 +222,9 @@ def _stdout_is(path: str) -> bool:
 
 
 def same_file(a: str, b: str) -> bool:
-    """Whether two paths name the same file (existing or not); ``-`` is never a file."""
+    """Whether two paths name the same file (existing or not; a ``file://`` URL is its path);
+    ``-`` is never a file."""
+    a, b = local_path(a), local_path(b)
     if STDIO in (a, b):
         return False
     if is_url(a) or is_url(b):

@@ -167,6 +167,8 @@ class ParquetWriter:
                                          f"the Parquet schema taken from {self._first_source}")
         try:
             table = pa.Table.from_pylist(self._rows, schema=self.schema)
+        except (OverflowError, UnicodeEncodeError) as exc:  # values Parquet cannot hold: name the record
+            raise self._unwritable(exc) from None
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             first = self._sources[0] if self._sources else None
             where = first.source if first else self.out.path
@@ -178,6 +180,19 @@ class ParquetWriter:
             self._writer = self._pq.ParquetWriter(self.out.stream, self.schema)
         self._writer.write_table(table)
         self._rows, self._sources = [], []
+
+    def _unwritable(self, exc: Exception) -> InputDataError:
+        """The first record that cannot be written, and why (found row by row: only on this error)."""
+        why = ("a lone surrogate in a string (Parquet strings are UTF-8)" if isinstance(exc, UnicodeEncodeError)
+               else "an integer outside the 64-bit range Parquet holds")
+        for row, item in zip(self._rows, self._sources):
+            try:
+                self._pa.Table.from_pylist([row], schema=self.schema)
+            except (OverflowError, UnicodeEncodeError):
+                return InputDataError(item.source, item.line, f"cannot be written to Parquet: {why}")
+            except Exception:  # another problem of this row: the batch as a whole is what failed
+                continue
+        return InputDataError(self.out.path, None, f"cannot be written to Parquet: {why}")
 
     def finish(self) -> None:
         """The last rows and the footer written, the file closed under its temporary name."""

@@ -28,6 +28,20 @@ def is_url(path: str) -> bool:
     return match is not None and match.group(0)[:-3].lower() not in _NOT_FILES
 
 
+def local_path(path: str) -> str:
+    """The file a path or a URL of the local file system names (``file:///x/in.jsonl`` -> ``/x/in.jsonl``,
+    as fsspec resolves it); anything else as it is. For the checks that keep outputs off inputs."""
+    match = _URL.match(path)
+    if match is None or match.group(0)[:-3].lower() not in ("file", "local"):
+        return path
+    try:
+        from fsspec.implementations.local import LocalFileSystem
+    except ImportError:  # the URL cannot be read or written without fsspec either; the path is plain
+        rest = path[match.end():]
+        return rest[len("localhost"):] if rest.startswith("localhost/") else rest
+    return str(LocalFileSystem._strip_protocol(path))
+
+
 def _fsspec(path: str) -> Any:
     return require("fsspec", "remote", f"{path}: reading or writing a URL")
 

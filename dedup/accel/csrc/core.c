@@ -48,7 +48,22 @@ typedef struct {
     size_t fold_n;
     const uint8_t *word;   /* 1 word character, 2 a token alone, 0 neither */
     size_t word_n;
+    int steps;             /* normalization steps done while tokenizing (STEP_*) */
+    const uint8_t *digit;  /* 1 for a decimal digit (re's \d), for STEP_DIGITS */
+    size_t digit_n;
 } Folding;
+
+#define STEP_DIGITS 1
+#define STEP_PUNCT 2
+#define STEP_PUNCT_FIRST 4
+
+static inline int is_digit(const Folding *fo, uint32_t f) {
+    if (f < 128) return f >= '0' && f <= '9';
+    return f < fo->digit_n && fo->digit[f];
+}
+
+/* dedup.chardata.INNER_PUNCTUATION_RE's marks: dropped between two word characters */
+static inline int is_inner_punct(uint32_t f) { return f == '-' || f == '\'' || f == 0x2019 || f == '.' || f == 0xB7; }
 
 #define CT uint8_t
 #define SFX u8
@@ -312,8 +327,8 @@ typedef struct {
     PyObject *units_fn;   /* this engine's units method: the splitter an unchanged result keeps */
     PyObject *s_text, *s_doc_id, *s_paragraphs, *s_removed, *s_original_length;  /* slot names */
     PyObject *reason_exact, *reason_near, *reason_run;
-    PyObject *tables;  /* (fold, word, space) arrays, kept alive */
-    Py_buffer fold_buf, word_buf, space_buf;
+    PyObject *tables;  /* (fold, word, space, digit) arrays, kept alive */
+    Py_buffer fold_buf, word_buf, space_buf, digit_buf;
     int tables_loaded;
     Folding fo;
     const uint8_t *space;
@@ -437,7 +452,7 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
     static char *names[] = {"ngram", "num_perm", "perm_a", "perm_b", "bands", "rows", "multipliers", "m_len",
                             "m_size", "m_salt", "threshold", "min_tokens", "cap", "granularity", "case_fold",
                             "python_tokens", "inner", "inner_min_tokens", "exact_only", "load_tables",
-                            "normalize", "tokenize", "removal_type", "result_type", NULL};
+                            "normalize", "tokenize", "removal_type", "result_type", "steps", NULL};
     PyObject *pa, *pb, *mults;
     unsigned long long m_len, m_size, m_salt;
     int cap;
@@ -446,10 +461,10 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
         return -1;
     }
     if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "iiOOiiOKKKdiiipppipOOOOO", names, &e->ngram, &e->num_perm, &pa, &pb, &e->bands, &e->rows,
+            args, kw, "iiOOiiOKKKdiiipppipOOOOO|i", names, &e->ngram, &e->num_perm, &pa, &pb, &e->bands, &e->rows,
             &mults, &m_len, &m_size, &m_salt, &e->threshold, &e->min_tokens, &cap, &e->granularity, &e->case_fold,
             &e->py_tokens, &e->inner, &e->inner_min, &e->exact_only, &e->load_tables, &e->normalize, &e->tokenize,
-            &e->removal_type, &e->result_type))
+            &e->removal_type, &e->result_type, &e->fo.steps))
         return -1;
     if (e->ngram < 1 || e->num_perm < 1 || e->bands < 0 || e->rows < 1 || (long)e->bands * e->rows > e->num_perm ||
         cap < 1 || e->granularity < 0 || e->granularity > 3) {
@@ -498,6 +513,7 @@ static void Engine_dealloc(Engine *e) {
     VecU32_free(&e->cand); VecU32_free(&e->found); VecU32_free(&e->sortbuf); VecU64_free(&e->order);
     if (e->tables_loaded) {
         PyBuffer_Release(&e->fold_buf); PyBuffer_Release(&e->word_buf); PyBuffer_Release(&e->space_buf);
+        PyBuffer_Release(&e->digit_buf);
     }
     Py_CLEAR(e->tables); Py_CLEAR(e->load_tables); Py_CLEAR(e->normalize); Py_CLEAR(e->tokenize);
     Py_CLEAR(e->removal_type); Py_CLEAR(e->result_type); Py_CLEAR(e->round_fn); Py_CLEAR(e->units_fn);
@@ -524,9 +540,9 @@ static int engine_tables(Engine *e) {
     if (e->tables_loaded) return 0;
     PyObject *t = PyObject_CallNoArgs(e->load_tables);
     if (!t) return -1;
-    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 3) {
+    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 4) {
         Py_DECREF(t);
-        PyErr_SetString(PyExc_TypeError, "load_tables must return (fold, word, space)");
+        PyErr_SetString(PyExc_TypeError, "load_tables must return (fold, word, space, digit)");
         return -1;
     }
     if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 0), &e->fold_buf, PyBUF_C_CONTIGUOUS)) { Py_DECREF(t); return -1; }
@@ -536,10 +552,17 @@ static int engine_tables(Engine *e) {
     if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 2), &e->space_buf, PyBUF_C_CONTIGUOUS)) {
         PyBuffer_Release(&e->fold_buf); PyBuffer_Release(&e->word_buf); Py_DECREF(t); return -1;
     }
-    if (e->fold_buf.itemsize != 4 || e->word_buf.itemsize != 1 || e->space_buf.itemsize != 1) {
+    if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 3), &e->digit_buf, PyBUF_C_CONTIGUOUS)) {
         PyBuffer_Release(&e->fold_buf); PyBuffer_Release(&e->word_buf); PyBuffer_Release(&e->space_buf);
         Py_DECREF(t);
-        PyErr_SetString(PyExc_TypeError, "tables: fold uint32, word and space uint8");
+        return -1;
+    }
+    if (e->fold_buf.itemsize != 4 || e->word_buf.itemsize != 1 || e->space_buf.itemsize != 1 ||
+        e->digit_buf.itemsize != 1) {
+        PyBuffer_Release(&e->fold_buf); PyBuffer_Release(&e->word_buf); PyBuffer_Release(&e->space_buf);
+        PyBuffer_Release(&e->digit_buf);
+        Py_DECREF(t);
+        PyErr_SetString(PyExc_TypeError, "tables: fold uint32, word, space and digit uint8");
         return -1;
     }
     e->tables = t;
@@ -549,6 +572,8 @@ static int engine_tables(Engine *e) {
     e->fo.word_n = (size_t)e->word_buf.len;
     e->space = (const uint8_t *)e->space_buf.buf;
     e->space_n = (size_t)e->space_buf.len;
+    e->fo.digit = (const uint8_t *)e->digit_buf.buf;
+    e->fo.digit_n = (size_t)e->digit_buf.len;
     e->tables_loaded = 1;
     return 0;
 }
@@ -844,7 +869,7 @@ static int cmp_u64(const void *x, const void *y) {
 }
 
 /* Start the memory reads of unit g's look-ups (a few units ahead of deciding it). */
-static inline void prefetch_unit(const Engine *e, const Store *s, const Batch *b, size_t g) {
+PREFETCHER void prefetch_unit(const Engine *e, const Store *s, const Batch *b, size_t g) {
     table_prefetch(&s->exact, b->skey.data[g]);
     if (!e->exact_only)
         for (int k = 0; k < e->bands; k++) table_prefetch(&s->band, b->bkeys.data[g * (size_t)e->bands + k]);
@@ -1624,6 +1649,46 @@ done:
     return result;
 }
 
+/* add_keys(ids, set_keys, band_keys, bands): the table keys of stored units `ids` (ascending, after
+ * every id held), nothing else: the look-up tables of an index whose units live elsewhere (SQLite). */
+static PyObject *Store_add_keys(Store *s, PyObject *args) {
+    PyObject *o_ids, *o_keys, *o_bkeys;
+    int bands;
+    if (!PyArg_ParseTuple(args, "OOOi", &o_ids, &o_keys, &o_bkeys, &bands)) return NULL;
+    Arr ids, keys, bkeys;
+    if (arr_get(o_ids, &ids, 8, "ids")) return NULL;
+    if (arr_get(o_keys, &keys, 8, "set_keys")) { PyBuffer_Release(&ids.b); return NULL; }
+    if (arr_get(o_bkeys, &bkeys, 8, "band_keys")) { PyBuffer_Release(&ids.b); PyBuffer_Release(&keys.b); return NULL; }
+    PyObject *r = NULL;
+    if (keys.n != ids.n || bands < 0 || bkeys.n != ids.n * (size_t)bands) {
+        PyErr_SetString(PyExc_ValueError, "Store.add_keys: arrays of different lengths");
+        goto done;
+    }
+    const int64_t *I = (const int64_t *)ids.b.buf;
+    const uint64_t *K = (const uint64_t *)keys.b.buf, *B = (const uint64_t *)bkeys.b.buf;
+    for (size_t i = 0; i < ids.n; i++) {
+        if (I[i] < 0 || I[i] >= (int64_t)0xFFFFFFFFu) {
+            PyErr_SetString(PyExc_OverflowError, "an index holds at most 2**32 - 1 units");
+            goto done;
+        }
+        uint32_t id = (uint32_t)I[i];
+        if (table_first(&s->exact, K[i]) < 0 && table_add(&s->exact, K[i], id)) { PyErr_NoMemory(); goto done; }
+        for (int b = 0; b < bands; b++) {
+            uint64_t key = B[i * (size_t)bands + (size_t)b];
+            if (table_find(&s->band, key, NULL, 0) < s->cap && table_add(&s->band, key, id)) {
+                PyErr_NoMemory();
+                goto done;
+            }
+        }
+    }
+    r = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&ids.b);
+    PyBuffer_Release(&keys.b);
+    PyBuffer_Release(&bkeys.b);
+    return r;
+}
+
 static PyObject *Store_nbytes(Store *s, void *unused) {
     size_t n = table_nbytes(&s->exact) + table_nbytes(&s->band) + table_nbytes(&s->doc_hash);
     /* what is in use (a vector's spare capacity is address space the kernel has not given yet) */
@@ -1726,6 +1791,8 @@ static PyMethodDef Store_methods[] = {
     {"document", (PyCFunction)Store_document, METH_O, "document(doc_id) -> (first unit, units) or None"},
     {"replay", (PyCFunction)Store_replay, METH_VARARGS, "replay(doc_id, set_keys) -> first unit or None"},
     {"add", (PyCFunction)Store_add, METH_VARARGS, "add a batch of units (IndexBatch's arrays)"},
+    {"add_keys", (PyCFunction)Store_add_keys, METH_VARARGS,
+     "add_keys(ids, set_keys, band_keys, bands): the look-up keys of stored units, nothing else"},
     {"dump", (PyCFunction)Store_dump, METH_NOARGS, "the state as a list of bytes (without doc ids)"},
     {"load", (PyCFunction)Store_load, METH_VARARGS, "load(dump, doc_ids) into an empty store"},
     {NULL}};
@@ -1783,6 +1850,7 @@ static int tables_from(PyObject *fold, PyObject *word, PyObject *space, Py_buffe
         if (wb->obj) PyBuffer_Release(wb);
         return -1;
     }
+    memset(fo, 0, sizeof *fo);  /* no normalization steps in the module-level functions */
     fo->fold = (const uint32_t *)fb->buf; fo->fold_n = fb->obj ? (size_t)(fb->len / 4) : 0;
     fo->word = (const uint8_t *)wb->buf; fo->word_n = wb->obj ? (size_t)wb->len : 0;
     sp->table = (const uint8_t *)sb->buf; sp->n = sb->obj ? (size_t)sb->len : 0;

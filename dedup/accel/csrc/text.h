@@ -142,6 +142,10 @@ static int CAT(units_, SFX)(Spaces *sp, const CT *cp, Py_ssize_t n, int granular
  * Each character folds through the fold table (NFKC + case folding, per character; ASCII
  * only needs A-Z -> a-z), is classed by the word table (1 word character, 2 a token on its
  * own, 0 neither), and a word's folded UTF-8 is hashed with XXH3-64 when it ends (0 becomes 1).
+ * The normalization steps of fo->steps apply on the way, as dedup.text.split.normalize applies
+ * them to the folded text: STEP_DIGITS makes each run of digits one "0"; STEP_PUNCT drops a
+ * - ' \u2019 . \u00b7 standing between two word characters (STEP_PUNCT_FIRST: punctuation came
+ * before digits in the steps, so digit runs join across a dropped mark).
  * Returns 1 when a character has no image in the table (Python normalizes the unit), 0 when
  * done, -1 when out of memory. `fold` 0: characters as written. A word longer than the short
  * buffer is folded again into `longbuf` and hashed from there. */
@@ -150,41 +154,75 @@ static inline uint32_t CAT(fold_one_, SFX)(const Folding *fo, int fold, uint32_t
     return fold ? fo->fold[c] : c;
 }
 
+/* The folded character at i and its class; 0 when the fold table has no image for it. */
+static inline int CAT(classify_, SFX)(const Folding *fo, int fold, uint32_t c, uint32_t *f, int *kind) {
+    if (c < 128) {
+        *f = (fold && c >= 'A' && c <= 'Z') ? c + 32 : c;
+        *kind = ascii_word[*f];
+        return 1;
+    }
+    if (fold) {
+        if (c >= fo->fold_n || fo->fold[c] == FOLD_COMPLEX) return 0;
+        *f = fo->fold[c];
+    } else {
+        *f = c;
+    }
+    *kind = *f < fo->word_n ? fo->word[*f] : 0;
+    return 1;
+}
+
 static int CAT(tokenize_, SFX)(const Folding *fo, int fold, const CT *cp, Py_ssize_t a, Py_ssize_t b,
                                VecU64 *words, VecU8 *longbuf) {
     uint8_t w[XXH_MAX_SHORT + 8];
-    int wlen = 0;
+    int wlen = 0, in_digits = 0, steps = fo->steps;
     Py_ssize_t wstart = -1;
-    const uint32_t *ft = fo->fold;
-    size_t fn = fo->fold_n;
-    const uint8_t *wt = fo->word;
-    size_t wn = fo->word_n;
     for (Py_ssize_t i = a; i <= b; i++) {
         int kind = 0;
         uint32_t f = 0;
-        if (i < b) {
-            uint32_t c = cp[i];
-            if (c < 128) {
-                f = (fold && c >= 'A' && c <= 'Z') ? c + 32 : c;
-                kind = ascii_word[f];
-            } else {
-                if (fold) {
-                    if (c >= fn || ft[c] == FOLD_COMPLEX) return 1;
-                    f = ft[c];
-                } else {
-                    f = c;
-                }
-                kind = f < wn ? wt[f] : 0;
+        if (i < b && !CAT(classify_, SFX)(fo, fold, cp[i], &f, &kind)) return 1;
+        if (steps && wstart >= 0 && kind == 0 && i + 1 < b && (steps & STEP_PUNCT) && is_inner_punct(f)) {
+            uint32_t f2;
+            int kind2;
+            if (!CAT(classify_, SFX)(fo, fold, cp[i + 1], &f2, &kind2)) return 1;
+            if (kind2) {  /* between two word characters: dropped, the word goes on */
+                if (!(steps & STEP_PUNCT_FIRST)) in_digits = 0;
+                continue;
             }
         }
         if (kind == 1) {
-            if (wstart < 0) { wstart = i; wlen = 0; }
+            if (wstart < 0) { wstart = i; wlen = 0; in_digits = 0; }
+            if ((steps & STEP_DIGITS) && is_digit(fo, f)) {
+                if (in_digits) continue;  /* the run is one "0" already */
+                in_digits = 1;
+                f = '0';
+            } else {
+                in_digits = 0;
+            }
             if (wlen <= XXH_MAX_SHORT) wlen = put_utf8(w, wlen, f);
         } else {
             if (wstart >= 0) {
                 uint64_t h;
                 if (wlen <= XXH_MAX_SHORT) {
                     h = xxh3_short(w, (size_t)wlen);
+                } else if (steps) {
+                    /* a long word under steps: fold it again with them (rare) */
+                    if (VecU8_reserve(longbuf, (size_t)(i - wstart) * 4 + 4)) return -1;
+                    int o = 0, run = 0;
+                    for (Py_ssize_t k = wstart; k < i; k++) {
+                        uint32_t g = 0;
+                        int kg = 0;
+                        CAT(classify_, SFX)(fo, fold, cp[k], &g, &kg);
+                        if (kg == 0) { if (!(steps & STEP_PUNCT_FIRST)) run = 0; continue; }  /* a dropped mark */
+                        if ((steps & STEP_DIGITS) && is_digit(fo, g)) {
+                            if (run) continue;
+                            run = 1;
+                            g = '0';
+                        } else {
+                            run = 0;
+                        }
+                        o = put_utf8(longbuf->data, o, g);
+                    }
+                    h = xxh3_64(longbuf->data, (size_t)o);
                 } else {
                     if (VecU8_reserve(longbuf, (size_t)(i - wstart) * 4 + 4)) return -1;
                     int o = 0;
