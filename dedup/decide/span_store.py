@@ -327,10 +327,6 @@ class SpanStore:
         self._starts[self.documents + 1] = end
         self.documents += 1
 
-    def start_of(self, document: int) -> int:
-        """Where a stored document's tokens start."""
-        return int(self._starts[document])
-
     def replay_of(self, doc_id: Hashable, words: np.ndarray) -> Optional[int]:
         """The number of the stored document this one is a repeat run of (the same own id, the same
         kept tokens), or None."""
