@@ -135,6 +135,10 @@ class DedupConfig:
             exact-only runs.
         noisy_rules: :class:`NoisyRules`, rules for copies with typos, re-typed words and
             other noise (``preset="noisy"``); ``None`` (default): none.
+        exact_substrings: ``None`` (off) or N: after the unit decisions, every run of at least N
+            tokens of the kept text that occurred earlier in scope (an earlier document, or
+            earlier in this one) is cut; the first occurrence stays (:mod:`dedup.decide.substrings`).
+            Needs a normalization without steps (tokens keep their place in the text).
     """
 
     threshold: float = 0.8
@@ -158,6 +162,7 @@ class DedupConfig:
     containment_min_tokens: int = 20
     containment_min_size: float = 0.5
     noisy_rules: Optional["NoisyRules"] = None
+    exact_substrings: Optional[int] = None
     layout: LshLayout = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -183,6 +188,12 @@ class DedupConfig:
             raise ConfigError(f"noisy_rules must be a dedup.NoisyRules or None, got {self.noisy_rules!r}")
         if self.noisy_rules is not None and self.exact_only:
             raise ConfigError("noisy_rules find near copies; exact_only finds exact repeats only: choose one")
+        if self.exact_substrings is not None:
+            _check_number("exact_substrings", self.exact_substrings, int, low=2)
+            if any(step != "dehyphenate" for step in self.normalization.split("+")[1:]):
+                raise ConfigError(f"exact_substrings needs tokens that keep their place in the text: normalization "
+                                  f"'nfkc_casefold' or 'none' (with 'dehyphenate' at most: substrings are cut "
+                                  f"from tokens as written), got {self.normalization!r}")
         for name, allowed in _CHOICES.items():
             value = getattr(self, name)
             if value not in allowed and not (name == "scope" and value is None):
@@ -233,6 +244,7 @@ class DedupConfig:
             **({"containment": self.containment, "containment_min_tokens": self.containment_min_tokens,
                 "containment_min_size": self.containment_min_size} if self.shortened_rule else {}),
             **({"noisy_rules": self.noisy_rules.settings()} if self.noisy_rules is not None else {}),
+            **({"exact_substrings": self.exact_substrings} if self.exact_substrings is not None else {}),
         }
 
     @property

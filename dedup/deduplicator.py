@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from dedup.config import DedupConfig, make_config
+from dedup.decide.substrings import substring_pass
 from dedup.engine.batch import BatchEngine
 from dedup.engine.compiled import NativeEngine, available as native_available
 from dedup.errors import ConfigError
@@ -66,6 +67,8 @@ class Deduplicator:
         #: (doc_id, unit index) -> its cluster's first member, for every unit in a removal decision
         self._clusters: Optional[Dict[Tuple[Hashable, int], Tuple[Hashable, int]]] = {} if clusters else None
         self._engine: Engine = self._make_engine()
+        #: the pass after the unit decisions: exact substrings cut from what the units kept
+        self._substrings = substring_pass(self.config, self.stats, self.index, self.read_only)
 
     def _make_engine(self) -> Engine:
         """The compiled engine where it is built and the index is its store, else the batch path."""
@@ -106,6 +109,8 @@ class Deduplicator:
         result = self._engine.one(text, doc_id)
         if self._clusters is not None:
             self._join_clusters([result])
+        if self._substrings is not None:
+            result = self._substrings.amend([text], [result], [doc_id is None and self.config.scope == "corpus"])[0]
         return result
 
     def dedupe_many(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]] = None
@@ -123,6 +128,13 @@ class Deduplicator:
         every number of workers.
         """
         self._check_process()
+        if self._substrings is not None:
+            yield from self._substrings.run(self._decided, texts, doc_ids)
+        else:
+            yield from self._decided(texts, doc_ids)
+
+    def _decided(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]) -> Iterator[DedupResult]:
+        """The engine's results, each document's units joining their clusters."""
         if self._clusters is None:
             yield from self._engine.stream(texts, doc_ids)
             return

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 from dedup.check import Reference
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
 from dedup.config import DedupConfig
+from dedup.contamination import Contamination
 from dedup.index.guard import index_access
 from dedup.index.open import index_kind, open_index
 from dedup.io import STDIO, AtomicOutput, Item, Read, Reject, open_source, open_writer, read_items, read_source
@@ -52,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one JSON line per hit (default: stdout when no -o is given)")
     p.add_argument("-o", "--output", metavar="FILE", default=None,
                    help="the corpus with hit units removed (default: not written)")
+    p.add_argument("--items", metavar="FILE", default=None,
+                   help="per benchmark item (each --against record): its word n-grams (n: --ngram, default 13 "
+                        "here), how many occur in the corpus, whether that reaches --min-shared, and the first "
+                        "documents sharing them; one JSON line each, then a summary line")
+    p.add_argument("--min-shared", type=int, default=1, metavar="M",
+                   help="with --items: an item sharing at least M of its n-grams with the corpus is contaminated "
+                        "(default: 1, the GPT-3 rule)")
     return p
 
 
@@ -62,21 +70,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     config = DedupConfig(**run_settings(args))
-    reference = _reference(args, config)
-    hits_path = args.hits if args.hits is not None else (STDIO if args.output is None else None)
-    targets = [(name, path) for name, path in (("output", args.output), ("--hits", hits_path)) if path]
+    bench = _items(args, config) if args.items else None
+    hits_path = args.hits if args.hits is not None else (STDIO if args.output is None and bench is None else None)
+    reference = _reference(args, config) if hits_path or args.output else None
+    targets = [(name, path) for name, path in (("output", args.output), ("--hits", hits_path),
+                                               ("--items", args.items)) if path]
     problem = target_problem(targets, [p for p in args.inputs] + [p for p in args.against if "://" not in p])
     if problem:
         raise UsageError(problem)
     sources = [open_source(path) for path in args.inputs]
     counts = {"documents": 0, "hits": 0, "documents_with_hits": 0}
     with all_or_none() as outputs:
+        items_out = AtomicOutput(args.items) if bench is not None else None
+        outputs += [items_out] if items_out is not None else []
         hits_out = AtomicOutput(hits_path) if hits_path else None
         writer = open_writer(args.output, sources[0].format if sources[0].format != "text" else "jsonl",
                              args.text_field, args.id_field) if args.output else None
         outputs += [o for o in (hits_out, writer) if o is not None]
         items = (read for source in sources for read in _good(read_source(source, args.text_field, args.id_field)))
         for chunk in iter(lambda: list(itertools.islice(items, _CHUNK)), []):
+            if bench is not None:
+                bench.scan([r.text for r in chunk], [r.doc_id for r in chunk])
+            if reference is None:
+                counts["documents"] += len(chunk)
+                continue
             for read, result in zip(chunk, reference.check_many([r.text for r in chunk], [r.doc_id for r in chunk])):
                 counts["documents"] += 1
                 counts["hits"] += len(result.hits)
@@ -86,10 +103,37 @@ def _run(args: argparse.Namespace) -> int:
                         hits_out.write(dumps_record({"doc_id": read.doc_id, **hit.to_dict()}))
                 if writer is not None:
                     writer.write(read, result.text, bool(result.hits))
-    if not args.quiet:
+        if items_out is not None and bench is not None:
+            _write_items(items_out, bench)
+    if not args.quiet and reference is not None:
         print(f"{PROG}: {counts['documents']:,} documents checked against {len(reference):,} reference units: "
               f"{counts['hits']:,} hits in {counts['documents_with_hits']:,} documents", file=sys.stderr)
+    if not args.quiet and bench is not None:
+        summary = bench.summary()
+        print(f"{PROG}: {summary['documents']:,} documents scanned for {summary['items']:,} benchmark items: "
+              f"{summary['contaminated']:,} contaminated (sharing >= {bench.min_shared:,} of their "
+              f"{bench.ngram}-grams)", file=sys.stderr)
     return 0
+
+
+def _items(args: argparse.Namespace, config: DedupConfig) -> Contamination:
+    """The benchmark items of ``--items``: the records of the ``--against`` files."""
+    if len(args.against) == 1 and index_kind(args.against[0], only_existing=True) is not None:
+        raise UsageError("--items needs the benchmark's records (files), not an index: an index keeps no text")
+    texts, ids = [], []
+    for path in args.against:
+        for item in read_items(open_source(path), args.against_text_field or args.text_field, args.against_id_field):
+            texts.append(item.text)
+            ids.append(item.doc_id)
+    return Contamination(texts, ids, ngram=args.ngram if args.ngram is not None else 13, min_shared=args.min_shared,
+                         normalization=config.normalization, unspaced_scripts=config.unspaced_scripts)
+
+
+def _write_items(out: AtomicOutput, items: Contamination) -> None:
+    """One line per item, in benchmark order, then ``{"summary": {...}}``."""
+    for report in items.reports():
+        out.write(dumps_record(report.to_dict()))
+    out.write(dumps_record({"summary": items.summary()}))
 
 
 def _good(reads: Iterable[Read]) -> Iterator[Item]:

@@ -57,6 +57,8 @@ def reasons_of(config: "DedupConfig") -> List[str]:
         out.append("contained")
     if config.noisy_rules is not None:
         out += ["noisy", "noisy-contained"]
+    if config.exact_substrings is not None:
+        out.append("substring")
     return out
 
 

@@ -127,6 +127,8 @@ def _config(config: Optional[DedupConfig], threshold: Optional[float], scope: Op
     if cfg.noisy_rules is not None:  # refused, never silently ignored
         raise ConfigError("noisy_rules (preset 'noisy') are not on the Spark backend yet: run them with "
                           "Deduplicator (in memory or SQLite), or use preset 'default' or 'strict' here")
+    if cfg.exact_substrings is not None:  # not silently ignored
+        raise ConfigError("exact_substrings is not available on Spark yet: run dedupe_stream or the dedup command")
     return cfg
 
 
