@@ -29,7 +29,7 @@ def brute_force_counts(texts, ids):
     docs_of = defaultdict(set)
     for result in dedup.Deduplicator().dedupe_many(texts, ids):
         for r in result.removed:
-            if r.reason in ("exact", "near", "run"):
+            if r.reason in ("exact", "near", "run", "contained"):
                 docs_of[(r.matched_doc_id, r.matched_index)] |= {r.matched_doc_id, result.doc_id}
     return {unit: len(docs) for unit, docs in docs_of.items()}
 

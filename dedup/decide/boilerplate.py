@@ -23,7 +23,7 @@ from dedup.text.assemble import is_cut
 
 REASON = "boilerplate"
 #: Removals of a whole unit as a repeat of an earlier one: the edges that count.
-REPEAT_REASONS = ("exact", "near", "run", "contained")
+REPEAT_REASONS = ("exact", "near", "run", "contained", "noisy", "noisy-contained")
 
 Unit = Tuple[Hashable, int]  # (doc_id, unit index)
 
