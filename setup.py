@@ -12,7 +12,8 @@ setup(
         Extension(
             "dedup.accel._core",
             sources=["dedup/accel/csrc/core.c"],
-            depends=["dedup/accel/csrc/hashing.h", "dedup/accel/csrc/tables.h", "dedup/accel/csrc/text.h"],
+            depends=["dedup/accel/csrc/hashing.h", "dedup/accel/csrc/tables.h", "dedup/accel/csrc/text.h",
+                     "dedup/accel/csrc/noisy.h"],
             extra_compile_args=["-O3", "-std=c11", "-fno-strict-aliasing"],
             optional=True,
         ),

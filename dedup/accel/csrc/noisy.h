@@ -475,11 +475,34 @@ static int nz_push_region(NzWork *w, int64_t a0, int64_t a1, int64_t b0, int64_t
 /* What an alignment of x (the later unit) and y (the earlier one) leaves unexplained. */
 typedef struct { int64_t later, earlier, names; int failed; } NzVerdict;
 
+/* Drop matching blocks of one or two tokens with an edit on both sides (a "the" or "and" the diff
+ * paired across a moved sentence): the edits around them become one region. */
+static void nz_dissolve_short_blocks(NzWork *w) {
+    int64_t *bl = w->blocks.data;
+    size_t nb = w->blocks.n / 3, kept = 0;
+    int64_t n = (int64_t)w->x.n, m = (int64_t)w->y.n;
+    int64_t px = 0, py = 0;  /* end of the last block kept */
+    for (size_t i = 0; i < nb; i++) {
+        int64_t x0 = bl[3 * i], y0 = bl[3 * i + 1], len = bl[3 * i + 2];
+        int64_t nx = i + 1 < nb ? bl[3 * (i + 1)] : n, ny = i + 1 < nb ? bl[3 * (i + 1) + 1] : m;
+        int gap_before = x0 > px || y0 > py, gap_after = nx > x0 + len || ny > y0 + len;
+        if (len < 3 && gap_before && gap_after) continue;
+        bl[3 * kept] = x0;
+        bl[3 * kept + 1] = y0;
+        bl[3 * kept + 2] = len;
+        kept++;
+        px = x0 + len;
+        py = y0 + len;
+    }
+    w->blocks.n = 3 * kept;
+}
+
 static int nz_align(const Engine *e, NzWork *w, NzVerdict *out) {
     memset(out, 0, sizeof *out);
     int r = nz_diff(w);
     if (r < 0) return -1;
     if (r == 1) { out->failed = 1; return 0; }
+    nz_dissolve_short_blocks(w);
     const NzSeq *x = &w->x, *y = &w->y;
     w->nreg = 0;
     int64_t ax = 0, by = 0;
