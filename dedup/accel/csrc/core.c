@@ -336,8 +336,8 @@ typedef struct {
     /* the noisy rules, per unit: it has their layer (nz_has); its tokens nz_cps[nz_cpoff[g]:
      * nz_cpoff[g+1]] (one space between), their flags, its character set and noisy band keys */
     VecU8 nz_has;
-    VecI64 nz_cpoff, nz_foff, nz_soff, nz_koff;
-    VecU32 nz_cps, nz_pool;
+    VecI64 nz_cpoff, nz_foff, nz_koff;
+    VecU32 nz_cps;
     VecU8 nz_flags;
     VecU64 nz_bkeys;
     VecU8 dadded;       /* per document of the last decide: its units were added to the store */
@@ -357,6 +357,7 @@ typedef struct {
     Spaces sp;
     uint32_t *nz_sig;    /* one noisy signature */
     VecU32 nz_tmp;       /* the noisy character stream; sort scratch */
+    VecU32 nz_grams;     /* one unit's character shingle hashes */
     PyThreadState *released;  /* the GIL, when phase one gave it up (taken back to call Python) */
 } Scratch;
 
@@ -374,6 +375,7 @@ typedef struct {
     double nz_threshold, nz_contain, nz_max_unexplained, nz_max_added;
     uint32_t *nz_pa, *nz_pb;
     PyObject *nz_python;  /* dedup.text.noisy.noisy_tokens: for characters the tables cannot fold */
+    PyObject *nz_nfkc;    /* unicodedata's NFKC, tried first for them */
     struct NzWork *nzw;   /* the alignment's scratch */
     uint32_t *pa, *pb;
     uint64_t *mult;   /* multiplier i (n-gram position i; band row i) */
@@ -394,6 +396,8 @@ typedef struct {
     /* phase two's scratch */
     uint32_t *bcount;  /* ids found per band key of the unit being decided */
     int known;         /* its set key is in the exact table */
+    uint32_t *nz_bcount;  /* ids found per noisy band key of the unit (when nz_counted) */
+    int nz_counted;
     VecU32 cand, found, sortbuf;
     VecU64 order;
     Store *local;      /* document scope: the store of the document being decided */
@@ -418,8 +422,8 @@ static void batch_free(Batch *b) {
     VecI64_free(&b->match); VecF64_free(&b->sim); VecU8_free(&b->exact);
     VecU8_free(&b->removed);
     VecU8_free(&b->rule);
-    VecU8_free(&b->nz_has); VecI64_free(&b->nz_cpoff); VecI64_free(&b->nz_foff); VecI64_free(&b->nz_soff);
-    VecI64_free(&b->nz_koff); VecU32_free(&b->nz_cps); VecU32_free(&b->nz_pool); VecU8_free(&b->nz_flags);
+    VecU8_free(&b->nz_has); VecI64_free(&b->nz_cpoff); VecI64_free(&b->nz_foff);
+    VecI64_free(&b->nz_koff); VecU32_free(&b->nz_cps); VecU8_free(&b->nz_flags);
     VecU64_free(&b->nz_bkeys);
     VecU8_free(&b->dadded);
     Py_CLEAR(b->ids);
@@ -429,14 +433,14 @@ static void batch_reset(Batch *b) {
     b->dunit.n = b->dsize.n = b->start.n = b->end.n = b->ntok.n = b->off.n = b->skey.n = b->bkeys.n = 0;
     b->inner.n = b->iword.n = b->iwords.n = 0;
     b->pool.n = 0;
-    b->nz_has.n = b->nz_cpoff.n = b->nz_foff.n = b->nz_soff.n = b->nz_koff.n = 0;
-    b->nz_cps.n = b->nz_pool.n = b->nz_flags.n = b->nz_bkeys.n = 0;
+    b->nz_has.n = b->nz_cpoff.n = b->nz_foff.n = b->nz_koff.n = 0;
+    b->nz_cps.n = b->nz_flags.n = b->nz_bkeys.n = 0;
 }
 
 /* The first entries of a batch's offset arrays. */
 static int batch_start(Batch *b) {
     return VecI64_push(&b->off, 0) || VecI64_push(&b->nz_cpoff, 0) || VecI64_push(&b->nz_foff, 0) ||
-           VecI64_push(&b->nz_soff, 0) || VecI64_push(&b->nz_koff, 0);
+           VecI64_push(&b->nz_koff, 0);
 }
 
 static int scratch_init(Scratch *sc, int num_perm, int nz_perm) {
@@ -452,6 +456,7 @@ static void scratch_free(Scratch *sc) {
     free(sc->nz_sig);
     sc->nz_sig = NULL;
     VecU32_free(&sc->nz_tmp);
+    VecU32_free(&sc->nz_grams);
     VecU64_free(&sc->words); VecU32_free(&sc->mixed); VecI64_free(&sc->ustart); VecI64_free(&sc->uend);
     VecU8_free(&sc->longbuf); VecU32_free(&sc->grams); VecU64_free(&sc->last); VecU8_free(&sc->sp.joins); VecI64_free(&sc->sp.para_starts);
     VecI64_free(&sc->sp.para_ends);
@@ -561,8 +566,20 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
             return -1;
         e->nz_on = 1;
         e->nz_python = Py_NewRef(noisy_tokens);
+        PyObject *ud = PyImport_ImportModule("unicodedata");
+        if (!ud) return -1;
+        PyObject *norm = PyObject_GetAttrString(ud, "normalize");
+        Py_DECREF(ud);
+        if (!norm) return -1;
+        PyObject *functools = PyImport_ImportModule("functools");
+        if (!functools) { Py_DECREF(norm); return -1; }
+        e->nz_nfkc = PyObject_CallMethod(functools, "partial", "Os", norm, "NFKC");
+        Py_DECREF(functools);
+        Py_DECREF(norm);
+        if (!e->nz_nfkc) return -1;
         e->nzw = nz_work_new();
-        if (!e->nzw) { PyErr_NoMemory(); return -1; }
+        e->nz_bcount = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)e->nz_bands);
+        if (!e->nzw || !e->nz_bcount) { PyErr_NoMemory(); return -1; }
     }
     if (e->ngram < 1 || e->num_perm < 1 || e->bands < 0 || e->rows < 1 || (long)e->bands * e->rows > e->num_perm ||
         cap < 1 || e->granularity < 0 || e->granularity > 3) {
@@ -627,8 +644,9 @@ static void Engine_dealloc(Engine *e) {
     Py_CLEAR(e->s_original_length);
     Py_CLEAR(e->reason_exact); Py_CLEAR(e->reason_near); Py_CLEAR(e->reason_run);
     for (int r = 0; r < 4; r++) Py_CLEAR(e->reason_rule[r]);
-    free(e->nz_pa); free(e->nz_pb);
+    free(e->nz_pa); free(e->nz_pb); free(e->nz_bcount);
     Py_CLEAR(e->nz_python);
+    Py_CLEAR(e->nz_nfkc);
     if (e->nzw) { nz_work_free(e->nzw); e->nzw = NULL; }
     Py_CLEAR(e->local);
     Py_TYPE(e)->tp_free((PyObject *)e);
@@ -1004,6 +1022,8 @@ PREFETCHER void prefetch_unit(const Engine *e, const Store *s, const Batch *b, s
     table_prefetch(&s->exact, b->skey.data[g]);
     if (!e->exact_only)
         for (int k = 0; k < e->bands; k++) table_prefetch(&s->band, b->bkeys.data[g * (size_t)e->bands + k]);
+    if (s->nz_bands && b->nz_has.data[g])
+        for (int k = 0; k < s->nz_bands; k++) table_prefetch(&s->nz_band, b->nz_bkeys.data[b->nz_koff.data[g] + k]);
 }
 
 /* Unit g against the store: the earliest unit with the same set, else the first LSH candidate
@@ -1113,8 +1133,10 @@ static int nz_decide(Engine *e, Store *s, Batch *b, size_t g, uint64_t before) {
     VecU32 *cand = &e->cand;
     cand->n = 0;
     if (VecU32_reserve(&e->found, e->cap)) return -1;
+    e->nz_counted = 1;
     for (int k = 0; k < e->nz_bands; k++) {
         size_t n = table_find(&s->nz_band, keys[k], e->found.data, e->cap);
+        e->nz_bcount[k] = (uint32_t)(n < 0xFFFFFFFFu ? n : 0xFFFFFFFFu);
         size_t take = n < e->cap ? n : e->cap;
         for (size_t j = 0; j < take; j++)
             if (e->found.data[j] < before && VecU32_push(cand, e->found.data[j])) return -1;
@@ -1130,10 +1152,13 @@ static int nz_decide(Engine *e, Store *s, Batch *b, size_t g, uint64_t before) {
         k = j;
     }
     if (order->n > 1) qsort(order->data, order->n, sizeof(uint64_t), cmp_u64);
-    const uint32_t *set = b->nz_pool.data + b->nz_soff.data[g];
-    size_t len = (size_t)(b->nz_soff.data[g + 1] - b->nz_soff.data[g]);
-    if (!len || nz_seq(&w->x, b->nz_cps.data + b->nz_cpoff.data[g], (size_t)(b->nz_cpoff.data[g + 1] - b->nz_cpoff.data[g]),
-                       b->nz_flags.data + b->nz_foff.data[g], (size_t)(b->nz_foff.data[g + 1] - b->nz_foff.data[g])))
+    const uint32_t *mine = b->nz_cps.data + b->nz_cpoff.data[g];
+    size_t ncp = (size_t)(b->nz_cpoff.data[g + 1] - b->nz_cpoff.data[g]), len;
+    w->my_set.n = 0;
+    if (nz_char_set(e, mine, ncp, &w->tmp, &w->my_set, &len)) return -1;
+    const uint32_t *set = w->my_set.data;
+    if (!len || nz_seq(&w->x, mine, ncp, b->nz_flags.data + b->nz_foff.data[g],
+                       (size_t)(b->nz_foff.data[g + 1] - b->nz_foff.data[g])))
         return len ? -1 : 0;
     if (VecI64_reserve(&w->inter, order->n) || VecI64_reserve(&w->olen, order->n)) return -1;
     for (int pass = 0; pass < 2; pass++) {
@@ -1178,6 +1203,7 @@ static int nz_decide(Engine *e, Store *s, Batch *b, size_t g, uint64_t before) {
 
 /* Unit g against the store: the word rules, then (none matched) the noisy rules. */
 static int decide_unit(Engine *e, Store *s, Batch *b, size_t g, uint64_t before) {
+    e->nz_counted = 0;
     int r = decide_words(e, s, b, g, before);
     if (r || b->match.data[g] >= 0 || !e->nz_on || !s->nz_bands || !b->nz_has.data[g]) return r;
     return nz_decide(e, s, b, g, before);
@@ -1199,8 +1225,10 @@ static int insert_unit(Engine *e, Store *s, Batch *b, size_t g) {
     if (!e->known && table_add(&s->exact, b->skey.data[g], (uint32_t)id)) return -1;
     if (noisy) {
         const uint64_t *nk = b->nz_bkeys.data + b->nz_koff.data[g];
-        for (int k = 0; k < s->nz_bands; k++)
-            if (table_find(&s->nz_band, nk[k], NULL, 0) < s->cap && table_add(&s->nz_band, nk[k], (uint32_t)id)) return -1;
+        for (int k = 0; k < s->nz_bands; k++) {
+            uint32_t held = e->nz_counted ? e->nz_bcount[k] : (uint32_t)table_find(&s->nz_band, nk[k], NULL, 0);
+            if (held < s->cap && table_add(&s->nz_band, nk[k], (uint32_t)id)) return -1;
+        }
     }
     if (e->exact_only) return 0;
     const uint64_t *keys = b->bkeys.data + g * (size_t)e->bands;
@@ -1667,7 +1695,7 @@ static int nz_text(Engine *e, PyObject *t, VecU32 *cps, VecU8 *flags, VecU32 *se
     cps->n = flags->n = set->n = 0;
     int r = nz_tokens(e, t, 0, PyUnicode_GET_LENGTH(t), cps, flags);
     if (r < 0) { PyErr_NoMemory(); return -1; }
-    if (r == 1 && nz_python_tokens(e, t, 0, PyUnicode_GET_LENGTH(t), cps, flags)) return -1;
+    if (r == 1 && nz_fallback(e, t, 0, PyUnicode_GET_LENGTH(t), cps, flags)) return -1;
     if (nz_char_set(e, cps->data, cps->n, &e->sc.nz_tmp, set, size)) { PyErr_NoMemory(); return -1; }
     return 0;
 }

@@ -170,9 +170,25 @@ static int nz_python_tokens(const Engine *e, PyObject *text, Py_ssize_t a, Py_ss
     return 0;
 }
 
-/* The character shingle set of noisy tokens cps[0:n] (digit runs folded), sorted and unique,
- * appended to `out`; its size. `tmp`: scratch. */
-static int nz_char_set(const Engine *e, const uint32_t *cps, size_t n, VecU32 *tmp, VecU32 *out, size_t *size) {
+/* text[a:b] holds a character the tables cannot fold alone: its NFKC form (Python) read here when
+ * that one can be (a "\u2026" that becomes "..."), else dedup.text.noisy.noisy_tokens. GIL held. */
+static int nz_fallback(const Engine *e, PyObject *text, Py_ssize_t a, Py_ssize_t b, VecU32 *cps, VecU8 *flags) {
+    PyObject *unit = PyUnicode_Substring(text, a, b);
+    if (!unit) return -1;
+    PyObject *norm = PyObject_CallFunctionObjArgs(e->nz_nfkc, unit, NULL);
+    Py_DECREF(unit);
+    if (!norm) return -1;
+    if (!PyUnicode_Check(norm)) { Py_DECREF(norm); PyErr_SetString(PyExc_TypeError, "NFKC gave no str"); return -1; }
+    int r = nz_tokens(e, norm, 0, PyUnicode_GET_LENGTH(norm), cps, flags);
+    if (r == 1) r = nz_python_tokens(e, norm, 0, PyUnicode_GET_LENGTH(norm), cps, flags);
+    else if (r < 0) PyErr_NoMemory();
+    Py_DECREF(norm);
+    return r ? -1 : 0;
+}
+
+/* The character shingle hashes of noisy tokens cps[0:n] (digit runs folded), in text order with
+ * repeats, appended to `out`; `tmp`: scratch. */
+static int nz_char_grams(const Engine *e, const uint32_t *cps, size_t n, VecU32 *tmp, VecU32 *out) {
     if (VecU32_reserve(tmp, n + 1)) return -1;
     size_t L = 0;
     int run = 0;
@@ -203,34 +219,71 @@ static int nz_char_set(const Engine *e, const uint32_t *cps, size_t n, VecU32 *t
         for (size_t k = 0; k < L; k++) acc += (uint64_t)tmp->data[k] * m[k];
         o[0] = (uint32_t)(fmix64(acc) >> 32);
     }
+    out->n += count;
+    return 0;
+}
+
+/* The character shingle set (sorted, unique) of noisy tokens cps[0:n], appended to `out`; its size. */
+static int nz_char_set(const Engine *e, const uint32_t *cps, size_t n, VecU32 *tmp, VecU32 *out, size_t *size) {
+    size_t at = out->n;
+    if (nz_char_grams(e, cps, n, tmp, out)) return -1;
+    uint32_t *o = out->data + at;
+    size_t count = out->n - at;
     sort_u32(o, count, tmp);
     size_t u = 0;
     for (size_t j = 0; j < count; j++)
         if (j == 0 || o[j] != o[u - 1]) o[u++] = o[j];
-    out->n += u;
+    out->n = at + u;
     *size = u;
     return 0;
 }
 
-/* The noisy band keys of a character set, appended to `out`. */
-static int nz_band_keys(const Engine *e, Scratch *sc, const uint32_t *set, size_t len, VecU64 *out) {
-    if (VecU32_reserve(&sc->mixed, len) || VecU64_reserve(out, out->n + (size_t)e->nz_bands)) return -1;
-    for (size_t j = 0; j < len; j++) sc->mixed.data[j] = fmix32(set[j]);
-    minhash(sc->mixed.data, len, e->nz_pa, e->nz_pb, sc->nz_sig, e->nz_perm);
+/* The noisy band keys of a unit's character shingles (any order, repeats allowed), appended to
+ * `out`: a one-permutation MinHash (each shingle mixed once, its top bits pick one of nz_perm
+ * bins, the bin keeps the least; an empty bin takes the value of the first filled bin of a probe
+ * sequence of its own: "optimal densification", Shrivastava 2017), bins cut into nz_bands bands
+ * of nz_rows bins that are not neighbours. Linear in the shingles, where nz_perm separate
+ * permutations would cost nz_perm times that; two sets share a bin's value with about their
+ * Jaccard similarity as probability, as with permutations. */
+static int nz_band_keys(const Engine *e, Scratch *sc, const uint32_t *grams, size_t len, VecU64 *out) {
+    if (VecU64_reserve(out, out->n + (size_t)e->nz_bands) || VecU32_reserve(&sc->mixed, (size_t)e->nz_perm)) return -1;
+    uint32_t k = (uint32_t)e->nz_perm, *sig = sc->nz_sig;
+    uint8_t *filled = (uint8_t *)sc->mixed.data;  /* k bytes of scratch */
+    memset(filled, 0, k);
+    for (uint32_t i = 0; i < k; i++) sig[i] = 0xFFFFFFFFu;
+    for (size_t j = 0; j < len; j++) {
+        uint64_t x = fmix64((uint64_t)grams[j] * 0x9E3779B97F4A7C15ULL + 0x6E6F697379ULL);
+        uint32_t bin = (uint32_t)(((x >> 32) * (uint64_t)k) >> 32), v = (uint32_t)x;
+        if (v < sig[bin]) sig[bin] = v;
+        filled[bin] = 1;
+    }
+    if (len) {  /* an empty bin takes a filled bin's value, found by a probe sequence of its own */
+        for (uint32_t i = 0; i < k; i++) {
+            if (filled[i]) continue;
+            uint32_t j;
+            uint64_t attempt = 0;
+            do {
+                attempt++;
+                uint64_t h = (uint64_t)(i + 1) * 0x9E3779B97F4A7C15ULL + attempt * 0xD1B54A32D192ED03ULL;
+                j = (uint32_t)(((h >> 32) * (uint64_t)k) >> 32);
+            } while (!filled[j]);
+            sig[i] = sig[j];
+        }
+    }
     uint64_t *keys = out->data + out->n;
-    for (int band = 0; band < e->nz_bands; band++) {
+    for (int band = 0; band < e->nz_bands; band++) {  /* band b: bins b, b + bands, ... (not neighbours) */
         uint64_t acc = (uint64_t)(band + 1) * e->m_salt ^ 0x6E6F6973795F6C79ULL;  /* apart from the word bands */
-        const uint32_t *s = sc->nz_sig + (size_t)band * e->nz_rows;
-        for (int r = 0; r < e->nz_rows; r++) acc += (uint64_t)s[r] * e->mult[r];
+        for (int r = 0; r < e->nz_rows; r++)
+            acc += (uint64_t)sig[(size_t)r * (size_t)e->nz_bands + (size_t)band] * e->mult[r];
         keys[band] = fmix64(acc);
     }
     out->n += (size_t)e->nz_bands;
     return 0;
 }
 
-/* Phase one's noisy part for the unit just printed (the last of the batch): its tokens, set and
- * band keys when it has at least min_tokens tokens; none otherwise. -1: out of memory, -2: a Python
- * error is set. */
+/* Phase one's noisy part for the unit just printed (the last of the batch): its tokens and band
+ * keys when it has at least min_tokens tokens; none otherwise (its character set is made again
+ * in phase two, only when a candidate needs it). -1: out of memory, -2: a Python error is set. */
 static int nz_unit_prints(const Engine *e, Scratch *sc, Batch *bt, PyObject *text, Py_ssize_t a, Py_ssize_t b) {
     size_t u = bt->ntok.n - 1;
     int on = e->nz_on && bt->ntok.data[u] >= e->nz_min_tokens;
@@ -240,19 +293,18 @@ static int nz_unit_prints(const Engine *e, Scratch *sc, Batch *bt, PyObject *tex
         if (r == 1) {
             int held = sc->released != NULL;
             if (held) { PyEval_RestoreThread(sc->released); sc->released = NULL; }
-            r = nz_python_tokens(e, text, a, b, &bt->nz_cps, &bt->nz_flags);
+            r = nz_fallback(e, text, a, b, &bt->nz_cps, &bt->nz_flags);
             if (held) sc->released = PyEval_SaveThread();
             if (r) return -2;
         }
-        size_t size;
         size_t lo = (size_t)bt->nz_cpoff.data[u];
-        if (nz_char_set(e, bt->nz_cps.data + lo, bt->nz_cps.n - lo, &sc->nz_tmp, &bt->nz_pool, &size) ||
-            nz_band_keys(e, sc, bt->nz_pool.data + bt->nz_pool.n - size, size, &bt->nz_bkeys))
+        sc->nz_grams.n = 0;
+        if (nz_char_grams(e, bt->nz_cps.data + lo, bt->nz_cps.n - lo, &sc->nz_tmp, &sc->nz_grams) ||
+            nz_band_keys(e, sc, sc->nz_grams.data, sc->nz_grams.n, &bt->nz_bkeys))
             return -1;
     }
     if (VecU8_push(&bt->nz_has, (uint8_t)on) || VecI64_push(&bt->nz_cpoff, (int64_t)bt->nz_cps.n) ||
-        VecI64_push(&bt->nz_foff, (int64_t)bt->nz_flags.n) || VecI64_push(&bt->nz_soff, (int64_t)bt->nz_pool.n) ||
-        VecI64_push(&bt->nz_koff, (int64_t)bt->nz_bkeys.n))
+        VecI64_push(&bt->nz_foff, (int64_t)bt->nz_flags.n) || VecI64_push(&bt->nz_koff, (int64_t)bt->nz_bkeys.n))
         return -1;
     return 0;
 }
@@ -374,9 +426,9 @@ typedef struct { int64_t a0, a1, b0, b1; } NzRegion;
 /* Scratch of the alignment (the engine's, phase two). */
 typedef struct NzWork {
     NzSeq x, y;
-    VecI64 trace, rows, blocks, inter, olen;
+    VecI64 trace, rows, blocks, blocks2, inter, olen;
     VecU8 rec;
-    VecU32 s1, s2, cand_cps, cand_set, tmp;
+    VecU32 s1, s2, cand_cps, cand_set, my_set, tmp;
     VecU8 cand_flags;
     NzRegion *reg;
     size_t nreg, capreg;
@@ -497,12 +549,9 @@ static void nz_dissolve_short_blocks(NzWork *w) {
     w->blocks.n = 3 * kept;
 }
 
-static int nz_align(const Engine *e, NzWork *w, NzVerdict *out) {
+/* What the matching blocks in w->blocks leave unexplained. */
+static int nz_explain(const Engine *e, NzWork *w, NzVerdict *out) {
     memset(out, 0, sizeof *out);
-    int r = nz_diff(w);
-    if (r < 0) return -1;
-    if (r == 1) { out->failed = 1; return 0; }
-    nz_dissolve_short_blocks(w);
     const NzSeq *x = &w->x, *y = &w->y;
     w->nreg = 0;
     int64_t ax = 0, by = 0;
@@ -570,14 +619,36 @@ static int nz_align(const Engine *e, NzWork *w, NzVerdict *out) {
     return 0;
 }
 
+/* The alignment of w->x (later) and w->y (earlier): the diff's matching blocks explained, and
+ * again with its one- and two-token matches between edits dissolved (a "the" paired across a
+ * moved sentence); the explanation that leaves fewer tokens unexplained counts. */
+static int nz_align(const Engine *e, NzWork *w, NzVerdict *out) {
+    memset(out, 0, sizeof *out);
+    int r = nz_diff(w);
+    if (r < 0) return -1;
+    if (r == 1) { out->failed = 1; return 0; }
+    if (VecI64_reserve(&w->blocks2, w->blocks.n + 1)) return -1;
+    memcpy(w->blocks2.data, w->blocks.data, w->blocks.n * sizeof(int64_t));
+    w->blocks2.n = w->blocks.n;
+    if (nz_explain(e, w, out)) return -1;
+    if (!out->later && !out->earlier) return 0;
+    nz_dissolve_short_blocks(w);
+    if (w->blocks.n == w->blocks2.n) return 0;  /* nothing dissolved: the same explanation */
+    NzVerdict other;
+    if (nz_explain(e, w, &other)) return -1;
+    int64_t mine = out->later + out->earlier, theirs = other.later + other.earlier;
+    if (theirs < mine || (theirs == mine && other.names < out->names)) *out = other;
+    return 0;
+}
+
 static struct NzWork *nz_work_new(void) { return (struct NzWork *)calloc(1, sizeof(NzWork)); }
 
 static void nz_work_free(struct NzWork *w) {
     VecI64_free(&w->x.at); VecU64_free(&w->x.hash); VecI64_free(&w->y.at); VecU64_free(&w->y.hash);
     VecI64_free(&w->trace); VecI64_free(&w->rows); VecI64_free(&w->blocks);
     VecU32_free(&w->s1); VecU32_free(&w->s2); VecU32_free(&w->cand_cps); VecU32_free(&w->cand_set);
-    VecU32_free(&w->tmp); VecU8_free(&w->cand_flags); VecU8_free(&w->moved); VecU8_free(&w->rec);
-    VecI64_free(&w->inter); VecI64_free(&w->olen);
+    VecU32_free(&w->tmp); VecU32_free(&w->my_set); VecU8_free(&w->cand_flags); VecU8_free(&w->moved); VecU8_free(&w->rec);
+    VecI64_free(&w->inter); VecI64_free(&w->olen); VecI64_free(&w->blocks2);
     free(w->reg);
     free(w);
 }
