@@ -40,6 +40,8 @@ from dedup.audit.page import (DocView, Example, Numbers, Page, ViewRemoval, What
 from dedup.audit.scan import INNER, ReportScan, hashable, same_id
 from dedup.audit.similarity import FLOOR, best_matches, inner_repeats_at, removed_at
 from dedup.config import DedupConfig, make_config
+#: Removals of the noisy rules (preset noisy): the what-if varies the word rules' threshold only.
+NOISY_REASONS = ("noisy", "noisy-contained")
 from dedup.deduplicator import Deduplicator
 from dedup.errors import ConfigError, InputDataError
 from dedup.io import AtomicOutput, Item
@@ -262,6 +264,7 @@ class _State:
         bm = best_matches(paragraphs, sizes, cfg, thresholds=thresholds)
 
         run_removed = np.zeros(n, dtype=bool)
+        run_noisy = np.zeros(n, dtype=bool)  # the noisy rules' removals: the same at every word threshold
         run_inner = set()
         for d, doc in enumerate(docs):
             for r in doc.removals:
@@ -269,10 +272,13 @@ class _State:
                     run_inner.add((int(first[d]) + r.index, r.start, r.end))
                 else:
                     run_removed[first[d] + r.index] = True
+                    run_noisy[first[d] + r.index] |= r.reason in NOISY_REASONS
         rows = []
         at_run: Tuple[np.ndarray, Set[Tuple[int, int, int]]] = (np.zeros(n, dtype=bool), set())
         for t in thresholds:
-            rem = removed_at(bm.best, bm.n_tokens, sizes, t, cfg.min_tokens, bm.contained_at(t))
+            contained = bm.contained_at(t)
+            rem = removed_at(bm.best, bm.n_tokens, sizes, t, cfg.min_tokens,
+                             run_noisy if contained is None else contained | run_noisy)
             inner = {(row, int(unit_start[row]) + rep.start, int(unit_start[row]) + rep.end)
                      for row, rep in inner_repeats_at(paragraphs, rem, bm, cfg, t)}
             inner_bytes = sum(utf8_len(docs[doc_of[row]].text[a:b]) for row, a, b in inner)

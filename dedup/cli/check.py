@@ -15,7 +15,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from dedup.check import Reference
 from dedup.cli.options import UsageError, run_command, run_settings, shared_options
-from dedup.config import DedupConfig
+from dedup.config import DedupConfig, make_config
 from dedup.contamination import Contamination
 from dedup.index.guard import index_access
 from dedup.index.open import index_kind, open_index
@@ -69,7 +69,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = DedupConfig(**run_settings(args))
+    config = make_config(default_scope="corpus", **run_settings(args))
+    if config.noisy_rules is not None:
+        raise UsageError("--preset noisy: the noisy rules are not part of check yet (it compares word shingle sets "
+                         "exactly); use --preset default or strict")
     bench = _items(args, config) if args.items else None
     hits_path = args.hits if args.hits is not None else (STDIO if args.output is None and bench is None else None)
     reference = _reference(args, config) if hits_path or args.output else None

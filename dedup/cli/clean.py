@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from dedup.cli import commands_help
-from dedup.cli.options import UsageError, run_command, run_settings, shared_options
+from dedup.cli.options import UsageError, counted, run_command, run_settings, shared_options
 from dedup.cli.progress import Progress
 from dedup.config import DedupConfig, make_config
 from dedup.decide.boilerplate import BoilerplateCounts
@@ -45,8 +45,8 @@ RECORD_COUNTS = ("records_in", "records_out", "records_rejected", "records_dropp
 #: Removals counted by reason under ``REASON_PREFIX + reason`` (the report's ``reason`` field).
 REASON_PREFIX = "removed:"
 #: How the summary line names each reason; a reason not listed is named as it is.
-REASON_WORDS = {"exact": "exact", "near": "near", "run": "short in a removed run", "contained": "shortened copies",
-                "noisy": "noisy copies", "noisy-contained": "shortened noisy copies", "boilerplate": "boilerplate"}
+REASON_WORDS = {"exact": "exact", "near": "near", "run": "short in a removed run", "contained": "shortened",
+                "noisy": "noisy", "noisy-contained": "noisy and shortened", "boilerplate": "boilerplate"}
 #: The reason of a span cut inside a kept unit (not a removed unit).
 INNER = "inner"
 #: The reason of a run of tokens repeating earlier text (``--exact-substrings``): cut, or a unit it covers whole.
@@ -411,31 +411,28 @@ def _summary_line(s: dict) -> str:
     unit = "document" if s["granularity"] == "document" else s["granularity"]
     reasons = s["removed_by_reason"]
     whole = sum(n for reason, n in reasons.items() if reason not in (INNER, SUBSTRING))
-    units = "" if unit == "document" else f", {_count(s['paragraphs'], unit)}"
-    parts = [f"{_count(s['documents'], 'document')}{units}: {_count(whole, unit)} removed"]
+    units = "" if unit == "document" else f", {counted(s['paragraphs'], unit)}"
+    parts = [f"{counted(s['documents'], 'document')}{units}: {counted(whole, unit)} removed"]
     if whole:
         share = 100.0 * whole / s["paragraphs"] if s["paragraphs"] else 0.0
         kinds = ", ".join(f"{n:,} {REASON_WORDS.get(reason, reason)}" for reason, n in reasons.items()
                           if n and reason not in (INNER, SUBSTRING))
         parts[0] += f" ({share:.1f}%: {kinds})"
     if reasons.get(INNER):
-        parts.append(f"{_count(reasons[INNER], 'repeated span')} cut inside {unit}s kept")
+        parts.append(f"{counted(reasons[INNER], 'repeated span')} cut inside {unit}s kept")
     if reasons.get(SUBSTRING):
-        parts.append(f"{_count(reasons[SUBSTRING], 'run')} of >= {s['exact_substrings']} tokens repeating earlier text cut")
+        parts.append(f"{counted(reasons[SUBSTRING], 'run')} of >= {s['exact_substrings']} tokens repeating earlier text cut")
     removed, total = _bytes_pair(s["bytes_removed"], s["bytes_in"])
     share = 100.0 * s["bytes_removed"] / s["bytes_in"] if s["bytes_in"] else 0.0
     line = ", ".join(parts) + f"; {removed} of {total} of text removed ({share:.1f}%)"
     others = [(s["documents_emptied"], "emptied"), (s["records_rejected"], "rejected"),
               (s["records_dropped"], "dropped")]
-    line += "".join(f"; {_count(n, 'record' if what != 'emptied' else 'document')} {what}"
+    line += "".join(f"; {counted(n, 'record' if what != 'emptied' else 'document')} {what}"
                     for n, what in others if n)
     return (f"{PROG}: {line}; {s['seconds']:.2f} s ({_rate(s['documents_per_second'])} documents/s, "
             f"{s['mb_per_second']:.2f} MB/s)")
 
 
-def _count(n: int, noun: str) -> str:
-    """``1 document``, ``2 documents``, ``1,000 documents``."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _bytes_pair(part: int, whole: int) -> Tuple[str, str]:

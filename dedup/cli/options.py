@@ -16,6 +16,7 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
+from dedup.config import PRESET_HELP, PRESETS
 from dedup.errors import ConfigError, DedupError
 
 #: Exit status when the reader of stdout went away (``dedup big.jsonl | head``): that of a process
@@ -28,7 +29,10 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 _KERNEL_BUILD_LOGGER = "dedup.accel.jit"
 
 #: Settings of a run the commands take (option dests, named as the DedupConfig fields).
-RUN_SETTINGS = ("scope", "threshold", "num_perm", "min_tokens", "granularity", "ngram", "normalization")
+RUN_SETTINGS = ("preset", "scope", "threshold", "num_perm", "min_tokens", "granularity", "ngram", "normalization",
+                "containment")
+#: ``--containment off``: the shortened-copy rule turned off (None, which run_settings would drop).
+_OFF = "off"
 
 
 class UsageError(Exception):
@@ -49,6 +53,10 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
     p.add_argument("--id-field", default=None, metavar="NAME",
                    help="field holding a document id, as named in reports "
                         "(default: <resolved path>:<line> for records, the resolved path for text files)")
+    setting("--preset", choices=list(PRESETS), default=None,
+            help="a named set of settings, applied first (the options below change it): "
+                 + "; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items()).replace("%", "%%")
+                 + " (default: default)")
     setting("--scope", choices=["document", "corpus"], default=None,
             help="repeats inside each document only, or also across documents (default: corpus)")
     setting("--threshold", type=float, default=None, metavar="J",
@@ -65,9 +73,13 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
     setting("--ngram", type=int, default=None, metavar="N",
             help="word n-gram length of the shingles (default: 5)")
     setting("--normalization", default=None, metavar="SPEC",
-            help="the hashed copy of the text: nfkc_casefold (default) or none, then +digits (every run "
-                 "of digits one symbol), +accents (stripped), +punctuation (inside words dropped), "
-                 "e.g. nfkc_casefold+digits")
+            help="the hashed copy of the text: nfkc_casefold or none, then +dehyphenate (a word hyphenated "
+                 "at a line end joined; first), +digits (every run of digits one symbol), +accents "
+                 "(stripped), +punctuation (inside words dropped) (default: nfkc_casefold+dehyphenate)")
+    setting("--containment", type=_containment, default=None, metavar="C|off",
+            help="the shortened-copy rule: a later unit of 20+ tokens with at least this share of its word "
+                 "5-grams inside one earlier unit (and at least half its size) goes; off turns it off "
+                 "(default: 0.95)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="nothing on stderr but errors: no progress bar, warnings or summary")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -80,9 +92,22 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
     return p
 
 
+def _containment(value: str) -> Any:
+    if value == _OFF:
+        return _OFF
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number or 'off', got {value!r}") from None
+
+
 def run_settings(args: argparse.Namespace) -> Dict[str, Any]:
-    """The DedupConfig settings given on the command line (the rest keep their defaults)."""
-    return {name: getattr(args, name) for name in RUN_SETTINGS if getattr(args, name, None) is not None}
+    """The DedupConfig settings given on the command line (the rest keep their defaults; ``preset``
+    is one, :func:`dedup.config.make_config` applies it first)."""
+    given = {name: getattr(args, name) for name in RUN_SETTINGS if getattr(args, name, None) is not None}
+    if given.get("containment") == _OFF:
+        given["containment"] = None
+    return given
 
 
 def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int],
@@ -106,6 +131,11 @@ def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argpa
         return fail(prog, describe(exc), 1)
     except KeyboardInterrupt:
         return fail(prog, interrupted, 130)
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 document``, ``2 documents``, ``1,000 documents``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def fail(prog: str, message: str, code: int) -> int:
