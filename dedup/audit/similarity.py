@@ -123,6 +123,7 @@ def _near_repeats(sets: ShingleSets, reps: np.ndarray, config: DedupConfig, layo
     codes, capped = _candidate_codes(sigs, layouts, config.max_bucket_candidates, sub_salt)
     m = _U64(len(reps))
     for key, layout in own.items() if contained is not None else ():  # a run's own candidates
+        assert contained is not None
         pairs, _ = _candidate_codes(sigs, [layout], config.max_bucket_candidates, sub_salt)
         q, c = (pairs // m).astype(np.int64), (pairs % m).astype(np.int64)
         off = sub.offsets

@@ -16,7 +16,6 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
-from dedup.config import PRESET_HELP, PRESETS
 from dedup.errors import ConfigError, DedupError
 
 #: Exit status when the reader of stdout went away (``dedup big.jsonl | head``): that of a process
@@ -42,6 +41,8 @@ class UsageError(Exception):
 def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parent parser: where the text and ids are, and the run's settings (but the settings
     named in ``without``: a command they mean nothing to does not take them)."""
+    from dedup.config import PRESET_HELP, PRESETS  # numpy: imported once a command runs, not with the CLI
+
     p = argparse.ArgumentParser(add_help=False)
 
     def setting(*flags: str, **kwargs: Any) -> None:

@@ -57,7 +57,7 @@ def shingle_set(raw: bytes) -> np.ndarray:
 
 
 #: An IndexBatch's arrays as stored, in this order: (field, dtype).
-_BATCH_ARRAYS = (("set_keys", U64), ("band_keys", U64), ("hashes", U32), ("offsets", I64), ("shingle_ref", I64),
+_BATCH_ARRAYS: "tuple[tuple[str, np.dtype], ...]" = (("set_keys", U64), ("band_keys", U64), ("hashes", U32), ("offsets", I64), ("shingle_ref", I64),
                  ("doc_sizes", I64), ("starts", I64), ("ends", I64))
 
 
