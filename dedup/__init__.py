@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Any, List
 
 if TYPE_CHECKING:  # what the names are, for type checkers; at run time :func:`__getattr__` imports them
     from dedup.audit import AuditSummary, write_audit
+    from dedup.boilerplate import Boilerplate
     from dedup.check import CheckResult, Hit, Reference
     from dedup.columnar import dedupe_arrow
     from dedup.config import DedupConfig
+    from dedup.contamination import Contamination, ItemReport
+    from dedup.decide.boilerplate import BoilerplateCounts
     from dedup.deduplicator import Deduplicator, dedupe_text, explain
     from dedup.errors import (ConfigError, DamagedInputError, DedupError, IndexAccessError, IndexBusyError,
                               IndexMismatchError, InputDataError, InputTypeError,
@@ -41,9 +44,12 @@ if TYPE_CHECKING:  # what the names are, for type checkers; at run time :func:`_
 #: Public name -> the module it lives in (one line per module, as the imports above).
 _HOMES = {name: module for module, names in {
     "dedup.audit": "AuditSummary write_audit",
+    "dedup.boilerplate": "Boilerplate",
     "dedup.check": "CheckResult Hit Reference",
     "dedup.columnar": "dedupe_arrow",
     "dedup.config": "DedupConfig",
+    "dedup.contamination": "Contamination ItemReport",
+    "dedup.decide.boilerplate": "BoilerplateCounts",
     "dedup.deduplicator": "Deduplicator dedupe_text explain",
     "dedup.errors": "ConfigError DamagedInputError DedupError IndexAccessError IndexBusyError IndexMismatchError "
                     "InputDataError InputTypeError MissingDependencyError RecordError",
@@ -62,8 +68,9 @@ _HOMES = {name: module for module, names in {
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
-    "AuditSummary", "CheckResult", "ConfigError", "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Hit", "Index",
-    "IndexAccessError", "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "Location", "LshLayout",
+    "AuditSummary", "Boilerplate", "BoilerplateCounts", "CheckResult", "ConfigError", "Contamination",
+    "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Hit", "Index",
+    "IndexAccessError", "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "ItemReport", "Location", "LshLayout",
     "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Reference", "Removal", "ShingleSets", "SqliteIndex",
     "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_arrow", "dedupe_stream",
     "dedupe_text", "explain", "from_minhash", "open_index", "register_tokenizer", "removal_cuts", "shingle_sets", "signatures",

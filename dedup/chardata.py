@@ -37,11 +37,14 @@ PARAGRAPH_MARK = "\x1e"
 _LINE = r"[^\S\r\n]*\S[^\r\n]*"
 PARAGRAPH_RE = re.compile(rf"(?m)^{_LINE}(?:\r?\n{_LINE})*")
 LINE_RE = re.compile(rf"(?m)^{_LINE}")
-#: A blank line: white space only, then a line break or the end of a non-empty last line.
 #: A run of digits (any script): the ``digits`` normalization step makes each one "0".
 DIGITS_RE = re.compile(r"\d+")
 #: Punctuation between two word characters (don't, e-mail, U.S): the ``punctuation`` step drops it.
 INNER_PUNCTUATION_RE = re.compile(r"(?<=\w)[-'\u2019.\u00b7](?=\w)")
+#: A hyphen after a word character at a line end (spaces or tabs around the break), the next line
+#: going on with a word character: the ``dehyphenate`` step drops it with the break.
+DEHYPHENATE_RE = re.compile(r"(?<=\w)-[ \t]*(?:\r\n|\r|\n)[ \t]*(?=\w)")
+#: A blank line: white space only, then a line break or the end of a non-empty last line.
 BLANK_LINE_RE = re.compile(r"(?m)^(?:[^\S\r\n]*\r?\n|[^\S\r\n]+\Z)")
 LONE_CR_RE = re.compile(r"\r(?!\n)")
 

@@ -6,11 +6,11 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Dict, Literal, Optional
 
 from dedup.errors import ConfigError
 from dedup.fingerprint.lsh import LshLayout, choose_layout
-from dedup.text.settings import TextSettings
+from dedup.text.settings import DEFAULT_NORMALIZATION, TextSettings
 from dedup.text.split import tokenizer_of
 
 Scope = Literal["document", "corpus"]
@@ -27,7 +27,57 @@ _CHOICES = {
 }
 #: The bases of ``normalization`` and the steps that may follow them (``"nfkc_casefold+digits"``).
 NORMALIZATION_BASES = ("nfkc_casefold", "none")
-NORMALIZATION_STEPS = ("digits", "accents", "punctuation")
+NORMALIZATION_STEPS = ("dehyphenate", "digits", "accents", "punctuation")
+
+
+@dataclass(frozen=True)
+class NoisyRules:
+    """Rules for copies that came back noisy (OCR typos, re-typed words, dropped apostrophes,
+    changed dates, swapped sentences), for units of at least ``min_tokens`` tokens, on top of
+    the word rules. Measured in ``docs/detection.md``; ``preset="noisy"`` turns them on.
+
+    A unit's *character* shingles: its tokens (NFKC, case folded, line-end hyphens joined,
+    apostrophes and in-word hyphens dropped, every digit run one ``0``) joined by one space, cut
+    into ``ngram``-character pieces. A later unit is a noisy copy of an earlier one (an LSH
+    candidate of ``num_perm`` permutations in ``bands`` x ``rows``) when their character Jaccard
+    reaches ``threshold`` (reason ``"noisy"``), or when ``containment`` of its character
+    shingles lie in the earlier one and it is at least ``DedupConfig.containment_min_size`` of
+    its length (``"noisy-contained"``), and an alignment of the two token sequences confirms
+    it: after typos (near misses), split or merged words and moved runs are explained, at most
+    ``max_unexplained`` of all tokens of both (``max_added`` of the later unit's, contained)
+    are left unexplained, and (``keep_name_changes``) no name was replaced by another name.
+    """
+
+    ngram: int = 5
+    threshold: float = 0.5
+    containment: float = 0.7
+    min_tokens: int = 30
+    num_perm: int = 256
+    bands: int = 51
+    rows: int = 5
+    max_unexplained: float = 0.2
+    max_added: float = 0.1
+    keep_name_changes: bool = True
+
+    def __post_init__(self) -> None:
+        _check_number("noisy_rules.ngram", self.ngram, int, low=1, high=64)
+        _check_number("noisy_rules.threshold", self.threshold, float, low=0.0, low_open=True, high=1.0)
+        _check_number("noisy_rules.containment", self.containment, float, low=0.0, low_open=True, high=1.0)
+        _check_number("noisy_rules.min_tokens", self.min_tokens, int, low=1)
+        _check_number("noisy_rules.num_perm", self.num_perm, int, low=2, high=1 << 16)
+        _check_number("noisy_rules.bands", self.bands, int, low=1)
+        _check_number("noisy_rules.rows", self.rows, int, low=1)
+        if self.bands * self.rows > self.num_perm:
+            raise ConfigError(f"noisy_rules: bands * rows must be <= num_perm: {self.bands} * {self.rows} "
+                              f"> {self.num_perm}")
+        _check_number("noisy_rules.max_unexplained", self.max_unexplained, float, low=0.0, high=1.0)
+        _check_number("noisy_rules.max_added", self.max_added, float, low=0.0, high=1.0)
+        if not isinstance(self.keep_name_changes, bool):
+            raise ConfigError(f"noisy_rules.keep_name_changes must be True or False, got {self.keep_name_changes!r}")
+
+    def settings(self) -> dict:
+        """As an index stores them."""
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -51,11 +101,13 @@ class DedupConfig:
         rows: explicit rows per band (``None``: derived).
         recall_target: probability with which a pair exactly at ``threshold`` must share
             a band when the layout is derived.
-        normalization: ``"nfkc_casefold"`` (default) or ``"none"`` (tokens as written),
-            optionally followed by steps joined with ``+``: ``digits`` (every run of digits
-            is one symbol: a footer differing only in its year repeats), ``accents`` (accents
-            stripped), ``punctuation`` (apostrophes and hyphens inside words dropped: tokens are
-            runs of word characters already). E.g. ``"nfkc_casefold+digits+accents"``.
+        normalization: ``"nfkc_casefold"`` or ``"none"`` (tokens as written), optionally
+            followed by steps joined with ``+``: ``dehyphenate`` (a word hyphenated at a line
+            end is joined: ``lan-\nguage`` hashes as ``language``), ``digits`` (every run of
+            digits is one symbol: a footer differing only in its year repeats), ``accents``
+            (accents stripped), ``punctuation`` (apostrophes and hyphens inside words dropped:
+            tokens are runs of word characters already). Default
+            ``"nfkc_casefold+dehyphenate"``; ``"nfkc_casefold"`` is dedup 0.1's.
         max_bucket_candidates: earliest paragraphs read per LSH bucket; bounds the cost of
             boilerplate that recurs in thousands of variants.
         batch_paragraphs: paragraphs fingerprinted together; bounds memory, never
@@ -73,6 +125,20 @@ class DedupConfig:
         exact_only: only exact repeats (identical shingle sets, by their 64-bit key), no
             MinHash or LSH: a few bytes per paragraph for first passes at web scale
             (:class:`dedup.index.exact.ExactIndex`).
+        containment: the shortened-copy rule: a later unit at least this share of whose
+            shingles lie inside ONE earlier unit (an LSH candidate) is removed, reason
+            ``"contained"``, its containment as the similarity; ``None`` turns it off. Only
+            for units of ``containment_min_tokens`` tokens or more (a one-sentence quote
+            stays) whose set is at least ``containment_min_size`` of the earlier one's (a part
+            quoted from a longer text stays: the rule is for copies cut short). The earlier,
+            longer unit always stays; a later, longer unit that adds text is kept. Off in
+            exact-only runs.
+        noisy_rules: :class:`NoisyRules`, rules for copies with typos, re-typed words and
+            other noise (``preset="noisy"``); ``None`` (default): none.
+        exact_substrings: ``None`` (off) or N: after the unit decisions, every run of at least N
+            tokens of the kept text that occurred earlier in scope (an earlier document, or
+            earlier in this one) is cut; the first occurrence stays (:mod:`dedup.decide.substrings`).
+            Needs a normalization without steps (tokens keep their place in the text).
     """
 
     threshold: float = 0.8
@@ -84,7 +150,7 @@ class DedupConfig:
     bands: Optional[int] = None
     rows: Optional[int] = None
     recall_target: float = 0.99
-    normalization: str = "nfkc_casefold"
+    normalization: str = DEFAULT_NORMALIZATION
     max_bucket_candidates: int = 64
     batch_paragraphs: int = 8192
     unspaced_scripts: Literal["chars", "words"] = "chars"
@@ -92,6 +158,11 @@ class DedupConfig:
     inner_repeats: bool = True
     inner_min_tokens: int = 50
     exact_only: bool = False
+    containment: Optional[float] = 0.95
+    containment_min_tokens: int = 20
+    containment_min_size: float = 0.5
+    noisy_rules: Optional["NoisyRules"] = None
+    exact_substrings: Optional[int] = None
     layout: LshLayout = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +180,20 @@ class DedupConfig:
             raise ConfigError(f"inner_repeats must be True or False, got {self.inner_repeats!r}")
         if not isinstance(self.exact_only, bool):
             raise ConfigError(f"exact_only must be True or False, got {self.exact_only!r}")
+        if self.containment is not None:
+            _check_number("containment", self.containment, float, low=0.0, low_open=True, high=1.0)
+        _check_number("containment_min_tokens", self.containment_min_tokens, int, low=1)
+        _check_number("containment_min_size", self.containment_min_size, float, low=0.0, high=1.0)
+        if self.noisy_rules is not None and not isinstance(self.noisy_rules, NoisyRules):
+            raise ConfigError(f"noisy_rules must be a dedup.NoisyRules or None, got {self.noisy_rules!r}")
+        if self.noisy_rules is not None and self.exact_only:
+            raise ConfigError("noisy_rules find near copies; exact_only finds exact repeats only: choose one")
+        if self.exact_substrings is not None:
+            _check_number("exact_substrings", self.exact_substrings, int, low=2)
+            if any(step != "dehyphenate" for step in self.normalization.split("+")[1:]):
+                raise ConfigError(f"exact_substrings needs tokens that keep their place in the text: normalization "
+                                  f"'nfkc_casefold' or 'none' (with 'dehyphenate' at most: substrings are cut "
+                                  f"from tokens as written), got {self.normalization!r}")
         for name, allowed in _CHOICES.items():
             value = getattr(self, name)
             if value not in allowed and not (name == "scope" and value is None):
@@ -156,7 +241,16 @@ class DedupConfig:
             "unspaced_scripts": self.unspaced_scripts,
             "max_bucket_candidates": self.max_bucket_candidates,
             **({"exact_only": True} if self.exact_only else {}),  # absent when off: older indexes still match
+            **({"containment": self.containment, "containment_min_tokens": self.containment_min_tokens,
+                "containment_min_size": self.containment_min_size} if self.shortened_rule else {}),
+            **({"noisy_rules": self.noisy_rules.settings()} if self.noisy_rules is not None else {}),
+            **({"exact_substrings": self.exact_substrings} if self.exact_substrings is not None else {}),
         }
+
+    @property
+    def shortened_rule(self) -> bool:
+        """Whether the shortened-copy rule (``containment``) applies."""
+        return self.containment is not None and not self.exact_only
 
     def fingerprint(self) -> str:
         """A short stable hash of :meth:`fingerprint_settings`, stored with an index."""
@@ -178,7 +272,8 @@ def _check_number(name: str, value: Any, kind: type, *, low: Optional[float] = N
 
 def make_config(config: Optional[DedupConfig] = None, /, *, default_scope: Scope, **overrides: Any) -> DedupConfig:
     """The settings of an entry point: ``config`` (or the defaults) with keyword ``overrides``,
-    and ``default_scope`` where neither names a scope (``scope=None`` names none).
+    and ``default_scope`` where neither names a scope (``scope=None`` names none). ``preset``
+    (:data:`PRESETS`) among the overrides applies its settings first; the others override them.
 
     Every entry point builds its config here, so where the settings come from never changes
     what they mean: ``Deduplicator(threshold=0.7)`` and ``Deduplicator(DedupConfig(threshold=0.7))``
@@ -190,6 +285,9 @@ def make_config(config: Optional[DedupConfig] = None, /, *, default_scope: Scope
         raise ConfigError(f"default_scope must be {' or '.join(map(repr, _CHOICES['scope']))}, got {default_scope!r}")
     if "scope" in overrides and overrides["scope"] is None:
         del overrides["scope"]
+    preset = overrides.pop("preset", None)
+    if preset is not None:
+        overrides = {**preset_settings(preset), **overrides}
     base = config or DedupConfig()
     if base.scope is None and "scope" not in overrides:
         overrides["scope"] = default_scope
@@ -212,3 +310,42 @@ def _check_normalization(value: object) -> None:
                               "or tokenizer=NAME")
     if len(set(steps)) != len(steps):
         raise ConfigError(f"normalization {value!r} names a step twice")
+    if "dehyphenate" in steps and steps[0] != "dehyphenate":  # digits would split "12-\n34" first
+        raise ConfigError(f"normalization {value!r}: dehyphenate must be the first step")
+
+
+#: Named bundles of settings (``preset=``): applied first, explicit settings override them.
+PRESETS: Dict[str, Dict[str, Any]] = {
+    "default": {},
+    "noisy": {"noisy_rules": NoisyRules()},
+    "strict": {"normalization": "nfkc_casefold", "containment": None},
+}
+#: What each preset is for (``--help``, the docs).
+PRESET_HELP = {
+    "default": "word 5-grams at Jaccard 0.8, line-end hyphens joined, shortened copies (>= 95% inside "
+               "an earlier unit) removed",
+    "noisy": "the default rules, plus character 5-gram rules confirmed by an alignment, for OCR'd, "
+             "re-typed or scraped text (typos, dropped apostrophes, changed dates, swapped sentences)",
+    "strict": "word 5-gram Jaccard >= 0.8 alone: the data's labels, and dedup 0.1's decisions (its "
+              "indexes reopen under it)",
+}
+
+
+def preset_settings(name: str) -> Dict[str, Any]:
+    """The settings a preset names; a ConfigError naming the presets for an unknown one."""
+    if name not in PRESETS:
+        raise ConfigError(f"preset must be one of {', '.join(map(repr, PRESETS))}, got {name!r}")
+    return dict(PRESETS[name])
+
+
+def preset_hint(stored: Optional[dict], config: DedupConfig) -> str:
+    """When ``stored`` (an index's settings) are ``config``'s under a preset: a hint naming it."""
+    if not stored:
+        return ""
+    for name, settings in PRESETS.items():
+        try:
+            if config.replace(**settings).fingerprint_settings() == stored:
+                return f"; its settings are preset {name!r}'s: pass preset={name!r} (dedup --preset {name})"
+        except ConfigError:
+            continue
+    return ""

@@ -14,12 +14,14 @@ from types import MappingProxyType
 from typing import Any, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from dedup.config import DedupConfig, make_config
+from dedup.decide.substrings import substring_pass
 from dedup.engine.batch import BatchEngine
 from dedup.engine.compiled import NativeEngine, available as native_available
 from dedup.errors import ConfigError
 from dedup.index.base import Index, as_index, check_process
 from dedup.index.exact import ExactIndex
 from dedup.index.memory import MemoryIndex
+from dedup.index.open import bind_index
 from dedup.results import DedupResult, Stats
 from dedup.text.split import check_text
 
@@ -53,7 +55,7 @@ class Deduplicator:
         self.index: Index = as_index(index) if index is not None else (
             MemoryIndex() if native_available() or not self.config.exact_only else ExactIndex())
         if self.config.scope == "corpus":
-            self.index.bind(self.config.fingerprint(), self.config.fingerprint_settings())
+            bind_index(self.index, self.config)
         self.stats = Stats()
         self._made_in = os.getpid()  # see check_process
         self._auto_ids = itertools.count()
@@ -65,11 +67,19 @@ class Deduplicator:
         #: (doc_id, unit index) -> its cluster's first member, for every unit in a removal decision
         self._clusters: Optional[Dict[Tuple[Hashable, int], Tuple[Hashable, int]]] = {} if clusters else None
         self._engine: Engine = self._make_engine()
+        #: the pass after the unit decisions: exact substrings cut from what the units kept
+        self._substrings = substring_pass(self.config, self.stats, self.index, self.read_only)
 
     def _make_engine(self) -> Engine:
         """The compiled engine where it is built and the index is its store, else the batch path."""
         corpus = self.config.scope == "corpus"
-        if native_available() and (not corpus or self.index.native_store() is not None):
+        on_engine = native_available() and (not corpus or self.index.native_store() is not None)
+        if self.config.noisy_rules is not None and not on_engine:
+            where = (f"{type(self.index).__name__} is not one" if native_available()
+                     else "the engine is not built here (no C compiler at install: pip install paradedup with one)")
+            raise ConfigError(f"noisy_rules (preset 'noisy') run on the compiled engine with an in-memory or SQLite "
+                              f"index; {where}")
+        if on_engine:
             return NativeEngine(self.config, self.stats, self.index if corpus else None, self.read_only,
                                 self._auto_ids, self.workers)
         return BatchEngine(self.config, self.index, self.read_only, self.stats, self._auto_ids, self.workers)
@@ -99,6 +109,8 @@ class Deduplicator:
         result = self._engine.one(text, doc_id)
         if self._clusters is not None:
             self._join_clusters([result])
+        if self._substrings is not None:
+            result = self._substrings.amend([text], [result], [doc_id is None and self.config.scope == "corpus"])[0]
         return result
 
     def dedupe_many(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]] = None
@@ -116,6 +128,13 @@ class Deduplicator:
         every number of workers.
         """
         self._check_process()
+        if self._substrings is not None:
+            yield from self._substrings.run(self._decided, texts, doc_ids)
+        else:
+            yield from self._decided(texts, doc_ids)
+
+    def _decided(self, texts: Iterable[str], doc_ids: Optional[Iterable[Optional[Hashable]]]) -> Iterator[DedupResult]:
+        """The engine's results, each document's units joining their clusters."""
         if self._clusters is None:
             yield from self._engine.stream(texts, doc_ids)
             return

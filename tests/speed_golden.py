@@ -1,15 +1,22 @@
-"""Golden decisions and fingerprint digests that the optimized hot path must reproduce.
+"""Golden decisions and fingerprint digests that every path must reproduce.
 
-The files under ``tests/golden/`` were written by this module running the *unoptimized*
-code of main (commit 423a005, re-recorded after merging it: inner repeats and unspaced scripts
-changed a few Debian decisions) on the evaluation document sets; the speed work must not
-change a single decision, shingle hash or signature. Regenerate only on purpose:
+Two sets per corpus, both written by this module:
+
+* ``decisions_NAME.strict.json.gz``: ``preset="strict"`` (word 5-gram Jaccard >= 0.8 alone,
+  the data's labels), written by main's unoptimized code (commit 423a005, re-recorded when
+  inner repeats and unspaced scripts changed a few Debian decisions) and unchanged since: the
+  compiled engine and every later change reproduce them exactly.
+* ``decisions_NAME.json.gz``: the defaults. Issue 24 (noisy copies) added line-end
+  de-hyphenation and the shortened-copy rule to them; every decision that differs from the
+  strict set is one of those rules, recomputed exactly by ``tests/test_golden_changes.py``.
+
+Regenerate only on purpose (the strict files must come out byte-identical):
 
     PYTHONPATH=. python tests/speed_golden.py
 
-(``scaled_digests.json`` was written the same way, by main's code, for the scaled corpus of
-``benchmarks/corpus.py``: decision digests with default settings and with
-``max_bucket_candidates=2``, which exercises the bucket limit.)
+(``scaled_digests.json`` holds the same for the scaled corpus of ``benchmarks/corpus.py``:
+decision digests with default settings and with ``max_bucket_candidates=2``, which exercises
+the bucket limit, under both presets.)
 """
 
 from __future__ import annotations
@@ -33,6 +40,10 @@ def load_docs(name: str) -> List[dict]:
         return [json.loads(line) for line in f]
 
 
+#: The presets golden decisions are kept for, and the file suffix of each.
+PRESETS = {"default": "", "strict": ".strict"}
+
+
 def decisions(docs: List[dict], **overrides) -> List[list]:
     """Per document: every removal as (index, start, end, matched doc, index, start, end, sim, reason)."""
     import dedup
@@ -42,21 +53,22 @@ def decisions(docs: List[dict], **overrides) -> List[list]:
     return [[list(r.to_dict().values()) for r in res.removed] for res in results]
 
 
-def document_scope_decisions(docs: List[dict]) -> List[list]:
+def document_scope_decisions(docs: List[dict], **overrides) -> List[list]:
     """The same for document scope (repeats inside one document only)."""
     import dedup
 
-    d = dedup.Deduplicator(scope="document")
+    d = dedup.Deduplicator(scope="document", **overrides)
     results = d.dedupe_many([doc["text"] for doc in docs], [doc["doc_id"] for doc in docs])
     return [[list(r.to_dict().values()) for r in res.removed] for res in results]
 
 
-def fingerprint_digests(docs: List[dict]) -> Dict[str, str]:
+def fingerprint_digests(docs: List[dict], preset: str = "default") -> Dict[str, str]:
     """sha256 of the shingle sets, set keys, signatures and band keys of every paragraph."""
     import dedup
+    from dedup.config import make_config
     from dedup.fingerprint.lsh import band_keys
 
-    cfg = dedup.DedupConfig()
+    cfg = make_config(default_scope="corpus", preset=preset)
     paragraphs = []
     for doc in docs:
         starts, ends = dedup.split_paragraphs(doc["text"])
@@ -100,12 +112,12 @@ def decision_digest(docs: List[dict], **overrides) -> str:
 SCALED_SIZES = (30_000, 200_000)
 
 
-def golden_path(name: str) -> Path:
-    return GOLDEN / f"decisions_{name}.json.gz"
+def golden_path(name: str, preset: str = "default") -> Path:
+    return GOLDEN / f"decisions_{name}{PRESETS[preset]}.json.gz"
 
 
-def load_golden(name: str) -> dict:
-    with gzip.open(golden_path(name), "rt", encoding="utf-8") as f:
+def load_golden(name: str, preset: str = "default") -> dict:
+    with gzip.open(golden_path(name, preset), "rt", encoding="utf-8") as f:
         return json.load(f)
 
 
@@ -113,20 +125,26 @@ def write_golden() -> None:
     GOLDEN.mkdir(exist_ok=True)
     for name in SETS:
         docs = load_docs(name)
-        blob = {
-            "corpus": decisions(docs),
-            "document": document_scope_decisions(docs),
-            "digests": fingerprint_digests(docs),
-        }
-        with gzip.open(golden_path(name), "wt", encoding="utf-8") as f:
-            json.dump(blob, f, separators=(",", ":"))
-        removed = sum(len(x) for x in blob["corpus"])
-        print(f"{name}: {len(docs)} documents, {removed} removals (corpus scope) -> {golden_path(name)}")
+        for preset in PRESETS:
+            blob = {
+                "corpus": decisions(docs, preset=preset),
+                "document": document_scope_decisions(docs, preset=preset),
+                "digests": fingerprint_digests(docs, preset),
+            }
+            with gzip.open(golden_path(name, preset), "wt", encoding="utf-8") as f:
+                json.dump(blob, f, separators=(",", ":"))
+            removed = sum(len(x) for x in blob["corpus"])
+            print(f"{name} ({preset}): {len(docs)} documents, {removed} removals (corpus scope) -> "
+                  f"{golden_path(name, preset)}")
     digests = {}
     for n in SCALED_SIZES:
         docs = scaled_docs(n)
-        digests[str(n)] = {"default": decision_digest(docs),
-                           "limit2": decision_digest(docs, max_bucket_candidates=2, batch_paragraphs=1000)}
+        digests[str(n)] = {}
+        for preset, suffix in PRESETS.items():
+            key = preset.replace("default", "")
+            digests[str(n)][key or "default"] = decision_digest(docs, preset=preset)
+            digests[str(n)][f"{key}_limit2" if key else "limit2"] = decision_digest(
+                docs, preset=preset, max_bucket_candidates=2, batch_paragraphs=1000)
         print(f"scaled {n}: {digests[str(n)]}")
     (GOLDEN / "scaled_digests.json").write_text(json.dumps(digests, indent=1) + "\n")
 

@@ -50,6 +50,8 @@ from dedup.text.split import split_units
 
 #: Thresholds of the what-if table (the run's own is added when it is not one of them).
 THRESHOLDS: Tuple[float, ...] = tuple(k / 20 for k in range(10, 21))
+#: Removals of the noisy rules (preset noisy): the what-if varies the word rules' threshold only.
+NOISY_REASONS = ("noisy", "noisy-contained")
 #: Examples shown on each side of the threshold.
 EXAMPLES_PER_SIDE = 6
 _TOP_DOCUMENTS = 10
@@ -269,9 +271,10 @@ class _State:
         first = exclusive_cumsum(sizes)
         paragraphs = [d.text[s:t] for d in docs for s, t in zip(d.starts.tolist(), d.ends.tolist())]
         n = len(paragraphs)
-        bm = best_matches(paragraphs, sizes, cfg)
-        run_removed, run_inner = _run_decisions(docs, first, n)
-        page.what_if, at_run = _what_if_rows(docs, paragraphs, sizes, bm, cfg)
+        thresholds = sorted(set(THRESHOLDS) | {cfg.threshold})
+        bm = best_matches(paragraphs, sizes, cfg, thresholds=thresholds)
+        run_removed, run_inner, run_noisy = _run_decisions(docs, first, n)
+        page.what_if, at_run = _what_if_rows(docs, paragraphs, sizes, bm, cfg, thresholds, run_noisy)
         page.analysed_documents = len(docs)
         page.analysed_paragraphs = n
         page.analysed_scope = (f"all {len(docs):,} documents" if self.analysis_complete
@@ -406,10 +409,13 @@ class _State:
             self.lookup.want(doc.removals)
 
 
-def _run_decisions(docs: List[_Doc], first: np.ndarray, n: int) -> Tuple[np.ndarray, Set[Tuple[int, int, int]]]:
-    """What the run removed among the analysed units: a mask of units removed whole, and the
-    spans cut inside kept units as ``(row, start, end)``."""
+def _run_decisions(docs: List[_Doc], first: np.ndarray, n: int
+                   ) -> Tuple[np.ndarray, Set[Tuple[int, int, int]], np.ndarray]:
+    """What the run removed among the analysed units: a mask of units removed whole, the spans
+    cut inside kept units as ``(row, start, end)``, and a mask of the noisy rules' removals (the
+    same at every word threshold)."""
     removed = np.zeros(n, dtype=bool)
+    noisy = np.zeros(n, dtype=bool)
     inner = set()
     for d, doc in enumerate(docs):
         for r in doc.removals:
@@ -417,21 +423,26 @@ def _run_decisions(docs: List[_Doc], first: np.ndarray, n: int) -> Tuple[np.ndar
                 inner.add((int(first[d]) + r.index, r.start, r.end))
             else:
                 removed[first[d] + r.index] = True
-    return removed, inner
+                noisy[first[d] + r.index] |= r.reason in NOISY_REASONS
+    return removed, inner, noisy
 
 
-def _what_if_rows(docs: List[_Doc], paragraphs: List[str], sizes: np.ndarray, bm: Any, cfg: DedupConfig
+def _what_if_rows(docs: List[_Doc], paragraphs: List[str], sizes: np.ndarray, bm: Any, cfg: DedupConfig,
+                  thresholds: Sequence[float], run_noisy: np.ndarray
                   ) -> Tuple[List[WhatIfRow], Tuple[np.ndarray, Set[Tuple[int, int, int]]]]:
     """One row per threshold of what a run at it would remove, and that removal at the run's own
-    threshold (units removed whole, spans cut inside kept ones)."""
+    threshold (units removed whole, spans cut inside kept ones). The noisy rules' removals
+    (``run_noisy``) and the shortened copies of each threshold's candidates count at every one."""
     n = len(paragraphs)
     unit_start = np.concatenate([d.starts for d in docs]) if docs else np.zeros(0, dtype=np.int64)
     nbytes = np.fromiter((utf8_len(p) for p in paragraphs), dtype=np.int64, count=n)
     doc_of = row_of(sizes)
     rows = []
     at_run: Tuple[np.ndarray, Set[Tuple[int, int, int]]] = (np.zeros(n, dtype=bool), set())
-    for t in sorted(set(THRESHOLDS) | {cfg.threshold}):
-        rem = removed_at(bm.best, bm.n_tokens, sizes, t, cfg.min_tokens)
+    for t in thresholds:
+        contained = bm.contained_at(t)
+        rem = removed_at(bm.best, bm.n_tokens, sizes, t, cfg.min_tokens,
+                         run_noisy if contained is None else contained | run_noisy)
         inner = {(row, int(unit_start[row]) + rep.start, int(unit_start[row]) + rep.end)
                  for row, rep in inner_repeats_at(paragraphs, rem, bm, cfg, t)}
         inner_bytes = sum(utf8_len(docs[doc_of[row]].text[a:b]) for row, a, b in inner)

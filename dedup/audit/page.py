@@ -176,7 +176,8 @@ def _numbers(page: Page) -> str:
     pct = _pct(n.removed, n.paragraphs)
     u = _unit(page)
     byte_pct = _pct(n.removed_bytes, n.bytes_in)
-    names = {"exact": "exact", "near": "near", "run": "short (in a run)", "inner": "span inside one"}
+    names = {"exact": "exact", "near": "near", "run": "short (in a run)", "inner": "span inside one",
+             "contained": "shortened copy", "noisy": "noisy copy", "noisy-contained": "shortened noisy copy"}
     reasons = " \u00b7 ".join(f"{names.get(k, k)} {v:,}" for k, v in sorted(n.reasons.items()))
     cards = [
         card("documents", n.documents, f"{n.changed:,} changed", "n-documents"),

@@ -4,7 +4,10 @@ A run stops at the first earlier paragraph that passes its threshold, so its rep
 nothing about the paragraphs it kept nor about other thresholds. Here every candidate is
 verified and each paragraph keeps its *highest* exact Jaccard similarity to an earlier
 paragraph in scope; "removed at threshold t" is then ``best >= t`` plus the short-paragraph
-run rule, for every t at once, without re-running.
+run rule, for every t at once, without re-running. The shortened-copy rule
+(``DedupConfig.containment``) does not depend on the threshold, but its candidates do (a run
+at t draws them from t's LSH layout): which paragraphs it removes is found per layout of the
+thresholds asked for (:meth:`BestMatches.contained_at`).
 
 Candidates come from two LSH layouts over the same MinHash signatures:
 
@@ -22,14 +25,14 @@ found by set key and verified, as in the run; only first occurrences of a set en
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from dedup.arrays import exclusive_cumsum, ragged_take
 from dedup.config import DedupConfig
-from dedup.decide.rules import apply_run_rule, inner_search_mask, scope_salt
-from dedup.decide.verify import jaccard_rows
+from dedup.decide.rules import apply_run_rule, inner_search_mask, scope_salt, shortened_copy
+from dedup.decide.verify import jaccard_rows, overlap_rows
 from dedup.decide.inner import InnerRepeat, find_inner_repeats
 from dedup.fingerprint.lsh import LshLayout, band_keys, choose_layout
 from dedup.fingerprint.minhash import signatures
@@ -52,14 +55,25 @@ class BestMatches:
     capped_buckets: int  #: LSH buckets with more members than the per-bucket cap allowed to read
     pairs_verified: int  #: candidate pairs whose exact similarity was computed
     layouts: List[LshLayout]  #: the candidate layouts used
+    #: per LSH layout (bands, rows): bool mask, a shortened copy of one of that layout's candidates
+    contained: Optional[Dict[Tuple[int, int], np.ndarray]] = None
+    config: Optional[DedupConfig] = None  #: the settings analysed
+
+    def contained_at(self, threshold: float) -> Optional[np.ndarray]:
+        """The paragraphs a run at ``threshold`` removes as shortened copies (None: rule off)."""
+        if self.contained is None or self.config is None:
+            return None
+        layout = self.config.replace(threshold=threshold).layout
+        return self.contained[(layout.bands, layout.rows)]
 
 
 def best_matches(paragraphs: Sequence[str], doc_sizes: Union[Sequence[int], np.ndarray], config: DedupConfig,
-                 floor: float = FLOOR) -> BestMatches:
+                 floor: float = FLOOR, thresholds: Sequence[float] = ()) -> BestMatches:
     """Best verified match of every paragraph, in the scope of ``config`` (corpus or document).
 
     ``paragraphs`` are the paragraph strings of all documents in order; ``doc_sizes`` the
-    number of paragraphs of each document (their sum is ``len(paragraphs)``).
+    number of paragraphs of each document (their sum is ``len(paragraphs)``). ``thresholds``:
+    those :meth:`BestMatches.contained_at` will be asked for (besides ``config.threshold``).
     """
     sizes = np.asarray(doc_sizes, dtype=np.int64)
     n = len(paragraphs)
@@ -69,15 +83,19 @@ def best_matches(paragraphs: Sequence[str], doc_sizes: Union[Sequence[int], np.n
     best = np.zeros(n, dtype=np.float64)
     match = np.full(n, -1, dtype=np.int64)
     layouts = _layouts(config, floor)
+    own = {(lay.bands, lay.rows): lay for lay in
+           (config.replace(threshold=t).layout for t in [config.threshold, *thresholds])}
+    contained = {key: np.zeros(n, dtype=bool) for key in own} if config.shortened_rule else None
     if n == 0:
-        return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), 0, 0, layouts)
+        return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), 0, 0, layouts, contained, config)
     salt = scope_salt(sizes) if config.scope == "document" else None  # keys never meet across documents
     set_keys = sets.set_keys if salt is None else sets.set_keys ^ salt
 
     exact_verified = _exact_repeats(sets, set_keys, best, match)
-    capped, near_verified = _near_repeats(sets, np.flatnonzero(match < 0), config, layouts, salt, best, match)
+    capped, near_verified = _near_repeats(sets, np.flatnonzero(match < 0), config, layouts, salt, best, match,
+                                          contained, own)
     return BestMatches(best, match, sets.n_tokens, np.diff(sets.offsets), capped, exact_verified + near_verified,
-                       layouts)
+                       layouts, contained, config)
 
 
 def _exact_repeats(sets: ShingleSets, set_keys: np.ndarray, best: np.ndarray, match: np.ndarray) -> int:
@@ -94,16 +112,26 @@ def _exact_repeats(sets: ShingleSets, set_keys: np.ndarray, best: np.ndarray, ma
 
 
 def _near_repeats(sets: ShingleSets, reps: np.ndarray, config: DedupConfig, layouts: List[LshLayout],
-                  salt: Optional[np.ndarray], best: np.ndarray, match: np.ndarray) -> Tuple[int, int]:
+                  salt: Optional[np.ndarray], best: np.ndarray, match: np.ndarray,
+                  contained: Optional[Dict[Tuple[int, int], np.ndarray]],
+                  own: Dict[Tuple[int, int], LshLayout]) -> Tuple[int, int]:
     """Near repeats: first occurrences ``reps`` of each set share LSH buckets; every candidate is
-    verified. Returns (capped buckets, pairs verified)."""
+    verified (Jaccard, and the shortened-copy rule). Returns (capped buckets, pairs verified)."""
     sub = sets.take(reps)
     sigs = signatures(sub.hashes, sub.offsets, config.num_perm, config.seed)
-    codes, capped = _candidate_codes(sigs, layouts, config.max_bucket_candidates,
-                                     None if salt is None else salt[reps])
+    sub_salt = None if salt is None else salt[reps]
+    codes, capped = _candidate_codes(sigs, layouts, config.max_bucket_candidates, sub_salt)
+    m = _U64(len(reps))
+    for key, layout in own.items() if contained is not None else ():  # a run's own candidates
+        assert contained is not None
+        pairs, _ = _candidate_codes(sigs, [layout], config.max_bucket_candidates, sub_salt)
+        q, c = (pairs // m).astype(np.int64), (pairs % m).astype(np.int64)
+        off = sub.offsets
+        la, lb = off[q + 1] - off[q], off[c + 1] - off[c]
+        inter = overlap_rows(sub.hashes, off[q], la, sub.hashes, off[c], lb)
+        contained[key][reps[q[shortened_copy(inter, la, lb, sub.n_tokens[q], config)]]] = True
     del sigs
     if len(codes):
-        m = _U64(len(reps))
         q = (codes // m).astype(np.int64)
         c = (codes % m).astype(np.int64)
         sims = pair_jaccard(sub, q, c)
@@ -116,15 +144,16 @@ def _near_repeats(sets: ShingleSets, reps: np.ndarray, config: DedupConfig, layo
 
 
 def removed_at(best: np.ndarray, n_tokens: np.ndarray, doc_sizes: Union[Sequence[int], np.ndarray], threshold: float,
-               min_tokens: int) -> np.ndarray:
+               min_tokens: int, contained: Optional[np.ndarray] = None) -> np.ndarray:
     """Which paragraphs a run at ``threshold`` removes, given each one's best similarity.
 
-    A repeat is ``best >= threshold`` (whether the earlier paragraph was removed or not does
-    not matter, so there is no chaining to replay). The short-paragraph rule as in the run:
-    a short repeat goes only inside a run of consecutive repeats, in one document, that
-    holds a removed long paragraph.
+    A repeat is ``best >= threshold`` or a shortened copy (``contained``; whether the earlier
+    paragraph was removed or not does not matter, so there is no chaining to replay). The
+    short-paragraph rule as in the run: a short repeat goes only inside a run of consecutive
+    repeats, in one document, that holds a removed long paragraph.
     """
-    return apply_run_rule(best >= threshold, n_tokens >= min_tokens, exclusive_cumsum(np.asarray(doc_sizes)))
+    repeat = best >= threshold if contained is None else (best >= threshold) | contained
+    return apply_run_rule(repeat, n_tokens >= min_tokens, exclusive_cumsum(np.asarray(doc_sizes)))
 
 
 def inner_repeats_at(paragraphs: Sequence[str], removed: np.ndarray, bm: BestMatches, config: DedupConfig,

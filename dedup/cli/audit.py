@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from dedup.cli.options import UsageError, run_command, run_settings, shared_options
+from dedup.cli.options import UsageError, counted, run_command, run_settings, shared_options
 from dedup.io.files import target_problem
 from dedup.io.report import looks_like_report
 
@@ -89,10 +89,10 @@ def _run(args: argparse.Namespace) -> int:
                     args.output, sample=sample, limit=args.limit, text_field=args.text_field,
                     id_field=args.id_field, doc=args.doc, on_error=args.on_error, **overrides)
     if not args.quiet:
-        docs = "?" if summary.documents is None else f"{summary.documents:,}"
+        docs = "? documents" if summary.documents is None else counted(summary.documents, "document")
         print(f"{PROG}: wrote {summary.output} ({summary.page_bytes / 1e6:.2f} MB, {summary.seconds:.1f}s): "
-              f"{summary.removed:,} paragraphs removed in {docs} documents; what-if on "
-              f"{summary.analysed_documents:,} documents", file=sys.stderr)
+              f"{counted(summary.removed, 'paragraph')} removed in {docs}; what-if on "
+              f"{counted(summary.analysed_documents, 'document')}", file=sys.stderr)
         for note in summary.notes:
             print(f"{PROG}: note: {note}", file=sys.stderr)
     return 0

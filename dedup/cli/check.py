@@ -16,6 +16,7 @@ from typing import Dict, Iterator, Optional, Sequence
 from dedup.check import MIN_CONTAINMENT, Reference
 from dedup.cli.options import COMMAND_SCOPE, UsageError, run_command, run_settings, shared_options
 from dedup.config import DedupConfig, make_config
+from dedup.contamination import Contamination
 from dedup.index.guard import index_access
 from dedup.index.open import index_kind, open_index
 from dedup.io import STDIO, AtomicOutput, Record, Writer, open_source, open_writer, read_items, read_records
@@ -52,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one JSON line per hit (default: stdout when no -o is given)")
     p.add_argument("-o", "--output", metavar="FILE", default=None,
                    help="the corpus with hit units removed (default: not written)")
+    p.add_argument("--items", metavar="FILE", default=None,
+                   help="per benchmark item (each --against record): its word n-grams (n: --ngram, default 13 "
+                        "here), how many occur in the corpus, whether that reaches --min-shared, and the first "
+                        "documents sharing them; one JSON line each, then a summary line")
+    p.add_argument("--min-shared", type=int, default=1, metavar="M",
+                   help="with --items: an item sharing at least M of its n-grams with the corpus is contaminated "
+                        "(default: 1, the GPT-3 rule)")
     return p
 
 
@@ -62,33 +70,53 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     config = make_config(default_scope=COMMAND_SCOPE, **run_settings(args))
-    reference = _reference(args, config)
-    hits_path = args.hits if args.hits is not None else (STDIO if args.output is None else None)
-    targets = [(name, path) for name, path in (("output", args.output), ("--hits", hits_path)) if path]
+    if config.noisy_rules is not None:
+        raise UsageError("--preset noisy: the noisy rules are not part of check yet (it compares word shingle sets "
+                         "exactly); use --preset default or strict")
+    bench = _items(args, config) if args.items else None
+    hits_path = args.hits if args.hits is not None else (STDIO if args.output is None and bench is None else None)
+    reference = _reference(args, config) if hits_path or args.output else None
+    targets = [(name, path) for name, path in (("output", args.output), ("--hits", hits_path),
+                                               ("--items", args.items)) if path]
     problem = target_problem(targets, [p for p in args.inputs] + [p for p in args.against if "://" not in p])
     if problem:
         raise UsageError(problem)
     sources = [open_source(path) for path in args.inputs]
     with all_or_none() as outputs:
+        items_out = AtomicOutput(args.items) if bench is not None else None
+        outputs += [items_out] if items_out is not None else []
         hits_out = AtomicOutput(hits_path) if hits_path else None
         writer = open_writer(args.output, sources[0].format if sources[0].format != "text" else "jsonl",
                              args.text_field, args.id_field) if args.output else None
         outputs += [o for o in (hits_out, writer) if o is not None]
-        counts = _check(reference, read_records(sources, args.text_field, args.id_field), hits_out, writer)
-    if not args.quiet:
+        counts = _check(reference, bench, read_records(sources, args.text_field, args.id_field), hits_out, writer)
+        if items_out is not None and bench is not None:
+            _write_items(items_out, bench)
+    if not args.quiet and reference is not None:
         print(f"{PROG}: {counts['documents']:,} documents checked against {len(reference):,} reference units: "
               f"{counts['hits']:,} hits in {counts['documents_with_hits']:,} documents", file=sys.stderr)
+    if not args.quiet and bench is not None:
+        summary = bench.summary()
+        print(f"{PROG}: {summary['documents']:,} documents scanned for {summary['items']:,} benchmark items: "
+              f"{summary['contaminated']:,} contaminated (sharing >= {bench.min_shared:,} of their "
+              f"{bench.ngram}-grams)", file=sys.stderr)
     return 0
 
 
-def _check(reference: Reference, records: Iterator[Record], hits_out: Optional[AtomicOutput],
-           writer: Optional[Writer]) -> Dict[str, int]:
-    """Every record checked a chunk at a time: its hits to ``hits_out``, the record without them
-    to ``writer``; the counts of the summary line."""
+def _check(reference: Optional[Reference], bench: Optional[Contamination], records: Iterator[Record],
+           hits_out: Optional[AtomicOutput], writer: Optional[Writer]) -> Dict[str, int]:
+    """Every record checked a chunk at a time: scanned for the benchmark items (``bench``), its
+    hits to ``hits_out``, the record without them to ``writer``; the counts of the summary line."""
     counts = {"documents": 0, "hits": 0, "documents_with_hits": 0}
     items = (record.item for record in records)
     for chunk in iter(lambda: list(itertools.islice(items, _CHUNK)), []):
-        for read, result in zip(chunk, reference.check_many([r.text for r in chunk], [r.doc_id for r in chunk])):
+        texts, ids = [r.text for r in chunk], [r.doc_id for r in chunk]
+        if bench is not None:
+            bench.scan(texts, ids)
+        if reference is None:
+            counts["documents"] += len(chunk)
+            continue
+        for read, result in zip(chunk, reference.check_many(texts, ids)):
             counts["documents"] += 1
             counts["hits"] += len(result.hits)
             counts["documents_with_hits"] += bool(result.hits)
@@ -98,6 +126,26 @@ def _check(reference: Reference, records: Iterator[Record], hits_out: Optional[A
             if writer is not None:
                 writer.write(read, result.text, bool(result.hits))
     return counts
+
+
+def _items(args: argparse.Namespace, config: DedupConfig) -> Contamination:
+    """The benchmark items of ``--items``: the records of the ``--against`` files."""
+    if len(args.against) == 1 and index_kind(args.against[0], only_existing=True) is not None:
+        raise UsageError("--items needs the benchmark's records (files), not an index: an index keeps no text")
+    texts, ids = [], []
+    for path in args.against:
+        for item in read_items(open_source(path), args.against_text_field or args.text_field, args.against_id_field):
+            texts.append(item.text)
+            ids.append(item.doc_id)
+    return Contamination(texts, ids, ngram=args.ngram if args.ngram is not None else 13, min_shared=args.min_shared,
+                         normalization=config.normalization, unspaced_scripts=config.unspaced_scripts)
+
+
+def _write_items(out: AtomicOutput, items: Contamination) -> None:
+    """One line per item, in benchmark order, then ``{"summary": {...}}``."""
+    for report in items.reports():
+        out.write(dumps_record(report.to_dict()))
+    out.write(dumps_record({"summary": items.summary()}))
 
 
 def _reference(args: argparse.Namespace, config: DedupConfig) -> Reference:

@@ -14,22 +14,24 @@ import os
 import sys
 import time
 from collections import Counter
-from typing import Any, Iterator, Optional, Sequence, Tuple
+from typing import Any, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from dedup.cli import commands_help
-from dedup.cli.options import COMMAND_SCOPE, UsageError, run_command, run_settings, shared_options
+from dedup.cli.options import COMMAND_SCOPE, UsageError, counted, run_command, run_settings, shared_options
 from dedup.cli.progress import Progress
 from dedup.config import DedupConfig, make_config
+from dedup.decide.boilerplate import BoilerplateCounts
 from dedup.deduplicator import Deduplicator
 from dedup.index.guard import index_access
-from dedup.index.open import open_index
+from dedup.index.open import index_kind, open_index
 from dedup.io import STDIO, AtomicOutput, ParquetWriter, Record, Reject, Source, Writer, is_plain_parquet, \
     open_writer, read_records
 from dedup.io.files import all_or_none
 from dedup.io.plan import COMPRESSIONS, RunPlan, plan_run
 from dedup.io.records import FORMATS, dumps_record
 from dedup.io.remote import is_url
-from dedup.io.report import REASONS as REPORT_REASONS, ReportWriter
+from dedup.decide.rules import reasons_of
+from dedup.io.report import ReportWriter
 from dedup.io.shards import NewDirectories, ShardOutputs
 from dedup.stream import pair_results
 
@@ -43,9 +45,12 @@ RECORD_COUNTS = ("records_in", "records_out", "records_rejected", "records_dropp
 #: Removals counted by reason under ``REASON_PREFIX + reason`` (the report's ``reason`` field).
 REASON_PREFIX = "removed:"
 #: How the summary line names each reason; a reason not listed is named as it is.
-REASON_WORDS = {"exact": "exact", "near": "near", "run": "short in a removed run", "contained": "contained"}
+REASON_WORDS = {"exact": "exact", "near": "near", "run": "short in a removed run", "contained": "shortened",
+                "noisy": "noisy", "noisy-contained": "noisy and shortened", "boilerplate": "boilerplate"}
 #: The reason of a span cut inside a kept unit (not a removed unit).
 INNER = "inner"
+#: The reason of a run of tokens repeating earlier text (``--exact-substrings``): cut, or a unit it covers whole.
+SUBSTRING = "substring"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exact-only", action="store_true",
                    help="exact repeats only (identical word n-gram sets), no near-duplicates: a few bytes of "
                         "memory per paragraph, for first passes at web scale")
+    p.add_argument("--exact-substrings", type=int, default=None, metavar="N",
+                   help="also cut every run of at least N tokens that occurred earlier (in an earlier document or "
+                        "earlier in this one), wherever it stands; the first occurrence stays (e.g. 50)")
+    p.add_argument("--boilerplate", type=int, default=None, metavar="K",
+                   help="also remove every unit found in at least K documents from all of them, first occurrence "
+                        "included (navigation, banners, licences): the inputs are read twice, count then clean; "
+                        "stdin only with --index holding the counts of such a run")
     p.add_argument("--index", default=None, metavar="PATH",
                    help="persistent corpus index (SQLite file, DIR/ for the memory-mapped compact index, or "
                         "redis://...): paragraphs of earlier runs "
@@ -125,6 +137,8 @@ def _plan(args: argparse.Namespace) -> RunPlan:
         raise UsageError("--drop-empty and --keep-empty contradict each other; give one")
     if args.index and args.scope == "document":
         raise UsageError("--index needs --scope corpus")
+    if args.boilerplate is not None:
+        _check_boilerplate(args)
     return plan_run(args.inputs, args.output, fmt=args.format, report=args.report, rejects=args.rejects,
                     clusters=args.clusters, compression=args.compression)
 
@@ -142,7 +156,8 @@ def _workers(given: Optional[int]) -> int:
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
-    return make_config(default_scope=COMMAND_SCOPE, **run_settings(args), exact_only=args.exact_only)
+    return make_config(default_scope=COMMAND_SCOPE, **run_settings(args), exact_only=args.exact_only,
+                       exact_substrings=args.exact_substrings)
 
 
 # -- the run -----------------------------------------------------------------------------
@@ -159,18 +174,20 @@ def _run(args: argparse.Namespace) -> int:
               "so a file moved, renamed or read from stdin counts as new documents; give --id-field "
               "for ids that survive that", file=sys.stderr)
     try:
-        dd = Deduplicator(config, index=index, clusters=bool(args.clusters), workers=_workers(args.workers))
         started = time.perf_counter()
         with index_access(args.index or "index"):  # a failing index file or server: one line naming it
-            counts = _clean(args, plan, dd)
+            amend = _boilerplate(args, plan, config, index) if args.boilerplate is not None else None
+            dd = Deduplicator(config, index=index, clusters=bool(args.clusters), workers=_workers(args.workers))
+            counts = _clean(args, plan, dd, amend)
             elapsed = time.perf_counter() - started
             held = _index_size(dd) if args.stats else {}
     finally:
         if index is not None:
             index.close()
-    summary = {**_summary(dd, counts, elapsed), **held}
+    summary = {**_summary(dd, counts, elapsed, boilerplate=args.boilerplate is not None), **held}
     if not args.quiet:
-        if summary["documents_replayed"]:
+        # (with an index, the second pass of --boilerplate gives every document of the first again)
+        if summary["documents_replayed"] and not (args.boilerplate is not None and args.index):
             print(f"{PROG}: warning: {summary['documents_replayed']:,} documents came again under an id already "
                   "in the index with the same text, and got the decisions of their first run (kept as then); "
                   "if they are re-fetches rather than a rerun, give each fetch its own id", file=sys.stderr)
@@ -180,7 +197,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _clean(args: argparse.Namespace, plan: RunPlan, dd: Deduplicator) -> Counter[str]:
+def _clean(args: argparse.Namespace, plan: RunPlan, dd: Deduplicator, amend: Optional["_Amend"] = None) -> Counter[str]:
     """Every input through ``dd``; the outputs, reports and rejects appear only if all goes well."""
     with all_or_none() as outputs:
         outputs.append(NewDirectories(plan.directories))
@@ -195,7 +212,7 @@ def _clean(args: argparse.Namespace, plan: RunPlan, dd: Deduplicator) -> Counter
         counts: Counter[str] = Counter()
         sizes = [s.size for s in plan.sources]
         total = None if None in sizes else sum(s or 0 for s in sizes)
-        _write_results(args, dd, _reads(plan.sources, args, counts, rejects), records, reports, counts, total)
+        _write_results(args, dd, _reads(plan.sources, args, counts, rejects), records, reports, counts, total, amend)
         if clusters is not None:
             for (doc_id, index), (first_doc, first_index) in dd.clusters().items():
                 clusters.write(dumps_record({"doc_id": doc_id, "index": index, "cluster": [first_doc, first_index]}))
@@ -215,17 +232,20 @@ def _open_records(args: argparse.Namespace, plan: RunPlan, shard: int) -> Writer
 
 def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[Record],
                    records: ShardOutputs[Writer], reports: Optional[ShardOutputs[ReportWriter]],
-                   counts: Counter[str], total: Optional[int]) -> None:
+                   counts: Counter[str], total: Optional[int], amend: Optional["_Amend"] = None) -> None:
     progress = Progress(enabled=not args.quiet and sys.stderr.isatty(), total=total)
     drop_empty = _drop_empty(args, dd.config)
     try:
         for read, result in pair_results(dd, reads, _text_of, _id_of):
             item = read.item
+            if amend is not None:
+                result = amend.apply(item.text, result, dd.stats)
             for removal in result.removed:
                 counts[REASON_PREFIX + removal.reason] += 1
             if reports is not None:
                 reports.for_shard(read.shard).write(result.doc_id, item.text, result.removed, result.paragraphs,
-                                                    dd.clusters() if args.clusters else None)
+                                                    dd.clusters() if args.clusters else None,
+                                                    amend.counts.count if amend is not None else None)
             if drop_empty and result.removed and not result.text.strip():
                 counts["records_dropped"] += 1
             else:
@@ -235,6 +255,51 @@ def _write_results(args: argparse.Namespace, dd: Deduplicator, reads: Iterator[R
         progress.done(dd.stats)
     finally:
         progress.close()
+
+
+class _Amend(NamedTuple):
+    """The boilerplate rule the second pass applies to each result."""
+
+    counts: BoilerplateCounts
+    min_documents: int
+
+    def apply(self, text: str, result: Any, stats: Any) -> Any:
+        return self.counts.apply(text, result, self.min_documents, stats)
+
+
+def counts_path(index_spec: str) -> str:
+    """Where a run with ``--index`` and ``--boilerplate`` keeps its counts: beside the index."""
+    return index_spec.rstrip("/" + os.sep) + ".boilerplate.jsonl"
+
+
+def _check_boilerplate(args: argparse.Namespace) -> None:
+    if args.boilerplate < 2:
+        raise UsageError(f"--boilerplate must be at least 2, got {args.boilerplate}")
+    if args.scope == "document":
+        raise UsageError("--boilerplate counts documents: it needs --scope corpus")
+    if args.index and index_kind(args.index) == "redis":
+        raise UsageError("--boilerplate keeps its counts in a file beside the index: not with a Redis index")
+    if STDIO in args.inputs and not (args.index and os.path.exists(counts_path(args.index))):
+        raise UsageError("--boilerplate reads the inputs twice (count, then clean): give files, not stdin; or an "
+                         "--index whose counts an earlier --boilerplate run over files kept "
+                         f"({counts_path(args.index) if args.index else 'PATH.boilerplate.jsonl'})")
+
+
+def _boilerplate(args: argparse.Namespace, plan: RunPlan, config: DedupConfig, index: Any) -> _Amend:
+    """The counts of ``--boilerplate``: from a first pass over the inputs (kept beside ``--index``
+    when there is one), or, reading stdin, the counts an earlier run kept beside the index."""
+    if STDIO in args.inputs:
+        return _Amend(BoilerplateCounts.load(counts_path(args.index)), args.boilerplate)
+    counts = BoilerplateCounts()
+    first = Deduplicator(config, index=index, workers=_workers(args.workers))
+    quiet = argparse.Namespace(**{**vars(args), "quiet": True})  # bad records are named by the second pass
+    for _, result in pair_results(first, _reads(plan.sources, quiet, Counter(), None), _text_of, _id_of):
+        counts.add(result)
+    for source in plan.sources:
+        source.bytes_read = 0
+    if args.index:
+        counts.save(counts_path(args.index))
+    return _Amend(counts, args.boilerplate)
 
 
 def _drop_empty(args: argparse.Namespace, config: DedupConfig) -> bool:
@@ -277,11 +342,13 @@ def _reject(read: Reject, counts: Counter[str], rejects: Optional[AtomicOutput],
         print(f"{PROG}: warning: more records skipped; the summary counts them", file=sys.stderr)
 
 
-def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float) -> dict:
+def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float, boilerplate: bool = False) -> dict:
     st = dd.stats
     config = dd.config
     seconds = max(elapsed, 1e-9)
-    reasons = {reason: 0 for reason in REPORT_REASONS}
+    # the reasons the run's rules can give, then those of the options asked for
+    listed = reasons_of(config) + (["boilerplate"] if boilerplate else [])
+    reasons = {reason: 0 for reason in listed}
     reasons.update({name[len(REASON_PREFIX):]: n for name, n in sorted(counts.items()) if name.startswith(REASON_PREFIX)})
     return {
         **{name: counts[name] for name in RECORD_COUNTS},
@@ -304,6 +371,7 @@ def _summary(dd: Deduplicator, counts: Counter[str], elapsed: float) -> dict:
         "num_perm": config.num_perm,
         "bands": config.layout.bands,
         "rows": config.layout.rows,
+        **({"exact_substrings": config.exact_substrings} if config.exact_substrings is not None else {}),
     }
 
 
@@ -319,30 +387,27 @@ def _summary_line(s: dict) -> str:
     """One line a person reads: what came in, what went and why, in one unit of bytes."""
     unit = "document" if s["granularity"] == "document" else s["granularity"]
     reasons = s["removed_by_reason"]
-    whole = sum(n for reason, n in reasons.items() if reason != INNER)
-    units = "" if unit == "document" else f", {_count(s['paragraphs'], unit)}"
-    parts = [f"{_count(s['documents'], 'document')}{units}: {_count(whole, unit)} removed"]
+    whole = sum(n for reason, n in reasons.items() if reason not in (INNER, SUBSTRING))
+    units = "" if unit == "document" else f", {counted(s['paragraphs'], unit)}"
+    parts = [f"{counted(s['documents'], 'document')}{units}: {counted(whole, unit)} removed"]
     if whole:
         share = 100.0 * whole / s["paragraphs"] if s["paragraphs"] else 0.0
         kinds = ", ".join(f"{n:,} {REASON_WORDS.get(reason, reason)}" for reason, n in reasons.items()
-                          if n and reason != INNER)
+                          if n and reason not in (INNER, SUBSTRING))
         parts[0] += f" ({share:.1f}%: {kinds})"
     if reasons.get(INNER):
-        parts.append(f"{_count(reasons[INNER], 'repeated span')} cut inside {unit}s kept")
+        parts.append(f"{counted(reasons[INNER], 'repeated span')} cut inside {unit}s kept")
+    if reasons.get(SUBSTRING):
+        parts.append(f"{counted(reasons[SUBSTRING], 'run')} of >= {s['exact_substrings']} tokens repeating earlier text cut")
     removed, total = _bytes_pair(s["bytes_removed"], s["bytes_in"])
     share = 100.0 * s["bytes_removed"] / s["bytes_in"] if s["bytes_in"] else 0.0
     line = ", ".join(parts) + f"; {removed} of {total} of text removed ({share:.1f}%)"
     others = [(s["documents_emptied"], "emptied"), (s["records_rejected"], "rejected"),
               (s["records_dropped"], "dropped")]
-    line += "".join(f"; {_count(n, 'record' if what != 'emptied' else 'document')} {what}"
+    line += "".join(f"; {counted(n, 'record' if what != 'emptied' else 'document')} {what}"
                     for n, what in others if n)
     return (f"{PROG}: {line}; {s['seconds']:.2f} s ({_rate(s['documents_per_second'])} documents/s, "
             f"{s['mb_per_second']:.2f} MB/s)")
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 document``, ``2 documents``, ``1,000 documents``."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _bytes_pair(part: int, whole: int) -> Tuple[str, str]:

@@ -28,9 +28,12 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 _KERNEL_BUILD_LOGGER = "dedup.accel.jit"
 
 #: Settings of a run the commands take (option dests, named as the DedupConfig fields).
-RUN_SETTINGS = ("scope", "threshold", "num_perm", "min_tokens", "granularity", "ngram", "normalization")
+RUN_SETTINGS = ("preset", "scope", "threshold", "num_perm", "min_tokens", "granularity", "ngram", "normalization",
+                "containment")
 #: The scope of the commands' runs when ``--scope`` is not given (as ``Deduplicator``'s).
 COMMAND_SCOPE: Literal["corpus"] = "corpus"
+#: ``--containment off``: the shortened-copy rule turned off (None, which run_settings would drop).
+_OFF = "off"
 
 
 class UsageError(Exception):
@@ -40,6 +43,8 @@ class UsageError(Exception):
 def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parent parser: where the text and ids are, and the run's settings (but the settings
     named in ``without``: a command they mean nothing to does not take them)."""
+    from dedup.config import PRESET_HELP, PRESETS  # numpy: imported once a command runs, not with the CLI
+
     p = argparse.ArgumentParser(add_help=False)
     default = config_defaults()
 
@@ -52,6 +57,10 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
     p.add_argument("--id-field", default=None, metavar="NAME",
                    help="field holding a document id, as named in reports "
                         "(default: <resolved path>:<line> for records, the resolved path for text files)")
+    setting("--preset", choices=list(PRESETS), default=None,
+            help="a named set of settings, applied first (the options below change it): "
+                 + "; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items()).replace("%", "%%")
+                 + " (default: default)")
     setting("--scope", choices=["document", "corpus"], default=None,
             help=f"repeats inside each document only, or also across documents (default: {default['scope']})")
     setting("--threshold", type=float, default=None, metavar="J",
@@ -68,9 +77,14 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
     setting("--ngram", type=int, default=None, metavar="N",
             help=f"word n-gram length of the shingles (default: {default['ngram']})")
     setting("--normalization", default=None, metavar="SPEC",
-            help="the hashed copy of the text: nfkc_casefold or none, then +digits (every run "
-                 "of digits one symbol), +accents (stripped), +punctuation (inside words dropped), "
-                 f"e.g. nfkc_casefold+digits (default: {default['normalization']})")
+            help="the hashed copy of the text: nfkc_casefold or none, then +dehyphenate (a word hyphenated "
+                 "at a line end joined; first), +digits (every run of digits one symbol), +accents "
+                 f"(stripped), +punctuation (inside words dropped) (default: {default['normalization']})")
+    setting("--containment", type=_containment, default=None, metavar="C|off",
+            help=f"the shortened-copy rule: a later unit of {default['containment_min_tokens']}+ tokens with at "
+                 "least this share of its word n-grams (n: --ngram) inside one earlier unit (and at least "
+                 f"{default['containment_min_size'] * 100:g}%% of its size) goes; off turns it off "
+                 f"(default: {default['containment']})")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="nothing on stderr but errors: no progress bar, warnings or summary")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -94,9 +108,22 @@ def config_defaults() -> Dict[str, Any]:
     return {**defaults, "scope": COMMAND_SCOPE}
 
 
+def _containment(value: str) -> Any:
+    if value == _OFF:
+        return _OFF
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number or 'off', got {value!r}") from None
+
+
 def run_settings(args: argparse.Namespace) -> Dict[str, Any]:
-    """The DedupConfig settings given on the command line (the rest keep their defaults)."""
-    return {name: getattr(args, name) for name in RUN_SETTINGS if getattr(args, name, None) is not None}
+    """The DedupConfig settings given on the command line (the rest keep their defaults; ``preset``
+    is one, :func:`dedup.config.make_config` applies it first)."""
+    given = {name: getattr(args, name) for name in RUN_SETTINGS if getattr(args, name, None) is not None}
+    if given.get("containment") == _OFF:
+        given["containment"] = None
+    return given
 
 
 def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int],
@@ -120,6 +147,11 @@ def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argpa
         return fail(prog, describe(exc), 1)
     except KeyboardInterrupt:
         return fail(prog, interrupted, 130)
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 document``, ``2 documents``, ``1,000 documents``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def fail(prog: str, message: str, code: int) -> int:

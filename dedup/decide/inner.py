@@ -23,6 +23,7 @@ from dedup.decide.verify import jaccard_sorted
 from dedup.text.fastsplit import code_points, sentence_spans
 from dedup.chardata import CHAR_OR_WORD_RE, fold_table, word_table
 from dedup.fingerprint.shingles import shingle_hashes, word_hashes
+from dedup.text.settings import DEFAULT_NORMALIZATION
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class InnerRepeat:
 
 
 def find_inner_repeats(text: str, *, ngram: int = 5, threshold: float = 0.8, min_tokens: int = 50,
-                       normalization: str = "nfkc_casefold", unspaced: str = "chars") -> List[InnerRepeat]:
+                       normalization: str = DEFAULT_NORMALIZATION, unspaced: str = "chars") -> List[InnerRepeat]:
     """Spans of ``text`` (one paragraph) that repeat an earlier span of it.
 
     A span counts when it holds at least ``min_tokens`` tokens, lies after its source, and
@@ -157,7 +158,7 @@ def _sentence_phase(sentence_first: np.ndarray, a: int, b: int, period: int) -> 
 
 
 def find_inner_repeats_many(texts: Sequence[str], *, ngram: int = 5, threshold: float = 0.8,
-                            min_tokens: int = 50, normalization: str = "nfkc_casefold",
+                            min_tokens: int = 50, normalization: str = DEFAULT_NORMALIZATION,
                             unspaced: str = "chars", words: Optional[Tuple[np.ndarray, np.ndarray]] = None
                             ) -> List[List[InnerRepeat]]:
     """:func:`find_inner_repeats` of each text, with one tokenizing pass over them all.

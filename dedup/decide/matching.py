@@ -5,6 +5,8 @@
 2. Near repeats (rows left): candidates share an LSH band key, the earliest
    ``limit`` of each bucket (index first, then earlier rows of this batch); each pair is
    verified on the exact Jaccard, in order (shared bands desc, id asc), first hit wins.
+3. Shortened copies (rows left, ``DedupConfig.containment``): the first candidate, in the
+   same order, that holds the row's set as the rule says.
 
 Everything is batch-at-a-time numpy; the per-pair loops (set equality, Jaccard) run in
 compiled kernels when numba is there, in Python otherwise, with identical results.
@@ -12,7 +14,7 @@ compiled kernels when numba is there, in Python otherwise, with identical result
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import TYPE_CHECKING, Tuple
 
 import numpy as np
 
@@ -21,7 +23,11 @@ from dedup.arrays import ragged_take
 from dedup.index.base import Index
 from dedup.index.sorted_table import stable_argsort
 from dedup.fingerprint.shingles import ShingleSets
-from dedup.decide.verify import jaccard_sorted
+from dedup.decide.rules import shortened_copy
+from dedup.decide.verify import jaccard_sorted, overlap_rows
+
+if TYPE_CHECKING:
+    from dedup.config import DedupConfig
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -181,3 +187,38 @@ def verify(sets: ShingleSets, q: np.ndarray, c: np.ndarray, base: int, new_rows:
     kernels.verify_pairs(q, c, from_index, starts, lengths, sets.hashes, sets.offsets,
                          np.ascontiguousarray(pool, dtype=np.uint32), float(threshold), match, sim)
 
+
+
+def contained_matches(sets: ShingleSets, q: np.ndarray, c: np.ndarray, base: int, new_rows: np.ndarray,
+                      index: Index, config: "DedupConfig", match: np.ndarray, sim: np.ndarray,
+                      contained: np.ndarray) -> None:
+    """Rows :func:`verify` left unmatched take the first pair (same order) whose earlier unit
+    holds their set as the shortened-copy rule says; ``sim`` is then the containment."""
+    if not config.shortened_rule or len(q) == 0:
+        return
+    keep = (match[q] < 0) & (sets.n_tokens[q] >= config.containment_min_tokens)
+    q, c = q[keep], c[keep]
+    if len(q) == 0:
+        return
+    size_q = sets.offsets[q + 1] - sets.offsets[q]
+    from_index = c < base
+    starts = np.empty(len(c), dtype=np.int64)
+    lengths = np.empty(len(c), dtype=np.int64)
+    rows = new_rows[c[~from_index] - base]
+    pool = sets.hashes
+    if from_index.any():
+        index_pool, s_idx, l_idx = index.shingle_spans(c[from_index])
+        pool = np.concatenate([np.asarray(sets.hashes, dtype=np.uint32), np.asarray(index_pool, dtype=np.uint32)])
+        starts[from_index] = np.asarray(s_idx, dtype=np.int64) + len(sets.hashes)
+        lengths[from_index] = l_idx
+    starts[~from_index] = sets.offsets[rows]
+    lengths[~from_index] = sets.offsets[rows + 1] - sets.offsets[rows]
+    inter = overlap_rows(sets.hashes, sets.offsets[q], size_q, pool, starts, lengths)
+    ok = np.flatnonzero(shortened_copy(inter, size_q, lengths, sets.n_tokens[q], config))
+    if len(ok) == 0:
+        return
+    _, first = np.unique(q[ok], return_index=True)  # pairs come by row, in verification order
+    take = ok[first]
+    match[q[take]] = c[take]
+    sim[q[take]] = inter[take] / size_q[take]
+    contained[q[take]] = True

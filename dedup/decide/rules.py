@@ -43,9 +43,38 @@ def apply_run_rule(is_repeat: np.ndarray, long_enough: np.ndarray,
     return removed | (short & has_long[run_id])
 
 
-def removal_reasons(long_enough: np.ndarray, exact: np.ndarray) -> List[str]:
-    """The ``Removal.reason`` of removed paragraphs: "run" (short), else "exact" or "near"."""
-    return np.where(~long_enough, "run", np.where(exact, "exact", "near")).tolist()
+def removal_reasons(long_enough: np.ndarray, exact: np.ndarray, contained: Optional[np.ndarray] = None) -> List[str]:
+    """The ``Removal.reason`` of removed paragraphs: "run" (short), else "exact", "contained"
+    (the shortened-copy rule) or "near"."""
+    other = "near" if contained is None else np.where(contained, "contained", "near")
+    return np.where(~long_enough, "run", np.where(exact, "exact", other)).tolist()
+
+
+def reasons_of(config: "DedupConfig") -> List[str]:
+    """The ``Removal.reason`` values a run under ``config`` can give (what a summary counts)."""
+    out = ["exact", "near", "run", "inner"]
+    if config.shortened_rule:
+        out.append("contained")
+    if config.noisy_rules is not None:
+        out += ["noisy", "noisy-contained"]
+    if config.exact_substrings is not None:
+        out.append("substring")
+    return out
+
+
+def shortened_copy(inter: np.ndarray, size: np.ndarray, other_size: np.ndarray, n_tokens: np.ndarray,
+                   config: "DedupConfig") -> np.ndarray:
+    """The shortened-copy rule (``DedupConfig.containment``), given the overlap of a later unit's
+    set (``size`` shingles, ``n_tokens`` tokens) with an earlier unit's (``other_size``): a mask.
+    The compiled engine applies the same comparisons, in the same floating point."""
+    size = np.asarray(size, dtype=np.int64)
+    if not config.shortened_rule:
+        return np.zeros(len(size), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(size > 0, np.asarray(inter) / np.maximum(size, 1), 0.0)
+    return ((size > 0) & (np.asarray(n_tokens) >= config.containment_min_tokens)
+            & (size.astype(np.float64) >= config.containment_min_size * np.asarray(other_size, dtype=np.float64))
+            & (share >= config.containment))
 
 
 def worth_searching(n_tokens: np.ndarray, set_sizes: np.ndarray, *, ngram: int, threshold: float,

@@ -14,15 +14,22 @@ _U64 = np.uint64
 _VERIFY_CHUNK = 1 << 22  # shingle hashes compared per vectorized step
 
 
-def jaccard_sorted(a: np.ndarray, b: np.ndarray) -> float:
-    """Jaccard similarity of two sorted arrays of unique values."""
+def overlap_sorted(a: np.ndarray, b: np.ndarray) -> int:
+    """``|a & b|`` of two sorted arrays of unique values."""
     if len(a) > len(b):
         a, b = b, a
     if len(a) == 0:
-        return 1.0 if len(b) == 0 else 0.0
+        return 0
     pos = np.searchsorted(b, a)
     pos[pos == len(b)] = 0
-    inter = int(np.count_nonzero(b[pos] == a))
+    return int(np.count_nonzero(b[pos] == a))
+
+
+def jaccard_sorted(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted arrays of unique values."""
+    if len(a) == 0 or len(b) == 0:
+        return 1.0 if len(a) == len(b) else 0.0
+    inter = overlap_sorted(a, b)
     return inter / (len(a) + len(b) - inter)
 
 
@@ -35,7 +42,16 @@ def jaccard_rows(pool_a: np.ndarray, starts_a: np.ndarray, lengths_a: np.ndarray
     """
     la = np.asarray(lengths_a, dtype=np.int64)
     lb = np.asarray(lengths_b, dtype=np.int64)
-    out = np.empty(len(la), dtype=np.float64)
+    inter = overlap_rows(pool_a, starts_a, la, pool_b, starts_b, lb)
+    return inter / (la + lb - inter)
+
+
+def overlap_rows(pool_a: np.ndarray, starts_a: np.ndarray, lengths_a: np.ndarray, pool_b: np.ndarray,
+                 starts_b: np.ndarray, lengths_b: np.ndarray) -> np.ndarray:
+    """``|a & b|`` of each pair of rows, as :func:`jaccard_rows` takes them (int64)."""
+    la = np.asarray(lengths_a, dtype=np.int64)
+    lb = np.asarray(lengths_b, dtype=np.int64)
+    out = np.empty(len(la), dtype=np.int64)
     cum = np.cumsum(la + lb)
     lo = 0
     while lo < len(la):
@@ -48,7 +64,6 @@ def jaccard_rows(pool_a: np.ndarray, starts_a: np.ndarray, lengths_a: np.ndarray
         pos = np.searchsorted(key_b, key_a)
         pos[pos == len(key_b)] = 0
         hit = key_b[pos] == key_a
-        inter = np.bincount((key_a[hit] >> _U64(32)).astype(np.int64), minlength=hi - lo)
-        out[sl] = inter / (la[sl] + lb[sl] - inter)
+        out[sl] = np.bincount((key_a[hit] >> _U64(32)).astype(np.int64), minlength=hi - lo)
         lo = hi
     return out

@@ -24,7 +24,7 @@ from dedup.accel import jit
 from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take, row_of
 from dedup.config import DedupConfig
 from dedup.decide.inner import InnerRepeat, find_inner_repeats_many
-from dedup.decide.matching import candidate_pairs, exact_matches, ordered_pairs, verify
+from dedup.decide.matching import candidate_pairs, contained_matches, exact_matches, ordered_pairs, verify
 from dedup.decide.rules import apply_run_rule, inner_removals, inner_search_mask, removal_reasons, scope_salt
 from dedup.engine.gcpause import gc_paused as _gc_paused
 from dedup.fingerprint.lsh import band_keys
@@ -189,8 +189,8 @@ class BatchEngine:
                     new_row[:] = False
                     row_id[:] = base
                 row_id[new_row] = base + np.arange(int(new_row.sum()), dtype=np.int64)
-                match, sim, exact, keys = self._find_matches(sets, set_keys, salt, new_row, row_id, base)
-                results = self._decide(docs, sets, row_first, match, sim, exact, new_row, base)
+                match, sim, exact, contained, keys = self._find_matches(sets, set_keys, salt, new_row, row_id, base)
+                results = self._decide(docs, sets, row_first, match, sim, exact, contained, new_row, base)
                 if corpus and not self.read_only:
                     self._index_batch(docs, sets, set_keys, keys, new_row, match, exact, row_id)
         return results
@@ -244,7 +244,8 @@ class BatchEngine:
 
     def _find_matches(self, sets: ShingleSets, set_keys: np.ndarray, salt: Optional[np.ndarray],
                       new_row: np.ndarray, row_id: np.ndarray, base: int):
-        """Per row: id of the earlier paragraph it repeats (-1: none), similarity, exact?, band keys.
+        """Per row: id of the earlier paragraph it repeats (-1: none), similarity, exact?, contained?
+        (the shortened-copy rule), band keys.
 
         Band keys (hence signatures) are computed only for rows that are not exact repeats:
         an exact repeat never enters a bucket; its row of ``keys`` is left 0.
@@ -255,11 +256,12 @@ class BatchEngine:
         match = np.full(n, -1, dtype=np.int64)
         sim = np.zeros(n, dtype=np.float64)
         exact = np.zeros(n, dtype=bool)
+        contained = np.zeros(n, dtype=bool)
         keys = np.zeros((n, cfg.layout.bands), dtype=np.uint64)
         exact_matches(sets, set_keys, new_row, row_id, self.index, corpus, match, sim, exact)
         query = np.flatnonzero(match < 0)
         if len(query) == 0 or cfg.exact_only:  # exact-only: no signatures, no LSH
-            return match, sim, exact, keys
+            return match, sim, exact, contained, keys
         if self._ready_keys is not None:  # computed ahead on a worker thread
             keys_q = self._ready_keys[query]
         else:
@@ -272,18 +274,22 @@ class BatchEngine:
         q_all, c_all, self._stored_pairs = candidate_pairs(query, keys_q, new_row, match, row_id, self.index,
                                                            corpus, cfg.max_bucket_candidates)
         q, c = ordered_pairs(q_all, c_all)
-        verify(sets, q, c, base, np.flatnonzero(new_row), self.index, cfg.threshold, match, sim)
-        return match, sim, exact, keys
+        new_rows = np.flatnonzero(new_row)
+        verify(sets, q, c, base, new_rows, self.index, cfg.threshold, match, sim)
+        contained_matches(sets, q, c, base, new_rows, self.index, cfg, match, sim, contained)
+        return match, sim, exact, contained, keys
 
     def _decide(self, docs: List[_Doc], sets: ShingleSets, row_first: np.ndarray, match: np.ndarray,
-                sim: np.ndarray, exact: np.ndarray, new_row: np.ndarray, base: int) -> List[DedupResult]:
+                sim: np.ndarray, exact: np.ndarray, contained: np.ndarray, new_row: np.ndarray,
+                base: int) -> List[DedupResult]:
         """The last stages: the run rule, removal records, inner repeats, each document's result."""
         long_enough = sets.n_tokens >= self.config.min_tokens
         removed = apply_run_rule(match >= 0, long_enough, row_first)
         rows = np.flatnonzero(removed)
         if len(rows):
             removals = self._removal_records(docs, row_first, rows, match, sim,
-                                             removal_reasons(long_enough[rows], exact[rows]), new_row, base)
+                                             removal_reasons(long_enough[rows], exact[rows], contained[rows]),
+                                             new_row, base)
             # Rows ascend and each document's rows are contiguous: its removals are one slice.
             cut = np.searchsorted(rows, row_first).tolist() + [len(rows)]
         else:  # nothing removed (most batches of one short document): no records to build

@@ -27,6 +27,7 @@ from dedup.fingerprint.minhash import permutations
 from dedup.index.base import Index, IndexBatch
 from dedup.results import DedupResult, Removal, Spans, Stats, make_result, utf8_len
 from dedup.text.assemble import assemble
+from dedup.text.noisy import noisy_tokens
 from dedup.text.split import check_text, normalize, tokenize
 
 #: Units the engine splits into, by its code.
@@ -35,7 +36,7 @@ _LENGTH_MULTIPLIER, _SIZE_MULTIPLIER, _SALT_MULTIPLIER = 14, 13, 15
 
 
 #: Normalization steps the engine does while it tokenizes (the others: Python tokenizes the unit).
-COMPILED_STEPS = {"digits": 1, "punctuation": 2}
+COMPILED_STEPS = {"digits": 1, "punctuation": 2, "dehyphenate": 8}
 _PUNCTUATION_FIRST = 4
 
 
@@ -64,10 +65,18 @@ def make_engine(config: DedupConfig) -> Any:
     rows = config.layout.rows
     base, _, rest = config.normalization.partition("+")
     steps = rest.split("+") if rest else []
+    nz = config.noisy_rules
+    noisy = None
+    widest = max(config.ngram, rows)
+    if nz is not None:
+        na, nb = permutations(nz.num_perm, config.seed)
+        noisy = (nz.ngram, na, nb, nz.bands, nz.rows, float(nz.threshold), float(nz.containment), nz.min_tokens,
+                 float(nz.max_unexplained), float(nz.max_added), nz.keep_name_changes)
+        widest = max(widest, nz.ngram, nz.rows)
     return module.Engine(
         ngram=config.ngram, num_perm=config.num_perm, perm_a=a, perm_b=b,
         bands=0 if config.exact_only else config.layout.bands, rows=rows,
-        multipliers=multipliers(max(config.ngram, rows)), m_len=int(multiplier(_LENGTH_MULTIPLIER)),
+        multipliers=multipliers(widest), m_len=int(multiplier(_LENGTH_MULTIPLIER)),
         m_size=int(multiplier(_SIZE_MULTIPLIER)), m_salt=int(multiplier(_SALT_MULTIPLIER)),
         threshold=float(config.threshold), min_tokens=config.min_tokens, cap=config.max_bucket_candidates,
         granularity=GRANULARITY[config.granularity], case_fold=text.case_fold,
@@ -76,7 +85,11 @@ def make_engine(config: DedupConfig) -> Any:
         load_tables=partial(engine_tables, config.unspaced_scripts, text.case_fold),
         normalize=partial(normalize, normalization=base),
         tokenize=partial(tokenize, normalization=config.normalization, unspaced=config.unspaced_scripts),
-        removal_type=Removal, result_type=DedupResult)
+        removal_type=Removal, result_type=DedupResult,
+        containment=float(config.containment) if config.shortened_rule else 0.0,  # type: ignore[arg-type]
+        containment_min_tokens=config.containment_min_tokens,
+        containment_min_size=float(config.containment_min_size), noisy=noisy,
+        noisy_tokens=partial(noisy_tokens, unspaced=config.unspaced_scripts))
 
 
 def _check(record: Any, position: int) -> None:
@@ -210,16 +223,20 @@ class NativeEngine:
 
     def _persist(self, part: Any) -> None:
         """Hand the index what the last decide added to its store (to write it through)."""
-        keys, bands, hashes, offsets, refs, doc_ids, sizes, para, starts, ends = self.engine.added(part)
+        (keys, bands, hashes, offsets, refs, doc_ids, sizes, para, starts, ends, nz_keys, nz_recs,
+         nz_offsets) = self.engine.added(part)
         if not doc_ids:
             return
         i64 = partial(np.frombuffer, dtype=np.int64)
         set_keys = np.frombuffer(keys, dtype=np.uint64)
+        nz = self.config.noisy_rules
         assert self.index is not None
         self.index.persist_added(IndexBatch(
             set_keys=set_keys, band_keys=np.frombuffer(bands, dtype=np.uint64).reshape(len(set_keys), self.bands),
             hashes=np.frombuffer(hashes, dtype=np.uint32), offsets=i64(offsets), shingle_ref=i64(refs),
-            doc_ids=doc_ids, doc_sizes=i64(sizes), para_index=i64(para), starts=i64(starts), ends=i64(ends)))
+            doc_ids=doc_ids, doc_sizes=i64(sizes), para_index=i64(para), starts=i64(starts), ends=i64(ends),
+            noisy_keys=None if nz is None else np.frombuffer(nz_keys, dtype=np.uint64).reshape(len(set_keys), nz.bands),
+            noisy_records=None if nz is None else nz_recs, noisy_offsets=None if nz is None else i64(nz_offsets)))
 
     def prints(self, texts: List[str]) -> Any:
         """The fingerprints of ``texts`` (phase one alone): run on a worker thread, it gives up the

@@ -20,7 +20,7 @@ from dedup.accel import jit
 from dedup.arrays import exclusive_cumsum, offsets_of, ragged_take, row_of
 from dedup.chardata import ASCII_WORD, PARAGRAPH_MARK, fold_table, word_table
 from dedup.fingerprint.hashing import fmix64, multiplier, multipliers
-from dedup.text.settings import TextSettings
+from dedup.text.settings import DEFAULT_NORMALIZATION, TextSettings
 from dedup.text.split import normalize, tokenize, tokenize_batch
 
 _U64 = np.uint64
@@ -95,7 +95,7 @@ def _hash_words(tokens: List[str]) -> np.ndarray:
     return np.fromiter(map(cache.__getitem__, tokens), dtype=_U64, count=len(tokens))
 
 
-def word_hashes(paragraphs: Sequence[str], normalization: str = "nfkc_casefold", unspaced: str = "chars", *,
+def word_hashes(paragraphs: Sequence[str], normalization: str = DEFAULT_NORMALIZATION, unspaced: str = "chars", *,
                 text: Optional[TextSettings] = None) -> Tuple[np.ndarray, np.ndarray]:
     """(flat word hashes, tokens per paragraph) for a batch of paragraph strings."""
     settings = _settings(text, 5, normalization, unspaced)
@@ -165,7 +165,7 @@ def _whole_sequence_hashes(words: np.ndarray, starts: np.ndarray, counts: np.nda
     return hashes
 
 
-def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold",
+def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str = DEFAULT_NORMALIZATION,
                  unspaced: str = "chars", *, text: Optional[TextSettings] = None) -> ShingleSets:
     """The shingle sets of a batch of paragraph strings (``text`` overrides the three loose settings)."""
     settings = _settings(text, ngram, normalization, unspaced)
@@ -178,7 +178,7 @@ def shingle_sets(paragraphs: Sequence[str], ngram: int = 5, normalization: str =
     return shingle_sets_numpy(paragraphs, text=settings)
 
 
-def shingle_sets_numpy(paragraphs: Sequence[str], ngram: int = 5, normalization: str = "nfkc_casefold",
+def shingle_sets_numpy(paragraphs: Sequence[str], ngram: int = 5, normalization: str = DEFAULT_NORMALIZATION,
                        unspaced: str = "chars", *, text: Optional[TextSettings] = None) -> ShingleSets:
     """The reference path of :func:`shingle_sets`: ``re`` tokens, xxhash, numpy arithmetic."""
     settings = _settings(text, ngram, normalization, unspaced)
@@ -244,7 +244,7 @@ Pieces = Sequence[Tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 def shingle_sets_of_spans(pieces: Pieces, paragraph_texts: Callable[[np.ndarray], List[str]], n: int,
-                          ngram: int = 5, normalization: str = "nfkc_casefold", unspaced: str = "chars", *,
+                          ngram: int = 5, normalization: str = DEFAULT_NORMALIZATION, unspaced: str = "chars", *,
                           text: Optional[TextSettings] = None) -> Optional[ShingleSets]:
     """:func:`shingle_sets` of a batch's n paragraphs given as spans of code points, not strings.
 

@@ -63,6 +63,12 @@ class IndexBatch:
     starts: np.ndarray  # int64 (n,)
     ends: np.ndarray  # int64 (n,)
     sorted_band_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
+    #: The noisy rules' layer (``DedupConfig.noisy_rules``; None without them): per entry its noisy
+    #: band keys (n, bands; zeros for none) and its record, ``noisy_records[noisy_offsets[i]:
+    #: noisy_offsets[i+1]]`` (empty: none), as the compiled engine writes them.
+    noisy_keys: Optional[np.ndarray] = None
+    noisy_records: Optional[bytes] = None
+    noisy_offsets: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return len(self.set_keys)

@@ -57,7 +57,7 @@ def shingle_set(raw: bytes) -> np.ndarray:
 
 
 #: An IndexBatch's arrays as stored, in this order: (field, dtype).
-_BATCH_ARRAYS = (("set_keys", U64), ("band_keys", U64), ("hashes", U32), ("offsets", I64), ("shingle_ref", I64),
+_BATCH_ARRAYS: "tuple[tuple[str, np.dtype], ...]" = (("set_keys", U64), ("band_keys", U64), ("hashes", U32), ("offsets", I64), ("shingle_ref", I64),
                  ("doc_sizes", I64), ("starts", I64), ("ends", I64))
 
 
@@ -73,9 +73,14 @@ def batch_bytes(batch: "IndexBatch") -> bytes:
     stored = np.asarray(batch.shingle_ref) < 0  # an exact repeat's band keys are never looked at
     arrays = [pack(keys[stored] if name == "band_keys" else np.asarray(getattr(batch, name)), dtype)
               for name, dtype in _BATCH_ARRAYS]
-    head = json.dumps({"ids": [encode_doc_id(i) for i in batch.doc_ids], "bands": keys.shape[1],
-                       "lengths": [len(a) for a in arrays]}, separators=(",", ":")).encode("utf-8")
-    return b"".join([len(head).to_bytes(4, "little"), head] + arrays)
+    head: dict = {"ids": [encode_doc_id(i) for i in batch.doc_ids], "bands": keys.shape[1]}
+    if batch.noisy_keys is not None:  # the noisy rules' layer: keys, records and their offsets
+        nk = np.asarray(batch.noisy_keys).reshape(len(batch), -1)
+        head["noisy_bands"] = nk.shape[1]
+        arrays += [pack(nk, U64), bytes(batch.noisy_records or b""), pack(np.asarray(batch.noisy_offsets), I64)]
+    head["lengths"] = [len(a) for a in arrays]
+    blob = json.dumps(head, separators=(",", ":")).encode("utf-8")
+    return b"".join([len(blob).to_bytes(4, "little"), blob] + arrays)
 
 
 def batch_of(blob: bytes) -> "IndexBatch":
@@ -95,7 +100,16 @@ def batch_of(blob: bytes) -> "IndexBatch":
     keys = np.zeros((n, head["bands"]), dtype=np.uint64)
     stored = fields["shingle_ref"] < 0
     keys[stored] = fields["band_keys"].reshape(int(np.count_nonzero(stored)), head["bands"])
-    return IndexBatch(set_keys=fields["set_keys"], band_keys=keys,
+    noisy: dict = {}
+    if "noisy_bands" in head:
+        lengths = head["lengths"][len(_BATCH_ARRAYS):]
+        nk = unpack(blob[at:at + lengths[0]], U64).astype(U64.newbyteorder("="), copy=False)
+        at += lengths[0]
+        records = bytes(blob[at:at + lengths[1]])
+        at += lengths[1]
+        noisy = {"noisy_keys": nk.reshape(n, head["noisy_bands"]), "noisy_records": records,
+                 "noisy_offsets": unpack(blob[at:at + lengths[2]], I64).astype(I64.newbyteorder("="), copy=False)}
+    return IndexBatch(**noisy, set_keys=fields["set_keys"], band_keys=keys,
                       hashes=fields["hashes"], offsets=fields["offsets"], shingle_ref=fields["shingle_ref"],
                       doc_ids=[decode_doc_id(i) for i in head["ids"]], doc_sizes=sizes, para_index=para,
                       starts=fields["starts"], ends=fields["ends"])

@@ -140,7 +140,7 @@ class MemoryIndex(Index):
                   np.ascontiguousarray(batch.hashes, dtype=np.uint32), np.ascontiguousarray(batch.offsets, dtype=_I64),
                   np.ascontiguousarray(batch.shingle_ref, dtype=_I64), list(batch.doc_ids),
                   np.ascontiguousarray(batch.doc_sizes, dtype=_I64), np.ascontiguousarray(batch.starts, dtype=_I64),
-                  np.ascontiguousarray(batch.ends, dtype=_I64))
+                  np.ascontiguousarray(batch.ends, dtype=_I64), *_noisy(batch))
 
     # -- pickling ------------------------------------------------------------------------
 
@@ -159,9 +159,19 @@ class MemoryIndex(Index):
 
 
 def _new_store(settings: dict) -> Any:
-    """An empty store for an index of these settings (band count, bucket cap, exact-only)."""
+    """An empty store for an index of these settings (band count, bucket cap, exact-only, the noisy
+    rules' bands)."""
     module = core()
     assert module is not None
     exact_only = bool(settings.get("exact_only"))
+    noisy = settings.get("noisy_rules") or {}
     return module.Store(0 if exact_only else int(settings.get("bands") or 0),
-                        int(settings.get("max_bucket_candidates") or 64), not exact_only)
+                        int(settings.get("max_bucket_candidates") or 64), not exact_only, int(noisy.get("bands") or 0))
+
+
+def _noisy(batch: IndexBatch) -> tuple:
+    """The noisy layer's arrays of a batch, as Store.add takes them (none: nothing)."""
+    if batch.noisy_keys is None:
+        return ()
+    return (np.ascontiguousarray(batch.noisy_keys, dtype=np.uint64).ravel(), bytes(batch.noisy_records or b""),
+            np.ascontiguousarray(batch.noisy_offsets, dtype=_I64))

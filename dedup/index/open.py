@@ -6,8 +6,8 @@ import os
 from typing import Optional, Union
 from urllib.parse import parse_qs, urlsplit
 
-from dedup.config import DedupConfig
-from dedup.errors import ConfigError
+from dedup.config import DedupConfig, preset_hint
+from dedup.errors import ConfigError, IndexMismatchError
 from dedup.index.base import Index, as_index
 from dedup.index.guard import index_access
 from dedup.io.remote import INDEX_SCHEMES
@@ -37,7 +37,7 @@ def open_index(spec: Union[str, os.PathLike, Index], config: Optional[DedupConfi
     if config is not None:
         try:
             with index_access(str(where)):
-                index.bind(config.fingerprint(), config.fingerprint_settings())
+                bind_index(index, config)
         except BaseException:
             if opened:  # ours to close; an index passed in stays the caller's
                 try:
@@ -46,6 +46,22 @@ def open_index(spec: Union[str, os.PathLike, Index], config: Optional[DedupConfi
                     pass
             raise
     return index
+
+
+def bind_index(index: Index, config: DedupConfig) -> None:
+    """``index.bind`` to ``config``'s settings; an IndexMismatchError names the preset the index was
+    built under when its settings are one's (an index of dedup 0.1: ``"strict"``)."""
+    try:
+        index.bind(config.fingerprint(), config.fingerprint_settings())
+    except IndexMismatchError as exc:
+        try:
+            stored = index.info().get("settings")
+        except Exception:  # the mismatch is the error to report
+            stored = None
+        hint = preset_hint(stored, config)
+        if not hint:
+            raise
+        raise IndexMismatchError(f"{exc}{hint}") from None
 
 
 def index_kind(spec: str, *, only_existing: bool = False) -> Optional[str]:

@@ -11,7 +11,7 @@ back and names the file and line of a bad one.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Generator, Hashable, Iterable, Mapping, Optional, Sequence, Tuple, Union, get_type_hints
+from typing import Any, Callable, Dict, Generator, Hashable, Iterable, Mapping, Optional, Sequence, Tuple, Union, get_type_hints
 
 from dedup.errors import InputDataError
 from dedup.io.files import AtomicOutput, display, open_input
@@ -32,7 +32,10 @@ INT_FIELDS = tuple(name for name, kind in get_type_hints(Removal).items() if kin
 SPAN_FIELDS = ("start", "end", "matched_start", "matched_end")
 _ID_TYPES = (str, int)
 #: The reasons a removal can have (``Removal.reason``).
-REASONS = ("exact", "near", "run", "inner")
+REASONS = ("exact", "near", "run", "inner", "contained", "noisy", "noisy-contained", "substring",
+           "boilerplate")
+#: Reasons of removals that may be a span of a unit rather than the unit.
+SPAN_REASONS = ("inner", "substring")
 
 
 def report_line(doc_id: Optional[Hashable], removal: Removal, text: str,
@@ -54,18 +57,22 @@ class ReportWriter:
 
     def write(self, doc_id: Optional[Hashable], text: str, removals: Sequence[Removal],
               units: Optional[Sequence[Tuple[int, int]]] = None,
-              clusters: Optional[Mapping[Tuple[Any, int], Tuple[Any, int]]] = None) -> None:
+              clusters: Optional[Mapping[Tuple[Any, int], Tuple[Any, int]]] = None,
+              counts: Optional[Callable[[Any, int], int]] = None) -> None:
         """The lines of one document's ``removals``; with its ``units`` (``DedupResult.paragraphs``)
         they carry ``cut_start``/``cut_end`` too (the command line always passes them), with
         ``clusters`` (``Deduplicator.clusters``) a ``cluster`` field: ``[doc_id, index]`` of the
-        cluster's first member."""
+        cluster's first member; with ``counts`` (``BoilerplateCounts.count``) a ``boilerplate``
+        removal carries ``count``: the documents the unit it names occurs in."""
         cuts: Sequence[Optional[Tuple[int, int]]] = [None] * len(removals)
         if units is not None and removals:
             cuts = removal_cuts(text, units, removals)
         for removal, cut in zip(removals, cuts):
             line = report_line(doc_id, removal, text, cut)
-            if clusters is not None and removal.reason != "inner":
+            if clusters is not None and removal.reason not in SPAN_REASONS:
                 line["cluster"] = list(clusters[(doc_id, removal.index)])
+            if counts is not None and removal.reason == "boilerplate":
+                line["count"] = counts(removal.matched_doc_id, removal.matched_index)
             self.out.write(dumps_record(line))
 
     def finish(self) -> None:
@@ -124,8 +131,8 @@ def line_problem(obj: Any) -> Optional[str]:
     matched = obj.get("matched_doc_id")
     if matched is not None and type(matched) not in _ID_TYPES:
         return f"matched_doc_id must be a string or an integer, got {json_type(matched)}"
-    if obj.get("reason") == "inner" and not all(type(obj.get(k)) is int for k in SPAN_FIELDS):
-        return f"an 'inner' removal needs integer {', '.join(SPAN_FIELDS)}"
+    if obj.get("reason") in SPAN_REASONS and not all(type(obj.get(k)) is int for k in SPAN_FIELDS):
+        return f"an {obj['reason']!r} removal needs integer {', '.join(SPAN_FIELDS)}"
     return None
 
 

@@ -18,8 +18,8 @@ import numpy as np
 from dedup.arrays import exclusive_cumsum, row_of
 from dedup.config import DedupConfig
 from dedup.decide.inner import find_inner_repeats
-from dedup.decide.rules import apply_run_rule, inner_removals, inner_search_mask, removal_reasons
-from dedup.decide.verify import jaccard_rows
+from dedup.decide.rules import apply_run_rule, inner_removals, inner_search_mask, removal_reasons, shortened_copy
+from dedup.decide.verify import overlap_rows
 from dedup.fingerprint.lsh import band_keys
 from dedup.fingerprint.minhash import signatures
 from dedup.fingerprint.shingles import shingle_sets
@@ -117,9 +117,11 @@ def shingle_arrays(column) -> Tuple[np.ndarray, np.ndarray]:
     return data.view(np.uint32), (offsets - base) // 4
 
 
-def verify_batches(batches: Iterable, *, threshold: float, query_col: str, cand_col: str,
-                   sim_col: str) -> Iterator:
-    """Candidate pairs in, verified pairs out: exact Jaccard >= ``threshold``, with ``sim_col``.
+def verify_batches(batches: Iterable, *, config: DedupConfig, query_col: str, cand_col: str, tokens_col: str,
+                   sim_col: str, contained_col: str) -> Iterator:
+    """Candidate pairs in, verified pairs out: exact Jaccard >= ``config.threshold`` (``sim_col``
+    the Jaccard), or else the shortened-copy rule (``contained_col`` true, ``sim_col`` the
+    containment; ``tokens_col``: the query unit's tokens).
 
     The two shingle-set columns are dropped from the output; every other column passes.
     """
@@ -128,14 +130,20 @@ def verify_batches(batches: Iterable, *, threshold: float, query_col: str, cand_
     for batch in batches:
         q_val, q_off = shingle_arrays(batch.column(query_col))
         c_val, c_off = shingle_arrays(batch.column(cand_col))
-        sims = jaccard_rows(q_val, q_off[:-1], np.diff(q_off), c_val, c_off[:-1], np.diff(c_off))
-        ok = np.flatnonzero(sims >= threshold)
+        la, lb = np.diff(q_off), np.diff(c_off)
+        inter = overlap_rows(q_val, q_off[:-1], la, c_val, c_off[:-1], lb)
+        sims = inter / (la + lb - inter)
+        near = sims >= config.threshold
+        tokens = batch.column(tokens_col).to_numpy(zero_copy_only=False)
+        contained = ~near & shortened_copy(inter, la, lb, tokens, config)
+        ok = np.flatnonzero(near | contained)
         if len(ok) == 0:
             continue
+        sims = np.where(contained, inter / np.maximum(la, 1), sims)
         keep = [name for name in batch.schema.names if name not in (query_col, cand_col)]
         take = pa.array(ok)
-        columns = [batch.column(name).take(take) for name in keep] + [pa.array(sims[ok])]
-        yield pa.RecordBatch.from_arrays(columns, names=keep + [sim_col])
+        columns = [batch.column(name).take(take) for name in keep] + [pa.array(sims[ok]), pa.array(contained[ok])]
+        yield pa.RecordBatch.from_arrays(columns, names=keep + [sim_col, contained_col])
 
 
 def run_rule_batches(batches: Iterable, *, min_tokens: int, id_col: str, reps_col: str,
@@ -144,7 +152,7 @@ def run_rule_batches(batches: Iterable, *, min_tokens: int, id_col: str, reps_co
 
     ``reps_col`` is a list of structs, one per repeat paragraph, with the fields named by
     ``fields`` ("para", "start", "end", "tokens", "m_id", "m_para", "m_start", "m_end",
-    "sim", "exact"). Out: ``id_col`` and ``out_col``, a list of removals with
+    "sim", "exact", "contained"). Out: ``id_col`` and ``out_col``, a list of removals with
     :data:`REMOVAL_FIELDS`, sorted by paragraph index; documents with none are left out.
     """
     import pyarrow as pa
@@ -189,13 +197,14 @@ def _removal_structs(values, take: np.ndarray, long_enough: np.ndarray, fields: 
     import pyarrow as pa
 
     exact = values.field(fields["exact"]).to_numpy(zero_copy_only=False)
+    contained = values.field(fields["contained"]).to_numpy(zero_copy_only=False)
     # Python's round, as the local Removal: numpy's can differ in the last digit
     sim = [round(float(x), 6) for x in values.field(fields["sim"]).to_numpy(zero_copy_only=False)[take]]
     at = pa.array(take)
     children = [values.field(fields[k]).take(at) for k in
                 ("para", "start", "end", "m_id", "m_para", "m_start", "m_end")]
     children += [pa.array(sim, type=pa.float64()),
-                 pa.array(removal_reasons(long_enough[take], exact[take]), type=pa.string())]
+                 pa.array(removal_reasons(long_enough[take], exact[take], contained[take]), type=pa.string())]
     return pa.StructArray.from_arrays(children, names=list(REMOVAL_FIELDS))
 
 

@@ -56,6 +56,8 @@ CAND_ORDER, CAND_ID, CAND_PARA = _P + "cand_order", _P + "cand_id", _P + "cand_p
 CAND_START, CAND_END, CAND_SHINGLES = _P + "cand_start", _P + "cand_end", _P + "cand_shingles"
 BEST, REPS, REMOVALS, OUT, INNER = _P + "best", _P + "reps", _P + "removals", _P + "out", _P + "inner"
 M_ID, M_PARA, M_START, M_END = _P + "m_id", _P + "m_para", _P + "m_start", _P + "m_end"
+#: a pair verified as a shortened copy (the containment rule), not by its Jaccard similarity
+CONTAINED = _P + "contained"
 
 # pyspark's functions, types and Window, for every helper below: set by :func:`_load_pyspark`
 # when the Spark backend is used (`import dedup.spark` needs no pyspark).
@@ -137,7 +139,13 @@ def _config(config: Optional[DedupConfig], threshold: Optional[float], scope: Op
             overrides: dict) -> DedupConfig:
     if threshold is not None:
         overrides["threshold"] = threshold
-    return make_config(config, default_scope="corpus", scope=scope, **overrides)
+    cfg = make_config(config, default_scope="corpus", scope=scope, **overrides)
+    if cfg.noisy_rules is not None:  # refused, never silently ignored
+        raise ConfigError("noisy_rules (preset 'noisy') are not on the Spark backend yet: run them with "
+                          "Deduplicator (in memory or SQLite), or use preset 'default' or 'strict' here")
+    if cfg.exact_substrings is not None:  # not silently ignored
+        raise ConfigError("exact_substrings is not available on Spark yet: run dedupe_stream or the dedup command")
+    return cfg
 
 
 def _check_schema(df, text_col: str, id_col: str, order_col: Optional[str]) -> None:
@@ -234,7 +242,7 @@ def _removals(units, cfg: DedupConfig, id_type):
         F.col(ID), F.col(PARA), F.col(START), F.col(END), F.col(TOKENS),
         F.col(f"{FIRST}.{ID}").alias(M_ID), F.col(f"{FIRST}.{PARA}").alias(M_PARA),
         F.col(f"{FIRST}.{START}").alias(M_START), F.col(f"{FIRST}.{END}").alias(M_END),
-        F.lit(1.0).alias(SIM), F.lit(True).alias(EXACT))
+        F.lit(1.0).alias(SIM), F.lit(True).alias(EXACT), F.lit(False).alias(CONTAINED))
     near_rows = _near_rows(units.filter(~F.col(EXACT)), cfg, within)
     return _run_rule(exact_rows.unionByName(near_rows), cfg, id_type)
 
@@ -262,31 +270,34 @@ def _near_rows(stored, cfg: DedupConfig, within: list):
     pairs = pairs.join(queries, on=ORDER).join(cands, on=CAND_ORDER)
     verified_schema = T.StructType([f for f in pairs.schema.fields
                                     if f.name not in (QUERY_SHINGLES, CAND_SHINGLES)]
-                                   + [T.StructField(SIM, T.DoubleType(), False)])
-    verified = pairs.mapInArrow(partial(batches.verify_batches, threshold=cfg.threshold, query_col=QUERY_SHINGLES,
-                                        cand_col=CAND_SHINGLES, sim_col=SIM), verified_schema)
-    # The match: the first verified candidate by (shared bands desc, order asc).
+                                   + [T.StructField(SIM, T.DoubleType(), False),
+                                      T.StructField(CONTAINED, T.BooleanType(), False)])
+    verified = pairs.mapInArrow(partial(batches.verify_batches, config=cfg, query_col=QUERY_SHINGLES,
+                                        cand_col=CAND_SHINGLES, tokens_col=QUERY_TOKENS, sim_col=SIM,
+                                        contained_col=CONTAINED), verified_schema)
+    # The match: the first verified candidate by (shared bands desc, order asc); a near repeat
+    # before a shortened copy.
     best = verified.groupBy(ORDER, ID, PARA, QUERY_START, QUERY_END, QUERY_TOKENS).agg(F.min(F.struct(
-        (-F.col(SHARED)).alias("neg_shared"), F.col(CAND_ORDER), F.col(SIM), F.col(CAND_ID), F.col(CAND_PARA),
-        F.col(CAND_START), F.col(CAND_END))).alias(BEST))
+        F.col(CONTAINED), (-F.col(SHARED)).alias("neg_shared"), F.col(CAND_ORDER), F.col(SIM), F.col(CAND_ID),
+        F.col(CAND_PARA), F.col(CAND_START), F.col(CAND_END))).alias(BEST))
     near_rows = best.select(
         F.col(ID), F.col(PARA), F.col(QUERY_START).alias(START), F.col(QUERY_END).alias(END),
         F.col(QUERY_TOKENS).alias(TOKENS),
         F.col(f"{BEST}.{CAND_ID}").alias(M_ID), F.col(f"{BEST}.{CAND_PARA}").alias(M_PARA),
         F.col(f"{BEST}.{CAND_START}").alias(M_START), F.col(f"{BEST}.{CAND_END}").alias(M_END),
-        F.col(f"{BEST}.{SIM}").alias(SIM), F.lit(False).alias(EXACT))
+        F.col(f"{BEST}.{SIM}").alias(SIM), F.lit(False).alias(EXACT), F.col(f"{BEST}.{CONTAINED}").alias(CONTAINED))
     return near_rows
 
 
 def _run_rule(repeats, cfg: DedupConfig, id_type):
     """Per document: the run rule over its repeats, giving ``ID`` and its list of removals."""
-    fields = [PARA, START, END, TOKENS, M_ID, M_PARA, M_START, M_END, SIM, EXACT]
+    fields = [PARA, START, END, TOKENS, M_ID, M_PARA, M_START, M_END, SIM, EXACT, CONTAINED]
     per_doc = repeats.groupBy(ID).agg(F.collect_list(F.struct(*fields)).alias(REPS))
     removal_type = _removal_type(batches.REMOVAL_FIELDS, id_type)
     schema = T.StructType([T.StructField(ID, id_type, False),
                            T.StructField(REMOVALS, T.ArrayType(removal_type, False), False)])
     names = {"para": PARA, "start": START, "end": END, "tokens": TOKENS, "m_id": M_ID, "m_para": M_PARA,
-             "m_start": M_START, "m_end": M_END, "sim": SIM, "exact": EXACT}
+             "m_start": M_START, "m_end": M_END, "sim": SIM, "exact": EXACT, "contained": CONTAINED}
     fn = partial(batches.run_rule_batches, min_tokens=cfg.min_tokens, id_col=ID, reps_col=REPS,
                  out_col=REMOVALS, fields=names)
     return per_doc.mapInArrow(fn, schema)

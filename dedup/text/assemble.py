@@ -152,17 +152,26 @@ def cut_spans(text: str, starts: Positions, ends: Positions, removed: np.ndarray
     return spans, inner
 
 
+def is_cut(removal: Removal, unit: Tuple[int, int]) -> bool:
+    """Whether ``removal`` cuts a span out of its unit (``unit``: that unit's span) rather than
+    removing the unit: an inner repeat, or a repeated substring that is not the whole unit."""
+    if removal.reason == "inner":
+        return True
+    return removal.reason == "substring" and (removal.start, removal.end) != (int(unit[0]), int(unit[1]))
+
+
 def removal_cuts(text: str, units: Sequence[Tuple[int, int]], removals: Sequence[Removal]) -> List[Tuple[int, int]]:
     """Per removal of a document (its units: ``DedupResult.paragraphs``), the span of ``text``
     that went with it: deleting every one of them from ``text`` gives the output."""
     pairs = np.array(list(units), dtype=np.int64).reshape(-1, 2)
     removed = np.zeros(len(pairs), dtype=bool)
     cuts = []
-    for r in removals:
-        if r.reason == "inner":
+    cut_of = [is_cut(r, pairs[r.index]) for r in removals]
+    for r, cut in zip(removals, cut_of):
+        if cut:
             cuts.append((r.start, r.end))
         else:
             removed[r.index] = True
     spans, inner = cut_spans(text, pairs[:, 0], pairs[:, 1], removed, cuts)
     inner_at = {cut: span for cut, span in zip(sorted(cuts), inner)}
-    return [inner_at[(r.start, r.end)] if r.reason == "inner" else spans[r.index] for r in removals]
+    return [inner_at[(r.start, r.end)] if cut else spans[r.index] for r, cut in zip(removals, cut_of)]

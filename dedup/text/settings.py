@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+#: The default ``normalization``: NFKC + case folding, and words hyphenated at a line end joined
+#: (``lan-\nguage`` hashes as ``language``: a re-wrapped copy is the same text).
+DEFAULT_NORMALIZATION = "nfkc_casefold+dehyphenate"
+
 
 @dataclass(frozen=True)
 class TextSettings:
@@ -14,7 +18,7 @@ class TextSettings:
     (``DedupConfig.text`` builds one); they are not validated again here.
     """
 
-    normalization: str = "nfkc_casefold"
+    normalization: str = DEFAULT_NORMALIZATION
     unspaced_scripts: Literal["chars", "words"] = "chars"
     ngram: int = 5
 

@@ -12,9 +12,10 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from dedup.chardata import (BLANK_LINE_RE, DIGITS_RE, INNER_PUNCTUATION_RE, CHAR_OR_WORD_OR_MARK_RE, CHAR_OR_WORD_RE, LINE_RE, LONE_CR_RE,
+from dedup.chardata import (BLANK_LINE_RE, DEHYPHENATE_RE, DIGITS_RE, INNER_PUNCTUATION_RE, CHAR_OR_WORD_OR_MARK_RE, CHAR_OR_WORD_RE, LINE_RE, LONE_CR_RE,
                             PARAGRAPH_MARK, PARAGRAPH_RE, SENTENCE_END_RE, UNSPACED_RE, WORD_OR_MARK_RE, WORD_RE)
 from dedup.errors import ConfigError, InputTypeError
+from dedup.text.settings import DEFAULT_NORMALIZATION
 
 
 def check_text(text: object, what: str = "text") -> str:
@@ -126,7 +127,7 @@ def tokenizer_of(normalization: str) -> Optional[Callable[[str], Iterable[str]]]
     return None
 
 
-def normalize(text: str, normalization: str = "nfkc_casefold") -> str:
+def normalize(text: str, normalization: str = DEFAULT_NORMALIZATION) -> str:
     """The hashed copy of ``text``: NFKC then case-folded (or as written with ``"none"``),
     then the steps after ``+`` (see :class:`dedup.DedupConfig`)."""
     base, _, steps = normalization.partition("+")
@@ -143,13 +144,14 @@ def _strip_accents(text: str) -> str:
 
 
 _STEPS = {
+    "dehyphenate": lambda text: DEHYPHENATE_RE.sub("", text),  # lan-\nguage -> language
     "digits": lambda text: DIGITS_RE.sub("0", text),  # every run of digits: one symbol
     "accents": _strip_accents,
     "punctuation": lambda text: INNER_PUNCTUATION_RE.sub("", text),  # don't -> dont, e-mail -> email
 }
 
 
-def tokenize(text: str, normalization: str = "nfkc_casefold", unspaced: str = "chars") -> List[str]:
+def tokenize(text: str, normalization: str = DEFAULT_NORMALIZATION, unspaced: str = "chars") -> List[str]:
     """Tokens of the normalized text: runs of word characters, and single characters of
     scripts written without spaces (``unspaced="chars"``, the default; ``"words"``: as runs)."""
     norm = normalize(text, normalization)
@@ -161,7 +163,7 @@ def tokenize(text: str, normalization: str = "nfkc_casefold", unspaced: str = "c
     return WORD_RE.findall(norm)
 
 
-def tokenize_batch(paragraphs: Sequence[str], normalization: str = "nfkc_casefold",
+def tokenize_batch(paragraphs: Sequence[str], normalization: str = DEFAULT_NORMALIZATION,
                    unspaced: str = "chars") -> Tuple[List[str], bool]:
     """Tokens of many paragraphs from one regex pass, with a mark between paragraphs.
 

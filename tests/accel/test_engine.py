@@ -30,7 +30,10 @@ TRICKY = ["don't e-mail U.S.A. 3.14 1,000 ab--cd a.-b x's \u4e2d-\u6587 ab-\u4e2
           "Caf\u00e9 d\u00e9j\u00e0 vu: na\u00efve r\u00e9sum\u00e9 fa\u00e7ade, \u00fcber stra\u00dfe; \u00c9COLE \ufb01ne",
           "\u4e2d\u6587\u6bb5\u843d\u7528\u4e8e\u6d4b\u8bd5\u3002\u65e5\u672c\u8a9e\u306e\u6587\u7ae0\u3002",
           "Emoji \U0001f600 \U0001d518\U0001d52b\U0001d526 astral", "a." + "b" * 300 + "-c " + "x" * 200,
-          "", "   ", "a", "A\ud800B lone surrogate"]
+          "", "   ", "a", "A\ud800B lone surrogate",
+          "lan-\nguage 12-\n34 a-\r\nb x -\ny z-\n\nq ab-  \t\n\t cd \u4e2d-\n\u6587 ab-\n\u4e2d \u00e9-\n\u00c9 "
+          "x-\u00a0\n\u2003y don'-\nt e-\nmail-\n x-\r\r\ny -\na b-\n",
+          "1" * 300 + "-\n" + "2" * 5 + " " + "a" * 250 + "-\n  " + "b" * 3 + "'" + "c"]
 
 
 def _random_texts(n: int, seed: int) -> list:
@@ -48,7 +51,10 @@ def test_xxh3_equals_xxhash_at_every_length():
 @pytest.mark.parametrize("normalization", ["nfkc_casefold", "none", "nfkc_casefold+digits",
                                            "nfkc_casefold+punctuation", "nfkc_casefold+digits+punctuation",
                                            "nfkc_casefold+punctuation+digits", "nfkc_casefold+accents",
-                                           "none+digits+punctuation"])
+                                           "none+digits+punctuation", "nfkc_casefold+dehyphenate",
+                                           "nfkc_casefold+dehyphenate+digits+punctuation",
+                                           "nfkc_casefold+dehyphenate+punctuation+digits",
+                                           "nfkc_casefold+dehyphenate+accents", "none+dehyphenate"])
 @pytest.mark.parametrize("unspaced", ["chars", "words"])
 def test_shingle_sets_equal_the_numpy_path(normalization, unspaced):
     from dedup.engine.compiled import make_engine
@@ -87,8 +93,14 @@ def _documents(n: int, seed: int) -> list:
                 words = p.split()
                 words[rng.randrange(len(words))] = "edited"
                 p = " ".join(words)
+            if rng.random() < 0.15:  # cut short
+                words = p.split()
+                p = " ".join(words[:max(1, int(len(words) * rng.uniform(0.4, 1.0)))])
             if rng.random() < 0.1:
                 p = p + ". " + p + ". " + p
+            if rng.random() < 0.15:  # re-wrapped, a word hyphenated at the line end
+                cut = rng.randrange(len(p) + 1)
+                p = p[:cut] + "-\n" + p[cut:]
             paras.append(p)
         docs.append(rng.choice(["\n\n", "\n", "\r\n\r\n"]).join(paras))
     return docs
@@ -98,6 +110,9 @@ def _documents(n: int, seed: int) -> list:
                                       {"granularity": "document"}, {"threshold": 0.5}, {"max_bucket_candidates": 1},
                                       {"exact_only": True}, {"exact_only": True, "scope": "document"},
                                       {"normalization": "nfkc_casefold+digits+punctuation"},
+                                      {"normalization": "nfkc_casefold"}, {"containment": None},
+                                      {"containment": 0.6, "containment_min_tokens": 4, "containment_min_size": 0.2},
+                                      {"containment": 0.6, "containment_min_tokens": 4, "scope": "document"},
                                       {"inner_min_tokens": 6}, {"min_tokens": 3}])
 def test_random_runs_decide_as_the_numpy_path(settings):
     docs = _documents(300, hash(tuple(sorted(settings.items()))) & 0xFFFF)

@@ -16,6 +16,7 @@ import pytest
 import dedup
 import dedup.cli
 from dedup.cli import clean as cli
+from dedup.io.report import REASONS
 from dedup.io.report import apply_removals
 from dedup.text.assemble import assemble
 from dedup.text.split import split_paragraphs
@@ -56,7 +57,7 @@ def check_report(inputs, outputs, report, id_field="doc_id", text_field="text"):
         for line in by_doc.get(rec[id_field], []):
             i = line["index"]
             assert text[line["start"]:line["end"]] == line["text"]
-            assert line["reason"] in ("exact", "near", "run", "inner")
+            assert line["reason"] in REASONS
             assert line["matched_doc_id"] in seen or line["matched_doc_id"] == rec[id_field]
             if line["reason"] == "inner":  # a repeated span inside kept paragraph i
                 assert starts[i] <= line["matched_start"] < line["matched_end"] <= line["start"] < line["end"] <= ends[i]

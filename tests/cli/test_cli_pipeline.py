@@ -133,7 +133,7 @@ def test_removals_are_counted_by_reason_and_stats_give_the_index_size(tmp_path):
     assert done.returncode == 0, done.stderr
     summary, stats_line = done.stderr.splitlines()
     stats = json.loads(stats_line)
-    assert stats["removed_by_reason"] == {"exact": 2, "near": 1, "run": 1, "inner": 0}
+    assert stats["removed_by_reason"] == {"exact": 2, "near": 1, "run": 1, "inner": 0, "contained": 0}
     assert stats["index_entries"] == 9 and stats["index_bytes"] > 0
     assert "4 documents, 9 paragraphs: 4 paragraphs removed (44.4%: 2 exact, 1 near, 1 short in a removed run)" in summary
     assert "; 2 documents emptied;" in summary

@@ -74,10 +74,15 @@ def _score(docs, results):
 
 @pytest.mark.parametrize("fixture", ["debian_docs", "kjv_docs"])
 def test_quality_bar_on_real_corpora(fixture, request):
+    """The labels are word 5-gram Jaccard >= 0.8 alone: ``preset="strict"`` is held to them; the
+    defaults find every labelled repeat, and remove a few units more, each one a rule of theirs
+    recomputed exactly in tests/test_golden_changes.py (Debian: 35, KJV: 1)."""
     docs = request.getfixturevalue(fixture)
-    results = dedup.Deduplicator().dedupe_many([d["text"] for d in docs], [d["doc_id"] for d in docs])
-    precision, recall = _score(docs, results)
+    texts, ids = [d["text"] for d in docs], [d["doc_id"] for d in docs]
+    precision, recall = _score(docs, dedup.Deduplicator(preset="strict").dedupe_many(texts, ids))
     assert precision >= 0.999 and recall >= 0.995, (precision, recall)
+    precision, recall = _score(docs, dedup.Deduplicator().dedupe_many(texts, ids))
+    assert precision >= 0.98 and recall >= 0.995, (precision, recall)
 
 
 def test_same_decisions_for_any_batch_size_on_real_data(debian_docs):

@@ -90,7 +90,7 @@ def test_1_a_crawl_in_shards_with_an_index_and_a_report(crawl, first_run):
     summary, stats = done.stderr.strip().splitlines()[-2:]
     stats = json.loads(stats)
     assert (stats["records_in"], stats["records_out"], stats["records_rejected"]) == (8, 7, 1)
-    assert stats["removed_by_reason"] == {"exact": 7, "near": 1, "run": 0, "inner": 0}
+    assert stats["removed_by_reason"] == {"exact": 7, "near": 1, "run": 0, "inner": 0, "contained": 0}
     assert "7 documents, 16 paragraphs: 8 paragraphs removed (50.0%: 7 exact, 1 near)" in summary
     reports = {p.name: _read(p) for p in (crawl / "removed").iterdir()}
     assert sorted(reports) == sorted(out) and sum(map(len, reports.values())) == 8

@@ -149,14 +149,14 @@ def test_shingle_sets_from_code_points_equal_numpy(corpus_paragraphs, ngram, nor
         lengths = np.array([len(p) for p in paras], dtype=np.int64)
         with _jit.use_jit(True):
             got = shingle_sets_of_spans([(code_points("".join(paras)), np.cumsum(lengths) - lengths,
-                                          np.cumsum(lengths))], None, len(paras))
-        assert _sets_equal(got, shingle_sets_numpy(paras))
+                                          np.cumsum(lengths))], None, len(paras), normalization="nfkc_casefold")
+        assert _sets_equal(got, shingle_sets_numpy(paras, normalization="nfkc_casefold"))
     with _jit.use_jit(True):  # a paragraph holding the mark the string path joins with; a long word
         paras = ["a\x1eb c d e f", "x" * 300 + " \xe9" * 140 + " y", "\ufb01 " + "\xe9" * 200]
         lengths = np.array([len(p) for p in paras], dtype=np.int64)
         got = shingle_sets_of_spans([(code_points("".join(paras)), np.cumsum(lengths) - lengths, np.cumsum(lengths))],
-                                    lambda rows: [paras[r] for r in rows.tolist()], len(paras))
-        assert _sets_equal(got, shingle_sets_numpy(paras))
+                                    lambda rows: [paras[r] for r in rows.tolist()], len(paras), normalization="nfkc_casefold")
+        assert _sets_equal(got, shingle_sets_numpy(paras, normalization="nfkc_casefold"))
 
 @needs_jit
 def test_shingle_sets_signatures_band_keys_equal_numpy_on_corpora(corpus_paragraphs):
@@ -342,17 +342,18 @@ def on_path(path: str):
 PATHS = ["native", "numba", "numpy"]
 
 
+@pytest.mark.parametrize("preset", list(golden.PRESETS))
 @pytest.mark.parametrize("name", list(golden.SETS))
 @pytest.mark.parametrize("path", PATHS)
-def test_decisions_identical_to_main(name, path):
+def test_decisions_identical_to_main(name, path, preset):
     docs = golden.load_docs(name)
-    gold = golden.load_golden(name)
+    gold = golden.load_golden(name, preset)
     with on_path(path):
-        assert _as_json(golden.decisions(docs)) == gold["corpus"]
+        assert _as_json(golden.decisions(docs, preset=preset)) == gold["corpus"]
         if path != "numpy":
-            assert _as_json(golden.decisions(docs, batch_paragraphs=997)) == gold["corpus"]
-            assert _as_json(golden.document_scope_decisions(docs)) == gold["document"]
-            assert golden.fingerprint_digests(docs) == gold["digests"]
+            assert _as_json(golden.decisions(docs, preset=preset, batch_paragraphs=997)) == gold["corpus"]
+            assert _as_json(golden.document_scope_decisions(docs, preset=preset)) == gold["document"]
+            assert golden.fingerprint_digests(docs, preset) == gold["digests"]
 
 
 def _scaled_check(n: int) -> None:
@@ -362,6 +363,7 @@ def _scaled_check(n: int) -> None:
     docs = golden.scaled_docs(n)
     assert golden.decision_digest(docs) == gold["default"]
     assert golden.decision_digest(docs, max_bucket_candidates=2, batch_paragraphs=1000) == gold["limit2"]
+    assert golden.decision_digest(docs, preset="strict") == gold["strict"]
 
 
 @pytest.mark.parametrize("path", ["native", "numba"])

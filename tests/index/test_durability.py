@@ -189,13 +189,17 @@ def test_two_writers_at_once_give_the_outputs_of_one_serial_order(zygote, tmp_pa
                 if r["reason"] != "inner":  # (a span repeated inside its own paragraph)
                     _assert_near_duplicate(records[doc_id]["text"][r["start"]:r["end"]],
                                            records[r["matched_doc_id"]]["text"][r["matched_start"]:r["matched_end"]],
-                                           r["similarity"])
+                                           r["similarity"], r["reason"])
 
 
-def _assert_near_duplicate(text: str, earlier: str, reported: float) -> None:
-    """``text`` really is a near-duplicate of ``earlier``, with the similarity reported."""
+def _assert_near_duplicate(text: str, earlier: str, reported: float, reason: str = "near") -> None:
+    """``text`` really is a near-duplicate (or a shortened copy) of ``earlier``, with the similarity
+    (containment) reported."""
     sets = dedup.shingle_sets([earlier, text])
     a, b = (set(sets.hashes[sets.offsets[i]:sets.offsets[i + 1]].tolist()) for i in (0, 1))
+    if reason == "contained":
+        assert reported == pytest.approx(len(a & b) / len(b)) and reported >= dedup.DedupConfig().containment
+        return
     assert reported == pytest.approx(len(a & b) / len(a | b)) and reported >= dedup.DedupConfig().threshold
 
 
@@ -245,7 +249,7 @@ def test_readers_never_wait_for_a_writer_and_see_whole_batches(zygote, tmp_path,
         for probe, result in zip(probes, results):
             for removal in result.removed:  # a real near-duplicate of a stored paragraph, exactly as reported
                 earlier = by_id[removal.matched_doc_id][removal.matched_start:removal.matched_end]
-                _assert_near_duplicate(probe[removal.start:removal.end], earlier, removal.similarity)
+                _assert_near_duplicate(probe[removal.start:removal.end], earlier, removal.similarity, removal.reason)
         seen_states.add(tuple(len(r.removed) for r in results))
         if done:
             break

@@ -50,7 +50,11 @@ def test_a_format_1_index_is_refused_then_upgraded_and_decides_as_before(tmp_pat
     half = len(texts) // 2
     assert "upgraded to index format 2" in out and f"{half:,} documents" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.dedup"]  # no temporary file left
-    d = dedup.Deduplicator(index=str(path), batch_paragraphs=40, exact_only=name == "exact-only")
+    exact_only = name == "exact-only"
+    # dedup 0.1's settings are preset "strict"'s today (the defaults add rules since): named in the error
+    with pytest.raises(dedup.IndexMismatchError, match="its settings are preset 'strict''s: pass preset='strict'"):
+        dedup.Deduplicator(index=str(path), exact_only=exact_only)
+    d = dedup.Deduplicator(index=str(path), batch_paragraphs=40, exact_only=exact_only, preset="strict")
     got = json.loads(json.dumps(decisions(d.dedupe_many(texts[half:], ids[half:]))))  # as the file holds them
     d.index.close()
     expected = json.loads((FORMATS / "format1_continued.json").read_text())[name]

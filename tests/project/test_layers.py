@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = {
     "dedup": 0, "dedup.__main__": 0, "dedup.cli": 0, "dedup.audit": 0, "dedup.spark": 0, "dedup.stream": 0,
     "dedup.warmup": 0, "dedup.columnar": 0,
-    "dedup.deduplicator": 1, "dedup.check": 1, "dedup.engine": 1,
+    "dedup.deduplicator": 1, "dedup.check": 1, "dedup.engine": 1, "dedup.contamination": 1, "dedup.boilerplate": 1,
     "dedup.decide": 2, "dedup.index": 2, "dedup.config": 2,
     "dedup.fingerprint": 3, "dedup.text": 3, "dedup.io": 3, "dedup.accel": 3,
     "dedup.chardata": 4, "dedup.arrays": 4, "dedup.results": 4, "dedup.errors": 4, "dedup._optional": 4,

@@ -56,6 +56,7 @@ typedef struct {
 #define STEP_DIGITS 1
 #define STEP_PUNCT 2
 #define STEP_PUNCT_FIRST 4
+#define STEP_DEHYPHEN 8   /* the first step: a word hyphenated at a line end is joined */
 
 static inline int is_digit(const Folding *fo, uint32_t f) {
     if (f < 128) return f >= '0' && f <= '9';
@@ -105,21 +106,30 @@ typedef struct {
     VecU64 doc_digest;  /* exact-only: each document's digest of its set keys */
     PyObject *doc_ids;  /* list: each document's id */
     Table doc_hash;     /* mixed Python hash of an id -> ordinals of the first document of each id */
+    /* the noisy rules' layer (nz_bands 0: none): per unit its record (nz_rlen 0: none), a stored
+     * unit's noisy band keys in nz_band */
+    int nz_bands;
+    Table nz_band;
+    VecU64 nz_rstart;
+    VecU32 nz_rlen;
+    VecU8 nz_recs;
 } Store;
 
 static PyTypeObject StoreType;
 
 static int Store_init(Store *s, PyObject *args, PyObject *kw) {
-    static char *names[] = {"bands", "cap", "stores_sets", NULL};
-    int bands = 0, cap = 64, stores_sets = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|iip", names, &bands, &cap, &stores_sets)) return -1;
-    if (bands < 0 || cap < 1) {
+    static char *names[] = {"bands", "cap", "stores_sets", "nz_bands", NULL};
+    int bands = 0, cap = 64, stores_sets = 1, nz_bands = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|iipi", names, &bands, &cap, &stores_sets, &nz_bands)) return -1;
+    if (bands < 0 || cap < 1 || nz_bands < 0 || (nz_bands && !stores_sets)) {
         PyErr_SetString(PyExc_ValueError, "Store needs bands >= 0 and cap >= 1");
         return -1;
     }
     s->bands = bands;
     s->cap = (uint32_t)cap;
     s->stores_sets = stores_sets;
+    s->nz_bands = nz_bands;
+    table_init(&s->nz_band, (uint32_t)cap);
     table_init(&s->exact, 1);
     table_init(&s->band, (uint32_t)cap);
     table_init(&s->doc_hash, 0xFFFFFFFFu);
@@ -139,6 +149,10 @@ static void store_free_arrays(Store *s) {
     VecU32_free(&s->pool);
     VecU64_free(&s->doc_first);
     VecU64_free(&s->doc_digest);
+    table_free(&s->nz_band);
+    VecU64_free(&s->nz_rstart);
+    VecU32_free(&s->nz_rlen);
+    VecU8_free(&s->nz_recs);
 }
 
 static void Store_dealloc(Store *s) {
@@ -162,6 +176,8 @@ static int Store_clear_refs(Store *s) {
 static void store_reset(Store *s) {
     table_clear(&s->exact);
     table_clear(&s->band);
+    table_clear(&s->nz_band);
+    s->nz_rstart.n = s->nz_rlen.n = s->nz_recs.n = 0;
     s->set_key.n = s->set_start.n = s->set_len.n = s->ustart.n = s->uend.n = s->pool.n = 0;
     s->nunits = 0;
     s->doc_digest.n = 0;
@@ -245,7 +261,15 @@ static size_t store_doc_of(const Store *s, uint64_t e) {
 }
 
 static int store_add_unit(Store *s, uint64_t key, int64_t start, int64_t end, const uint32_t *set, size_t len,
-                          int64_t shares) {
+                          int64_t shares, const uint8_t *rec, size_t rec_len) {
+    if (s->nz_bands) {  /* the noisy record (none: length 0) */
+        if (rec_len > 0xFFFFFFFFu) { PyErr_SetString(PyExc_OverflowError, "a noisy record over 4 GB"); return -1; }
+        if (VecU64_push(&s->nz_rstart, s->nz_recs.n) || VecU32_push(&s->nz_rlen, (uint32_t)rec_len) ||
+            VecU8_reserve(&s->nz_recs, s->nz_recs.n + rec_len))
+            goto oom;
+        if (rec_len) memcpy(s->nz_recs.data + s->nz_recs.n, rec, rec_len);
+        s->nz_recs.n += rec_len;
+    }
     if (!s->stores_sets) {  /* exact-only: nothing per unit (the exact table holds the first of each set) */
         s->nunits++;
         return 0;
@@ -283,6 +307,16 @@ oom:
  * the records before are decided; phase two (decisions against the store, the store updated)
  * runs in input order. A Batch carries records through both: unit g of the batch; document i's
  * units are [dunit[i], dunit[i+1]), their spans relative to its text. */
+struct NzWork;  /* the noisy rules' alignment scratch (noisy.h) */
+static struct NzWork *nz_work_new(void);
+static void nz_work_free(struct NzWork *w);
+
+/* The rule that matched a unit (Batch.rule), whose value is its similarity. */
+#define RULE_NEAR 0             /* word-shingle Jaccard (or an exact repeat) */
+#define RULE_CONTAINED 1        /* the shortened-copy rule (containment) */
+#define RULE_NOISY 2            /* character-shingle Jaccard, confirmed by the alignment */
+#define RULE_NOISY_CONTAINED 3  /* character-shingle containment, confirmed by the alignment */
+
 typedef struct {
     VecI64 dunit;       /* per document: its first unit (one more entry: the end) */
     VecI64 dsize;       /* per document: UTF-8 size */
@@ -298,6 +332,14 @@ typedef struct {
     VecI64 match;
     VecF64 sim;
     VecU8 exact, removed;
+    VecU8 rule;         /* per unit: the rule that matched it (RULE_*; its value in sim) */
+    /* the noisy rules, per unit: it has their layer (nz_has); its tokens nz_cps[nz_cpoff[g]:
+     * nz_cpoff[g+1]] (one space between), their flags, its character set and noisy band keys */
+    VecU8 nz_has;
+    VecI64 nz_cpoff, nz_foff, nz_koff;
+    VecU32 nz_cps;
+    VecU8 nz_flags;
+    VecU64 nz_bkeys;
     VecU8 dadded;       /* per document of the last decide: its units were added to the store */
     PyObject *ids;      /* the last decide's document ids (a reference, for added()) */
     PyObject *texts;    /* borrowed while phase two runs: the list of the batch's texts */
@@ -313,6 +355,9 @@ typedef struct {
     VecU32 grams;        /* one unit's n-gram hashes in text order (the inner-repeat check) */
     VecU64 last;         /* gram -> last position, open addressing (the inner-repeat check) */
     Spaces sp;
+    uint32_t *nz_sig;    /* one noisy signature */
+    VecU32 nz_tmp;       /* the noisy character stream; sort scratch */
+    VecU32 nz_grams;     /* one unit's character shingle hashes */
     PyThreadState *released;  /* the GIL, when phase one gave it up (taken back to call Python) */
 } Scratch;
 
@@ -322,6 +367,16 @@ typedef struct {
     int inner, inner_min, exact_only;
     uint32_t cap;
     double threshold;
+    double contain;        /* the shortened-copy rule's containment (0: off) */
+    int contain_min_tokens;
+    double contain_min_size;
+    /* the noisy rules (NoisyRules; nz_on 0: off) */
+    int nz_on, nz_ngram, nz_perm, nz_bands, nz_rows, nz_min_tokens, nz_keep_names;
+    double nz_threshold, nz_contain, nz_max_unexplained, nz_max_added;
+    uint32_t *nz_pa, *nz_pb;
+    PyObject *nz_python;  /* dedup.text.noisy.noisy_tokens: for characters the tables cannot fold */
+    PyObject *nz_nfkc;    /* unicodedata's NFKC, tried first for them */
+    struct NzWork *nzw;   /* the alignment's scratch */
     uint32_t *pa, *pb;
     uint64_t *mult;   /* multiplier i (n-gram position i; band row i) */
     uint64_t m_len, m_size, m_salt;
@@ -329,6 +384,7 @@ typedef struct {
     PyObject *units_fn;   /* this engine's units method: the splitter an unchanged result keeps */
     PyObject *s_text, *s_doc_id, *s_paragraphs, *s_removed, *s_original_length;  /* slot names */
     PyObject *reason_exact, *reason_near, *reason_run;
+    PyObject *reason_rule[4];  /* by RULE_*: near, contained, noisy, noisy-contained */
     PyObject *tables;  /* (fold, word, space, digit) arrays, kept alive */
     Py_buffer fold_buf, word_buf, space_buf, digit_buf;
     int tables_loaded;
@@ -340,6 +396,8 @@ typedef struct {
     /* phase two's scratch */
     uint32_t *bcount;  /* ids found per band key of the unit being decided */
     int known;         /* its set key is in the exact table */
+    uint32_t *nz_bcount;  /* ids found per noisy band key of the unit (when nz_counted) */
+    int nz_counted;
     VecU32 cand, found, sortbuf;
     VecU64 order;
     Store *local;      /* document scope: the store of the document being decided */
@@ -363,6 +421,10 @@ static void batch_free(Batch *b) {
     VecU64_free(&b->bkeys); VecU8_free(&b->inner); VecI64_free(&b->iword); VecU64_free(&b->iwords);
     VecI64_free(&b->match); VecF64_free(&b->sim); VecU8_free(&b->exact);
     VecU8_free(&b->removed);
+    VecU8_free(&b->rule);
+    VecU8_free(&b->nz_has); VecI64_free(&b->nz_cpoff); VecI64_free(&b->nz_foff);
+    VecI64_free(&b->nz_koff); VecU32_free(&b->nz_cps); VecU8_free(&b->nz_flags);
+    VecU64_free(&b->nz_bkeys);
     VecU8_free(&b->dadded);
     Py_CLEAR(b->ids);
 }
@@ -371,17 +433,30 @@ static void batch_reset(Batch *b) {
     b->dunit.n = b->dsize.n = b->start.n = b->end.n = b->ntok.n = b->off.n = b->skey.n = b->bkeys.n = 0;
     b->inner.n = b->iword.n = b->iwords.n = 0;
     b->pool.n = 0;
+    b->nz_has.n = b->nz_cpoff.n = b->nz_foff.n = b->nz_koff.n = 0;
+    b->nz_cps.n = b->nz_flags.n = b->nz_bkeys.n = 0;
 }
 
-static int scratch_init(Scratch *sc, int num_perm) {
+/* The first entries of a batch's offset arrays. */
+static int batch_start(Batch *b) {
+    return VecI64_push(&b->off, 0) || VecI64_push(&b->nz_cpoff, 0) || VecI64_push(&b->nz_foff, 0) ||
+           VecI64_push(&b->nz_koff, 0);
+}
+
+static int scratch_init(Scratch *sc, int num_perm, int nz_perm) {
     memset(sc, 0, sizeof *sc);
     sc->sig = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)num_perm);
-    return sc->sig ? 0 : -1;
+    sc->nz_sig = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(nz_perm > 0 ? nz_perm : 1));
+    return sc->sig && sc->nz_sig ? 0 : -1;
 }
 
 static void scratch_free(Scratch *sc) {
     free(sc->sig);
     sc->sig = NULL;
+    free(sc->nz_sig);
+    sc->nz_sig = NULL;
+    VecU32_free(&sc->nz_tmp);
+    VecU32_free(&sc->nz_grams);
     VecU64_free(&sc->words); VecU32_free(&sc->mixed); VecI64_free(&sc->ustart); VecI64_free(&sc->uend);
     VecU8_free(&sc->longbuf); VecU32_free(&sc->grams); VecU64_free(&sc->last); VecU8_free(&sc->sp.joins); VecI64_free(&sc->sp.para_starts);
     VecI64_free(&sc->sp.para_ends);
@@ -456,7 +531,9 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
     static char *names[] = {"ngram", "num_perm", "perm_a", "perm_b", "bands", "rows", "multipliers", "m_len",
                             "m_size", "m_salt", "threshold", "min_tokens", "cap", "granularity", "case_fold",
                             "python_tokens", "inner", "inner_min_tokens", "exact_only", "load_tables",
-                            "normalize", "tokenize", "removal_type", "result_type", "steps", NULL};
+                            "normalize", "tokenize", "removal_type", "result_type", "steps", "containment",
+                            "containment_min_tokens", "containment_min_size", "noisy", "noisy_tokens", NULL};
+    PyObject *noisy = Py_None, *noisy_tokens = Py_None;
     PyObject *pa, *pb, *mults;
     unsigned long long m_len, m_size, m_salt;
     int cap;
@@ -465,11 +542,45 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
         return -1;
     }
     if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "iiOOiiOKKKdiiipppipOOOOO|i", names, &e->ngram, &e->num_perm, &pa, &pb, &e->bands, &e->rows,
+            args, kw, "iiOOiiOKKKdiiipppipOOOOO|ididOO", names, &e->ngram, &e->num_perm, &pa, &pb, &e->bands, &e->rows,
             &mults, &m_len, &m_size, &m_salt, &e->threshold, &e->min_tokens, &cap, &e->granularity, &e->case_fold,
             &e->py_tokens, &e->inner, &e->inner_min, &e->exact_only, &e->load_tables, &e->normalize, &e->tokenize,
-            &e->removal_type, &e->result_type, &e->fo.steps))
+            &e->removal_type, &e->result_type, &e->fo.steps, &e->contain, &e->contain_min_tokens,
+            &e->contain_min_size, &noisy, &noisy_tokens))
         return -1;
+    if (noisy != Py_None) {
+        PyObject *na, *nb;
+        if (!PyArg_ParseTuple(noisy, "iOOiiddiddp;noisy: (ngram, perm_a, perm_b, bands, rows, threshold, containment, "
+                              "min_tokens, max_unexplained, max_added, keep_name_changes)",
+                              &e->nz_ngram, &na, &nb, &e->nz_bands, &e->nz_rows, &e->nz_threshold, &e->nz_contain,
+                              &e->nz_min_tokens, &e->nz_max_unexplained, &e->nz_max_added, &e->nz_keep_names))
+            return -1;
+        e->nz_perm = (int)(PyObject_Length(na) > 0 ? PyObject_Length(na) : 0);
+        if (e->nz_ngram < 1 || e->nz_bands < 1 || e->nz_rows < 1 || (long)e->nz_bands * e->nz_rows > e->nz_perm ||
+            !PyCallable_Check(noisy_tokens)) {
+            PyErr_SetString(PyExc_ValueError, "Engine: noisy settings out of range (or no noisy_tokens callable)");
+            return -1;
+        }
+        if (get_u32s(na, (size_t)e->nz_perm, &e->nz_pa, "noisy perm_a") ||
+            get_u32s(nb, (size_t)e->nz_perm, &e->nz_pb, "noisy perm_b"))
+            return -1;
+        e->nz_on = 1;
+        e->nz_python = Py_NewRef(noisy_tokens);
+        PyObject *ud = PyImport_ImportModule("unicodedata");
+        if (!ud) return -1;
+        PyObject *norm = PyObject_GetAttrString(ud, "normalize");
+        Py_DECREF(ud);
+        if (!norm) return -1;
+        PyObject *functools = PyImport_ImportModule("functools");
+        if (!functools) { Py_DECREF(norm); return -1; }
+        e->nz_nfkc = PyObject_CallMethod(functools, "partial", "Os", norm, "NFKC");
+        Py_DECREF(functools);
+        Py_DECREF(norm);
+        if (!e->nz_nfkc) return -1;
+        e->nzw = nz_work_new();
+        e->nz_bcount = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)e->nz_bands);
+        if (!e->nzw || !e->nz_bcount) { PyErr_NoMemory(); return -1; }
+    }
     if (e->ngram < 1 || e->num_perm < 1 || e->bands < 0 || e->rows < 1 || (long)e->bands * e->rows > e->num_perm ||
         cap < 1 || e->granularity < 0 || e->granularity > 3) {
         PyErr_SetString(PyExc_ValueError, "Engine: settings out of range");
@@ -484,6 +595,8 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
     e->m_size = m_size;
     e->m_salt = m_salt;
     int nm = e->ngram > e->rows ? e->ngram : e->rows;
+    if (e->nz_on && e->nz_ngram > nm) nm = e->nz_ngram;
+    if (e->nz_on && e->nz_rows > nm) nm = e->nz_rows;
     if (get_u32s(pa, (size_t)e->num_perm, &e->pa, "perm_a") || get_u32s(pb, (size_t)e->num_perm, &e->pb, "perm_b") ||
         get_u64s(mults, (size_t)nm, &e->mult, "multipliers"))
         return -1;
@@ -502,10 +615,16 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *kw) {
     e->reason_exact = PyUnicode_InternFromString("exact");
     e->reason_near = PyUnicode_InternFromString("near");
     e->reason_run = PyUnicode_InternFromString("run");
-    if (!e->reason_exact || !e->reason_near || !e->reason_run) return -1;
+    e->reason_rule[RULE_NEAR] = Py_NewRef(e->reason_near);
+    e->reason_rule[RULE_CONTAINED] = PyUnicode_InternFromString("contained");
+    e->reason_rule[RULE_NOISY] = PyUnicode_InternFromString("noisy");
+    e->reason_rule[RULE_NOISY_CONTAINED] = PyUnicode_InternFromString("noisy-contained");
+    if (!e->reason_exact || !e->reason_near || !e->reason_run || !e->reason_rule[1] || !e->reason_rule[2] ||
+        !e->reason_rule[3])
+        return -1;
     e->bcount = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(e->bands + 1));
-    if (!e->bcount || scratch_init(&e->sc, e->num_perm)) { PyErr_NoMemory(); return -1; }
-    e->local = (Store *)PyObject_CallFunction((PyObject *)&StoreType, "iii", e->bands, cap, 1);
+    if (!e->bcount || scratch_init(&e->sc, e->num_perm, e->nz_perm)) { PyErr_NoMemory(); return -1; }
+    e->local = (Store *)PyObject_CallFunction((PyObject *)&StoreType, "iiii", e->bands, cap, 1, e->nz_on ? e->nz_bands : 0);
     return e->local ? 0 : -1;
 }
 
@@ -524,6 +643,11 @@ static void Engine_dealloc(Engine *e) {
     Py_CLEAR(e->s_text); Py_CLEAR(e->s_doc_id); Py_CLEAR(e->s_paragraphs); Py_CLEAR(e->s_removed);
     Py_CLEAR(e->s_original_length);
     Py_CLEAR(e->reason_exact); Py_CLEAR(e->reason_near); Py_CLEAR(e->reason_run);
+    for (int r = 0; r < 4; r++) Py_CLEAR(e->reason_rule[r]);
+    free(e->nz_pa); free(e->nz_pb); free(e->nz_bcount);
+    Py_CLEAR(e->nz_python);
+    Py_CLEAR(e->nz_nfkc);
+    if (e->nzw) { nz_work_free(e->nzw); e->nzw = NULL; }
     Py_CLEAR(e->local);
     Py_TYPE(e)->tp_free((PyObject *)e);
 }
@@ -806,6 +930,8 @@ static int text_units(const Engine *e, Scratch *sc, PyObject *text, Py_ssize_t *
     return r ? -1 : 0;
 }
 
+#include "noisy.h"
+
 /* Phase one for a text: its units, each unit's set and band keys, appended to the batch.
  * -1: out of memory, -2: a Python error is set. */
 static int doc_prints(const Engine *e, Scratch *sc, Batch *b, PyObject *text) {
@@ -820,6 +946,7 @@ static int doc_prints(const Engine *e, Scratch *sc, Batch *b, PyObject *text) {
     for (size_t u = 0; u < n; u++) {
         int r = unit_prints(e, sc, b, text, (Py_ssize_t)sc->ustart.data[u], (Py_ssize_t)sc->uend.data[u],
                             !e->exact_only);
+        if (!r) r = nz_unit_prints(e, sc, b, text, (Py_ssize_t)sc->ustart.data[u], (Py_ssize_t)sc->uend.data[u]);
         if (r) return r;
     }
     if (VecI64_push(&b->dunit, (int64_t)b->start.n) || VecI64_push(&b->dsize, utf8)) return -1;
@@ -831,7 +958,7 @@ static int doc_prints(const Engine *e, Scratch *sc, Batch *b, PyObject *text) {
 static int batch_prints(Engine *e, Scratch *sc, Batch *b, PyObject *texts, int release) {
     if (tables_for(e, texts)) return -1;
     batch_reset(b);
-    if (VecI64_push(&b->off, 0) || VecI64_push(&b->dunit, 0)) { PyErr_NoMemory(); return -1; }
+    if (batch_start(b) || VecI64_push(&b->dunit, 0)) { PyErr_NoMemory(); return -1; }
     Py_ssize_t n = PyList_GET_SIZE(texts);
     int r = 0;
     sc->released = release ? PyEval_SaveThread() : NULL;
@@ -862,6 +989,24 @@ static double jaccard_if_reaches(const uint32_t *a, size_t la, const uint32_t *b
     return (double)inter / (double)(la + lb - inter);
 }
 
+/* |a & b| of two sorted sets, or -1 as soon as it cannot reach `need`. */
+static int64_t overlap_if_reaches(const uint32_t *a, size_t la, const uint32_t *b, size_t lb, double need) {
+    need -= 1e-6;
+    if ((double)(la < lb ? la : lb) < need) return -1;
+    size_t i = 0, j = 0, inter = 0;
+    while (i < la && j < lb) {
+        uint32_t x = a[i], y = b[j];
+        if (x == y) {
+            inter++; i++; j++;
+        } else {
+            if (x < y) i++; else j++;
+            size_t left_a = la - i, left_b = lb - j;
+            if ((double)(inter + (left_a < left_b ? left_a : left_b)) < need) return -1;
+        }
+    }
+    return (int64_t)inter;
+}
+
 static inline const uint32_t *store_set(const Store *s, uint64_t e, size_t *len) {
     *len = s->set_len.data[e];
     return s->pool.data + s->set_start.data[e];
@@ -877,18 +1022,21 @@ PREFETCHER void prefetch_unit(const Engine *e, const Store *s, const Batch *b, s
     table_prefetch(&s->exact, b->skey.data[g]);
     if (!e->exact_only)
         for (int k = 0; k < e->bands; k++) table_prefetch(&s->band, b->bkeys.data[g * (size_t)e->bands + k]);
+    if (s->nz_bands && b->nz_has.data[g])
+        for (int k = 0; k < s->nz_bands; k++) table_prefetch(&s->nz_band, b->nz_bkeys.data[b->nz_koff.data[g] + k]);
 }
 
 /* Unit g against the store: the earliest unit with the same set, else the first LSH candidate
  * (most shared bands first, then earliest) whose exact Jaccard reaches the threshold. Only units
  * before `before` count. Leaves e->bcount (ids per band key) and e->known (the set key is in the
  * exact table) for insert_unit. */
-static int decide_unit(Engine *e, Store *s, Batch *b, size_t g, uint64_t before) {
+static int decide_words(Engine *e, Store *s, Batch *b, size_t g, uint64_t before) {
     const uint32_t *set = b->pool.data + b->off.data[g];
     size_t len = (size_t)(b->off.data[g + 1] - b->off.data[g]);
     b->match.data[g] = -1;
     b->sim.data[g] = 0.0;
     b->exact.data[g] = 0;
+    b->rule.data[g] = RULE_NEAR;
     int64_t first = table_first(&s->exact, b->skey.data[g]);
     e->known = first >= 0;
     if (first >= 0 && (uint64_t)first < before) {
@@ -930,18 +1078,135 @@ static int decide_unit(Engine *e, Store *s, Batch *b, size_t g, uint64_t before)
         k = j;
     }
     if (order->n > 1) qsort(order->data, order->n, sizeof(uint64_t), cmp_u64);
+    /* The shortened-copy rule: the first candidate (same order) holding >= contain of the set,
+     * when no candidate reaches the Jaccard threshold. */
+    int may_contain = e->contain > 0 && b->ntok.data[g] >= e->contain_min_tokens;
+    int64_t contained = -1;
+    double containment = 0.0;
     for (size_t k = 0; k < order->n; k++) {
         uint64_t c = order->data[k] & 0xFFFFFFFFull;
         size_t olen;
         const uint32_t *other = store_set(s, c, &olen);
-        double sim = jaccard_if_reaches(set, len, other, olen, e->threshold);
+        if (!may_contain || contained >= 0 || len == 0 || (double)len < e->contain_min_size * (double)olen) {
+            double sim = jaccard_if_reaches(set, len, other, olen, e->threshold);
+            if (sim >= e->threshold) {
+                b->match.data[g] = (int64_t)c;
+                b->sim.data[g] = sim;
+                return 0;
+            }
+            continue;
+        }
+        double need_j = e->threshold * (double)(len + olen) / (1.0 + e->threshold);
+        double need_c = e->contain * (double)len;
+        int64_t inter = overlap_if_reaches(set, len, other, olen, need_j < need_c ? need_j : need_c);
+        if (inter < 0) continue;
+        double sim = (double)inter / (double)(len + olen - (size_t)inter);
         if (sim >= e->threshold) {
             b->match.data[g] = (int64_t)c;
             b->sim.data[g] = sim;
             return 0;
         }
+        double share = (double)inter / (double)len;
+        if (share >= e->contain) {
+            contained = (int64_t)c;
+            containment = share;
+        }
+    }
+    if (contained >= 0) {
+        b->match.data[g] = contained;
+        b->sim.data[g] = containment;
+        b->rule.data[g] = RULE_CONTAINED;
     }
     return 0;
+}
+
+/* The noisy rules for unit g, no word rule having matched it: candidates share a noisy band key
+ * (the earliest `cap` per key), taken by shared bands (desc) then id; the first whose character
+ * Jaccard reaches nz_threshold and whose alignment leaves at most nz_max_unexplained of both
+ * units' tokens unexplained (RULE_NOISY), else the first whose character containment reaches
+ * nz_contain, at least contain_min_size of its size, and whose alignment leaves at most
+ * nz_max_added of the unit's own tokens unexplained (RULE_NOISY_CONTAINED); with nz_keep_names, no
+ * name replaced by a name in either. */
+static int nz_decide(Engine *e, Store *s, Batch *b, size_t g, uint64_t before) {
+    NzWork *w = e->nzw;
+    const uint64_t *keys = b->nz_bkeys.data + b->nz_koff.data[g];
+    VecU32 *cand = &e->cand;
+    cand->n = 0;
+    if (VecU32_reserve(&e->found, e->cap)) return -1;
+    e->nz_counted = 1;
+    for (int k = 0; k < e->nz_bands; k++) {
+        size_t n = table_find(&s->nz_band, keys[k], e->found.data, e->cap);
+        e->nz_bcount[k] = (uint32_t)(n < 0xFFFFFFFFu ? n : 0xFFFFFFFFu);
+        size_t take = n < e->cap ? n : e->cap;
+        for (size_t j = 0; j < take; j++)
+            if (e->found.data[j] < before && VecU32_push(cand, e->found.data[j])) return -1;
+    }
+    if (!cand->n) return 0;
+    sort_u32(cand->data, cand->n, &e->sortbuf);
+    VecU64 *order = &e->order;
+    order->n = 0;
+    for (size_t k = 0; k < cand->n;) {
+        size_t j = k + 1;
+        while (j < cand->n && cand->data[j] == cand->data[k]) j++;
+        if (VecU64_push(order, ((0xFFFFFFFFull - (uint64_t)(j - k)) << 32) | cand->data[k])) return -1;
+        k = j;
+    }
+    if (order->n > 1) qsort(order->data, order->n, sizeof(uint64_t), cmp_u64);
+    const uint32_t *mine = b->nz_cps.data + b->nz_cpoff.data[g];
+    size_t ncp = (size_t)(b->nz_cpoff.data[g + 1] - b->nz_cpoff.data[g]), len;
+    w->my_set.n = 0;
+    if (nz_char_set(e, mine, ncp, &w->tmp, &w->my_set, &len)) return -1;
+    const uint32_t *set = w->my_set.data;
+    if (!len || nz_seq(&w->x, mine, ncp, b->nz_flags.data + b->nz_foff.data[g],
+                       (size_t)(b->nz_foff.data[g + 1] - b->nz_foff.data[g])))
+        return len ? -1 : 0;
+    if (VecI64_reserve(&w->inter, order->n) || VecI64_reserve(&w->olen, order->n)) return -1;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < order->n; k++) {
+            uint64_t c = order->data[k] & 0xFFFFFFFFull;
+            size_t olen = 0, ntok;
+            int64_t inter = 0;
+            if (pass == 1) {
+                inter = w->inter.data[k];
+                olen = (size_t)w->olen.data[k];
+                if (inter < 0 || (double)len < e->contain_min_size * (double)olen ||
+                    (double)inter / (double)len < e->nz_contain)
+                    continue;
+            }
+            if (s->nz_rlen.data[c] == 0) { w->inter.data[k] = -1; continue; }
+            if (nz_decode(s->nz_recs.data + s->nz_rstart.data[c], s->nz_rlen.data[c], &w->cand_cps, &w->cand_flags, &ntok))
+                return -1;
+            if (pass == 0) {
+                w->cand_set.n = 0;
+                if (nz_char_set(e, w->cand_cps.data, w->cand_cps.n, &w->tmp, &w->cand_set, &olen)) return -1;
+                inter = overlap_if_reaches(set, len, w->cand_set.data, olen, 0.0);
+                w->inter.data[k] = inter;
+                w->olen.data[k] = (int64_t)olen;
+                double sim = (double)inter / (double)(len + olen - (size_t)inter);
+                if (sim < e->nz_threshold) continue;
+            }
+            if (nz_seq(&w->y, w->cand_cps.data, w->cand_cps.n, w->cand_flags.data, ntok)) return -1;
+            NzVerdict v;
+            if (nz_align(e, w, &v)) return -1;
+            if (v.failed || (e->nz_keep_names && v.names)) continue;
+            int ok = pass == 0 ? (double)(v.later + v.earlier) <= e->nz_max_unexplained * (double)(w->x.n + w->y.n)
+                               : (double)v.later <= e->nz_max_added * (double)w->x.n;
+            if (!ok) continue;
+            b->match.data[g] = (int64_t)c;
+            b->sim.data[g] = pass == 0 ? (double)inter / (double)(len + olen - (size_t)inter) : (double)inter / (double)len;
+            b->rule.data[g] = pass == 0 ? RULE_NOISY : RULE_NOISY_CONTAINED;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Unit g against the store: the word rules, then (none matched) the noisy rules. */
+static int decide_unit(Engine *e, Store *s, Batch *b, size_t g, uint64_t before) {
+    e->nz_counted = 0;
+    int r = decide_words(e, s, b, g, before);
+    if (r || b->match.data[g] >= 0 || !e->nz_on || !s->nz_bands || !b->nz_has.data[g]) return r;
+    return nz_decide(e, s, b, g, before);
 }
 
 /* Unit g joins the store as its next unit (its set, key and bands, unless an exact repeat). */
@@ -951,11 +1216,20 @@ static int insert_unit(Engine *e, Store *s, Batch *b, size_t g) {
     const uint32_t *set = b->pool.data + b->off.data[g];
     size_t len = (size_t)(b->off.data[g + 1] - b->off.data[g]);
     int repeat = b->exact.data[g];
+    int noisy = s->nz_bands && !repeat && b->nz_has.data[g];
+    if (noisy && nz_record(b, g, &e->nzw->rec)) return -1;
     if (store_add_unit(s, b->skey.data[g], b->start.data[g], b->end.data[g], set, len,
-                       repeat ? b->match.data[g] : -1))
+                       repeat ? b->match.data[g] : -1, noisy ? e->nzw->rec.data : NULL, noisy ? e->nzw->rec.n : 0))
         return -2;
     if (repeat) return 0;
     if (!e->known && table_add(&s->exact, b->skey.data[g], (uint32_t)id)) return -1;
+    if (noisy) {
+        const uint64_t *nk = b->nz_bkeys.data + b->nz_koff.data[g];
+        for (int k = 0; k < s->nz_bands; k++) {
+            uint32_t held = e->nz_counted ? e->nz_bcount[k] : (uint32_t)table_find(&s->nz_band, nk[k], NULL, 0);
+            if (held < s->cap && table_add(&s->nz_band, nk[k], (uint32_t)id)) return -1;
+        }
+    }
     if (e->exact_only) return 0;
     const uint64_t *keys = b->bkeys.data + g * (size_t)e->bands;
     for (int k = 0; k < e->bands; k++)
@@ -979,7 +1253,7 @@ static void run_rule(const Engine *e, Batch *b, size_t lo, size_t hi) {
 static PyObject *make_removal(Engine *e, const Batch *b, size_t g, size_t u, PyObject *mdoc, int64_t midx,
                               int64_t ms, int64_t me) {
     PyObject *reason = b->ntok.data[g] < e->min_tokens ? e->reason_run
-                       : b->exact.data[g] ? e->reason_exact : e->reason_near;
+                       : b->exact.data[g] ? e->reason_exact : e->reason_rule[b->rule.data[g]];
     PyObject *sim;
     if (b->exact.data[g]) {
         sim = PyFloat_FromDouble(1.0);
@@ -1135,7 +1409,8 @@ static PyObject *batch_decide(Engine *e, PyObject *store, Batch *b, PyObject *te
     PyObject *out = NULL;
     size_t units = b->skey.n;
     if (VecI64_reserve(&b->match, units) || VecF64_reserve(&b->sim, units) || VecU8_reserve(&b->exact, units) ||
-        VecU8_reserve(&b->removed, units) || VecU8_reserve(&b->dadded, (size_t)n + 1)) {
+        VecU8_reserve(&b->removed, units) || VecU8_reserve(&b->rule, units) ||
+        VecU8_reserve(&b->dadded, (size_t)n + 1)) {
         PyErr_NoMemory();
         goto done;
     }
@@ -1189,7 +1464,7 @@ static PyObject *Engine_prints(Engine *e, PyObject *texts) {
     memset(&p->b, 0, sizeof p->b);
     p->texts = Py_NewRef(texts);
     p->decided = 0;
-    if (scratch_init(&p->sc, e->num_perm)) {
+    if (scratch_init(&p->sc, e->num_perm, e->nz_perm)) {
         p->sc.sig = NULL;
         PyObject_GC_Track(p);
         Py_DECREF(p);
@@ -1302,12 +1577,13 @@ fail:
 /* What the last decide added to the store, as dedup.index.base.IndexBatch's arrays (so a
  * persistent index can store it): (set_keys, band_keys, hashes, offsets, shingle_ref, doc_ids,
  * doc_sizes, para_index, starts, ends), arrays as bytes. */
-static PyObject *batch_added(const Engine *e, const Batch *b) {
-    VecU64 keys = {0}, bkeys = {0};
+static PyObject *batch_added(Engine *e, const Batch *b) {
+    VecU64 keys = {0}, bkeys = {0}, nkeys = {0};
     VecU32 hashes = {0};
-    VecI64 offs = {0}, refs = {0}, sizes = {0}, para = {0}, starts = {0}, ends = {0};
+    VecI64 offs = {0}, refs = {0}, sizes = {0}, para = {0}, starts = {0}, ends = {0}, roffs = {0};
+    VecU8 recs = {0};
     PyObject *ids = PyList_New(0), *out = NULL;
-    int bad = !ids || VecI64_push(&offs, 0);
+    int bad = !ids || VecI64_push(&offs, 0) || VecI64_push(&roffs, 0);
     size_t ndocs = b->dadded.n;
     for (size_t i = 0; i < ndocs && !bad; i++) {
         if (!b->dadded.data[i]) continue;
@@ -1329,20 +1605,37 @@ static PyObject *batch_added(const Engine *e, const Batch *b) {
                 else memcpy(bkeys.data + bkeys.n, b->bkeys.data + g * (size_t)e->bands, (size_t)e->bands * sizeof(uint64_t));
                 bkeys.n += (size_t)e->bands;
             }
+            if (e->nz_on && !bad) {  /* the noisy layer: record and band keys (none: empty, zeros) */
+                int has = !repeat && b->nz_has.data[g];
+                bad = VecU64_reserve(&nkeys, nkeys.n + (size_t)e->nz_bands) || (has && nz_record(b, g, &e->nzw->rec)) ||
+                      VecU8_reserve(&recs, recs.n + (has ? e->nzw->rec.n : 0) + 1);
+                if (bad) break;
+                if (has) {
+                    memcpy(nkeys.data + nkeys.n, b->nz_bkeys.data + b->nz_koff.data[g], (size_t)e->nz_bands * 8);
+                    memcpy(recs.data + recs.n, e->nzw->rec.data, e->nzw->rec.n);
+                    recs.n += e->nzw->rec.n;
+                } else {
+                    memset(nkeys.data + nkeys.n, 0, (size_t)e->nz_bands * 8);
+                }
+                nkeys.n += (size_t)e->nz_bands;
+                bad = VecI64_push(&roffs, (int64_t)recs.n);
+            }
         }
     }
     if (bad) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
     } else {
-        out = Py_BuildValue("(NNNNNONNNN)", bytes_of(keys.data, keys.n * 8), bytes_of(bkeys.data, bkeys.n * 8),
+        out = Py_BuildValue("(NNNNNONNNNNNN)", bytes_of(keys.data, keys.n * 8), bytes_of(bkeys.data, bkeys.n * 8),
                             bytes_of(hashes.data, hashes.n * 4), bytes_of(offs.data, offs.n * 8),
                             bytes_of(refs.data, refs.n * 8), ids, bytes_of(sizes.data, sizes.n * 8),
                             bytes_of(para.data, para.n * 8), bytes_of(starts.data, starts.n * 8),
-                            bytes_of(ends.data, ends.n * 8));
+                            bytes_of(ends.data, ends.n * 8), bytes_of(nkeys.data, nkeys.n * 8),
+                            bytes_of(recs.data, recs.n), bytes_of(roffs.data, roffs.n * 8));
     }
     Py_XDECREF(ids);
     VecU64_free(&keys); VecU64_free(&bkeys); VecU32_free(&hashes); VecI64_free(&offs); VecI64_free(&refs);
     VecI64_free(&sizes); VecI64_free(&para); VecI64_free(&starts); VecI64_free(&ends);
+    VecU64_free(&nkeys); VecU8_free(&recs); VecI64_free(&roffs);
     return out;
 }
 
@@ -1379,7 +1672,7 @@ static PyObject *Engine_sets(Engine *e, PyObject *units) {
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     Batch *b = &e->b;
     batch_reset(b);
-    if (VecI64_push(&b->off, 0)) { Py_DECREF(seq); return PyErr_NoMemory(); }
+    if (batch_start(b)) { Py_DECREF(seq); return PyErr_NoMemory(); }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *t = PySequence_Fast_GET_ITEM(seq, i);
         if (!PyUnicode_Check(t)) { Py_DECREF(seq); PyErr_SetString(PyExc_TypeError, "units must be str"); return NULL; }
@@ -1395,7 +1688,52 @@ static PyObject *Engine_sets(Engine *e, PyObject *units) {
                          bytes_of(b->ntok.data, b->ntok.n * 8), bytes_of(b->skey.data, b->skey.n * 8));
 }
 
+/* One text's noisy tokens and character set, into the given vectors (the GIL held). */
+static int nz_text(Engine *e, PyObject *t, VecU32 *cps, VecU8 *flags, VecU32 *set, size_t *size) {
+    if (!PyUnicode_Check(t)) { PyErr_SetString(PyExc_TypeError, "noisy(): texts must be str"); return -1; }
+    if (engine_tables(e)) return -1;
+    cps->n = flags->n = set->n = 0;
+    int r = nz_tokens(e, t, 0, PyUnicode_GET_LENGTH(t), cps, flags);
+    if (r < 0) { PyErr_NoMemory(); return -1; }
+    if (r == 1 && nz_fallback(e, t, 0, PyUnicode_GET_LENGTH(t), cps, flags)) return -1;
+    if (nz_char_set(e, cps->data, cps->n, &e->sc.nz_tmp, set, size)) { PyErr_NoMemory(); return -1; }
+    return 0;
+}
+
+/* noisy(later, earlier): what the noisy rules see of two unit texts, (tokens of each as one str
+ * with spaces, character Jaccard, containment of later in earlier, unexplained tokens of later,
+ * of earlier, tokens of each, names replaced by names, failed, name flags of each): to recompute
+ * a decision. */
+static PyObject *Engine_noisy(Engine *e, PyObject *args) {
+    PyObject *later, *earlier;
+    if (!PyArg_ParseTuple(args, "UU", &later, &earlier)) return NULL;
+    if (!e->nz_on) { PyErr_SetString(PyExc_ValueError, "noisy(): this engine has no noisy rules"); return NULL; }
+    VecU32 ca = {0}, cb = {0}, sa = {0}, sb = {0};
+    VecU8 fa = {0}, fb = {0};
+    size_t la = 0, lb = 0;
+    PyObject *out = NULL;
+    if (nz_text(e, later, &ca, &fa, &sa, &la) || nz_text(e, earlier, &cb, &fb, &sb, &lb)) goto done;
+    int64_t inter = overlap_if_reaches(sa.data, la, sb.data, lb, 0.0);
+    double jac = la + lb ? (double)inter / (double)(la + lb - (size_t)inter) : 1.0, cont = la ? (double)inter / (double)la : 0.0;
+    NzWork *w = e->nzw;
+    NzVerdict v;
+    if (nz_seq(&w->x, ca.data, ca.n, fa.data, fa.n) || nz_seq(&w->y, cb.data, cb.n, fb.data, fb.n) || nz_align(e, w, &v)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    out = Py_BuildValue("(NNddLLnnLiNN)", PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, ca.data, (Py_ssize_t)ca.n),
+                        PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, cb.data, (Py_ssize_t)cb.n), jac, cont,
+                        (long long)v.later, (long long)v.earlier, (Py_ssize_t)fa.n, (Py_ssize_t)fb.n,
+                        (long long)v.names, v.failed, bytes_of(fa.data, fa.n), bytes_of(fb.data, fb.n));
+done:
+    VecU32_free(&ca); VecU32_free(&cb); VecU32_free(&sa); VecU32_free(&sb); VecU8_free(&fa); VecU8_free(&fb);
+    return out;
+}
+
 static PyMethodDef Engine_methods[] = {
+    {"noisy", (PyCFunction)Engine_noisy, METH_VARARGS,
+     "noisy(later, earlier) -> (tokens, tokens, char jaccard, containment, unexplained later, earlier, "
+     "tokens later, earlier, names replaced, failed, name flags later, earlier)"},
     {"run", (PyCFunction)(void (*)(void))Engine_run, METH_VARARGS | METH_KEYWORDS,
      "run(store, texts, ids, autos, corpus, read_only) -> one outcome per text (None: unchanged)"},
     {"prints", (PyCFunction)Engine_prints, METH_O,
@@ -1631,11 +1969,13 @@ static PyObject *Store_document(Store *s, PyObject *doc_id) {
 /* add(set_keys, band_keys, bands, hashes, offsets, shingle_ref, doc_ids, doc_sizes, starts, ends): a
  * batch of units in order (dedup.index.base.IndexBatch; `bands` keys a unit in band_keys). */
 static PyObject *Store_add(Store *s, PyObject *args) {
-    PyObject *o[9];
+    PyObject *o[9], *o_nk = Py_None, *o_nr = Py_None, *o_no = Py_None;
     int bands;
-    if (!PyArg_ParseTuple(args, "OOiOOOOOOO", &o[0], &o[1], &bands, &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8]))
+    if (!PyArg_ParseTuple(args, "OOiOOOOOOO|OOO", &o[0], &o[1], &bands, &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
+                          &o_nk, &o_nr, &o_no))
         return NULL;
-    Arr keys, bkeys, hashes, offs, refs, sizes, starts, ends;
+    Arr keys, bkeys, hashes, offs, refs, sizes, starts, ends, nk, nr, no;
+    int noisy = s->nz_bands && o_nk != Py_None, got_noisy = 0;
     int got = 0;
     PyObject *result = NULL;
     if (arr_get(o[0], &keys, 8, "set_keys")) goto done;
@@ -1654,7 +1994,17 @@ static PyObject *Store_add(Store *s, PyObject *args) {
     got = 7;
     if (arr_get(o[8], &ends, 8, "ends")) goto done;
     got = 8;
+    if (noisy) {
+        if (arr_get(o_nk, &nk, 8, "noisy_keys")) goto done;
+        if (arr_get(o_nr, &nr, 1, "noisy_records")) { PyBuffer_Release(&nk.b); goto done; }
+        if (arr_get(o_no, &no, 8, "noisy_offsets")) { PyBuffer_Release(&nk.b); PyBuffer_Release(&nr.b); goto done; }
+        got_noisy = 1;
+    }
     size_t n = keys.n;
+    if (noisy && (nk.n != n * (size_t)s->nz_bands || no.n != n + 1)) {
+        PyErr_SetString(PyExc_ValueError, "Store.add: noisy arrays of other lengths");
+        goto done;
+    }
     PyObject *doc_ids = PySequence_Fast(o[5], "doc_ids must be a sequence");
     if (!doc_ids) goto done;
     if (offs.n != n + 1 || refs.n != n || starts.n != n || ends.n != n || (size_t)PySequence_Fast_GET_SIZE(doc_ids) != sizes.n ||
@@ -1686,13 +2036,27 @@ static PyObject *Store_add(Store *s, PyObject *args) {
         for (int64_t k = 0; k < Z[doc]; k++, unit++) {
             size_t i = (size_t)(unit - base);
             int64_t ref = R[i];
-            if (store_add_unit(s, K[i], S[i], E[i], H + O[i], (size_t)(O[i + 1] - O[i]), ref)) {
+            const uint8_t *rec = NULL;
+            size_t rec_len = 0;
+            if (noisy) {
+                const int64_t *RO = (const int64_t *)no.b.buf;
+                rec = (const uint8_t *)nr.b.buf + RO[i];
+                rec_len = (size_t)(RO[i + 1] - RO[i]);
+            }
+            if (store_add_unit(s, K[i], S[i], E[i], H + O[i], (size_t)(O[i + 1] - O[i]), ref, rec, rec_len)) {
                 Py_DECREF(doc_ids);
                 goto done;
             }
             if (ref >= 0) continue;
             if (table_first(&s->exact, K[i]) < 0 && table_add(&s->exact, K[i], (uint32_t)unit)) {
                 PyErr_NoMemory(); Py_DECREF(doc_ids); goto done;
+            }
+            if (rec_len) {
+                const uint64_t *NK = (const uint64_t *)nk.b.buf + i * (size_t)s->nz_bands;
+                for (int b = 0; b < s->nz_bands; b++)
+                    if (table_find(&s->nz_band, NK[b], NULL, 0) < s->cap && table_add(&s->nz_band, NK[b], (uint32_t)unit)) {
+                        PyErr_NoMemory(); Py_DECREF(doc_ids); goto done;
+                    }
             }
             for (int b = 0; b < bands; b++) {
                 uint64_t key = B[i * (size_t)bands + (size_t)b];
@@ -1713,6 +2077,7 @@ done:
     if (got > 5) PyBuffer_Release(&sizes.b);
     if (got > 6) PyBuffer_Release(&starts.b);
     if (got > 7) PyBuffer_Release(&ends.b);
+    if (got_noisy) { PyBuffer_Release(&nk.b); PyBuffer_Release(&nr.b); PyBuffer_Release(&no.b); }
     return result;
 }
 
@@ -1761,6 +2126,7 @@ static PyObject *Store_nbytes(Store *s, void *unused) {
     /* what is in use (a vector's spare capacity is address space the kernel has not given yet) */
     n += s->set_key.n * 8 + s->set_start.n * 8 + s->set_len.n * 4 + s->ustart.n * 4 + s->uend.n * 4;
     n += s->pool.n * 4 + s->doc_first.n * 8 + s->doc_digest.n * 8 + (size_t)PyList_GET_SIZE(s->doc_ids) * sizeof(PyObject *);
+    n += table_nbytes(&s->nz_band) + s->nz_rstart.n * 8 + s->nz_rlen.n * 4 + s->nz_recs.n;
     return PyLong_FromSize_t(n);
 }
 
@@ -1798,7 +2164,10 @@ static PyObject *Store_dump(Store *s, PyObject *unused) {
         put_vec(parts, s->uend.data, s->uend.n * 4) || put_vec(parts, s->pool.data, s->pool.n * 4) ||
         put_vec(parts, s->doc_first.data, s->doc_first.n * 8) || put_table(parts, &s->exact) ||
         put_table(parts, &s->band) || put_table(parts, &s->doc_hash) ||
-        put_vec(parts, s->doc_digest.data, s->doc_digest.n * 8) || put_vec(parts, &s->nunits, sizeof s->nunits)) {
+        put_vec(parts, s->doc_digest.data, s->doc_digest.n * 8) || put_vec(parts, &s->nunits, sizeof s->nunits) ||
+        (s->nz_bands && (put_vec(parts, s->nz_rstart.data, s->nz_rstart.n * 8) ||
+                         put_vec(parts, s->nz_rlen.data, s->nz_rlen.n * 4) || put_vec(parts, s->nz_recs.data, s->nz_recs.n) ||
+                         put_table(parts, &s->nz_band)))) {
         Py_DECREF(parts);
         return NULL;
     }
@@ -1822,11 +2191,12 @@ static int load_table(Table *t, PyObject *pairs) {
 static PyObject *Store_load(Store *s, PyObject *args) {
     PyObject *parts, *ids;
     if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &parts, &PyList_Type, &ids)) return NULL;
-    if (PyList_GET_SIZE(parts) != 12 || PyBytes_GET_SIZE(PyList_GET_ITEM(parts, 11)) != sizeof(size_t)) {
-        PyErr_SetString(PyExc_ValueError, "Store.load: not a dump");
+    Py_ssize_t nparts = s->nz_bands ? 16 : 12;
+    if (PyList_GET_SIZE(parts) != nparts || PyBytes_GET_SIZE(PyList_GET_ITEM(parts, 11)) != sizeof(size_t)) {
+        PyErr_SetString(PyExc_ValueError, "Store.load: not a dump (of a store with these settings)");
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < 12; i++)
+    for (Py_ssize_t i = 0; i < nparts; i++)
         if (!PyBytes_Check(PyList_GET_ITEM(parts, i))) { PyErr_SetString(PyExc_ValueError, "Store.load: not a dump"); return NULL; }
     if (store_len(s) || s->doc_first.n) { PyErr_SetString(PyExc_ValueError, "Store.load: the store is not empty"); return NULL; }
     PyObject *const *p = &PyList_GET_ITEM(parts, 0);
@@ -1840,6 +2210,12 @@ static PyObject *Store_load(Store *s, PyObject *args) {
     if (load_table(&s->exact, p[7]) || load_table(&s->band, p[8]) || load_table(&s->doc_hash, p[9])) goto oom;
     LOAD_VEC(VecU64, s->doc_digest, uint64_t, p[10]);
     memcpy(&s->nunits, PyBytes_AS_STRING(p[11]), sizeof s->nunits);
+    if (s->nz_bands) {
+        LOAD_VEC(VecU64, s->nz_rstart, uint64_t, p[12]);
+        LOAD_VEC(VecU32, s->nz_rlen, uint32_t, p[13]);
+        LOAD_VEC(VecU8, s->nz_recs, uint8_t, p[14]);
+        if (load_table(&s->nz_band, p[15])) goto oom;
+    }
     Py_XSETREF(s->doc_ids, PyList_GetSlice(ids, 0, PyList_GET_SIZE(ids)));
     if (!s->doc_ids) return NULL;
     Py_RETURN_NONE;

@@ -171,6 +171,26 @@ static inline int CAT(classify_, SFX)(const Folding *fo, int fold, uint32_t c, u
     return 1;
 }
 
+/* STEP_DEHYPHEN at cp[i] == '-' (a < i < b): where the word goes on when the hyphen ends a line
+ * after a word character ([ \t]* then \r\n, \r or \n, then [ \t]*, then a word character: the
+ * index of that character), 0 when it does not, -1 when a character has no image in the table. */
+static Py_ssize_t CAT(dehyphen_end_, SFX)(const Folding *fo, int fold, const CT *cp, Py_ssize_t i, Py_ssize_t b) {
+    uint32_t f = 0;
+    int kind = 0;
+    if (!CAT(classify_, SFX)(fo, fold, cp[i - 1], &f, &kind)) return -1;
+    if (!kind) return 0;
+    Py_ssize_t j = i + 1;
+    int breaks = 0;
+    for (; j < b; j++) {
+        if (!CAT(classify_, SFX)(fo, fold, cp[j], &f, &kind)) return -1;
+        if (f == ' ' || f == '\t') continue;
+        if (breaks || (f != '\n' && f != '\r')) break;
+        breaks = 1;
+        if (f == '\r' && j + 1 < b && cp[j + 1] == '\n') j++;
+    }
+    return breaks && j < b && kind ? j : 0;
+}
+
 static int CAT(tokenize_, SFX)(const Folding *fo, int fold, const CT *cp, Py_ssize_t a, Py_ssize_t b,
                                VecU64 *words, VecU8 *longbuf) {
     uint8_t w[XXH_MAX_SHORT + 8];
@@ -180,6 +200,11 @@ static int CAT(tokenize_, SFX)(const Folding *fo, int fold, const CT *cp, Py_ssi
         int kind = 0;
         uint32_t f = 0;
         if (i < b && !CAT(classify_, SFX)(fo, fold, cp[i], &f, &kind)) return 1;
+        if (f == '-' && (steps & STEP_DEHYPHEN) && i > a && i + 1 < b) {
+            Py_ssize_t next = CAT(dehyphen_end_, SFX)(fo, fold, cp, i, b);
+            if (next < 0) return 1;
+            if (next) { i = next - 1; continue; }  /* the hyphen and the line break go: the word goes on */
+        }
         if (steps && wstart >= 0 && kind == 0 && i + 1 < b && (steps & STEP_PUNCT) && is_inner_punct(f)) {
             uint32_t f2;
             int kind2;
@@ -212,6 +237,10 @@ static int CAT(tokenize_, SFX)(const Folding *fo, int fold, const CT *cp, Py_ssi
                         uint32_t g = 0;
                         int kg = 0;
                         CAT(classify_, SFX)(fo, fold, cp[k], &g, &kg);
+                        if (g == '-' && (steps & STEP_DEHYPHEN) && k > a && k + 1 < b) {
+                            Py_ssize_t next = CAT(dehyphen_end_, SFX)(fo, fold, cp, k, b);
+                            if (next > 0) { k = next - 1; continue; }  /* joined across the line end */
+                        }
                         if (kg == 0) { if (!(steps & STEP_PUNCT_FIRST)) run = 0; continue; }  /* a dropped mark */
                         if ((steps & STEP_DIGITS) && is_digit(fo, g)) {
                             if (run) continue;
