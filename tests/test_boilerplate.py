@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 
 import dedup
-from conftest import shared_data
+from helpers import shared_data
 from dedup.cli import main as cli_main
 
 K = 10

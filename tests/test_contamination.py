@@ -11,7 +11,7 @@ import unicodedata
 import pytest
 
 import dedup
-from conftest import shared_data
+from helpers import shared_data
 from dedup.accel import spankernels
 from dedup.accel.native import use_native
 

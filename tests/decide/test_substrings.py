@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import dedup
-from conftest import shared_data
+from helpers import shared_data
 from dedup.accel import spankernels
 from dedup.accel.native import use_native
 from dedup.decide.amend import unit_arrays
