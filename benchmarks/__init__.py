@@ -11,8 +11,10 @@ persistent indexes
     indexes, index_scale
 Spark
     spark_vs_local, spark_scale
-quality against the ground truth
-    quality
+the passes beside the unit decisions (speed and memory)
+    substrings, boilerplate, contamination
+quality against the ground truth, and on noisy copies (noisy_rules: the rules' research prototypes)
+    quality, noisy, noisy_rules
 
 shared by them (not run on their own)
     _common, corpus, systems, _label_kernels

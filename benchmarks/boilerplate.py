@@ -15,16 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 import tracemalloc
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import dedup  # noqa: E402
-from benchmarks.corpus import scaled_documents  # noqa: E402
-from dedup.decide.boilerplate import BoilerplateCounts  # noqa: E402
+import dedup
+from benchmarks.corpus import scaled_documents
+from dedup.decide.boilerplate import BoilerplateCounts
 
 
 def main() -> None:

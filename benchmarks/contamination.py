@@ -21,7 +21,6 @@ Prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -32,30 +31,22 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-CACHE = ROOT / "benchmarks" / ".cache"
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import dedup  # noqa: E402
-from dedup.fingerprint.grams import word_hashes_of  # noqa: E402
-from dedup.io import open_source, read_source  # noqa: E402
-from dedup.text.settings import TextSettings  # noqa: E402
-
-
-def _jsonl(name: str):
-    with gzip.open(DATA / name, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+import dedup
+from benchmarks._common import child_env, read_docs
+from benchmarks.corpus import CACHE
+from dedup.fingerprint.grams import word_hashes_of
+from dedup.io import open_source, read_source
+from dedup.text.settings import TextSettings
 
 
 def benchmark_file() -> Path:
     path = CACHE / "contamination_bench_v3.jsonl"
     if not path.exists():
-        chapters = _jsonl("docs_kjv_chapters.jsonl.gz")
+        chapters = read_docs("docs_kjv_chapters.jsonl.gz")
         verses = [v for c in chapters for v in c["text"].split("\n") if v.strip()]
-        prose = [p["text"] for p in _jsonl("prose_paragraphs.jsonl.gz")]
+        prose = [p["text"] for p in read_docs("prose_paragraphs.jsonl.gz")]
         sentences = [s.strip() for p in prose for s in p.split(". ") if len(s.split()) >= 8]
         rng = random.Random(1)
         fill = 9_500 - len(sentences)  # the rest: whole paragraphs
@@ -71,7 +62,7 @@ def benchmark_file() -> Path:
 def corpus_file(mb: int) -> Path:
     path = CACHE / f"contamination_corpus_{mb}mb.jsonl"
     if not path.exists():
-        docs = _jsonl("docs_debian_copyright.jsonl.gz") + _jsonl("docs_kjv_chapters.jsonl.gz")
+        docs = read_docs("docs_debian_copyright.jsonl.gz") + read_docs("docs_kjv_chapters.jsonl.gz")
         lines = [json.dumps({"id": d["doc_id"], "text": d["text"]}) for d in docs]
         CACHE.mkdir(parents=True, exist_ok=True)
         size, copy = 0, 0
@@ -124,7 +115,7 @@ def command(bench: Path, corpus: Path, out: Path) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-m", "dedup", "check", str(corpus), "--id-field", "id", "--against", str(bench),
                     "--against-id-field", "id", "--ngram", "13", "--items", str(out), "-q"],
-                   check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                   check=True, env=child_env())
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"cpu_seconds": cpu, "peak_rss_mb": after.ru_maxrss / 1024}

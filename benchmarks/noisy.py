@@ -56,24 +56,20 @@ from __future__ import annotations
 
 import argparse
 import gc
-import gzip
 import json
 import os
 import random
 import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
+from benchmarks._common import DATA, read_docs
 
-PROSE = ROOT.parent / "shared" / "data" / "prose_paragraphs.jsonl.gz"
+PROSE = DATA / "prose_paragraphs.jsonl.gz"
 COPIES = 400
 
 _WORD = re.compile(r"\w+")
@@ -422,8 +418,7 @@ def make_stream(originals: Sequence[str], condition: str, seed: int = 0, copies:
 def load_originals(path: Path = PROSE) -> List[str]:
     if not path.exists():
         raise SystemExit(f"benchmarks.noisy: needs {path} (the shared evaluation corpora beside the clone)")
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line)["text"] for line in f]
+    return [d["text"] for d in read_docs(path)]
 
 
 # -- systems -------------------------------------------------------------------------------

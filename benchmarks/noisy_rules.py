@@ -28,23 +28,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import gzip
 import json
 import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data"
+from benchmarks._common import read_docs
 
 # -- normalization and shingles ---------------------------------------------------------------
 
@@ -504,13 +498,11 @@ def corpus_units(name: str) -> Tuple[List[str], np.ndarray, np.ndarray]:
         texts = api_doc_paragraphs()
         return texts, label(texts), np.array([len(_WORD.findall(t.lower())) for t in texts])
     texts, repeat, n_tok = [], [], []
-    with gzip.open(DATA / name, "rt", encoding="utf-8") as f:
-        for line in f:
-            doc = json.loads(line)
-            for m in doc["paragraphs"]:
-                texts.append(doc["text"][m["start"]:m["end"]])
-                repeat.append(m["is_repeat"])
-                n_tok.append(m["n_tokens"])
+    for doc in read_docs(name):
+        for m in doc["paragraphs"]:
+            texts.append(doc["text"][m["start"]:m["end"]])
+            repeat.append(m["is_repeat"])
+            n_tok.append(m["n_tokens"])
     return texts, np.array(repeat, dtype=bool), np.array(n_tok)
 
 

@@ -22,22 +22,17 @@ token. Prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Dict, List
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-sys.path.insert(0, str(ROOT))
-
-import dedup  # noqa: E402
-from dedup.decide import substrings  # noqa: E402
+import dedup
+from benchmarks._common import DATA, ROOT, child_env, read_docs, status_kb
+from dedup.decide import substrings
 
 
 def planted(mb: float, seed: int = 5, records: bool = False) -> List[str]:
@@ -64,8 +59,7 @@ def debian() -> List[str]:
     path = DATA / "docs_debian_copyright.jsonl.gz"
     if not path.exists():
         return []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line)["text"] for line in f]
+    return [d["text"] for d in read_docs(path)]
 
 
 def timed_run(texts: List[str], n: int) -> Dict[str, float]:
@@ -121,8 +115,7 @@ def child(mb: float, n: int) -> None:
     d = dedup.Deduplicator(exact_substrings=n) if n else dedup.Deduplicator()
     for _ in d.iter_dedupe(iter(texts)):
         pass
-    with open("/proc/self/status") as f:
-        peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+    peak = (status_kb("VmHWM") or 0) * 1024
     tokens = d._substrings.store.total if d._substrings is not None else 0
     print(json.dumps({"peak": peak, "tokens": tokens}))
 
@@ -130,7 +123,7 @@ def child(mb: float, n: int) -> None:
 def rss_per_token(mb: float, n: int) -> Dict[str, float]:
     def run(k: int) -> dict:
         done = subprocess.run([sys.executable, "-m", "benchmarks.substrings", "--child", str(mb), str(k)],
-                              capture_output=True, text=True, check=True, cwd=ROOT)
+                              capture_output=True, text=True, check=True, cwd=ROOT, env=child_env())
         return json.loads(done.stdout)
     without, with_pass = run(0), run(n)
     extra = with_pass["peak"] - without["peak"]
