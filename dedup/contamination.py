@@ -20,7 +20,7 @@ from typing import Any, Dict, Hashable, Iterable, Iterator, List, Optional, Sequ
 import numpy as np
 
 from dedup.arrays import exclusive_cumsum, ragged_take, row_of
-from dedup.config import DedupConfig
+from dedup.config import make_config
 from dedup.errors import ConfigError
 from dedup.fingerprint.grams import M_LEN, GramSet, gram_hashes, word_hashes_of
 from dedup.fingerprint.hashing import fmix64, multipliers
@@ -57,8 +57,8 @@ class Contamination:
     def __init__(self, items: Iterable[str], ids: Optional[Iterable[Optional[Hashable]]] = None, *, ngram: int = 13,
                  min_shared: int = 1, max_documents: int = 5, normalization: str = "nfkc_casefold",
                  unspaced_scripts: str = "chars") -> None:
-        self.config = DedupConfig(ngram=ngram, normalization=normalization,
-                                  unspaced_scripts=unspaced_scripts)  # type: ignore[arg-type]
+        self.config = make_config(default_scope="corpus", ngram=ngram, normalization=normalization,
+                                  unspaced_scripts=unspaced_scripts)
         for name, value, low in (("min_shared", min_shared, 1), ("max_documents", max_documents, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
