@@ -180,20 +180,7 @@ class DedupConfig:
             raise ConfigError(f"inner_repeats must be True or False, got {self.inner_repeats!r}")
         if not isinstance(self.exact_only, bool):
             raise ConfigError(f"exact_only must be True or False, got {self.exact_only!r}")
-        if self.containment is not None:
-            _check_number("containment", self.containment, float, low=0.0, low_open=True, high=1.0)
-        _check_number("containment_min_tokens", self.containment_min_tokens, int, low=1)
-        _check_number("containment_min_size", self.containment_min_size, float, low=0.0, high=1.0)
-        if self.noisy_rules is not None and not isinstance(self.noisy_rules, NoisyRules):
-            raise ConfigError(f"noisy_rules must be a dedup.NoisyRules or None, got {self.noisy_rules!r}")
-        if self.noisy_rules is not None and self.exact_only:
-            raise ConfigError("noisy_rules find near copies; exact_only finds exact repeats only: choose one")
-        if self.exact_substrings is not None:
-            _check_number("exact_substrings", self.exact_substrings, int, low=2)
-            if any(step != "dehyphenate" for step in self.normalization.split("+")[1:]):
-                raise ConfigError(f"exact_substrings needs tokens that keep their place in the text: normalization "
-                                  f"'nfkc_casefold' or 'none' (with 'dehyphenate' at most: substrings are cut "
-                                  f"from tokens as written), got {self.normalization!r}")
+        self._check_extra_rules()
         for name, allowed in _CHOICES.items():
             value = getattr(self, name)
             if value not in allowed and not (name == "scope" and value is None):
@@ -213,6 +200,24 @@ class DedupConfig:
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         object.__setattr__(self, "layout", layout)
+
+    def _check_extra_rules(self) -> None:
+        """The settings of the rules beside the word Jaccard: shortened copies, the noisy rules,
+        exact substrings."""
+        if self.containment is not None:
+            _check_number("containment", self.containment, float, low=0.0, low_open=True, high=1.0)
+        _check_number("containment_min_tokens", self.containment_min_tokens, int, low=1)
+        _check_number("containment_min_size", self.containment_min_size, float, low=0.0, high=1.0)
+        if self.noisy_rules is not None and not isinstance(self.noisy_rules, NoisyRules):
+            raise ConfigError(f"noisy_rules must be a dedup.NoisyRules or None, got {self.noisy_rules!r}")
+        if self.noisy_rules is not None and self.exact_only:
+            raise ConfigError("noisy_rules find near copies; exact_only finds exact repeats only: choose one")
+        if self.exact_substrings is not None:
+            _check_number("exact_substrings", self.exact_substrings, int, low=2)
+            if any(step != "dehyphenate" for step in self.normalization.split("+")[1:]):
+                raise ConfigError(f"exact_substrings needs tokens that keep their place in the text: normalization "
+                                  f"'nfkc_casefold' or 'none' (with 'dehyphenate' at most: substrings are cut "
+                                  f"from tokens as written), got {self.normalization!r}")
 
     @property
     def text(self) -> TextSettings:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from typing import Dict, Iterator, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from dedup.check import MIN_CONTAINMENT, Reference
 from dedup.cli.options import COMMAND_SCOPE, UsageError, run_command, run_settings, shared_options
@@ -19,7 +19,7 @@ from dedup.config import DedupConfig, make_config
 from dedup.contamination import Contamination
 from dedup.index.guard import index_access
 from dedup.index.open import index_kind, open_index
-from dedup.io import STDIO, AtomicOutput, Record, Writer, open_source, open_writer, read_items, read_records
+from dedup.io import STDIO, AtomicOutput, Record, Source, Writer, open_source, open_writer, read_items, read_records
 from dedup.io.files import all_or_none, target_problem
 from dedup.io.records import dumps_record
 
@@ -69,38 +69,62 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = make_config(default_scope=COMMAND_SCOPE, **run_settings(args))
-    if config.noisy_rules is not None:
-        raise UsageError("--preset noisy: the noisy rules are not part of check yet (it compares word shingle sets "
-                         "exactly); use --preset default or strict")
+    config = _config(args)
     bench = _items(args, config) if args.items else None
     hits_path = args.hits if args.hits is not None else (STDIO if args.output is None and bench is None else None)
     reference = _reference(args, config) if hits_path or args.output else None
-    targets = [(name, path) for name, path in (("output", args.output), ("--hits", hits_path),
-                                               ("--items", args.items)) if path]
-    problem = target_problem(targets, [p for p in args.inputs] + [p for p in args.against if "://" not in p])
-    if problem:
-        raise UsageError(problem)
+    _check_targets(args, hits_path)
     sources = [open_source(path) for path in args.inputs]
     with all_or_none() as outputs:
         items_out = AtomicOutput(args.items) if bench is not None else None
         outputs += [items_out] if items_out is not None else []
         hits_out = AtomicOutput(hits_path) if hits_path else None
-        writer = open_writer(args.output, sources[0].format if sources[0].format != "text" else "jsonl",
-                             args.text_field, args.id_field) if args.output else None
-        outputs += [o for o in (hits_out, writer) if o is not None]
+        outputs += [hits_out] if hits_out is not None else []
+        writer = _open_output(args, sources)
+        outputs += [writer] if writer is not None else []
         counts = _check(reference, bench, read_records(sources, args.text_field, args.id_field), hits_out, writer)
         if items_out is not None and bench is not None:
             _write_items(items_out, bench)
-    if not args.quiet and reference is not None:
+    if not args.quiet:
+        _print_summary(counts, reference, bench)
+    return 0
+
+
+def _check_targets(args: argparse.Namespace, hits_path: Optional[str]) -> None:
+    """No output may be an input or another output."""
+    targets = [(name, path) for name, path in (("output", args.output), ("--hits", hits_path),
+                                               ("--items", args.items)) if path]
+    problem = target_problem(targets, [p for p in args.inputs] + [p for p in args.against if "://" not in p])
+    if problem:
+        raise UsageError(problem)
+
+
+def _open_output(args: argparse.Namespace, sources: Sequence[Source]) -> Optional[Writer]:
+    """The writer of ``-o`` (the corpus without its hits), in the first input's format (JSONL for text)."""
+    if not args.output:
+        return None
+    return open_writer(args.output, sources[0].format if sources[0].format != "text" else "jsonl",
+                       args.text_field, args.id_field)
+
+
+def _config(args: argparse.Namespace) -> DedupConfig:
+    config = make_config(default_scope=COMMAND_SCOPE, **run_settings(args))
+    if config.noisy_rules is not None:
+        raise UsageError("--preset noisy: the noisy rules are not part of check yet (it compares word shingle sets "
+                         "exactly); use --preset default or strict")
+    return config
+
+
+def _print_summary(counts: Dict[str, int], reference: Optional[Reference], bench: Optional[Contamination]) -> None:
+    """The summary lines on stderr: the hits against the reference, the contaminated items."""
+    if reference is not None:
         print(f"{PROG}: {counts['documents']:,} documents checked against {len(reference):,} reference units: "
               f"{counts['hits']:,} hits in {counts['documents_with_hits']:,} documents", file=sys.stderr)
-    if not args.quiet and bench is not None:
+    if bench is not None:
         summary = bench.summary()
         print(f"{PROG}: {summary['documents']:,} documents scanned for {summary['items']:,} benchmark items: "
               f"{summary['contaminated']:,} contaminated (sharing >= {bench.min_shared:,} of their "
               f"{bench.ngram}-grams)", file=sys.stderr)
-    return 0
 
 
 def _check(reference: Optional[Reference], bench: Optional[Contamination], records: Iterator[Record],
@@ -132,11 +156,7 @@ def _items(args: argparse.Namespace, config: DedupConfig) -> Contamination:
     """The benchmark items of ``--items``: the records of the ``--against`` files."""
     if len(args.against) == 1 and index_kind(args.against[0], only_existing=True) is not None:
         raise UsageError("--items needs the benchmark's records (files), not an index: an index keeps no text")
-    texts, ids = [], []
-    for path in args.against:
-        for item in read_items(open_source(path), args.against_text_field or args.text_field, args.against_id_field):
-            texts.append(item.text)
-            ids.append(item.doc_id)
+    texts, ids = _against_records(args)
     return Contamination(texts, ids, ngram=args.ngram if args.ngram is not None else 13, min_shared=args.min_shared,
                          normalization=config.normalization, unspaced_scripts=config.unspaced_scripts)
 
@@ -158,10 +178,16 @@ def _reference(args: argparse.Namespace, config: DedupConfig) -> Reference:
                 return Reference.from_index(index, config, min_containment=args.min_containment)
             finally:
                 index.close()
+    texts, ids = _against_records(args)
+    return Reference(texts, ids, config, min_containment=args.min_containment)
+
+
+def _against_records(args: argparse.Namespace) -> Tuple[List[str], List[Any]]:
+    """The texts and ids of the records of the ``--against`` files."""
     texts, ids = [], []
     for path in args.against:
         for item in read_items(open_source(path), args.against_text_field or args.text_field,
                                args.against_id_field):
             texts.append(item.text)
             ids.append(item.doc_id)
-    return Reference(texts, ids, config, min_containment=args.min_containment)
+    return texts, ids
