@@ -32,6 +32,8 @@ RUN_SETTINGS = ("preset", "scope", "threshold", "num_perm", "min_tokens", "granu
                 "containment")
 #: The scope of the commands' runs when ``--scope`` is not given (as ``Deduplicator``'s).
 COMMAND_SCOPE: Literal["corpus"] = "corpus"
+#: The preset of a run without ``--preset``: the one whose settings are DedupConfig's own defaults.
+DEFAULT_PRESET = "default"
 #: ``--containment off``: the shortened-copy rule turned off (None, which run_settings would drop).
 _OFF = "off"
 
@@ -60,7 +62,7 @@ def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
     setting("--preset", choices=list(PRESETS), default=None,
             help="a named set of settings, applied first (the options below change it): "
                  + "; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items()).replace("%", "%%")
-                 + " (default: default)")
+                 + f" (default: {default['preset']})")
     setting("--scope", choices=["document", "corpus"], default=None,
             help=f"repeats inside each document only, or also across documents (default: {default['scope']})")
     setting("--threshold", type=float, default=None, metavar="J",
@@ -105,7 +107,7 @@ def config_defaults() -> Dict[str, Any]:
     from dedup.config import DedupConfig
 
     defaults = {f.name: f.default for f in dataclasses.fields(DedupConfig) if f.init}
-    return {**defaults, "scope": COMMAND_SCOPE}
+    return {**defaults, "scope": COMMAND_SCOPE, "preset": DEFAULT_PRESET}
 
 
 def _containment(value: str) -> Any:

@@ -143,6 +143,13 @@ def test_the_help_quotes_the_config_defaults():
             assert f"(default: {config_defaults()[action.dest]})" in action.help, action.dest
 
 
+def test_the_preset_the_help_names_as_default_is_the_config_defaults():
+    from dedup.cli.options import DEFAULT_PRESET
+    from dedup.config import PRESETS
+
+    assert PRESETS[DEFAULT_PRESET] == {}
+
+
 def test_the_table_reader_sees_a_drift():
     table = documented_options("| option | default | meaning |\n|---|---|---|\n"
                                "| `--threshold` | `0.8` | x |\n| `--gone` (check) | off | x |\n"
