@@ -3,7 +3,7 @@
 A new kind plugs in with one line in :data:`KINDS`: how to name an index of that kind in a
 directory, which ``dedup index info`` fields depend on file layout rather than on content, and
 whether a second writer waits for the first one's whole run or takes turns with it per batch.
-``tests/test_durability.py`` runs every kind through:
+``tests/index/test_durability.py`` runs every kind through:
 
 - a kill at each checkpoint of a run in turn (``DEDUP_CRASH_AT``; see
   :mod:`dedup.index.durability`), then a rerun: its output and ``dedup index info`` equal an

@@ -1,6 +1,6 @@
 """The compiled engine (dedup.accel._core) against the reference path, value for value.
 
-The goldens (tests/test_speed_paths.py) hold its decisions on the real corpora; here, the pieces
+The goldens (tests/engine/test_speed_paths.py) hold its decisions on the real corpora; here, the pieces
 one by one on tricky input: XXH3 of every length, shingle sets under every normalization (steps
 included), token spans, and whole runs on random documents against the numpy batch path.
 """

@@ -5,7 +5,7 @@ units are placed in :data:`LAYERS`, top (0) to bottom. Every ``import`` counts, 
 functions too. A unit may import its own private modules and names (``_x``), and everyone
 may import ``dedup._optional``. Today's violations are listed in :data:`KNOWN_VIOLATIONS`:
 the test fails on a new one and on a listed one that is gone (the list can only shrink).
-Run ``pytest tests/test_layers.py -s`` to see the list.
+Run ``pytest tests/project/test_layers.py -s`` to see the list.
 """
 
 from __future__ import annotations
