@@ -23,13 +23,14 @@ if TYPE_CHECKING:  # what the names are, for type checkers; at run time :func:`_
     from dedup.boilerplate import Boilerplate
     from dedup.check import CheckResult, Hit, Reference
     from dedup.columnar import dedupe_arrow
-    from dedup.config import DedupConfig
+    from dedup.config import PRESETS, DedupConfig, NoisyRules
     from dedup.contamination import Contamination, ItemReport
     from dedup.decide.boilerplate import BoilerplateCounts
     from dedup.deduplicator import Deduplicator, dedupe_text, explain
     from dedup.errors import (ConfigError, DamagedInputError, DedupError, IndexAccessError, IndexBusyError,
                               IndexMismatchError, InputDataError, InputTypeError,
                               MissingDependencyError, RecordError)
+    from dedup.fingerprint.chars import noisy_similarity
     from dedup.fingerprint.lsh import LshLayout, choose_layout
     from dedup.fingerprint.minhash import from_minhash, signatures, to_lean_minhash
     from dedup.fingerprint.shingles import ShingleSets, shingle_sets
@@ -47,12 +48,13 @@ _HOMES = {name: module for module, names in {
     "dedup.boilerplate": "Boilerplate",
     "dedup.check": "CheckResult Hit Reference",
     "dedup.columnar": "dedupe_arrow",
-    "dedup.config": "DedupConfig",
+    "dedup.config": "DedupConfig NoisyRules PRESETS",
     "dedup.contamination": "Contamination ItemReport",
     "dedup.decide.boilerplate": "BoilerplateCounts",
     "dedup.deduplicator": "Deduplicator dedupe_text explain",
     "dedup.errors": "ConfigError DamagedInputError DedupError IndexAccessError IndexBusyError IndexMismatchError "
                     "InputDataError InputTypeError MissingDependencyError RecordError",
+    "dedup.fingerprint.chars": "noisy_similarity",
     "dedup.fingerprint.lsh": "LshLayout choose_layout",
     "dedup.fingerprint.minhash": "from_minhash signatures to_lean_minhash",
     "dedup.fingerprint.shingles": "ShingleSets shingle_sets",
@@ -71,9 +73,9 @@ __all__ = [
     "AuditSummary", "Boilerplate", "BoilerplateCounts", "CheckResult", "ConfigError", "Contamination",
     "DamagedInputError", "DedupConfig", "DedupError", "DedupResult", "Deduplicator", "Hit", "Index",
     "IndexAccessError", "IndexBusyError", "IndexMismatchError", "InputDataError", "InputTypeError", "ItemReport", "Location", "LshLayout",
-    "MemoryIndex", "MissingDependencyError", "RecordError", "RedisIndex", "Reference", "Removal", "ShingleSets", "SqliteIndex",
+    "MemoryIndex", "MissingDependencyError", "NoisyRules", "PRESETS", "RecordError", "RedisIndex", "Reference", "Removal", "ShingleSets", "SqliteIndex",
     "Stats", "StreamResult", "__version__", "apply_removals", "choose_layout", "dedupe_arrow", "dedupe_stream",
-    "dedupe_text", "explain", "from_minhash", "open_index", "register_tokenizer", "removal_cuts", "shingle_sets", "signatures",
+    "dedupe_text", "explain", "from_minhash", "noisy_similarity", "open_index", "register_tokenizer", "removal_cuts", "shingle_sets", "signatures",
     "split_paragraphs", "to_lean_minhash", "write_audit",
 ]
 
