@@ -134,8 +134,8 @@ def test_a_short_reference_unit_is_no_hit_unless_min_tokens_allows_it(tmp_path, 
         assert f": {hits:,} hits in" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("option", [["--scope", "document"], ["--num-perm", "64"]])
-def test_check_takes_no_scope_or_num_perm(tmp_path, capsys, option):
+@pytest.mark.parametrize("option", [["--scope", "document"], ["--num-perm", "64"], ["--containment", "0.9"]])
+def test_check_takes_no_scope_num_perm_or_containment(tmp_path, capsys, option):
     corpus = _jsonl(tmp_path / "c.jsonl", LONG_DOCS)
     assert cli_main(["check", str(corpus), "--against", str(corpus), *option]) == 2
     assert "unrecognized arguments" in capsys.readouterr().err
@@ -161,3 +161,26 @@ def test_check_against_every_index_kind_however_it_was_built(tmp_path, capsys, s
         f"{os.path.realpath(bench)}:{n}" for n in (1, 2, 2)]
     with pytest.raises(dedup.IndexMismatchError, match="ngram=5, now ngram=3"):
         Reference.from_index(spec, ngram=3)
+
+
+def test_check_help_says_what_check_does_with_each_setting(capsys):
+    assert cli_main(["check", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "is a hit (default: 0.8)" in text and "are never hits (default: 8)" in text
+    assert "removed only inside a run" not in text and "count as repeats" not in text  # dedup's wording
+
+
+def test_a_reference_record_without_its_field_names_against_text_field(tmp_path, capsys):
+    corpus = _jsonl(tmp_path / "c.jsonl", LONG_DOCS)
+    ref = tmp_path / "r.jsonl"
+    ref.write_text(json.dumps({"body": BENCH[0]}) + "\n")
+    assert cli_main(["check", str(corpus), "--against", str(ref)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{ref}:1: no field 'text'" in err and "with --against-text-field" in err
+    assert cli_main(["check", str(corpus), "--against", str(ref), "--against-text-field", "body", "-q"]) == 0
+
+
+def test_check_summary_counts_in_words(tmp_path, capsys):
+    corpus, ref = _jsonl(tmp_path / "c.jsonl", LONG_DOCS[:1]), _jsonl(tmp_path / "r.jsonl", [BENCH[0]])
+    assert cli_main(["check", str(corpus), "--against", str(ref), "--hits", str(tmp_path / "h.jsonl")]) == 0
+    assert "1 document checked against 1 reference unit: " in capsys.readouterr().err

@@ -14,9 +14,10 @@ import sys
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from dedup.check import MIN_CONTAINMENT, Reference
-from dedup.cli.options import COMMAND_SCOPE, UsageError, run_command, run_settings, shared_options
+from dedup.cli.options import COMMAND_SCOPE, UsageError, counted, run_command, run_settings, shared_options
 from dedup.config import DedupConfig, make_config
 from dedup.contamination import Contamination
+from dedup.errors import InputDataError
 from dedup.index.guard import index_access
 from dedup.index.open import index_kind, open_index
 from dedup.io import STDIO, AtomicOutput, Record, Source, Writer, open_source, open_writer, read_items, read_records
@@ -28,9 +29,23 @@ PROG = "dedup check"
 _CHUNK = 256
 
 
+#: The shared settings as check reads them (no corpus scope, no MinHash, no shortened-copy rule:
+#: ``--min-containment`` is its containment).
+CHECK_HELP = {
+    "threshold": "a unit whose word n-gram set (n: --ngram) has at least this Jaccard similarity with a "
+                 "reference unit's is a hit (default: %(default)s)",
+    "min_tokens": "units (checked or reference) with fewer tokens are never hits (default: %(default)s)",
+    "granularity": "the unit compared: paragraphs, sentences inside them, every line, or whole documents; "
+                   "the same as the reference index's (default: %(default)s)",
+    "preset": "the shingle settings of a preset (default, or strict: nfkc_casefold without line-end "
+              "de-hyphenation), to match a reference index built under it; noisy is refused "
+              "(default: default)",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog=PROG, parents=[shared_options(without=("scope", "num_perm"))],  # no corpus scope, no MinHash
+        prog=PROG, parents=[shared_options(without=("scope", "num_perm", "containment"), helps=CHECK_HELP)],
         description="Find the units (paragraphs by default) of a corpus that are in a reference set: "
                     "near-duplicates (Jaccard >= threshold) or containing a reference unit (containment "
                     ">= --min-containment). Nothing is added to the reference.",
@@ -118,13 +133,14 @@ def _config(args: argparse.Namespace) -> DedupConfig:
 def _print_summary(counts: Dict[str, int], reference: Optional[Reference], bench: Optional[Contamination]) -> None:
     """The summary lines on stderr: the hits against the reference, the contaminated items."""
     if reference is not None:
-        print(f"{PROG}: {counts['documents']:,} documents checked against {len(reference):,} reference units: "
-              f"{counts['hits']:,} hits in {counts['documents_with_hits']:,} documents", file=sys.stderr)
+        print(f"{PROG}: {counted(counts['documents'], 'document')} checked against "
+              f"{counted(len(reference), 'reference unit')}: {counted(counts['hits'], 'hit')} in "
+              f"{counted(counts['documents_with_hits'], 'document')}", file=sys.stderr)
     if bench is not None:
         summary = bench.summary()
-        print(f"{PROG}: {summary['documents']:,} documents scanned for {summary['items']:,} benchmark items: "
-              f"{summary['contaminated']:,} contaminated (sharing >= {bench.min_shared:,} of their "
-              f"{bench.ngram}-grams)", file=sys.stderr)
+        print(f"{PROG}: {counted(summary['documents'], 'document')} scanned for "
+              f"{counted(summary['items'], 'benchmark item')}: {summary['contaminated']:,} contaminated "
+              f"(sharing >= {bench.min_shared:,} of their {bench.ngram}-grams)", file=sys.stderr)
 
 
 def _check(reference: Optional[Reference], bench: Optional[Contamination], records: Iterator[Record],
@@ -185,9 +201,13 @@ def _reference(args: argparse.Namespace, config: DedupConfig) -> Reference:
 def _against_records(args: argparse.Namespace) -> Tuple[List[str], List[Any]]:
     """The texts and ids of the records of the ``--against`` files."""
     texts, ids = [], []
-    for path in args.against:
-        for item in read_items(open_source(path), args.against_text_field or args.text_field,
-                               args.against_id_field):
-            texts.append(item.text)
-            ids.append(item.doc_id)
+    try:
+        for path in args.against:
+            for item in read_items(open_source(path), args.against_text_field or args.text_field,
+                                   args.against_id_field):
+                texts.append(item.text)
+                ids.append(item.doc_id)
+    except InputDataError as exc:  # the reference's fields have options of their own
+        message = exc.message.replace("--text-field", "--against-text-field")
+        raise InputDataError(exc.source, exc.line, message) from None
     return texts, ids

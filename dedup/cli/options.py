@@ -42,16 +42,20 @@ class UsageError(Exception):
     """The command line asks for something that cannot work (exit code 2)."""
 
 
-def shared_options(without: Sequence[str] = ()) -> argparse.ArgumentParser:
+def shared_options(without: Sequence[str] = (), helps: Optional[Dict[str, str]] = None) -> argparse.ArgumentParser:
     """The parent parser: where the text and ids are, and the run's settings (but the settings
-    named in ``without``: a command they mean nothing to does not take them)."""
+    named in ``without``: a command they mean nothing to does not take them; ``helps``: a
+    command's own description of a setting, by name)."""
     from dedup.config import PRESET_HELP, PRESETS  # numpy: imported once a command runs, not with the CLI
 
     p = argparse.ArgumentParser(add_help=False)
     default = config_defaults()
 
     def setting(*flags: str, **kwargs: Any) -> None:
-        if flags[0].lstrip("-").replace("-", "_") not in without:
+        name = flags[0].lstrip("-").replace("-", "_")
+        if name not in without:
+            if helps and name in helps:
+                kwargs["help"] = helps[name].replace("%(default)s", str(default.get(name)))
             p.add_argument(*flags, **kwargs)
 
     p.add_argument("--text-field", default="text", metavar="NAME",
