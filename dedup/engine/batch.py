@@ -26,6 +26,7 @@ from dedup.config import DedupConfig
 from dedup.decide.inner import InnerRepeat, find_inner_repeats_many
 from dedup.decide.matching import candidate_pairs, contained_matches, exact_matches, ordered_pairs, verify
 from dedup.decide.rules import apply_run_rule, inner_removals, inner_search_mask, removal_reasons, scope_salt
+from dedup.engine.compiled import CompiledPrints
 from dedup.engine.gcpause import gc_paused as _gc_paused
 from dedup.fingerprint.lsh import band_keys
 from dedup.fingerprint.minhash import minhash_rows
@@ -64,6 +65,7 @@ class BatchEngine:
         self._auto_ids = auto_ids
         self.workers = workers
         self._stored_pairs: Optional[Tuple[np.ndarray, np.ndarray]] = None
+        self._compiled = CompiledPrints.of(config)
         self._ready_keys: Optional[np.ndarray] = None
 
     def one(self, text: str, doc_id: Optional[Hashable]) -> DedupResult:
@@ -126,10 +128,15 @@ class BatchEngine:
         sets = self._shingle_sets(docs, row_first, int(sizes.sum()))
         keys = None
         if not self.config.exact_only and len(sets.set_keys):
-            cfg = self.config
-            keys = band_keys(minhash_rows(sets, np.arange(len(sets.set_keys), dtype=np.int64), cfg.num_perm, cfg.seed),
-                             cfg.layout)
+            keys = self._band_keys(sets, np.arange(len(sets.set_keys), dtype=np.int64))
         return _Prepared(sizes, row_first, sets, keys)
+
+    def _band_keys(self, sets: ShingleSets, rows: np.ndarray) -> np.ndarray:
+        """The band keys of these rows' sets: by the compiled engine when built, else signatures first."""
+        if self._compiled is not None:
+            return self._compiled.band_keys(sets, rows)
+        cfg = self.config
+        return band_keys(minhash_rows(sets, rows, cfg.num_perm, cfg.seed), cfg.layout)
 
     def _read_ahead(self, source: Iterator[str], ids: Iterator, pending: "Deque[_Doc]",
                     error: List[BaseException], position: int, count: int) -> int:
@@ -196,12 +203,16 @@ class BatchEngine:
         return results
 
     def _shingle_sets(self, docs: List[_Doc], row_first: np.ndarray, n: int) -> ShingleSets:
-        """The batch's shingle sets: from the documents' code points when split so, else from strings."""
-        sets = self._shingle_sets_of_points(docs, row_first, n)
-        if sets is not None:
-            return sets
+        """The batch's shingle sets: by the compiled engine when built, else from the documents' code
+        points when split so (numba), else from strings (numpy)."""
+        if self._compiled is None:
+            sets = self._shingle_sets_of_points(docs, row_first, n)
+            if sets is not None:
+                return sets
         cfg = self.config
         paragraphs = [d.text[s:e] for d in docs for s, e in zip(d.starts.tolist(), d.ends.tolist())]
+        if self._compiled is not None:
+            return self._compiled.sets(paragraphs)
         return _shingle_sets_once(paragraphs, cfg.ngram, cfg.normalization, cfg.unspaced_scripts)
 
     def _shingle_sets_of_points(self, docs: List[_Doc], row_first: np.ndarray, n: int) -> Optional[ShingleSets]:
@@ -265,9 +276,7 @@ class BatchEngine:
         if self._ready_keys is not None:  # computed ahead on a worker thread
             keys_q = self._ready_keys[query]
         else:
-            sigs = minhash_rows(sets, query, cfg.num_perm, cfg.seed)
-            keys_q = band_keys(sigs, cfg.layout)
-            del sigs
+            keys_q = self._band_keys(sets, query)
         if salt is not None:
             keys_q ^= salt[query][:, None]
         keys[query] = keys_q

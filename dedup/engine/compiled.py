@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from functools import partial
 import itertools
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Hashable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from dedup.decide.rules import inner_removals
 from dedup.engine.gcpause import gc_paused
 from dedup.fingerprint.hashing import multiplier, multipliers
 from dedup.fingerprint.minhash import permutations
+from dedup.fingerprint.shingles import ShingleSets
 from dedup.index.base import Index, IndexBatch
 from dedup.results import DedupResult, Removal, Spans, Stats, make_result, utf8_len
 from dedup.text.assemble import assemble
@@ -49,6 +51,39 @@ def _step_flags(steps: Sequence[str]) -> int:
     if "digits" in steps and "punctuation" in steps and steps.index("punctuation") < steps.index("digits"):
         flags |= _PUNCTUATION_FIRST
     return flags
+
+
+class CompiledPrints:
+    """The compiled engine's shingle sets and band keys, for the batch path's backends (the
+    compact and Redis indexes): equal to the numpy path's (``tests/accel/test_engine.py``), at
+    the engine's speed. One engine a thread: an engine's buffers are its own."""
+
+    def __init__(self, config: DedupConfig) -> None:
+        self.config = config
+        self._local = threading.local()
+
+    @classmethod
+    def of(cls, config: DedupConfig) -> Optional["CompiledPrints"]:
+        """For ``config``; None without the engine, or with a registered tokenizer."""
+        return None if core() is None or "tokenizer=" in config.normalization else cls(config)
+
+    def _engine(self) -> Any:
+        engine = getattr(self._local, "engine", None)
+        if engine is None:
+            engine = self._local.engine = make_engine(self.config)
+        return engine
+
+    def sets(self, texts: Sequence[str]) -> ShingleSets:
+        hashes, offsets, n_tokens, keys = self._engine().sets(list(texts))
+        return ShingleSets(np.frombuffer(hashes, np.uint32), np.frombuffer(offsets, np.int64),
+                           np.frombuffer(n_tokens, np.int64), np.frombuffer(keys, np.uint64))
+
+    def band_keys(self, sets: ShingleSets, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), bands) uint64: the band keys of those rows' sets."""
+        data = self._engine().band_keys(np.ascontiguousarray(sets.hashes, np.uint32).tobytes(),
+                                        np.ascontiguousarray(sets.offsets, np.int64).tobytes(),
+                                        np.ascontiguousarray(rows, np.int64).tobytes())
+        return np.frombuffer(data, np.uint64).reshape(len(rows), self.config.layout.bands).copy()
 
 
 def available() -> bool:

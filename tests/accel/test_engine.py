@@ -144,3 +144,23 @@ def test_an_unchanged_record_is_its_own_string_with_lazy_units():
     assert r.text is text and r.removed == [] and not r.changed
     assert list(r.paragraphs) == [(0, 41), (43, 82)]
     assert pickle.loads(pickle.dumps(r)) == r
+
+
+@pytest.mark.parametrize("num_perm, threshold", [(128, 0.8), (64, 0.5), (256, 0.9)])
+def test_band_keys_for_the_batch_path_equal_the_numpy_signatures(num_perm, threshold):
+    from dedup.engine.compiled import CompiledPrints
+    from dedup.fingerprint.lsh import band_keys
+    from dedup.fingerprint.minhash import minhash_rows
+
+    texts = TRICKY + _random_texts(800, num_perm)
+    config = DedupConfig(num_perm=num_perm, threshold=threshold)
+    prints = CompiledPrints.of(config)
+    assert prints is not None
+    sets = prints.sets(texts)
+    ref = shingle_sets_numpy(texts, text=config.text)
+    assert np.array_equal(sets.hashes, ref.hashes) and np.array_equal(sets.offsets, ref.offsets)
+    rows = np.arange(0, len(texts), 3, dtype=np.int64)
+    expected = band_keys(minhash_rows(ref, rows, num_perm, config.seed), config.layout)
+    assert np.array_equal(prints.band_keys(sets, rows), expected)
+    with pytest.raises(IndexError):
+        prints.band_keys(sets, np.array([len(texts)], dtype=np.int64))

@@ -1688,6 +1688,39 @@ static PyObject *Engine_sets(Engine *e, PyObject *units) {
                          bytes_of(b->ntok.data, b->ntok.n * 8), bytes_of(b->skey.data, b->skey.n * 8));
 }
 
+/* band_keys(pool u32, offsets i64, rows i64): the band keys (u64 bytes, `bands` a row) of the
+ * sets of the given rows of a ShingleSets, as the engine computes its own: the batch path's
+ * backends use it instead of the numpy signatures. */
+static PyObject *Engine_band_keys(Engine *e, PyObject *args) {
+    Py_buffer pool, off, rows;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &pool, &off, &rows)) return NULL;
+    const uint32_t *set = (const uint32_t *)pool.buf;
+    const int64_t *o = (const int64_t *)off.buf, *r = (const int64_t *)rows.buf;
+    size_t n = (size_t)rows.len / 8, n_off = (size_t)off.len / 8, n_pool = (size_t)pool.len / 4;
+    VecU64 out = {0};
+    PyObject *res = NULL;
+    if (e->bands <= 0) {
+        PyErr_SetString(PyExc_ValueError, "band_keys(): this engine has no bands");
+        goto done;
+    }
+    if (VecU64_reserve(&out, n * (size_t)e->bands + 1)) { PyErr_NoMemory(); goto done; }
+    for (size_t i = 0; i < n; i++) {
+        int64_t u = r[i];
+        if (u < 0 || (size_t)u + 1 >= n_off || o[u] > o[u + 1] || (size_t)o[u + 1] > n_pool) {
+            PyErr_SetString(PyExc_IndexError, "band_keys(): a row outside the sets");
+            goto done;
+        }
+        if (band_keys(e, &e->sc, set + o[u], (size_t)(o[u + 1] - o[u]), &out)) { PyErr_NoMemory(); goto done; }
+    }
+    res = bytes_of(out.data, out.n * 8);
+done:
+    VecU64_free(&out);
+    PyBuffer_Release(&pool);
+    PyBuffer_Release(&off);
+    PyBuffer_Release(&rows);
+    return res;
+}
+
 /* One text's noisy tokens and character set, into the given vectors (the GIL held). */
 static int nz_text(Engine *e, PyObject *t, VecU32 *cps, VecU8 *flags, VecU32 *set, size_t *size) {
     if (!PyUnicode_Check(t)) { PyErr_SetString(PyExc_TypeError, "noisy(): texts must be str"); return -1; }
@@ -1747,6 +1780,8 @@ static PyMethodDef Engine_methods[] = {
     {"take_stats", (PyCFunction)Engine_take_stats, METH_NOARGS,
      "(documents, units, chars, UTF-8 bytes, replayed) since the last call"},
     {"units", (PyCFunction)Engine_units, METH_O, "units(text) -> (starts, ends) as int64 bytes"},
+    {"band_keys", (PyCFunction)Engine_band_keys, METH_VARARGS,
+     "band_keys(pool u32, offsets i64, rows i64) -> u64 bytes: the band keys of those sets"},
     {"sets", (PyCFunction)Engine_sets, METH_O, "sets(unit texts) -> (hashes, offsets, n_tokens, set_keys) bytes"},
     {NULL}};
 
