@@ -45,7 +45,8 @@ class NoisyRules:
     its length (``"noisy-contained"``), and an alignment of the two token sequences confirms
     it: after typos (near misses), split or merged words and moved runs are explained, at most
     ``max_unexplained`` of all tokens of both (``max_added`` of the later unit's, contained)
-    are left unexplained, and (``keep_name_changes``) no name was replaced by another name.
+    are left unexplained, and (``keep_name_changes``) no name was replaced by another name (a
+    name one edit away, or with two characters substituted in six or more, is a typo, not another).
     """
 
     ngram: int = 5

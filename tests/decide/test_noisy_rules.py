@@ -141,6 +141,20 @@ def test_distinct_paragraphs_and_a_name_replaced_by_a_name_stay():
     assert _decide([NAMES, noisy], preset="noisy")[1][0][0] == "noisy"
 
 
+@pytest.mark.parametrize("name, typo, other", [("Solomon", "Soiomoy", "Jeroboam"), ("Asa", "Ase", "Ahab"),
+                                               ("Jehoshaphat", "Jehoshaphet", "Jehoram")])
+def test_a_typo_inside_a_name_is_not_another_name(name, typo, other):
+    """OCR and re-typing change names too: a name one edit away from its counterpart (or two
+    substituted characters in one of 6+) is a typo, and the copy goes; another name keeps it apart."""
+    noise = {"provinces": "provinses", "farmers": "farrners", "raised": "raiscd"}
+    original = NAMES.replace("Jehoshaphat", name)
+    noisy = original
+    for old, new in noise.items():
+        noisy = noisy.replace(old, new)
+    assert _decide([original, noisy.replace(name, typo)], preset="noisy")[1][0][0] == "noisy"
+    assert _decide([original, noisy.replace(name, other)], preset="noisy") == [[], []]
+
+
 def test_short_units_are_left_to_the_word_rules():
     """API-like entries differing in one word: the noisy rules only see units of min_tokens or more."""
     a = "Remove the extended attribute name from the file at path and return None when it is done."

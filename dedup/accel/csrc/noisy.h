@@ -549,6 +549,28 @@ static void nz_dissolve_short_blocks(NzWork *w) {
     w->blocks.n = 3 * kept;
 }
 
+/* Whether a changed region is typos only: as many tokens on each side (at most 4), each of 3+
+ * characters and one edit or less from its counterpart, or two substituted characters in 6+
+ * (as OCR or re-typing changes a name: `Gog` for `God`, `Soiomoy` for `Solomon`; `Joram` and
+ * `Jehoram` stay two names). 1: yes, 0: no, -1: out of memory. */
+static int nz_typos_only(NzWork *w, const NzSeq *x, const NzSeq *y, NzRegion rk) {
+    int64_t n = rk.a1 - rk.a0;
+    if (n != rk.b1 - rk.b0 || n > 4) return 0;
+    for (int64_t t = 0; t < n; t++) {
+        if (nz_join(x, (size_t)(rk.a0 + t), (size_t)(rk.a0 + t + 1), &w->s1) ||
+            nz_join(y, (size_t)(rk.b0 + t), (size_t)(rk.b0 + t + 1), &w->s2))
+            return -1;
+        if (w->s1.n < 3 || w->s2.n < 3) return 0;
+        if (w->s1.n >= 6 && w->s1.n == w->s2.n) {  /* 6+ characters: two substituted ones too */
+            size_t diff = 0;
+            for (size_t c = 0; c < w->s1.n; c++) diff += w->s1.data[c] != w->s2.data[c];
+            if (diff <= 2) continue;
+        }
+        if (nz_levenshtein(w->s1.data, w->s1.n, w->s2.data, w->s2.n, 1, &w->rows) > 1) return 0;
+    }
+    return 1;
+}
+
 /* What the matching blocks in w->blocks leave unexplained. */
 static int nz_explain(const Engine *e, NzWork *w, NzVerdict *out) {
     memset(out, 0, sizeof *out);
@@ -613,6 +635,11 @@ static int nz_explain(const Engine *e, NzWork *w, NzVerdict *out) {
             int na = 0, nb2 = 0;
             for (int64_t t = rk.a0; t < rk.a1 && !na; t++) na = x->flag[t] & NZ_NAME;
             for (int64_t t = rk.b0; t < rk.b1 && !nb2; t++) nb2 = y->flag[t] & NZ_NAME;
+            if (na && nb2) {
+                int typos = nz_typos_only(w, x, y, rk);
+                if (typos < 0) return -1;
+                na = !typos;  /* a name with a typo in it is not another name; its tokens stay unexplained */
+            }
             out->names += na && nb2;
         }
     }
