@@ -260,8 +260,10 @@ class SqliteIndex(Index):
             stored = self._stored_settings()
             if stored is None:
                 raise DedupError(f"{self.path}: an empty index (nothing to query)")
-            self._settings = stored
             check_settings(f"index {self.path}", stored, settings_fingerprint, settings)
+            if self._settings is None:  # a writer stored them after this reader opened the file
+                self._mirror.bind(*stored)
+            self._settings = stored
             return
         with self._write():
             stored = self._stored_settings()

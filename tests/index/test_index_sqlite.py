@@ -274,3 +274,17 @@ def test_two_processes_writing_one_file_take_turns(tmp_path):
     sets = dedup.shingle_sets(kept)
     long_keys = sets.set_keys[sets.n_tokens >= CONFIG.min_tokens]
     assert len(long_keys) > 1000 and len(np.unique(long_keys)) == len(long_keys)
+
+
+def test_a_reader_opened_before_the_settings_were_stored_reads_what_the_writer_adds(tmp_path):
+    """The race a reader meets beside a starting writer: the file has its tables but no settings
+    yet when the reader opens it; by its first query the writer has stored them and a batch."""
+    path = str(tmp_path / "i.dedup")
+    writer = dedup.SqliteIndex(path)  # the tables, no settings
+    reader = dedup.SqliteIndex(path, read_only=True)
+    text = "A paragraph long enough to be stored in the index today, and found again."
+    dedup.Deduplicator(index=writer).dedupe(text, doc_id="a")
+    (removal,) = dedup.Deduplicator(index=reader, read_only=True).dedupe(text, doc_id="b").removed
+    assert (removal.matched_doc_id, removal.reason) == ("a", "exact")
+    reader.close()
+    writer.close()

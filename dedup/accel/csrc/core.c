@@ -1026,6 +1026,34 @@ PREFETCHER void prefetch_unit(const Engine *e, const Store *s, const Batch *b, s
         for (int k = 0; k < s->nz_bands; k++) table_prefetch(&s->nz_band, b->nz_bkeys.data[b->nz_koff.data[g] + k]);
 }
 
+/* The candidates of one unit's band keys in `table` (the earliest `cap` ids per key, those before
+ * `before`) into e->order: distinct, by shared bands (desc) then id (asc), each as
+ * (~shared << 32 | id). `counts` gets the ids stored per key (for the insert). */
+static int gather_candidates(Engine *e, const Table *table, const uint64_t *keys, int bands, uint32_t *counts,
+                             uint64_t before) {
+    VecU32 *cand = &e->cand;
+    VecU64 *order = &e->order;
+    cand->n = order->n = 0;
+    if (VecU32_reserve(&e->found, e->cap)) return -1;
+    for (int k = 0; k < bands; k++) {
+        size_t n = table_find(table, keys[k], e->found.data, e->cap);
+        counts[k] = (uint32_t)(n < 0xFFFFFFFFu ? n : 0xFFFFFFFFu);
+        size_t take = n < e->cap ? n : e->cap;
+        for (size_t j = 0; j < take; j++)
+            if (e->found.data[j] < before && VecU32_push(cand, e->found.data[j])) return -1;
+    }
+    if (!cand->n) return 0;
+    sort_u32(cand->data, cand->n, &e->sortbuf);
+    for (size_t k = 0; k < cand->n;) {
+        size_t j = k + 1;
+        while (j < cand->n && cand->data[j] == cand->data[k]) j++;
+        if (VecU64_push(order, ((0xFFFFFFFFull - (uint64_t)(j - k)) << 32) | cand->data[k])) return -1;
+        k = j;
+    }
+    if (order->n > 1) qsort(order->data, order->n, sizeof(uint64_t), cmp_u64);
+    return 0;
+}
+
 /* Unit g against the store: the earliest unit with the same set, else the first LSH candidate
  * (most shared bands first, then earliest) whose exact Jaccard reaches the threshold. Only units
  * before `before` count. Leaves e->bcount (ids per band key) and e->known (the set key is in the
@@ -1055,29 +1083,9 @@ static int decide_words(Engine *e, Store *s, Batch *b, size_t g, uint64_t before
     }
     if (e->exact_only) return 0;
     const uint64_t *keys = b->bkeys.data + g * (size_t)e->bands;
-    VecU32 *cand = &e->cand;
-    cand->n = 0;
-    if (VecU32_reserve(&e->found, e->cap)) return -1;
-    for (int k = 0; k < e->bands; k++) {
-        size_t n = table_find(&s->band, keys[k], e->found.data, e->cap);
-        e->bcount[k] = (uint32_t)(n < 0xFFFFFFFFu ? n : 0xFFFFFFFFu);
-        size_t take = n < e->cap ? n : e->cap;
-        for (size_t j = 0; j < take; j++)
-            if (e->found.data[j] < before && VecU32_push(cand, e->found.data[j])) return -1;
-    }
-    if (!cand->n) return 0;
-    /* distinct candidates, by shared bands (desc) then id (asc) */
-    sort_u32(cand->data, cand->n, &e->sortbuf);
+    if (gather_candidates(e, &s->band, keys, e->bands, e->bcount, before)) return -1;
     VecU64 *order = &e->order;
-    order->n = 0;
-    for (size_t k = 0; k < cand->n;) {
-        size_t j = k + 1;
-        while (j < cand->n && cand->data[j] == cand->data[k]) j++;
-        uint64_t shared = (uint64_t)(j - k);
-        if (VecU64_push(order, ((0xFFFFFFFFull - shared) << 32) | cand->data[k])) return -1;
-        k = j;
-    }
-    if (order->n > 1) qsort(order->data, order->n, sizeof(uint64_t), cmp_u64);
+    if (!order->n) return 0;
     /* The shortened-copy rule: the first candidate (same order) holding >= contain of the set,
      * when no candidate reaches the Jaccard threshold. */
     int may_contain = e->contain > 0 && b->ntok.data[g] >= e->contain_min_tokens;
@@ -1130,28 +1138,10 @@ static int decide_words(Engine *e, Store *s, Batch *b, size_t g, uint64_t before
 static int nz_decide(Engine *e, Store *s, Batch *b, size_t g, uint64_t before) {
     NzWork *w = e->nzw;
     const uint64_t *keys = b->nz_bkeys.data + b->nz_koff.data[g];
-    VecU32 *cand = &e->cand;
-    cand->n = 0;
-    if (VecU32_reserve(&e->found, e->cap)) return -1;
     e->nz_counted = 1;
-    for (int k = 0; k < e->nz_bands; k++) {
-        size_t n = table_find(&s->nz_band, keys[k], e->found.data, e->cap);
-        e->nz_bcount[k] = (uint32_t)(n < 0xFFFFFFFFu ? n : 0xFFFFFFFFu);
-        size_t take = n < e->cap ? n : e->cap;
-        for (size_t j = 0; j < take; j++)
-            if (e->found.data[j] < before && VecU32_push(cand, e->found.data[j])) return -1;
-    }
-    if (!cand->n) return 0;
-    sort_u32(cand->data, cand->n, &e->sortbuf);
+    if (gather_candidates(e, &s->nz_band, keys, e->nz_bands, e->nz_bcount, before)) return -1;
     VecU64 *order = &e->order;
-    order->n = 0;
-    for (size_t k = 0; k < cand->n;) {
-        size_t j = k + 1;
-        while (j < cand->n && cand->data[j] == cand->data[k]) j++;
-        if (VecU64_push(order, ((0xFFFFFFFFull - (uint64_t)(j - k)) << 32) | cand->data[k])) return -1;
-        k = j;
-    }
-    if (order->n > 1) qsort(order->data, order->n, sizeof(uint64_t), cmp_u64);
+    if (!order->n) return 0;
     const uint32_t *mine = b->nz_cps.data + b->nz_cpoff.data[g];
     size_t ncp = (size_t)(b->nz_cpoff.data[g + 1] - b->nz_cpoff.data[g]), len;
     w->my_set.n = 0;
