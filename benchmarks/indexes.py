@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's BLAS threads spin on a 2-core machine
 
@@ -77,14 +77,17 @@ def paragraphs(n: int, seed: int = 0) -> Iterator[str]:
 
 
 def documents(n: int, doc_size: int, skip: int = 0) -> Iterator[Tuple[str, str]]:
-    """(text, id) of documents of ``doc_size`` paragraphs, paragraphs [skip, skip + n) of the stream."""
+    """(text, id) of documents of ``doc_size`` paragraphs, paragraphs [skip, skip + n) of the stream.
+
+    A paragraph's own line breaks become spaces, so that a one-paragraph record is one unit (a
+    record without a blank line is split at its line breaks: a verse's lines would be units)."""
     stream = paragraphs(skip + n)
     for _ in range(skip):
         next(stream)
     doc: List[str] = []
     k = skip
     for p in stream:
-        doc.append(p)
+        doc.append(p.replace("\n", " "))
         if len(doc) == doc_size:
             yield "\n\n".join(doc), f"d{k}"
             k += doc_size
