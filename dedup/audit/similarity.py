@@ -64,7 +64,10 @@ class BestMatches:
         if self.contained is None or self.config is None:
             return None
         layout = self.config.replace(threshold=threshold).layout
-        return self.contained[(layout.bands, layout.rows)]
+        found = self.contained.get((layout.bands, layout.rows))
+        if found is None:
+            raise ValueError(f"threshold {threshold} was not among best_matches(thresholds=...)")
+        return found
 
 
 def best_matches(paragraphs: Sequence[str], doc_sizes: Union[Sequence[int], np.ndarray], config: DedupConfig,

@@ -232,7 +232,7 @@ def test_what_if_equals_real_runs_at_every_threshold(name):
     docs = [json.loads(line) for line in gzip.open(shared_data(name), "rt", encoding="utf-8")]
     texts, ids = [d["text"] for d in docs], [d["doc_id"] for d in docs]
     paragraphs, sizes, starts = flat(texts, with_starts=True)
-    bm = best_matches(paragraphs, sizes, dedup.DedupConfig(scope="corpus"))
+    bm = best_matches(paragraphs, sizes, dedup.DedupConfig(scope="corpus"), thresholds=THRESHOLDS)
     for t in THRESHOLDS:
         mask, inner = what_if(paragraphs, starts, sizes, bm, t)
         real, real_inner = run_removals(texts, ids, threshold=t)
