@@ -24,7 +24,6 @@ from collections import defaultdict
 from contextlib import contextmanager
 from typing import Dict, List, Tuple
 
-import numpy as np
 
 import dedup
 from dedup.index.base import Index
@@ -64,28 +63,6 @@ def scaled_corpus(target: int, seed: int = 0) -> Tuple[List[str], List[str]]:
                 break
         copy += 1
     return texts, ids
-
-
-class SortedLookupMemoryIndex(dedup.MemoryIndex):
-    """MemoryIndex whose lookups sort the keys first, as SqliteIndex's KeyView does.
-
-    ``searchsorted`` with sorted needles walks the table in order and stays in cache;
-    with random needles over a 300 MB table every probe misses. Measured here to show
-    how much of a gap between the two indexes is that one difference.
-    """
-
-    def first_exact(self, set_keys):
-        keys = np.asarray(set_keys, dtype=np.uint64)
-        order = np.argsort(keys, kind="stable")
-        out = np.empty(len(keys), dtype=np.int64)
-        out[order] = self._exact.first(keys[order])
-        return out
-
-    def band_candidates(self, band_keys, limit):
-        keys = np.asarray(band_keys, dtype=np.uint64).ravel()
-        order = np.argsort(keys, kind="stable")
-        q, ids, _ = self._bands.lookup(keys[order], limit)
-        return order[q], ids
 
 
 class Timed(Index):
@@ -160,8 +137,6 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-paragraphs", type=int, default=8192)
     parser.add_argument("--redis", default=None, help="also run against this redis:// URL (fresh prefix)")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--memory-sorted", action="store_true",
-                        help="also run a MemoryIndex whose lookups sort their keys (as KeyView does)")
     args = parser.parse_args(argv)
 
     t = time.perf_counter()
@@ -171,9 +146,6 @@ def main(argv=None) -> int:
     if not args.skip_memory:
         report["memory"] = measure(dedup.MemoryIndex(), texts, ids, args.batch_paragraphs)
         print("memory", json.dumps(report["memory"]), flush=True)
-    if args.memory_sorted:
-        report["memory_sorted"] = measure(SortedLookupMemoryIndex(), texts, ids, args.batch_paragraphs)
-        print("memory_sorted", json.dumps(report["memory_sorted"]), flush=True)
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(args.path + suffix):
             os.remove(args.path + suffix)

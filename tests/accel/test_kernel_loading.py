@@ -103,7 +103,8 @@ def _signalled_run(corpus: Path, out_dir: Path, rng: random.Random, env: dict) -
     _, err = proc.communicate(timeout=120)
     rc = proc.returncode
     left = sorted(p.name for p in out_dir.iterdir())
-    if rc == -signal.SIGTERM:  # TERM after the outputs were committed, as the process exits: complete
+    if rc in (-signal.SIGTERM, -signal.SIGINT):  # after the outputs were committed, as the interpreter exits
+        # (its finalization restores the default handlers): the output must be complete
         assert left == ["out.jsonl"], (rc, left, err.decode()[-2000:])
         assert _lines(out_dir / "out.jsonl") == _lines(corpus), rc
         return rc
@@ -143,7 +144,9 @@ def test_signals_while_kernels_load_end_with_130_and_no_files(corpus, built_cach
 @pytest.mark.slow
 def test_signals_while_kernels_load_many_times(corpus, built_cache, tmp_path):
     codes = _runs(corpus, tmp_path, 20, seed=2)
-    assert codes.count(130) >= 10
+    # every run was checked (130 and no files, or 0 and the whole output); enough of them were
+    # interrupted to mean something (the compiled engine ends a run sooner than the kernels did)
+    assert codes.count(130) >= 6, codes
 
 
 @needs_jit
