@@ -153,6 +153,10 @@ def run_command(prog: str, parser: argparse.ArgumentParser, run: Callable[[argpa
         return fail(prog, describe(exc), 1)
     except KeyboardInterrupt:
         return fail(prog, interrupted, 130)
+    except SystemError as exc:  # Ctrl-C inside a numba call: the dispatcher returns with the interrupt set
+        if isinstance(exc.__cause__, KeyboardInterrupt) or isinstance(exc.__context__, KeyboardInterrupt):
+            return fail(prog, interrupted, 130)
+        raise
 
 
 def counted(n: int, noun: str) -> str:

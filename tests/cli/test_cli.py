@@ -572,3 +572,26 @@ def test_a_json_array_file_is_named_as_not_json_lines(tmp_path, capsys):
     code, _, err = run([src], capsys)
     assert code == 1 and err.count("\n") == 1
     assert "export.json:1: expected a JSON object, got array (input must be JSON Lines" in err
+
+
+def test_ctrl_c_inside_a_compiled_call_is_one_line_and_exit_130(capsys):
+    """numba's dispatcher returns with the KeyboardInterrupt a signal set during its call and
+    Python raises SystemError from it: still an interruption, not a traceback."""
+    import argparse
+
+    from dedup.cli.options import run_command
+
+    def run(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise SystemError("CPUDispatcher(...) returned a result with an exception set") from exc
+
+    assert run_command("dedup", argparse.ArgumentParser(), run, []) == 130
+    assert capsys.readouterr().err == "dedup: error: interrupted\n"
+
+    def broken(args):
+        raise SystemError("something else")
+
+    with pytest.raises(SystemError):
+        run_command("dedup", argparse.ArgumentParser(), broken, [])
