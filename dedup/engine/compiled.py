@@ -80,9 +80,9 @@ class CompiledPrints:
 
     def band_keys(self, sets: ShingleSets, rows: np.ndarray) -> np.ndarray:
         """(len(rows), bands) uint64: the band keys of those rows' sets."""
-        data = self._engine().band_keys(np.ascontiguousarray(sets.hashes, np.uint32).tobytes(),
-                                        np.ascontiguousarray(sets.offsets, np.int64).tobytes(),
-                                        np.ascontiguousarray(rows, np.int64).tobytes())
+        data = self._engine().band_keys(np.ascontiguousarray(sets.hashes, np.uint32),
+                                        np.ascontiguousarray(sets.offsets, np.int64),
+                                        np.ascontiguousarray(rows, np.int64))
         return np.frombuffer(data, np.uint64).reshape(len(rows), self.config.layout.bands).copy()
 
 

@@ -969,27 +969,8 @@ static int batch_prints(Engine *e, Scratch *sc, Batch *b, PyObject *texts, int r
     return r ? -1 : 0;
 }
 
-/* Jaccard of two sorted sets when it can reach t; -1 as soon as it provably cannot (the
- * intersection can grow by at most what is left of the shorter remainder). */
-static double jaccard_if_reaches(const uint32_t *a, size_t la, const uint32_t *b, size_t lb, double t) {
-    if (la == 0 || lb == 0) return la == lb ? 1.0 : 0.0;
-    double need = t * (double)(la + lb) / (1.0 + t) - 1e-6;
-    if ((double)(la < lb ? la : lb) < need) return -1.0;
-    size_t i = 0, j = 0, inter = 0;
-    while (i < la && j < lb) {
-        uint32_t x = a[i], y = b[j];
-        if (x == y) {
-            inter++; i++; j++;
-        } else {
-            if (x < y) i++; else j++;
-            size_t left_a = la - i, left_b = lb - j;
-            if ((double)(inter + (left_a < left_b ? left_a : left_b)) < need) return -1.0;
-        }
-    }
-    return (double)inter / (double)(la + lb - inter);
-}
-
-/* |a & b| of two sorted sets, or -1 as soon as it cannot reach `need`. */
+/* |a & b| of two sorted sets, or -1 as soon as it cannot reach `need` (the intersection can
+ * grow by at most what is left of the shorter remainder). */
 static int64_t overlap_if_reaches(const uint32_t *a, size_t la, const uint32_t *b, size_t lb, double need) {
     need -= 1e-6;
     if ((double)(la < lb ? la : lb) < need) return -1;
@@ -1005,6 +986,13 @@ static int64_t overlap_if_reaches(const uint32_t *a, size_t la, const uint32_t *
         }
     }
     return (int64_t)inter;
+}
+
+/* Jaccard of two sorted sets when it can reach t; -1 as soon as it provably cannot. */
+static double jaccard_if_reaches(const uint32_t *a, size_t la, const uint32_t *b, size_t lb, double t) {
+    if (la == 0 || lb == 0) return la == lb ? 1.0 : 0.0;
+    int64_t inter = overlap_if_reaches(a, la, b, lb, t * (double)(la + lb) / (1.0 + t));
+    return inter < 0 ? -1.0 : (double)inter / (double)(la + lb - (size_t)inter);
 }
 
 static inline const uint32_t *store_set(const Store *s, uint64_t e, size_t *len) {
